@@ -1,0 +1,133 @@
+import { isIP } from 'node:net';
+import { TokenError } from './errors.js';
+
+/**
+ * The claims of a dataset access token: the ProteinPaint contract (`datasets`, `email`, `ip`, `iat`, `exp`,
+ * `clientAuthResult`) plus the registered claims of RFC 7519 §4.1 that we check when they are present.
+ */
+export interface DatasetTokenClaims {
+  /** Exact labels of the datasets the user may see. Never empty. */
+  readonly datasets: readonly string[];
+  /** The portal's identifier for the user (usually an email address). */
+  readonly email: string;
+  /** The client address the token was minted for, when the portal pins it. */
+  readonly ip?: string;
+  /** Issued at, seconds since the epoch. */
+  readonly iat: number;
+  /** Expires at, seconds since the epoch. Always present: tokens without one are refused. */
+  readonly exp: number;
+  readonly nbf?: number;
+  readonly iss?: string;
+  readonly aud?: string | readonly string[];
+  readonly jti?: string;
+  /** Role data from the portal, e.g. `{ role: 'analyst', cohorts: ['ABC'] }`. */
+  readonly clientAuthResult?: Readonly<Record<string, unknown>>;
+}
+
+/** What a portal supplies when it mints a token; times and `jti` are added by the signer. */
+export interface TokenSubject {
+  datasets: readonly string[];
+  email: string;
+  ip?: string | undefined;
+  clientAuthResult?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export const LIMITS = {
+  datasets: 1000,
+  label: 200,
+  email: 320,
+  jti: 256,
+} as const;
+
+// C0 controls, DEL and the Unicode line separators: never part of a label or a user id, and the usual way to
+// forge a line in a log.
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
+
+type Fail = (claim: string, problem: string) => never;
+
+function fail(claim: string, problem: string): never {
+  throw new TokenError('token_invalid', `claim ${claim} ${problem}`, { claim });
+}
+
+/** Checks the fields a portal supplies (shared by signing and verifying so that we never mint what we refuse). */
+export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fail): void {
+  const { datasets, email, ip, clientAuthResult } = payload;
+  if (!Array.isArray(datasets)) onFail('datasets', 'must be an array of dataset labels');
+  if (datasets.length === 0) onFail('datasets', 'must name at least one dataset');
+  if (datasets.length > LIMITS.datasets) onFail('datasets', `names more than ${LIMITS.datasets} datasets`);
+  for (const label of datasets) {
+    if (typeof label !== 'string' || label === '') onFail('datasets', 'must hold non-empty strings');
+    if (label.length > LIMITS.label || CONTROL.test(label)) onFail('datasets', 'holds a label that is not valid');
+  }
+  if (typeof email !== 'string' || email === '') onFail('email', 'must be a non-empty string');
+  if (email.length > LIMITS.email || CONTROL.test(email)) onFail('email', 'is not a valid user identifier');
+  if (ip !== undefined && (typeof ip !== 'string' || isIP(ip) === 0)) onFail('ip', 'must be an IPv4 or IPv6 address');
+  if (clientAuthResult !== undefined && !isPlainObject(clientAuthResult)) {
+    onFail('clientAuthResult', 'must be a JSON object');
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function numericDate(payload: Record<string, unknown>, claim: string, required: boolean): number | undefined {
+  const value = payload[claim];
+  if (value === undefined) {
+    if (required) fail(claim, 'is required');
+    return undefined;
+  }
+  // RFC 7519 §2: NumericDate is a JSON number; 1e999 parses to Infinity, which is no date.
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(claim, 'must be a finite number of seconds');
+  return value;
+}
+
+export interface ClaimRules {
+  /** Current time in seconds. */
+  now: number;
+  leewaySeconds: number;
+  maxTokenAgeSeconds: number;
+}
+
+/**
+ * Validates a decoded, signature-checked payload against the contract and returns typed claims holding only
+ * the known members. Throws {@link TokenError} `token_invalid` naming the claim that failed.
+ */
+export function validateClaims(payload: Record<string, unknown>, rules: ClaimRules): DatasetTokenClaims {
+  checkSubject(payload);
+  const iat = numericDate(payload, 'iat', true) as number;
+  const exp = numericDate(payload, 'exp', true) as number;
+  const nbf = numericDate(payload, 'nbf', false);
+  if (exp <= iat) fail('exp', 'must be later than iat');
+  if (exp - iat > rules.maxTokenAgeSeconds) {
+    fail('exp', `gives a lifetime over the allowed ${rules.maxTokenAgeSeconds} seconds`);
+  }
+  if (iat > rules.now + rules.leewaySeconds) fail('iat', 'is in the future');
+  const { iss, aud, jti } = payload;
+  if (iss !== undefined && typeof iss !== 'string') fail('iss', 'must be a string');
+  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) {
+    fail('aud', 'must be a string or an array of strings');
+  }
+  if (jti !== undefined && (typeof jti !== 'string' || jti.length > LIMITS.jti || CONTROL.test(jti))) {
+    fail('jti', 'must be a short string');
+  }
+  const claims: {
+    -readonly [K in keyof DatasetTokenClaims]: DatasetTokenClaims[K];
+  } = {
+    datasets: Object.freeze([...(payload.datasets as string[])]),
+    email: payload.email as string,
+    iat,
+    exp,
+  };
+  if (payload.ip !== undefined) claims.ip = payload.ip as string;
+  if (nbf !== undefined) claims.nbf = nbf;
+  if (iss !== undefined) claims.iss = iss as string;
+  if (aud !== undefined) claims.aud = aud as string | string[];
+  if (jti !== undefined) claims.jti = jti as string;
+  if (payload.clientAuthResult !== undefined) {
+    claims.clientAuthResult = payload.clientAuthResult as Record<string, unknown>;
+  }
+  return Object.freeze(claims);
+}

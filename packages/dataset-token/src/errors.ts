@@ -1,0 +1,73 @@
+/**
+ * The error family of the token package. Every failure that reaches a caller is one of two classes, each with
+ * a stable `code` that servers, widgets and portal developers can act on:
+ *
+ * - {@link TokenError}: a token was refused at verification (`token_missing`, `token_invalid`,
+ *   `token_expired`, `token_not_yet_valid`). Its message describes the rule that failed in plain words and
+ *   never contains the token; the underlying library error, if any, is kept as `cause` for server logs only.
+ * - {@link TokenSetupError}: the caller's own setup is wrong (a weak secret, a key of the wrong type, an option
+ *   out of range, claims that cannot be signed). Thrown when a signer or verifier is constructed, or by `sign`.
+ */
+
+/** Stable codes for a refused token. 401 for all of them. */
+export type TokenErrorCode = 'token_missing' | 'token_invalid' | 'token_expired' | 'token_not_yet_valid';
+
+/** Stable codes for a setup mistake made by the developer or operator. */
+export type TokenSetupErrorCode =
+  | 'secret_too_short'
+  | 'secret_weak'
+  | 'key_invalid'
+  | 'key_unsupported'
+  | 'key_unavailable'
+  | 'algorithm_not_allowed'
+  | 'option_invalid'
+  | 'claims_invalid';
+
+/** Every token code, for exhaustive checks and property tests. */
+export const TOKEN_ERROR_CODES: readonly TokenErrorCode[] = [
+  'token_missing',
+  'token_invalid',
+  'token_expired',
+  'token_not_yet_valid',
+];
+
+/**
+ * A token was refused. `claim` names the claim or header member that failed, when one did.
+ *
+ * @example
+ * try { await verifier.verify(token) } catch (e) {
+ *   if (e instanceof TokenError && e.code === 'token_expired') askForANewToken();
+ * }
+ */
+export class TokenError extends Error {
+  override readonly name = 'TokenError';
+  readonly code: TokenErrorCode;
+  readonly claim: string | undefined;
+
+  constructor(code: TokenErrorCode, message: string, options: { claim?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.claim = options.claim;
+  }
+}
+
+/**
+ * A signer, verifier or key could not be set up as asked, or claims given to `sign` are not valid.
+ *
+ * @example
+ * createVerifier({ key: { secret: 'short' } }); // throws TokenSetupError, code 'secret_too_short'
+ */
+export class TokenSetupError extends Error {
+  override readonly name = 'TokenSetupError';
+  readonly code: TokenSetupErrorCode;
+
+  constructor(code: TokenSetupErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** True for any error this package throws on purpose. */
+export function isDatasetTokenError(error: unknown): error is TokenError | TokenSetupError {
+  return error instanceof TokenError || error instanceof TokenSetupError;
+}

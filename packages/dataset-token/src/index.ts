@@ -1,0 +1,30 @@
+export { ALGORITHMS, type Algorithm, isAlgorithm, HMAC_MIN_SECRET_BYTES, RSA_MIN_BITS } from './algorithms.js';
+export { type DatasetTokenClaims, type TokenSubject } from './claims.js';
+export {
+  TOKEN_ERROR_CODES,
+  TokenError,
+  type TokenErrorCode,
+  TokenSetupError,
+  type TokenSetupErrorCode,
+  isDatasetTokenError,
+} from './errors.js';
+export { type JsonWebKeySet, type RemoteJwksOptions } from './jwks.js';
+export {
+  jwkThumbprint,
+  privateKeyFrom,
+  publicJwk,
+  publicKeyFrom,
+  readSecret,
+  type SecretSource,
+  secretProblem,
+} from './keys.js';
+export { generateKeyPair, generateSecret } from './generate.js';
+export { createSigner, type SignRequest, type Signer, type SignerOptions, type SigningKey } from './sign.js';
+export {
+  createVerifier,
+  MAX_LEEWAY_SECONDS,
+  MAX_TOKEN_LENGTH,
+  type VerificationKey,
+  type Verifier,
+  type VerifierOptions,
+} from './verify.js';

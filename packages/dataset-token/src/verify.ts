@@ -1,0 +1,256 @@
+import type { KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { type Algorithm, isAlgorithm, pinAlgorithms } from './algorithms.js';
+import { VerifiedTokenCache } from './cache.js';
+import { type DatasetTokenClaims, validateClaims } from './claims.js';
+import { TokenError, TokenSetupError } from './errors.js';
+import { decodeJsonSegment } from './json.js';
+import {
+  type JsonWebKeySet,
+  parseJwks,
+  readJwksFile,
+  RemoteJwks,
+  type RemoteJwksOptions,
+  type ResolvedKey,
+  selectKey,
+} from './jwks.js';
+import { publicKeyFrom, readPemFile, readSecret, type SecretSource, secretKey } from './keys.js';
+
+/** Where a verifier gets its key. Exactly one source. */
+export type VerificationKey =
+  | { secret: SecretSource }
+  | { publicKey: string | KeyObject }
+  | { publicKeyFile: string }
+  | { jwks: JsonWebKeySet }
+  | { jwksFile: string }
+  | { jwksUrl: string | URL; options?: RemoteJwksOptions };
+
+export interface VerifierOptions {
+  key: VerificationKey;
+  /** Algorithms to accept; each must fit the key. Default: the key's one default algorithm. */
+  algorithms?: readonly string[];
+  /** Accepted `iss` values. When set, the claim is required. */
+  issuer?: string | readonly string[];
+  /** Accepted `aud` values. When set, the claim is required. */
+  audience?: string | readonly string[];
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. Default 5, at most 60. */
+  leewaySeconds?: number;
+  /** Longest lifetime (`exp - iat`) accepted, in seconds. Default 86400. */
+  maxTokenAgeSeconds?: number;
+  /** Verified tokens kept to skip repeated signature checks. Default 5000; 0 turns the cache off. */
+  cacheSize?: number;
+  /** Clock in milliseconds since the epoch. */
+  now?: () => number;
+  /** Environment for `{ secret: { env } }`. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A token longer than this is refused before any decoding. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+export const MAX_LEEWAY_SECONDS = 60;
+
+/** Verifies dataset tokens with keys and rules fixed at construction. */
+export interface Verifier {
+  /**
+   * Resolves to the token's claims, or rejects with a {@link TokenError}. Never rejects with anything else.
+   * `undefined`, `null` and `''` are `token_missing`.
+   */
+  verify(token: string | null | undefined): Promise<DatasetTokenClaims>;
+  /** The algorithms this verifier accepts. */
+  readonly algorithms: readonly Algorithm[];
+  /** Loads remote keys ahead of the first request; a no-op for local keys. */
+  ready(): Promise<void>;
+}
+
+interface KeySet {
+  /** The key that checks a token with this header, or a TokenError when none may. */
+  resolve(kid: string | undefined, alg: Algorithm): ResolvedKey | Promise<ResolvedKey>;
+  algorithms: readonly Algorithm[];
+  ready(): Promise<void>;
+}
+
+const ALG_REFUSED = 'token algorithm is not accepted';
+
+// RFC 8725 §3.1: the key decides the algorithm; the token header only has to agree with it.
+function agree(found: ResolvedKey, alg: Algorithm): ResolvedKey {
+  if (found.alg !== alg) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
+  return found;
+}
+
+function localKeys(keys: readonly ResolvedKey[]): KeySet {
+  return {
+    algorithms: [...new Set(keys.map((k) => k.alg))],
+    resolve(kid, alg) {
+      const found = selectKey(keys, kid);
+      if (found === undefined) throw new TokenError('token_invalid', 'no key matches the token kid', { claim: 'kid' });
+      return agree(found, alg);
+    },
+    ready: () => Promise.resolve(),
+  };
+}
+
+function singleKey(key: KeyObject, algorithms: readonly Algorithm[]): KeySet {
+  const byAlg = new Map(algorithms.map((alg) => [alg, { kid: undefined, alg, key }]));
+  return {
+    algorithms,
+    // One key: a kid in the token is irrelevant and must not change which key checks it.
+    resolve(_kid, alg) {
+      const found = byAlg.get(alg);
+      if (found === undefined) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
+      return found;
+    },
+    ready: () => Promise.resolve(),
+  };
+}
+
+function buildKeySet(options: VerifierOptions): KeySet {
+  const source = options.key as Partial<Record<string, unknown>>;
+  const given = ['secret', 'publicKey', 'publicKeyFile', 'jwks', 'jwksFile', 'jwksUrl'].filter((k) => source[k] !== undefined);
+  if (given.length !== 1) {
+    throw new TokenSetupError('option_invalid', 'give exactly one key source: secret, publicKey, publicKeyFile, jwks, jwksFile or jwksUrl');
+  }
+  const key = options.key;
+  if ('secret' in key) {
+    const algorithms = options.algorithms ?? ['HS256'];
+    for (const alg of algorithms) {
+      if (!isAlgorithm(alg) || !alg.startsWith('HS')) {
+        throw new TokenSetupError('algorithm_not_allowed', `algorithm ${alg} does not fit a shared secret`);
+      }
+    }
+    const pinned = [...new Set(algorithms)] as Algorithm[];
+    return singleKey(secretKey(readSecret(key.secret, options.env), pinned), pinned);
+  }
+  if ('publicKey' in key || 'publicKeyFile' in key) {
+    const publicKey = publicKeyFrom('publicKey' in key ? key.publicKey : readPemFile(key.publicKeyFile));
+    return singleKey(publicKey, pinAlgorithms(publicKey, options.algorithms));
+  }
+  if ('jwksUrl' in key) {
+    const remote = new RemoteJwks(key.jwksUrl, { now: options.now, ...key.options });
+    const allowed = options.algorithms?.filter(isAlgorithm);
+    return {
+      algorithms: allowed ?? [],
+      async resolve(kid, alg) {
+        if (allowed !== undefined && !allowed.includes(alg)) {
+          throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
+        }
+        return agree(await remote.resolve(kid), alg);
+      },
+      ready: () => remote.refresh(),
+    };
+  }
+  const keys = 'jwks' in key ? parseJwks(key.jwks) : readJwksFile(key.jwksFile);
+  if (keys.length === 0) throw new TokenSetupError('key_invalid', 'the JWKS holds no keys');
+  if (options.algorithms !== undefined) {
+    for (const k of keys) {
+      if (!options.algorithms.includes(k.alg)) {
+        throw new TokenSetupError('algorithm_not_allowed', `JWKS key ${k.kid ?? '(no kid)'} uses ${k.alg}, which is not in algorithms`);
+      }
+    }
+  }
+  return localKeys(keys);
+}
+
+function checkNumber(name: string, value: number, min: number, max: number): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new TokenSetupError('option_invalid', `${name} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Builds a verifier. Keys are read and turned into KeyObjects here, once; a weak secret, a key that does not fit
+ * the algorithms, or an option out of range throws a {@link TokenSetupError} now rather than on a request.
+ *
+ * @example
+ * const verifier = createVerifier({ key: { secret: { env: 'PP_DS_SECRET' } }, leewaySeconds: 5 });
+ * const claims = await verifier.verify(request.headers.get('x-ds-access-token'));
+ * claims.datasets; // ['TermdbTest']
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const leeway = checkNumber('leewaySeconds', options.leewaySeconds ?? 5, 0, MAX_LEEWAY_SECONDS);
+  const maxAge = checkNumber('maxTokenAgeSeconds', options.maxTokenAgeSeconds ?? 86_400, 1, 366 * 86_400);
+  const cacheSize = checkNumber('cacheSize', options.cacheSize ?? 5000, 0, 1_000_000);
+  const now = options.now ?? Date.now;
+  const keySet = buildKeySet(options);
+  const issuer = options.issuer === undefined ? undefined : ([] as string[]).concat(options.issuer);
+  const audience = options.audience === undefined ? undefined : ([] as string[]).concat(options.audience);
+  const cache = new VerifiedTokenCache<DatasetTokenClaims>(cacheSize);
+
+  async function verifyUncached(token: string, nowSeconds: number): Promise<DatasetTokenClaims> {
+    if (token.length > MAX_TOKEN_LENGTH) {
+      throw new TokenError('token_invalid', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    }
+    if (!JWT_SHAPE.test(token)) {
+      throw new TokenError('token_invalid', 'token is not three base64url parts separated by dots');
+    }
+    const [headerPart, payloadPart] = token.split('.') as [string, string, string];
+    const header = decodeJsonSegment(headerPart);
+    if ('problem' in header) throw new TokenError('token_invalid', `token header ${header.problem}`);
+    const { alg, kid, crit } = header.value;
+    if (!isAlgorithm(alg)) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
+    // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
+    if (crit !== undefined) throw new TokenError('token_invalid', 'token header lists critical extensions', { claim: 'crit' });
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
+      throw new TokenError('token_invalid', 'token kid is not a short string', { claim: 'kid' });
+    }
+    const payload = decodeJsonSegment(payloadPart);
+    if ('problem' in payload) throw new TokenError('token_invalid', `token payload ${payload.problem}`);
+
+    const resolved = await keySet.resolve(kid, alg);
+    try {
+      jwt.verify(token, resolved.key, {
+        algorithms: [alg],
+        clockTimestamp: nowSeconds,
+        clockTolerance: leeway,
+        ...(issuer !== undefined && { issuer: issuer as [string, ...string[]] }),
+        ...(audience !== undefined && { audience: audience as [string, ...string[]] }),
+      });
+    } catch (cause) {
+      throw translate(cause);
+    }
+    return validateClaims(payload.value, { now: nowSeconds, leewaySeconds: leeway, maxTokenAgeSeconds: maxAge });
+  }
+
+  return {
+    algorithms: keySet.algorithms,
+    ready: () => keySet.ready(),
+    async verify(token) {
+      if (token === undefined || token === null || token === '') {
+        throw new TokenError('token_missing', 'no token was sent');
+      }
+      if (typeof token !== 'string') throw new TokenError('token_invalid', 'token is not a string');
+      const nowSeconds = now() / 1000;
+      const cached = cache.get(token, nowSeconds - leeway);
+      if (cached !== undefined) return cached;
+      try {
+        const claims = await verifyUncached(token, nowSeconds);
+        cache.set(token, claims, claims.exp);
+        return claims;
+      } catch (error) {
+        throw error instanceof TokenError ? error : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+      }
+    },
+  };
+}
+
+/** Maps jsonwebtoken's errors onto our codes; its own messages stay in `cause`, for logs only. */
+function translate(error: unknown): TokenError {
+  if (error instanceof jwt.TokenExpiredError) return new TokenError('token_expired', 'token has expired', { claim: 'exp', cause: error });
+  if (error instanceof jwt.NotBeforeError) {
+    return new TokenError('token_not_yet_valid', 'token is not valid yet', { claim: 'nbf', cause: error });
+  }
+  const message = error instanceof Error ? error.message : '';
+  if (message.startsWith('jwt issuer invalid')) return new TokenError('token_invalid', 'token issuer is not accepted', { claim: 'iss', cause: error });
+  if (message.startsWith('jwt audience invalid')) {
+    return new TokenError('token_invalid', 'token audience is not accepted', { claim: 'aud', cause: error });
+  }
+  if (message === 'invalid signature') return new TokenError('token_invalid', 'token signature does not match', { cause: error });
+  if (message === 'invalid exp value' || message === 'invalid nbf value') {
+    const claim = message.slice(8, 11);
+    return new TokenError('token_invalid', `claim ${claim} must be a finite number of seconds`, { claim, cause: error });
+  }
+  return new TokenError('token_invalid', 'token could not be verified', { cause: error });
+}
