@@ -55,7 +55,10 @@ export function algorithmFamily(key: KeyObject): readonly Algorithm[] {
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < RSA_MIN_BITS) {
-      throw new TokenSetupError('key_unsupported', `RSA key of ${bits} bits; at least ${RSA_MIN_BITS} are needed`);
+      throw new TokenSetupError(
+        'key_unsupported',
+        `RSA key of ${bits} bits; at least ${RSA_MIN_BITS} are needed`,
+      );
     }
     return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
   }
@@ -65,7 +68,10 @@ export function algorithmFamily(key: KeyObject): readonly Algorithm[] {
     if (alg === undefined) throw new TokenSetupError('key_unsupported', `EC curve ${curve} is not supported`);
     return [alg];
   }
-  throw new TokenSetupError('key_unsupported', `${type ?? 'unknown'} keys are not supported; use HMAC, RSA or EC`);
+  throw new TokenSetupError(
+    'key_unsupported',
+    `${type ?? 'unknown'} keys are not supported; use HMAC, RSA or EC`,
+  );
 }
 
 /** The algorithm a key gets when none is asked for: HS256, RS256, or its curve's ES algorithm. */
@@ -80,14 +86,22 @@ export function defaultAlgorithm(key: KeyObject): Algorithm {
  * Without a request the key's default algorithm alone is pinned, so a verifier never accepts more than one
  * algorithm unless the operator asked for it.
  */
-export function pinAlgorithms(key: KeyObject, requested: readonly string[] | undefined): readonly Algorithm[] {
+export function pinAlgorithms(
+  key: KeyObject,
+  requested: readonly string[] | undefined,
+): readonly Algorithm[] {
   const family = algorithmFamily(key);
   if (requested === undefined) return [defaultAlgorithm(key)];
-  if (requested.length === 0) throw new TokenSetupError('algorithm_not_allowed', 'algorithms must not be empty');
+  if (requested.length === 0)
+    throw new TokenSetupError('algorithm_not_allowed', 'algorithms must not be empty');
   for (const alg of requested) {
-    if (!isAlgorithm(alg)) throw new TokenSetupError('algorithm_not_allowed', `algorithm ${alg} is not supported`);
+    if (!isAlgorithm(alg))
+      throw new TokenSetupError('algorithm_not_allowed', `algorithm ${alg} is not supported`);
     if (!family.includes(alg)) {
-      throw new TokenSetupError('algorithm_not_allowed', `algorithm ${alg} does not fit a ${describeKey(key)}`);
+      throw new TokenSetupError(
+        'algorithm_not_allowed',
+        `algorithm ${alg} does not fit a ${describeKey(key)}`,
+      );
     }
   }
   return [...new Set(requested as readonly Algorithm[])];

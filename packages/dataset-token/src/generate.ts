@@ -22,7 +22,11 @@ export function generateSecret(alg: 'HS256' | 'HS384' | 'HS512' = 'HS256'): stri
  * @example
  * const { privateKeyPem, jwks, kid } = generateKeyPair('ES256');
  */
-export function generateKeyPair(alg: 'ES256' | 'RS256'): { privateKeyPem: string; jwks: JsonWebKeySet; kid: string } {
+export function generateKeyPair(alg: 'ES256' | 'RS256'): {
+  privateKeyPem: string;
+  jwks: JsonWebKeySet;
+  kid: string;
+} {
   const pair =
     alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -1,4 +1,10 @@
-export { ALGORITHMS, type Algorithm, isAlgorithm, HMAC_MIN_SECRET_BYTES, RSA_MIN_BITS } from './algorithms.js';
+export {
+  ALGORITHMS,
+  type Algorithm,
+  isAlgorithm,
+  HMAC_MIN_SECRET_BYTES,
+  RSA_MIN_BITS,
+} from './algorithms.js';
 export { type DatasetTokenClaims, type TokenSubject } from './claims.js';
 export {
   TOKEN_ERROR_CODES,

@@ -17,7 +17,8 @@ export function decodeJsonSegment(segment: string): { value: Record<string, unkn
   } catch {
     return { problem: 'is not JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'is not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { problem: 'is not a JSON object' };
   if (hasDuplicateMember(text)) return { problem: 'has a member named twice' };
   return { value: value as Record<string, unknown> };
 }

@@ -27,15 +27,18 @@ export function parseJwks(jwks: unknown): ResolvedKey[] {
   const seen = new Set<string>();
   const keys = (jwks as JsonWebKeySet).keys.map((jwk, i): ResolvedKey => {
     const where = `keys[${i}]`;
-    if (typeof jwk !== 'object' || jwk === null) throw new TokenSetupError('key_invalid', `${where} is not an object`);
-    if (jwk.kty === 'oct') throw new TokenSetupError('key_invalid', `${where} is a secret key; a JWKS must be public`);
+    if (typeof jwk !== 'object' || jwk === null)
+      throw new TokenSetupError('key_invalid', `${where} is not an object`);
+    if (jwk.kty === 'oct')
+      throw new TokenSetupError('key_invalid', `${where} is a secret key; a JWKS must be public`);
     if (jwk.use !== undefined && jwk.use !== 'sig') {
       throw new TokenSetupError('key_invalid', `${where} has use "${String(jwk.use)}"; "sig" is needed`);
     }
     if (jwk.kid !== undefined && typeof jwk.kid !== 'string') {
       throw new TokenSetupError('key_invalid', `${where}.kid must be a string`);
     }
-    if ('d' in jwk) throw new TokenSetupError('key_invalid', `${where} holds a private key; publish the public half`);
+    if ('d' in jwk)
+      throw new TokenSetupError('key_invalid', `${where} holds a private key; publish the public half`);
     let key: KeyObject;
     try {
       key = publicKeyFrom(jwk);
@@ -45,9 +48,11 @@ export function parseJwks(jwks: unknown): ResolvedKey[] {
     let alg: Algorithm;
     if (jwk.alg === undefined) alg = defaultAlgorithm(key);
     else if (isAlgorithm(jwk.alg)) alg = pinAlgorithms(key, [jwk.alg])[0] as Algorithm;
-    else throw new TokenSetupError('algorithm_not_allowed', `${where}.alg ${String(jwk.alg)} is not supported`);
+    else
+      throw new TokenSetupError('algorithm_not_allowed', `${where}.alg ${String(jwk.alg)} is not supported`);
     if (jwk.kid !== undefined) {
-      if (seen.has(jwk.kid)) throw new TokenSetupError('key_invalid', `${where}.kid "${jwk.kid}" is used twice`);
+      if (seen.has(jwk.kid))
+        throw new TokenSetupError('key_invalid', `${where}.kid "${jwk.kid}" is used twice`);
       seen.add(jwk.kid);
     }
     return { kid: jwk.kid, alg, key };
@@ -119,7 +124,10 @@ export class RemoteJwks {
     }
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
     if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-      throw new TokenSetupError('option_invalid', 'jwks URL must use https (http only on the loopback address)');
+      throw new TokenSetupError(
+        'option_invalid',
+        'jwks URL must use https (http only on the loopback address)',
+      );
     }
     if (parsed.username !== '' || parsed.password !== '') {
       throw new TokenSetupError('option_invalid', 'jwks URL must not carry credentials');
@@ -154,7 +162,9 @@ export class RemoteJwks {
     if (found === undefined) {
       throw new TokenError(
         'token_invalid',
-        this.#keys.length === 0 ? 'no key set could be loaded to check the token' : 'no key matches the token kid',
+        this.#keys.length === 0
+          ? 'no key set could be loaded to check the token'
+          : 'no key matches the token kid',
         { claim: 'kid' },
       );
     }
@@ -168,7 +178,8 @@ export class RemoteJwks {
       redirect: 'error',
       headers: { accept: 'application/jwk-set+json, application/json' },
     });
-    if (!response.ok) throw new TokenSetupError('key_unavailable', `JWKS request answered ${response.status}`);
+    if (!response.ok)
+      throw new TokenSetupError('key_unavailable', `JWKS request answered ${response.status}`);
     const text = await response.text();
     if (text.length > MAX_JWKS_BYTES) throw new TokenSetupError('key_invalid', 'JWKS response is too large');
     let json: unknown;

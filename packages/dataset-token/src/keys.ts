@@ -1,4 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  type JsonWebKey,
+  KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HMAC_MIN_SECRET_BYTES, type Algorithm, algorithmFamily } from './algorithms.js';
 import { TokenSetupError } from './errors.js';
@@ -71,7 +78,8 @@ export function secretProblem(secret: Uint8Array, alg: Algorithm): string | unde
   const text = Buffer.from(secret).toString('utf8');
   if (WELL_KNOWN_SECRETS.has(text)) return 'a well-known example secret; generate one with `pp-token secret`';
   if (secret.byteLength < min) return `${secret.byteLength} bytes, ${alg} needs at least ${min}`;
-  if (new Set(secret).size < 8) return 'too few distinct characters to be random; generate one with `pp-token secret`';
+  if (new Set(secret).size < 8)
+    return 'too few distinct characters to be random; generate one with `pp-token secret`';
   return undefined;
 }
 
@@ -85,7 +93,12 @@ export function secretKey(secret: Uint8Array, algorithms: readonly Algorithm[]):
   for (const alg of algorithms) {
     const problem = secretProblem(secret, alg);
     if (problem !== undefined) {
-      throw new TokenSetupError(problem.startsWith('a well-known') || problem.startsWith('too few') ? 'secret_weak' : 'secret_too_short', problem);
+      throw new TokenSetupError(
+        problem.startsWith('a well-known') || problem.startsWith('too few')
+          ? 'secret_weak'
+          : 'secret_too_short',
+        problem,
+      );
     }
   }
   return createSecretKey(secret);
@@ -107,7 +120,8 @@ export function publicKeyFrom(input: string | KeyObject | JsonWebKey): KeyObject
   } catch (cause) {
     throw new TokenSetupError('key_invalid', 'not a valid public key (PEM or JWK expected)', { cause });
   }
-  if (key.type !== 'public') throw new TokenSetupError('key_invalid', 'a public key is needed here, not a secret');
+  if (key.type !== 'public')
+    throw new TokenSetupError('key_invalid', 'a public key is needed here, not a secret');
   algorithmFamily(key);
   return key;
 }
@@ -157,7 +171,8 @@ export function jwkThumbprint(key: KeyObject): string {
       : jwk.kty === 'RSA'
         ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
         : undefined;
-  if (members === undefined) throw new TokenSetupError('key_unsupported', `cannot compute a thumbprint for ${jwk.kty}`);
+  if (members === undefined)
+    throw new TokenSetupError('key_unsupported', `cannot compute a thumbprint for ${jwk.kty}`);
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
@@ -167,7 +182,11 @@ export function jwkThumbprint(key: KeyObject): string {
  * @example
  * const jwks = { keys: [publicJwk(privateKey, 'ES256')] };
  */
-export function publicJwk(key: KeyObject, alg: Algorithm, kid: string = jwkThumbprint(key)): JsonWebKey & { kid: string } {
+export function publicJwk(
+  key: KeyObject,
+  alg: Algorithm,
+  kid: string = jwkThumbprint(key),
+): JsonWebKey & { kid: string } {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   return { ...pub.export({ format: 'jwk' }), kid, alg, use: 'sig' };
 }

@@ -3,10 +3,18 @@ import jwt from 'jsonwebtoken';
 import { type Algorithm, isAlgorithm, pinAlgorithms } from './algorithms.js';
 import { checkSubject, type TokenSubject } from './claims.js';
 import { TokenSetupError } from './errors.js';
-import { jwkThumbprint, privateKeyFrom, readPemFile, readSecret, type SecretSource, secretKey } from './keys.js';
+import {
+  jwkThumbprint,
+  privateKeyFrom,
+  readPemFile,
+  readSecret,
+  type SecretSource,
+  secretKey,
+} from './keys.js';
 
 /** Where a signer gets its key. */
-export type SigningKey = { secret: SecretSource } | { privateKey: string | KeyObject } | { privateKeyFile: string };
+export type SigningKey =
+  { secret: SecretSource } | { privateKey: string | KeyObject } | { privateKeyFile: string };
 
 export interface SignerOptions {
   /** Required, never inferred: the portal states which algorithm it signs with. */
@@ -68,7 +76,10 @@ export function createSigner(options: SignerOptions): Signer {
   let kid = options.kid;
   if ('secret' in source) {
     if (!algorithm.startsWith('HS')) {
-      throw new TokenSetupError('algorithm_not_allowed', `algorithm ${algorithm} needs a private key, not a secret`);
+      throw new TokenSetupError(
+        'algorithm_not_allowed',
+        `algorithm ${algorithm} needs a private key, not a secret`,
+      );
     }
     key = secretKey(readSecret(source.secret, options.env), [algorithm]);
   } else {

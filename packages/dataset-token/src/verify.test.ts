@@ -4,7 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
-import { claims, clock, ecKeys, forgeAsymmetric, forgeHmac, newSecret, NOW, NOW_MS, rsaKeys, b64 } from '../test/helpers.js';
+import {
+  claims,
+  clock,
+  ecKeys,
+  forgeAsymmetric,
+  forgeHmac,
+  newSecret,
+  NOW,
+  NOW_MS,
+  rsaKeys,
+  b64,
+} from '../test/helpers.js';
 import { TokenError, TokenSetupError } from './errors.js';
 import { createVerifier, MAX_TOKEN_LENGTH, type VerifierOptions } from './verify.js';
 
@@ -26,7 +37,11 @@ async function refusal(promise: Promise<unknown>): Promise<TokenError> {
 
 describe('createVerifier with a shared secret', () => {
   it('returns the claims of a well-formed HS256 token', async () => {
-    const token = forgeHmac(HS256, claims({ ip: '10.1.2.3', clientAuthResult: { role: 'analyst', cohorts: ['ABC'] } }), secret);
+    const token = forgeHmac(
+      HS256,
+      claims({ ip: '10.1.2.3', clientAuthResult: { role: 'analyst', cohorts: ['ABC'] } }),
+      secret,
+    );
     const result = await verifier().verify(token);
     expect(result).toMatchObject({
       datasets: ['TermdbTest'],
@@ -73,9 +88,13 @@ describe('createVerifier with a shared secret', () => {
   });
 
   it('refuses a token issued in the future beyond the leeway', async () => {
-    const error = await refusal(verifier().verify(forgeHmac(HS256, claims({ iat: NOW + 30, exp: NOW + 600 }), secret)));
+    const error = await refusal(
+      verifier().verify(forgeHmac(HS256, claims({ iat: NOW + 30, exp: NOW + 600 }), secret)),
+    );
     expect([error.code, error.claim]).toEqual(['token_invalid', 'iat']);
-    await expect(verifier().verify(forgeHmac(HS256, claims({ iat: NOW + 4 }), secret))).resolves.toBeDefined();
+    await expect(
+      verifier().verify(forgeHmac(HS256, claims({ iat: NOW + 4 }), secret)),
+    ).resolves.toBeDefined();
   });
 
   it.each([
@@ -112,7 +131,10 @@ describe('createVerifier with a shared secret', () => {
     ['a non-object payload', b64('"just a string"')],
     ['an array payload', b64([1, 2])],
     ['a payload that is not JSON', b64('{datasets:')],
-    ['a payload that names a member twice', b64(`{"datasets":["Other"],"datasets":["TermdbTest"],"email":"a","iat":${NOW},"exp":${NOW + 60}}`)],
+    [
+      'a payload that names a member twice',
+      b64(`{"datasets":["Other"],"datasets":["TermdbTest"],"email":"a","iat":${NOW},"exp":${NOW + 60}}`),
+    ],
   ])('refuses %s', async (_name, payloadPart) => {
     const input = `${b64(HS256)}.${payloadPart}`;
     const signature = forgeHmac(HS256, {}, secret).split('.')[2];
@@ -152,7 +174,11 @@ describe('createVerifier with a shared secret', () => {
   });
 
   it('refuses a token longer than the limit before decoding it', async () => {
-    const token = forgeHmac(HS256, claims({ clientAuthResult: { pad: 'x'.repeat(MAX_TOKEN_LENGTH) } }), secret);
+    const token = forgeHmac(
+      HS256,
+      claims({ clientAuthResult: { pad: 'x'.repeat(MAX_TOKEN_LENGTH) } }),
+      secret,
+    );
     const error = await refusal(verifier().verify(token));
     expect(error.message).toBe(`token is longer than ${MAX_TOKEN_LENGTH} characters`);
   });
@@ -176,9 +202,17 @@ describe('createVerifier with a shared secret', () => {
 
   it('checks issuer and audience when configured, and then requires them', async () => {
     const v = verifier({ issuer: 'https://portal.example.org', audience: ['viz'] });
-    await expect(v.verify(forgeHmac(HS256, claims({ iss: 'https://portal.example.org', aud: 'viz' }), secret))).resolves.toBeDefined();
-    expect((await refusal(v.verify(forgeHmac(HS256, claims({ iss: 'https://evil.example', aud: 'viz' }), secret)))).claim).toBe('iss');
-    expect((await refusal(v.verify(forgeHmac(HS256, claims({ iss: 'https://portal.example.org' }), secret)))).claim).toBe('aud');
+    await expect(
+      v.verify(forgeHmac(HS256, claims({ iss: 'https://portal.example.org', aud: 'viz' }), secret)),
+    ).resolves.toBeDefined();
+    expect(
+      (await refusal(v.verify(forgeHmac(HS256, claims({ iss: 'https://evil.example', aud: 'viz' }), secret))))
+        .claim,
+    ).toBe('iss');
+    expect(
+      (await refusal(v.verify(forgeHmac(HS256, claims({ iss: 'https://portal.example.org' }), secret))))
+        .claim,
+    ).toBe('aud');
     expect((await refusal(v.verify(forgeHmac(HS256, claims({ aud: 'viz' }), secret)))).claim).toBe('iss');
   });
 });
@@ -210,7 +244,9 @@ describe('createVerifier with public keys', () => {
     const v = createVerifier({ key: { publicKey: pem }, now: clock });
     expect(v.algorithms).toEqual(['ES256']);
     await expect(v.verify(forgeAsymmetric({ alg: 'ES256' }, claims(), privateKey))).resolves.toBeDefined();
-    expect((await refusal(v.verify(forgeAsymmetric({ alg: 'ES384' }, claims(), privateKey)))).code).toBe('token_invalid');
+    expect((await refusal(v.verify(forgeAsymmetric({ alg: 'ES384' }, claims(), privateKey)))).code).toBe(
+      'token_invalid',
+    );
   });
 
   it('pins RS256 for an RSA key: PS256 and HS256 with the public key as secret are refused', async () => {
@@ -230,26 +266,77 @@ describe('createVerifier with public keys', () => {
     writeFileSync(join(dir, 'pub.pem'), publicKey.export({ format: 'pem', type: 'spki' }));
     writeFileSync(join(dir, 'secret'), `${secret}\n`);
     const fromFile = createVerifier({ key: { publicKeyFile: join(dir, 'pub.pem') }, now: clock });
-    await expect(fromFile.verify(forgeAsymmetric({ alg: 'ES256' }, claims(), privateKey))).resolves.toBeDefined();
+    await expect(
+      fromFile.verify(forgeAsymmetric({ alg: 'ES256' }, claims(), privateKey)),
+    ).resolves.toBeDefined();
     const token = forgeHmac(HS256, claims(), secret);
-    await expect(createVerifier({ key: { secret: { file: join(dir, 'secret') } }, now: clock }).verify(token)).resolves.toBeDefined();
+    await expect(
+      createVerifier({ key: { secret: { file: join(dir, 'secret') } }, now: clock }).verify(token),
+    ).resolves.toBeDefined();
     const env = { PP_TEST_SECRET: secret };
-    await expect(createVerifier({ key: { secret: { env: 'PP_TEST_SECRET' } }, env, now: clock }).verify(token)).resolves.toBeDefined();
+    await expect(
+      createVerifier({ key: { secret: { env: 'PP_TEST_SECRET' } }, env, now: clock }).verify(token),
+    ).resolves.toBeDefined();
   });
 });
 
 describe('createVerifier setup errors', () => {
   it.each([
-    ['a short secret', { key: { secret: 'x'.repeat(12) } }, 'secret_too_short', '12 bytes, HS256 needs at least 32'],
-    ['a well-known secret', { key: { secret: 'a-string-secret-at-least-256-bits-long' } }, 'secret_weak', 'a well-known example secret'],
-    ['a repeated character', { key: { secret: 'a'.repeat(40) } }, 'secret_weak', 'too few distinct characters'],
-    ['a secret too short for HS512', { key: { secret: newSecret(32) }, algorithms: ['HS512'] }, 'secret_too_short', 'HS512 needs at least 64'],
-    ['an RSA algorithm for a secret', { key: { secret: newSecret() }, algorithms: ['RS256'] }, 'algorithm_not_allowed', 'does not fit a shared secret'],
+    [
+      'a short secret',
+      { key: { secret: 'x'.repeat(12) } },
+      'secret_too_short',
+      '12 bytes, HS256 needs at least 32',
+    ],
+    [
+      'a well-known secret',
+      { key: { secret: 'a-string-secret-at-least-256-bits-long' } },
+      'secret_weak',
+      'a well-known example secret',
+    ],
+    [
+      'a repeated character',
+      { key: { secret: 'a'.repeat(40) } },
+      'secret_weak',
+      'too few distinct characters',
+    ],
+    [
+      'a secret too short for HS512',
+      { key: { secret: newSecret(32) }, algorithms: ['HS512'] },
+      'secret_too_short',
+      'HS512 needs at least 64',
+    ],
+    [
+      'an RSA algorithm for a secret',
+      { key: { secret: newSecret() }, algorithms: ['RS256'] },
+      'algorithm_not_allowed',
+      'does not fit a shared secret',
+    ],
     ['alg none', { key: { secret: newSecret() }, algorithms: ['none'] }, 'algorithm_not_allowed', 'none'],
-    ['an unset environment variable', { key: { secret: { env: 'PP_SURELY_UNSET_VARIABLE' } } }, 'key_unavailable', 'PP_SURELY_UNSET_VARIABLE is not set'],
-    ['a missing file', { key: { secret: { file: '/nonexistent/secret' } } }, 'key_unavailable', '/nonexistent/secret'],
-    ['a leeway over 60 s', { key: { secret: newSecret() }, leewaySeconds: 61 }, 'option_invalid', 'leewaySeconds'],
-    ['two key sources', { key: { secret: newSecret(), publicKey: 'x' } }, 'option_invalid', 'exactly one key source'],
+    [
+      'an unset environment variable',
+      { key: { secret: { env: 'PP_SURELY_UNSET_VARIABLE' } } },
+      'key_unavailable',
+      'PP_SURELY_UNSET_VARIABLE is not set',
+    ],
+    [
+      'a missing file',
+      { key: { secret: { file: '/nonexistent/secret' } } },
+      'key_unavailable',
+      '/nonexistent/secret',
+    ],
+    [
+      'a leeway over 60 s',
+      { key: { secret: newSecret() }, leewaySeconds: 61 },
+      'option_invalid',
+      'leewaySeconds',
+    ],
+    [
+      'two key sources',
+      { key: { secret: newSecret(), publicKey: 'x' } },
+      'option_invalid',
+      'exactly one key source',
+    ],
     ['a PEM that is not a key', { key: { publicKey: 'not a pem' } }, 'key_invalid', 'not a valid public key'],
   ])('rejects %s at construction', (_name, options, code, text) => {
     let error: unknown;
@@ -267,10 +354,14 @@ describe('createVerifier setup errors', () => {
     const small = rsaKeys(1024).publicKey.export({ format: 'pem', type: 'spki' }).toString();
     expect(() => createVerifier({ key: { publicKey: small } })).toThrow(/1024 bits/);
     const ec = ecKeys().publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    expect(() => createVerifier({ key: { publicKey: ec }, algorithms: ['RS256'] })).toThrow(/does not fit a EC prime256v1 key/);
+    expect(() => createVerifier({ key: { publicKey: ec }, algorithms: ['RS256'] })).toThrow(
+      /does not fit a EC prime256v1 key/,
+    );
   });
 
   it('turns a secret KeyObject given as a public key into a setup error', () => {
-    expect(() => createVerifier({ key: { publicKey: createSecretKey(Buffer.from(secret)) } })).toThrow(TokenSetupError);
+    expect(() => createVerifier({ key: { publicKey: createSecretKey(Buffer.from(secret)) } })).toThrow(
+      TokenSetupError,
+    );
   });
 });

@@ -83,7 +83,8 @@ function localKeys(keys: readonly ResolvedKey[]): KeySet {
     algorithms: [...new Set(keys.map((k) => k.alg))],
     resolve(kid, alg) {
       const found = selectKey(keys, kid);
-      if (found === undefined) throw new TokenError('token_invalid', 'no key matches the token kid', { claim: 'kid' });
+      if (found === undefined)
+        throw new TokenError('token_invalid', 'no key matches the token kid', { claim: 'kid' });
       return agree(found, alg);
     },
     ready: () => Promise.resolve(),
@@ -106,9 +107,14 @@ function singleKey(key: KeyObject, algorithms: readonly Algorithm[]): KeySet {
 
 function buildKeySet(options: VerifierOptions): KeySet {
   const source = options.key as Partial<Record<string, unknown>>;
-  const given = ['secret', 'publicKey', 'publicKeyFile', 'jwks', 'jwksFile', 'jwksUrl'].filter((k) => source[k] !== undefined);
+  const given = ['secret', 'publicKey', 'publicKeyFile', 'jwks', 'jwksFile', 'jwksUrl'].filter(
+    (k) => source[k] !== undefined,
+  );
   if (given.length !== 1) {
-    throw new TokenSetupError('option_invalid', 'give exactly one key source: secret, publicKey, publicKeyFile, jwks, jwksFile or jwksUrl');
+    throw new TokenSetupError(
+      'option_invalid',
+      'give exactly one key source: secret, publicKey, publicKeyFile, jwks, jwksFile or jwksUrl',
+    );
   }
   const key = options.key;
   if ('secret' in key) {
@@ -144,7 +150,10 @@ function buildKeySet(options: VerifierOptions): KeySet {
   if (options.algorithms !== undefined) {
     for (const k of keys) {
       if (!options.algorithms.includes(k.alg)) {
-        throw new TokenSetupError('algorithm_not_allowed', `JWKS key ${k.kid ?? '(no kid)'} uses ${k.alg}, which is not in algorithms`);
+        throw new TokenSetupError(
+          'algorithm_not_allowed',
+          `JWKS key ${k.kid ?? '(no kid)'} uses ${k.alg}, which is not in algorithms`,
+        );
       }
     }
   }
@@ -192,7 +201,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const { alg, kid, crit } = header.value;
     if (!isAlgorithm(alg)) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
     // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
-    if (crit !== undefined) throw new TokenError('token_invalid', 'token header lists critical extensions', { claim: 'crit' });
+    if (crit !== undefined)
+      throw new TokenError('token_invalid', 'token header lists critical extensions', { claim: 'crit' });
     if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
       throw new TokenError('token_invalid', 'token kid is not a short string', { claim: 'kid' });
     }
@@ -211,7 +221,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } catch (cause) {
       throw translate(cause);
     }
-    return validateClaims(payload.value, { now: nowSeconds, leewaySeconds: leeway, maxTokenAgeSeconds: maxAge });
+    return validateClaims(payload.value, {
+      now: nowSeconds,
+      leewaySeconds: leeway,
+      maxTokenAgeSeconds: maxAge,
+    });
   }
 
   return {
@@ -230,7 +244,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
         cache.set(token, claims, claims.exp);
         return claims;
       } catch (error) {
-        throw error instanceof TokenError ? error : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+        throw error instanceof TokenError
+          ? error
+          : new TokenError('token_invalid', 'token could not be verified', { cause: error });
       }
     },
   };
@@ -238,19 +254,25 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 /** Maps jsonwebtoken's errors onto our codes; its own messages stay in `cause`, for logs only. */
 function translate(error: unknown): TokenError {
-  if (error instanceof jwt.TokenExpiredError) return new TokenError('token_expired', 'token has expired', { claim: 'exp', cause: error });
+  if (error instanceof jwt.TokenExpiredError)
+    return new TokenError('token_expired', 'token has expired', { claim: 'exp', cause: error });
   if (error instanceof jwt.NotBeforeError) {
     return new TokenError('token_not_yet_valid', 'token is not valid yet', { claim: 'nbf', cause: error });
   }
   const message = error instanceof Error ? error.message : '';
-  if (message.startsWith('jwt issuer invalid')) return new TokenError('token_invalid', 'token issuer is not accepted', { claim: 'iss', cause: error });
+  if (message.startsWith('jwt issuer invalid'))
+    return new TokenError('token_invalid', 'token issuer is not accepted', { claim: 'iss', cause: error });
   if (message.startsWith('jwt audience invalid')) {
     return new TokenError('token_invalid', 'token audience is not accepted', { claim: 'aud', cause: error });
   }
-  if (message === 'invalid signature') return new TokenError('token_invalid', 'token signature does not match', { cause: error });
+  if (message === 'invalid signature')
+    return new TokenError('token_invalid', 'token signature does not match', { cause: error });
   if (message === 'invalid exp value' || message === 'invalid nbf value') {
     const claim = message.slice(8, 11);
-    return new TokenError('token_invalid', `claim ${claim} must be a finite number of seconds`, { claim, cause: error });
+    return new TokenError('token_invalid', `claim ${claim} must be a finite number of seconds`, {
+      claim,
+      cause: error,
+    });
   }
   return new TokenError('token_invalid', 'token could not be verified', { cause: error });
 }

@@ -1,4 +1,10 @@
-import { createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  sign as cryptoSign,
+  type KeyObject,
+} from 'node:crypto';
 
 /** A fresh random HS256 secret for one test file; never a committed value. */
 export function newSecret(bytes = 32): string {
@@ -14,7 +20,12 @@ export function b64(value: unknown): string {
 }
 
 /** Builds an HMAC-signed compact JWS by hand, so tests can make tokens no well-behaved library would. */
-export function forgeHmac(header: unknown, payload: unknown, secret: string | Buffer, hash = 'sha256'): string {
+export function forgeHmac(
+  header: unknown,
+  payload: unknown,
+  secret: string | Buffer,
+  hash = 'sha256',
+): string {
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
 }
