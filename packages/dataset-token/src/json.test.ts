@@ -11,8 +11,12 @@ describe('hasDuplicateMember', () => {
     ['{"a":"{\\"a\\":1,\\"a\\":2}"}', false],
     ['{"a":["a","a"],"b":{"a":1}}', false],
     ['{"k\\"":1,"k":2}', false],
+    ['{"a" :1,"a" : 2}', true],
+    ['{"url":"https://x","u":"a:b"}', false],
+    ['{"url":"https://x","url":"a"}', true],
   ])('%s → %s', (text, expected) => {
     expect(hasDuplicateMember(text)).toBe(expected);
+    expect(hasDuplicateMember(text, JSON.parse(text))).toBe(expected);
   });
 });
 

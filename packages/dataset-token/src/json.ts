@@ -19,42 +19,71 @@ export function decodeJsonSegment(segment: string): { value: Record<string, unkn
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { problem: 'is not a JSON object' };
-  if (hasDuplicateMember(text)) return { problem: 'has a member named twice' };
+  if (hasDuplicateMember(text, value)) return { problem: 'has a member named twice' };
   return { value: value as Record<string, unknown> };
 }
 
-/** True when any JSON object in `text` (already known to be valid JSON) names a member twice. */
-export function hasDuplicateMember(text: string): boolean {
-  // One entry per open container: a Set of member names for objects, null for arrays.
-  const stack: (Set<string> | null)[] = [];
+/**
+ * True when any JSON object in `text` (already known to be valid JSON) names a member twice. With the parsed
+ * value at hand a cheap count settles the common case: every member name is followed by a colon, so when the
+ * text holds no more colons than the parsed value holds members, no name can have been dropped as a duplicate.
+ */
+export function hasDuplicateMember(text: string, parsed?: unknown): boolean {
+  if (parsed !== undefined && countColons(text) === countMembers(parsed)) return false;
+  // One entry per open container: the member names seen so far for an object, null for an array. Claims objects
+  // are small, where an array search beats hashing into a Set.
+  const stack: (string[] | null)[] = [];
   let expectName = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x7b /* { */) {
-      stack.push(new Set());
-      expectName = true;
-    } else if (c === 0x5b /* [ */) {
-      stack.push(null);
-      expectName = false;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      stack.pop();
-      expectName = false;
-    } else if (c === 0x2c /* , */) {
-      expectName = stack[stack.length - 1] instanceof Set;
-    } else if (c === 0x22 /* " */) {
-      let j = i + 1;
-      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+    if (c === 0x22 /* " */) {
+      // Find the closing quote: one not preceded by an odd number of backslashes.
+      let j = text.indexOf('"', i + 1);
+      while (j > 0 && isEscaped(text, j)) j = text.indexOf('"', j + 1);
       if (expectName) {
-        const names = stack[stack.length - 1];
-        const name = JSON.parse(text.slice(i, j + 1)) as string;
-        if (names instanceof Set) {
-          if (names.has(name)) return true;
-          names.add(name);
-        }
+        const raw = text.slice(i + 1, j);
+        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const names = stack[stack.length - 1] as string[];
+        if (names.includes(name)) return true;
+        names.push(name);
         expectName = false;
       }
       i = j;
+    } else if (c === 0x7b /* { */) {
+      stack.push([]);
+      expectName = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push(null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      expectName = stack[stack.length - 1] != null;
     }
   }
   return false;
+}
+
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let k = quote - 1; text.charCodeAt(k) === 0x5c /* \\ */; k--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function countColons(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) count++;
+  return count;
+}
+
+function countMembers(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += countMembers(item);
+    return count;
+  }
+  for (const key in value) {
+    count += 1 + countMembers((value as Record<string, unknown>)[key]);
+  }
+  return count;
 }

@@ -1,4 +1,4 @@
-import { createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,10 +137,10 @@ describe('createVerifier with a shared secret', () => {
     ],
   ])('refuses %s', async (_name, payloadPart) => {
     const input = `${b64(HS256)}.${payloadPart}`;
-    const signature = forgeHmac(HS256, {}, secret).split('.')[2];
+    const signature = createHmac('sha256', secret).update(input).digest('base64url');
     const error = await refusal(verifier().verify(`${input}.${signature}`));
     expect(error.code).toBe('token_invalid');
-    expect(error.message).toMatch(/^token payload /);
+    expect(error.message).toMatch(/^token (payload|could not)/);
   });
 
   it.each(['none', 'None', 'NONE', 'nOnE'])('refuses alg %s even without a signature', async (alg) => {

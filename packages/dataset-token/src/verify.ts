@@ -4,7 +4,7 @@ import { type Algorithm, isAlgorithm, pinAlgorithms } from './algorithms.js';
 import { VerifiedTokenCache } from './cache.js';
 import { type DatasetTokenClaims, validateClaims } from './claims.js';
 import { TokenError, TokenSetupError } from './errors.js';
-import { decodeJsonSegment } from './json.js';
+import { decodeJsonSegment, hasDuplicateMember } from './json.js';
 import {
   type JsonWebKeySet,
   parseJwks,
@@ -167,8 +167,6 @@ function checkNumber(name: string, value: number, min: number, max: number): num
   return value;
 }
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
 /**
  * Builds a verifier. Keys are read and turned into KeyObjects here, once; a weak secret, a key that does not fit
  * the algorithms, or an option out of range throws a {@link TokenSetupError} now rather than on a request.
@@ -188,15 +186,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const audience = options.audience === undefined ? undefined : ([] as string[]).concat(options.audience);
   const cache = new VerifiedTokenCache<DatasetTokenClaims>(cacheSize);
 
-  async function verifyUncached(token: string, nowSeconds: number): Promise<DatasetTokenClaims> {
-    if (token.length > MAX_TOKEN_LENGTH) {
-      throw new TokenError('token_invalid', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
-    }
-    if (!JWT_SHAPE.test(token)) {
-      throw new TokenError('token_invalid', 'token is not three base64url parts separated by dots');
-    }
-    const [headerPart, payloadPart] = token.split('.') as [string, string, string];
-    const header = decodeJsonSegment(headerPart);
+  // Every token from one portal carries the same header segment, so its checked decoding is kept (bounded).
+  const headers = new Map<string, { alg: Algorithm; kid: string | undefined }>();
+
+  function checkedHeader(segment: string): { alg: Algorithm; kid: string | undefined } {
+    const known = headers.get(segment);
+    if (known !== undefined) return known;
+    const header = decodeJsonSegment(segment);
     if ('problem' in header) throw new TokenError('token_invalid', `token header ${header.problem}`);
     const { alg, kid, crit } = header.value;
     if (!isAlgorithm(alg)) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
@@ -206,22 +202,56 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
       throw new TokenError('token_invalid', 'token kid is not a short string', { claim: 'kid' });
     }
-    const payload = decodeJsonSegment(payloadPart);
-    if ('problem' in payload) throw new TokenError('token_invalid', `token payload ${payload.problem}`);
+    const checked = { alg, kid: kid as string | undefined };
+    if (headers.size < 64) headers.set(segment, checked);
+    return checked;
+  }
 
-    const resolved = await keySet.resolve(kid, alg);
+  /** The key for a token after the checks that need no key; a Promise only when keys must be fetched. */
+  function keyFor(token: string): ResolvedKey | Promise<ResolvedKey> {
+    if (token.length > MAX_TOKEN_LENGTH) {
+      throw new TokenError('token_invalid', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    }
+    // Three non-empty parts. The header's alphabet is checked as it is decoded, the others' by jsonwebtoken.
+    const first = token.indexOf('.');
+    const last = token.lastIndexOf('.');
+    if (
+      first < 1 ||
+      last <= first + 1 ||
+      last === token.length - 1 ||
+      token.indexOf('.', first + 1) !== last
+    ) {
+      throw new TokenError('token_invalid', 'token is not three base64url parts separated by dots');
+    }
+    const { alg, kid } = checkedHeader(token.slice(0, first));
+    return keySet.resolve(kid, alg);
+  }
+
+  function verifyWithKey(token: string, resolved: ResolvedKey, nowSeconds: number): DatasetTokenClaims {
+    const alg = resolved.alg;
+    const dot = token.indexOf('.');
+    let payload: unknown;
     try {
-      jwt.verify(token, resolved.key, {
-        algorithms: [alg],
-        clockTimestamp: nowSeconds,
-        clockTolerance: leeway,
-        ...(issuer !== undefined && { issuer: issuer as [string, ...string[]] }),
-        ...(audience !== undefined && { audience: audience as [string, ...string[]] }),
-      });
+      payload = (
+        jwt.verify(token, resolved.key, {
+          algorithms: [alg],
+          complete: true,
+          clockTimestamp: nowSeconds,
+          clockTolerance: leeway,
+          ...(issuer !== undefined && { issuer: issuer as [string, ...string[]] }),
+          ...(audience !== undefined && { audience: audience as [string, ...string[]] }),
+        }) as { payload: unknown }
+      ).payload;
     } catch (cause) {
       throw translate(cause);
     }
-    return validateClaims(payload.value, {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new TokenError('token_invalid', 'token payload is not a JSON object');
+    }
+    const text = Buffer.from(token.slice(dot + 1, token.lastIndexOf('.')), 'base64url').toString('utf8');
+    if (hasDuplicateMember(text, payload))
+      throw new TokenError('token_invalid', 'token payload has a member named twice');
+    return validateClaims(payload as Record<string, unknown>, {
       now: nowSeconds,
       leewaySeconds: leeway,
       maxTokenAgeSeconds: maxAge,
@@ -240,7 +270,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const cached = cache.get(token, nowSeconds - leeway);
       if (cached !== undefined) return cached;
       try {
-        const claims = await verifyUncached(token, nowSeconds);
+        const found = keyFor(token);
+        // Local keys resolve synchronously; only a remote key set costs an extra turn of the event loop.
+        const key = found instanceof Promise ? await found : found;
+        const claims = verifyWithKey(token, key, nowSeconds);
         cache.set(token, claims, claims.exp);
         return claims;
       } catch (error) {

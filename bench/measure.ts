@@ -1,0 +1,68 @@
+/** Small helpers shared by the benchmarks: run a function for a while and report operations per second. */
+
+export interface Rate {
+  name: string;
+  opsPerSecond: number;
+}
+
+/** Runs `fn` repeatedly for about `ms` milliseconds (after a short warm-up) and returns operations per second. */
+export async function rate(name: string, fn: (i: number) => unknown, ms = 1000): Promise<Rate> {
+  for (let i = 0; i < 200; i++) await fn(i);
+  let count = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let j = 0; j < 100; j++) await fn(count++);
+    elapsed = performance.now() - start;
+  }
+  return { name, opsPerSecond: (count / elapsed) * 1000 };
+}
+
+export function formatRate(r: Rate): string {
+  return `${r.name.padEnd(44)} ${Math.round(r.opsPerSecond).toLocaleString('en-US').padStart(12)} ops/s`;
+}
+
+export function ratio(name: string, value: number, goal: { atLeast?: number; atMost?: number }): string {
+  const ok =
+    (goal.atLeast === undefined || value >= goal.atLeast) &&
+    (goal.atMost === undefined || value <= goal.atMost);
+  const target =
+    goal.atLeast !== undefined
+      ? `goal >= ${goal.atLeast}`
+      : goal.atMost !== undefined
+        ? `goal <= ${goal.atMost}`
+        : '';
+  const verdict = target === '' ? '' : ok ? '  met' : '  NOT MET';
+  return `${name.padEnd(60)} ${value.toFixed(2).padStart(8)}   ${target}${verdict}`;
+}
+
+/**
+ * The ratio of two rates measured in alternation (a, b, a, b, …) so that load from other processes on a shared
+ * machine hits both alike; returns the median ratio b/a over the rounds.
+ */
+export async function interleavedRatio(
+  a: (i: number) => unknown,
+  b: (i: number) => unknown,
+  rounds = 7,
+  ms = 250,
+): Promise<{ a: number; b: number; ratio: number }> {
+  const ratios: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const ra = (await rate('a', a, ms)).opsPerSecond;
+    const rb = (await rate('b', b, ms)).opsPerSecond;
+    as.push(ra);
+    bs.push(rb);
+    ratios.push(rb / ra);
+  }
+  return { a: median(as), b: median(bs), ratio: median(ratios) };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
