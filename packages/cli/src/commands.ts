@@ -1,0 +1,248 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Algorithm,
+  createSigner,
+  createVerifier,
+  generateKeyPair,
+  generateSecret,
+  isAlgorithm,
+  type SecretSource,
+  TokenError,
+  type VerificationKey,
+} from '@pp-embed/dataset-token';
+import { type Io, UsageError } from './io.js';
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+  run(values: Values, positionals: string[], io: Io): number | Promise<number>;
+}
+
+function str(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function required(values: Values, name: string): string {
+  const value = str(values, name);
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function secretSource(values: Values): SecretSource | undefined {
+  const env = str(values, 'secret-env');
+  const file = str(values, 'secret-file');
+  if (env !== undefined && file !== undefined)
+    throw new UsageError('give --secret-env or --secret-file, not both');
+  if (env !== undefined) return { env };
+  if (file !== undefined) return { file };
+  return undefined;
+}
+
+function list(values: Values, name: string): string[] {
+  const value = values[name];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  return items
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function seconds(values: Values, name: string): number | undefined {
+  const value = str(values, name);
+  if (value === undefined) return undefined;
+  const match = /^(\d+)(s|m|h)?$/.exec(value);
+  if (match === null) throw new UsageError(`--${name} takes seconds, or a number with s, m or h (e.g. 10m)`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
+}
+
+/** Reads the token from the positional argument, or from standard input when it is `-` or absent. */
+export function tokenArgument(positionals: string[], io: Io): string {
+  const given = positionals[0];
+  const token = (given === undefined || given === '-' ? io.stdin() : given).trim();
+  if (token === '') throw new UsageError('give the token as an argument or on standard input');
+  return token;
+}
+
+/** The verification key from --secret-env/--secret-file, --public-key or --jwks. */
+export function verificationKey(values: Values): VerificationKey {
+  const secret = secretSource(values);
+  const publicKey = str(values, 'public-key');
+  const jwks = str(values, 'jwks');
+  const given = [secret, publicKey, jwks].filter((v) => v !== undefined).length;
+  if (given !== 1)
+    throw new UsageError('give exactly one of --secret-env, --secret-file, --public-key, --jwks');
+  if (secret !== undefined) return { secret };
+  if (publicKey !== undefined) return { publicKeyFile: publicKey };
+  return /^https?:\/\//.test(jwks as string) ? { jwksUrl: jwks as string } : { jwksFile: jwks as string };
+}
+
+const keyOptions = {
+  'secret-env': { type: 'string' },
+  'secret-file': { type: 'string' },
+} as const;
+
+/** A sentence for a refused token: our message, and the moment of expiry when that is the reason. */
+export function describeRefusal(error: TokenError, now: number): string {
+  const cause = error.cause as { expiredAt?: Date; date?: Date } | undefined;
+  const at = cause?.expiredAt ?? cause?.date;
+  if (at instanceof Date) {
+    const ago = Math.round((now - at.getTime()) / 1000);
+    const when = ago >= 0 ? `${ago} s ago` : `in ${-ago} s`;
+    return `${error.code}: ${error.message} (${error.claim} ${at.toISOString()}, ${when})`;
+  }
+  return `${error.code}: ${error.message}`;
+}
+
+export const commands: Record<string, Command> = {
+  secret: {
+    summary: 'print a new random HMAC secret',
+    usage: 'pp-token secret [--alg HS256|HS384|HS512]',
+    options: { alg: { type: 'string' } },
+    run(values, _positionals, io) {
+      const alg = str(values, 'alg') ?? 'HS256';
+      if (alg !== 'HS256' && alg !== 'HS384' && alg !== 'HS512')
+        throw new UsageError('--alg must be HS256, HS384 or HS512');
+      io.out(generateSecret(alg));
+      return 0;
+    },
+  },
+
+  keygen: {
+    summary: 'write a private PEM key and a public JWKS with its kid',
+    usage: 'pp-token keygen --alg ES256|RS256 --out DIR',
+    options: { alg: { type: 'string' }, out: { type: 'string' } },
+    run(values, _positionals, io) {
+      const alg = required(values, 'alg');
+      if (alg !== 'ES256' && alg !== 'RS256') throw new UsageError('--alg must be ES256 or RS256');
+      const dir = required(values, 'out');
+      const privatePath = join(dir, 'private.pem');
+      const jwksPath = join(dir, 'jwks.json');
+      for (const path of [privatePath, jwksPath]) {
+        if (existsSync(path)) throw new UsageError(`${path} exists; choose another --out`);
+      }
+      const { privateKeyPem, jwks, kid } = generateKeyPair(alg);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(privatePath, privateKeyPem, { mode: 0o600 });
+      writeFileSync(jwksPath, `${JSON.stringify(jwks, null, 2)}\n`);
+      io.out(`wrote ${privatePath} (keep it on the portal's server only)`);
+      io.out(`wrote ${jwksPath} (publish it, or give it to the visualization server)`);
+      io.out(`kid ${kid}`);
+      return 0;
+    },
+  },
+
+  mint: {
+    summary: 'sign a dataset token',
+    usage:
+      'pp-token mint --alg ALG (--secret-env NAME | --secret-file FILE | --key PRIVATE.pem) --dataset LABEL [--dataset LABEL] --email ID [--ip ADDR] [--ttl 10m] [--client-auth-result JSON] [--kid KID] [--issuer ISS] [--audience AUD]',
+    options: {
+      ...keyOptions,
+      alg: { type: 'string' },
+      key: { type: 'string' },
+      dataset: { type: 'string', multiple: true },
+      email: { type: 'string' },
+      ip: { type: 'string' },
+      ttl: { type: 'string' },
+      'client-auth-result': { type: 'string' },
+      kid: { type: 'string' },
+      issuer: { type: 'string' },
+      audience: { type: 'string' },
+    },
+    run(values, _positionals, io) {
+      const alg = required(values, 'alg');
+      if (!isAlgorithm(alg)) throw new UsageError(`--alg ${alg} is not supported`);
+      const secret = secretSource(values);
+      const keyFile = str(values, 'key');
+      if ((secret === undefined) === (keyFile === undefined)) {
+        throw new UsageError('give exactly one of --secret-env, --secret-file, --key');
+      }
+      let clientAuthResult: Record<string, unknown> | undefined;
+      const car = str(values, 'client-auth-result');
+      if (car !== undefined) {
+        try {
+          clientAuthResult = JSON.parse(car) as Record<string, unknown>;
+        } catch {
+          throw new UsageError('--client-auth-result must be JSON, e.g. \'{"role":"analyst"}\'');
+        }
+      }
+      const ttl = seconds(values, 'ttl');
+      const signer = createSigner({
+        algorithm: alg as Algorithm,
+        key: secret !== undefined ? { secret } : { privateKeyFile: keyFile as string },
+        env: io.env,
+        now: () => io.now(),
+        ...(ttl !== undefined && { ttlSeconds: ttl, maxTtlSeconds: Math.max(ttl, 3600) }),
+        ...(str(values, 'kid') !== undefined && { kid: str(values, 'kid') }),
+        ...(str(values, 'issuer') !== undefined && { issuer: str(values, 'issuer') }),
+        ...(str(values, 'audience') !== undefined && { audience: str(values, 'audience') }),
+      });
+      io.out(
+        signer.sign({
+          datasets: list(values, 'dataset'),
+          email: required(values, 'email'),
+          ip: str(values, 'ip'),
+          clientAuthResult,
+        }),
+      );
+      return 0;
+    },
+  },
+
+  verify: {
+    summary: 'check a token and print its claims, or why it is refused',
+    usage:
+      'pp-token verify (--secret-env NAME | --secret-file FILE | --public-key PUBLIC.pem | --jwks FILE|URL) [--alg ALG] [--issuer ISS] [--audience AUD] [--leeway S] [TOKEN | -]',
+    options: {
+      ...keyOptions,
+      'public-key': { type: 'string' },
+      jwks: { type: 'string' },
+      alg: { type: 'string', multiple: true },
+      issuer: { type: 'string' },
+      audience: { type: 'string' },
+      leeway: { type: 'string' },
+    },
+    async run(values, positionals, io) {
+      const algorithms = list(values, 'alg');
+      const leeway = seconds(values, 'leeway');
+      const verifier = createVerifier({
+        key: verificationKey(values),
+        env: io.env,
+        now: () => io.now(),
+        ...(algorithms.length > 0 && { algorithms }),
+        ...(leeway !== undefined && { leewaySeconds: leeway }),
+        ...(str(values, 'issuer') !== undefined && { issuer: str(values, 'issuer') }),
+        ...(str(values, 'audience') !== undefined && { audience: str(values, 'audience') }),
+      });
+      const token = tokenArgument(positionals, io);
+      try {
+        const claims = await verifier.verify(token);
+        io.out(JSON.stringify(claims, null, 2));
+        return 0;
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        io.err(describeRefusal(error, io.now()));
+        return 1;
+      }
+    },
+  },
+};
+
+/** Reads a JSON file with an error that names it. */
+export function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${path} is not JSON`);
+  }
+}

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+
+/** What a command may touch of the outside world; tests give their own. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Standard input as text (for a token piped in, so it stays out of the process list and shell history). */
+  stdin(): string;
+  env: NodeJS.ProcessEnv;
+  now(): number;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  stdin: () => readFileSync(0, 'utf8'),
+  env: process.env,
+  now: Date.now,
+};
+
+/** A mistake in how the command was called: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

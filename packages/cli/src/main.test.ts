@@ -1,0 +1,137 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createVerifier, generateSecret } from '@pp-embed/dataset-token';
+import { describe, expect, it } from 'vitest';
+import type { Io } from './io.js';
+import { main } from './main.js';
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function io(options: { stdin?: string; env?: Record<string, string>; now?: number } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const value: Io = {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    stdin: () => options.stdin ?? '',
+    env: options.env ?? {},
+    now: () => options.now ?? NOW,
+  };
+  return { io: value, out, err };
+}
+
+const secret = generateSecret();
+const env = { PP_DS_SECRET: secret };
+
+describe('pp-token', () => {
+  it('lists its commands, and each command has --help', async () => {
+    const t = io();
+    expect(await main(['--help'], t.io)).toBe(0);
+    for (const name of ['secret', 'keygen', 'mint', 'verify']) {
+      expect(t.out.join('\n')).toContain(name);
+      const h = io();
+      expect(await main([name, '--help'], h.io)).toBe(0);
+      expect(h.out.join('\n')).toContain(`usage: pp-token ${name}`);
+    }
+  });
+
+  it('secret prints a secret that a verifier accepts', async () => {
+    const t = io();
+    expect(await main(['secret'], t.io)).toBe(0);
+    expect(() => createVerifier({ key: { secret: t.out[0] as string } })).not.toThrow();
+  });
+
+  it('mint then verify round-trips the claims, with the token on standard input', async () => {
+    const minted = io({ env });
+    const code = await main(
+      [
+        'mint',
+        '--alg',
+        'HS256',
+        '--secret-env',
+        'PP_DS_SECRET',
+        '--dataset',
+        'TermdbTest',
+        '--email',
+        'ana@example.org',
+        '--ip',
+        '10.0.0.1',
+        '--ttl',
+        '5m',
+        '--client-auth-result',
+        '{"role":"analyst","cohorts":["ABC"]}',
+      ],
+      minted.io,
+    );
+    expect(code).toBe(0);
+    const token = minted.out[0] as string;
+    const checked = io({ env, stdin: `${token}\n` });
+    expect(await main(['verify', '--secret-env', 'PP_DS_SECRET'], checked.io)).toBe(0);
+    const claims = JSON.parse(checked.out.join('\n')) as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      datasets: ['TermdbTest'],
+      email: 'ana@example.org',
+      ip: '10.0.0.1',
+      clientAuthResult: { role: 'analyst', cohorts: ['ABC'] },
+    });
+    expect((claims.exp as number) - (claims.iat as number)).toBe(300);
+  });
+
+  it('verify says why an expired token is refused, with exit code 1', async () => {
+    const minted = io({ env, now: NOW - 3_600_000 });
+    await main(
+      ['mint', '--alg', 'HS256', '--secret-env', 'PP_DS_SECRET', '--dataset', 'D', '--email', 'e'],
+      minted.io,
+    );
+    const checked = io({ env });
+    expect(await main(['verify', '--secret-env', 'PP_DS_SECRET', minted.out[0] as string], checked.io)).toBe(
+      1,
+    );
+    expect(checked.err[0]).toMatch(
+      /^token_expired: token has expired \(exp 2026-11-23T11:10:00.000Z, 3000 s ago\)$/,
+    );
+  });
+
+  it('keygen writes a private key (mode 600) and a JWKS that verifies what mint signs with it', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pp-cli-')), 'keys');
+    const k = io();
+    expect(await main(['keygen', '--alg', 'ES256', '--out', dir], k.io)).toBe(0);
+    expect(statSync(join(dir, 'private.pem')).mode & 0o777).toBe(0o600);
+    const jwks = JSON.parse(readFileSync(join(dir, 'jwks.json'), 'utf8')) as { keys: { kid: string }[] };
+    expect(k.out.join('\n')).toContain(`kid ${jwks.keys[0]?.kid}`);
+    const minted = io();
+    await main(
+      ['mint', '--alg', 'ES256', '--key', join(dir, 'private.pem'), '--dataset', 'D', '--email', 'e'],
+      minted.io,
+    );
+    const checked = io();
+    expect(
+      await main(['verify', '--jwks', join(dir, 'jwks.json'), minted.out[0] as string], checked.io),
+    ).toBe(0);
+    expect(await main(['keygen', '--alg', 'ES256', '--out', dir], io().io)).toBe(2);
+  });
+
+  it.each([
+    [
+      ['mint', '--alg', 'HS256', '--dataset', 'D', '--email', 'e'],
+      'give exactly one of --secret-env, --secret-file, --key',
+    ],
+    [
+      ['mint', '--alg', 'HS256', '--secret-env', 'UNSET_VAR', '--dataset', 'D', '--email', 'e'],
+      'key_unavailable: environment variable UNSET_VAR is not set',
+    ],
+    [
+      ['mint', '--alg', 'HS256', '--secret-env', 'PP_DS_SECRET', '--email', 'e'],
+      'datasets must name at least one dataset',
+    ],
+    [['mint', '--alg', 'none', '--secret-env', 'PP_DS_SECRET'], '--alg none is not supported'],
+    [['verify', '--secret-env', 'PP_DS_SECRET', '--public-key', 'x.pem', 'tok'], 'give exactly one of'],
+    [['verify', '--bogus'], "Unknown option '--bogus'"],
+    [['frobnicate'], 'unknown command frobnicate'],
+  ])('refuses %j with exit code 2 and says why', async (argv, message) => {
+    const t = io({ env });
+    expect(await main(argv, t.io)).toBe(2);
+    expect(t.err.join('\n')).toContain(message);
+  });
+});
