@@ -1,0 +1,291 @@
+import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../types.js';
+import { warnOnce } from '../warnings.js';
+import { PpRequestError, isAbortError } from './errors.js';
+import {
+  DEFAULT_HEADER_KEY,
+  errorCode,
+  parseBarchart,
+  parseConfig,
+  parseSamples,
+  parseTermList,
+} from './parse.js';
+
+/**
+ * The embedding page's token callback. It takes no argument and returns the current token, or nothing when
+ * the user is signed out. ProteinPaint's client also accepts a Promise, so one is awaited here too.
+ *
+ * @example
+ * const getDatasetAccessToken: TokenCallback = () => sessionToken;
+ */
+export type TokenCallback = () => string | null | undefined | Promise<string | null | undefined>;
+
+/**
+ * Options of {@link VizClient}.
+ *
+ * @example
+ * const options: VizClientOptions = { host: 'https://viz.example.org', dslabel: 'TermdbTest', getDatasetAccessToken: () => token };
+ */
+export interface VizClientOptions {
+  /** Base URL of the visualization server; a path prefix is kept (`https://example.org/pp`). */
+  host: string;
+  dslabel: string;
+  /** Called before every request; read each time, so a replaced callback takes effect at once. */
+  getDatasetAccessToken?: TokenCallback | undefined;
+  /** Replaces the global `fetch`, e.g. in tests. */
+  fetch?: typeof globalThis.fetch;
+}
+
+interface Exchange {
+  status: number;
+  body: unknown;
+}
+
+// Header values that fetch() would reject with a TypeError, which would otherwise look like a network failure.
+const UNUSABLE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+// What each server has said its header key is, so that a second widget for the same dataset (or a reload)
+// sends the token of its config request under the right name.
+const learnedHeaderKeys = new Map<string, string>();
+
+/**
+ * Turns `host` into the base URL requests are made against: absolute http(s), no query, no fragment, no
+ * trailing slash. `undefined` when it is not such a URL.
+ *
+ * @example
+ * normaliseHost('https://viz.example.org/'); // 'https://viz.example.org'
+ * normaliseHost('viz.example.org'); // undefined
+ */
+export function normaliseHost(host: string | undefined | null): string | undefined {
+  if (!host) return undefined;
+  let url: URL;
+  try {
+    url = new URL(host.trim());
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password)
+    return undefined;
+  return (url.origin + url.pathname).replace(/\/+$/, '');
+}
+
+function abortError(): DOMException {
+  return new DOMException('The request was aborted.', 'AbortError');
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error('rejected'));
+      },
+    );
+  });
+}
+
+/**
+ * Calls the token callback and returns a token fit for a header, or `undefined` to send the request
+ * without one. A callback that throws, rejects or returns something odd never stops the request:
+ * aggregated views keep working for a signed-out user.
+ *
+ * @example
+ * const token = await readToken(() => session.token, signal);
+ */
+export async function readToken(
+  callback: TokenCallback | undefined,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  if (typeof callback !== 'function') return undefined;
+  let result: unknown;
+  try {
+    result = callback();
+    if (result instanceof Promise || (typeof result === 'object' && result !== null && 'then' in result)) {
+      result = await untilAborted(Promise.resolve(result), signal);
+    }
+  } catch (error) {
+    if (signal.aborted && isAbortError(error)) throw error;
+    // The thrown value is not printed: it may quote the token.
+    warnOnce(
+      'PP_TOKEN_CALLBACK_THREW',
+      'getDatasetAccessToken threw or rejected; requests are sent without a token until it returns one.',
+    );
+    return undefined;
+  }
+  if (result === undefined || result === null || result === '') return undefined;
+  if (typeof result !== 'string' || UNUSABLE_HEADER_VALUE.test(result)) {
+    warnOnce(
+      'PP_TOKEN_UNUSABLE',
+      'getDatasetAccessToken returned something that is not a string usable as an HTTP header value; requests are sent without a token.',
+    );
+    return undefined;
+  }
+  return result;
+}
+
+/**
+ * Talks to one dataset of one visualization server. Before every request it asks the token callback and
+ * sends the token in the header the server names in `auth.headerKey`; never in the URL. A 401
+ * `token_expired` is retried once, and only when the callback then returns a different token.
+ * Failures reject with a {@link PpRequestError}; aborted requests reject with an `AbortError`.
+ *
+ * @example
+ * const client = new VizClient({ host: 'https://viz.example.org', dslabel: 'TermdbTest', getDatasetAccessToken: () => token });
+ * const controller = new AbortController();
+ * const config = await client.config(controller.signal);
+ * const chart = await client.barchart('sex', controller.signal);
+ */
+export class VizClient {
+  /** The normalised server URL, e.g. `https://viz.example.org`. */
+  readonly base: string;
+  readonly dslabel: string;
+  #callback: TokenCallback | undefined;
+  #fetch: typeof globalThis.fetch;
+
+  constructor(options: VizClientOptions) {
+    const base = normaliseHost(options.host);
+    if (!base) throw new TypeError('host must be an absolute http(s) URL.');
+    this.base = base;
+    this.dslabel = options.dslabel;
+    this.#callback = options.getDatasetAccessToken;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** The header the token is sent in: the server's `auth.headerKey` once the config has been read. */
+  get headerKey(): string {
+    return learnedHeaderKeys.get(this.#datasetKey) ?? DEFAULT_HEADER_KEY;
+  }
+
+  get #datasetKey(): string {
+    return `${this.base}\n${this.dslabel}`;
+  }
+
+  /**
+   * `GET /termdb/config`; also learns the header key for the requests that follow.
+   *
+   * @example
+   * const { auth, rootTerms } = await client.config(signal);
+   */
+  async config(signal: AbortSignal): Promise<TermdbConfig> {
+    const config = await this.#get('config', '/termdb/config', {}, signal, parseConfig);
+    learnedHeaderKeys.set(this.#datasetKey, config.auth.headerKey);
+    return config;
+  }
+
+  /**
+   * `GET /termdb/terms`: the children of `parent`, or the root terms.
+   *
+   * @example
+   * const children = await client.terms('demographics', signal);
+   */
+  terms(parent: string | undefined, signal: AbortSignal): Promise<Term[]> {
+    return this.#get('terms', '/termdb/terms', parent === undefined ? {} : { parent }, signal, parseTermList);
+  }
+
+  /**
+   * `GET /termdb/barchart`: aggregated counts of one term.
+   *
+   * @example
+   * const { bars, total } = await client.barchart('sex', signal);
+   */
+  barchart(term: string, signal: AbortSignal): Promise<BarchartResult> {
+    return this.#get('barchart', '/termdb/barchart', { term }, signal, parseBarchart);
+  }
+
+  /**
+   * `GET /termdb/samples`: one page of sample-level values of one term.
+   *
+   * @example
+   * const { rows, total } = await client.samples('sex', { page: 1, pageSize: 50 }, signal);
+   */
+  samples(
+    term: string,
+    paging: { page: number; pageSize: number },
+    signal: AbortSignal,
+  ): Promise<SamplesResult> {
+    const params = { term, page: String(paging.page), pageSize: String(paging.pageSize) };
+    return this.#get('samples', '/termdb/samples', params, signal, parseSamples);
+  }
+
+  async #get<T>(
+    route: RouteName,
+    path: string,
+    params: Record<string, string>,
+    signal: AbortSignal,
+    parse: (body: unknown) => T | undefined,
+  ): Promise<T> {
+    const query = new URLSearchParams({ dslabel: this.dslabel, ...params });
+    const url = `${this.base}${path}?${query}`;
+
+    const token = await readToken(this.#callback, signal);
+    let result = await this.#exchange(route, url, token, signal);
+    if (result.status === 401 && errorCode(result.body) === 'token_expired') {
+      // One retry, and only with a token the portal has actually renewed: the same token would be refused
+      // again, and a second retry could loop against a portal whose renewal keeps failing.
+      const renewed = await readToken(this.#callback, signal);
+      if (renewed !== undefined && renewed !== token)
+        result = await this.#exchange(route, url, renewed, signal);
+    }
+
+    if (result.status >= 200 && result.status < 300) {
+      const value = parse(result.body);
+      if (value === undefined) throw new PpRequestError('unexpected_response', result.status, route);
+      return value;
+    }
+    const code = errorCode(result.body) ?? (result.status >= 500 ? 'internal_error' : 'unexpected_response');
+    throw new PpRequestError(code, result.status, route);
+  }
+
+  async #exchange(
+    route: RouteName,
+    url: string,
+    token: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Exchange> {
+    const guessedKey = route === 'config' && !learnedHeaderKeys.has(this.#datasetKey);
+    try {
+      return await this.#send(route, url, token, signal);
+    } catch (error) {
+      if (!(error instanceof PpRequestError) || error.code !== 'network_error' || !token || !guessedKey)
+        throw error;
+      // Before the first config answer the header key is a guess. A server whose CORS policy allows only its
+      // own custom key fails the preflight of a request carrying the default one; the config route is
+      // discovery, so ask again without the token rather than report the server as unreachable.
+      return this.#send(route, url, undefined, signal);
+    }
+  }
+
+  async #send(
+    route: RouteName,
+    url: string,
+    token: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Exchange> {
+    const headers = new Headers({ accept: 'application/json' });
+    if (token !== undefined) headers.set(this.headerKey, token);
+    let response: Response;
+    try {
+      // Called unbound: window.fetch throws "Illegal invocation" when called as a method of another object.
+      const fetchFn = this.#fetch;
+      response = await fetchFn(url, { method: 'GET', headers, credentials: 'omit', mode: 'cors', signal });
+    } catch (error) {
+      if (signal.aborted) throw abortError();
+      if (isAbortError(error)) throw error;
+      throw new PpRequestError('network_error', 0, route);
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      if (signal.aborted) throw abortError();
+      body = undefined;
+    }
+    return { status: response.status, body };
+  }
+}

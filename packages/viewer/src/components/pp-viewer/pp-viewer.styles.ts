@@ -1,0 +1,142 @@
+import { css } from 'lit';
+
+export const viewerStyles = css`
+  :host {
+    display: block;
+    container-type: inline-size;
+  }
+
+  :host([hidden]) {
+    display: none;
+  }
+
+  .frame {
+    overflow: hidden;
+    background: var(--_background);
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) + 2px);
+  }
+
+  .header {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5em 0.75em;
+    padding: 0.8em 1.25em;
+    border-block-end: 1px solid var(--_border);
+  }
+
+  .dataset {
+    margin: 0;
+    font-size: 1.07em;
+    font-weight: 650;
+    letter-spacing: -0.005em;
+  }
+
+  .pill {
+    padding: 0.08em 0.6em;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    background: var(--_surface);
+    color: var(--_muted);
+    font-size: 0.786em;
+    font-weight: 500;
+  }
+
+  .pill.restricted {
+    margin-inline-start: auto;
+  }
+
+  .pad {
+    padding: 1.25em 1.5em;
+  }
+
+  .layout {
+    display: grid;
+    grid-template-columns: minmax(13em, 17.5em) minmax(0, 1fr);
+    min-block-size: 20em;
+  }
+
+  .sidebar {
+    max-block-size: var(--pp-tree-max-height, 36em);
+    overflow: auto;
+    padding: 1em 0.6em;
+    background: var(--_surface);
+    border-inline-end: 1px solid var(--_border);
+  }
+
+  .eyebrow {
+    margin: 0 0 0.5em;
+    padding-inline: 0.5em;
+    font-size: 0.75em;
+    font-weight: 600;
+    letter-spacing: 0.06em;
+    text-transform: uppercase;
+    color: var(--_muted);
+  }
+
+  .main {
+    display: grid;
+    align-content: start;
+    gap: 0;
+    min-inline-size: 0;
+  }
+
+  .card {
+    padding: 1.25em 1.5em 1.4em;
+    min-inline-size: 0;
+  }
+
+  .card + .card {
+    border-block-start: 1px solid var(--_border);
+  }
+
+  .card-title {
+    margin: 0 0 0.85em;
+    font-size: 1em;
+    font-weight: 650;
+  }
+
+  .card-title .sub {
+    margin-inline-start: 0.5em;
+    font-weight: 400;
+    color: var(--_muted);
+    font-size: 0.929em;
+  }
+
+  .placeholder {
+    display: grid;
+    justify-items: center;
+    gap: 0.6em;
+    padding: 3em 1em;
+    text-align: center;
+    color: var(--_muted);
+  }
+
+  .placeholder svg {
+    inline-size: 2.5em;
+    block-size: 2.5em;
+    color: var(--_border);
+  }
+
+  .placeholder p {
+    max-inline-size: 26em;
+    margin: 0;
+  }
+
+  @container (max-width: 640px) {
+    .layout {
+      grid-template-columns: minmax(0, 1fr);
+    }
+
+    .sidebar {
+      max-block-size: 16em;
+      border-inline-end: none;
+      border-block-end: 1px solid var(--_border);
+    }
+
+    .card {
+      padding-inline: 1em;
+    }
+  }
+`;

@@ -1,0 +1,423 @@
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { normaliseHost, VizClient, type TokenCallback } from '../../client/client.js';
+import { PpRequestError, isAuthCode } from '../../client/errors.js';
+import type { PpAuthRequiredDetail, PpErrorDetail, PpReadyDetail } from '../../events.js';
+import { getDefaultHost } from '../../host.js';
+import type { MessageContext } from '../../messages.js';
+import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../../types.js';
+import { warnOnce } from '../../warnings.js';
+import { Loader } from '../loader.js';
+import { renderLoading, renderMessage } from '../message.js';
+import '../pp-barchart/pp-barchart.js';
+import '../pp-sample-table/pp-sample-table.js';
+import '../pp-term-tree/pp-term-tree.js';
+import { tokens } from '../shared-styles.js';
+import { viewerStyles } from './pp-viewer.styles.js';
+
+const MAX_PAGE_SIZE = 500;
+
+// Term-level refusals make the sample table pointless; the chart card already says why.
+const TERM_CODES = new Set(['term_not_supported', 'term_not_found', 'bad_request']);
+
+const chartIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
+  <path d="M4 20V4M4 20h16" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+  <rect x="7" y="11" width="3" height="7" rx="0.6" fill="currentColor" />
+  <rect x="12" y="6" width="3" height="12" rx="0.6" fill="currentColor" />
+  <rect x="17" y="9" width="3" height="9" rx="0.6" fill="currentColor" />
+</svg>`;
+
+/**
+ * `<pp-viewer>`: a dataset's term tree, a barchart of the chosen term and, when the user may see them,
+ * the samples behind it, from a ProteinPaint-compatible visualization server.
+ *
+ * Before every request it calls `getDatasetAccessToken` and sends the result in the header the server
+ * names (`x-ds-access-token` by default). Refusals are shown as plain sentences and reported with
+ * `pp-error` and, when signing in would help, `pp-auth-required`; aggregated views keep working when
+ * only sample-level data is refused. After the user signs in, set a new callback or call `refresh()`.
+ *
+ * @example
+ * <pp-viewer host="https://viz.example.org" dslabel="TermdbTest" genome="hg38" term="sex"></pp-viewer>
+ * <script type="module">
+ *   const viewer = document.querySelector('pp-viewer');
+ *   viewer.getDatasetAccessToken = () => portal.session?.token;
+ *   viewer.addEventListener('pp-auth-required', () => portal.showSignIn());
+ * </script>
+ *
+ * @fires pp-ready - The dataset's configuration loaded; detail `{ dslabel, genome }`.
+ * @fires pp-error - A request failed; detail `{ code, status, route }`.
+ * @fires pp-auth-required - Signing in would help; detail `{ dslabel, route, code }`.
+ * @csspart base - The frame around the whole widget.
+ * @csspart header - The line with the dataset's name.
+ * @csspart tree - The term tree.
+ * @csspart chart - The barchart.
+ * @csspart legend - The barchart's legend.
+ * @csspart svg - The barchart's SVG.
+ * @csspart readout - The line describing the highlighted bar.
+ * @csspart table - The sample table.
+ * @csspart pagination - The sample table's paging line.
+ * @csspart message - Every sentence about a refusal or failure.
+ * @csspart loading - Every loading line.
+ */
+export class PpViewer extends LitElement {
+  static override styles = [tokens, viewerStyles];
+
+  static override properties = {
+    host: { type: String },
+    dslabel: { type: String },
+    genome: { type: String },
+    term: { type: String },
+    pageSize: { type: Number, attribute: 'page-size' },
+    getDatasetAccessToken: { attribute: false },
+    _page: { state: true },
+  };
+
+  /** Base URL of the visualization server, e.g. `https://viz.example.org`. */
+  declare host: string | undefined;
+  /** The dataset label, e.g. `TermdbTest`. */
+  declare dslabel: string | undefined;
+  /** The reference genome shown beside the dataset, e.g. `hg38`; the server's value is used when unset. */
+  declare genome: string | undefined;
+  /** The id of the term to chart; the user's choice in the tree sets it. */
+  declare term: string | undefined;
+  /** Rows per page of the sample table (1 to 500). */
+  declare pageSize: number;
+  /** Returns the user's token, or nothing when signed out. Called before every request. */
+  declare getDatasetAccessToken: TokenCallback | undefined;
+  declare _page: number;
+
+  #client: VizClient | undefined;
+  #base: string | undefined;
+  // Last code reported per route, so a repeated refusal (say, every term click while signed out) is
+  // reported once rather than on every request.
+  #reported = new Map<RouteName, string>();
+  #termNames = new Map<string, string>();
+  #lastSamples: SamplesResult | undefined;
+
+  #config = new Loader<TermdbConfig>(this, 'config', {
+    onComplete: (config) => this.#ready(config),
+    onError: (error) => this.#report(error),
+  });
+  #roots = new Loader<Term[]>(this, 'terms', {
+    onComplete: () => this.#reported.delete('terms'),
+    onError: (error) => this.#report(error),
+  });
+  #chart = new Loader<BarchartResult>(this, 'barchart', {
+    onComplete: (chart) => {
+      this.#reported.delete('barchart');
+      this.#termNames.set(chart.term.id, chart.term.name);
+    },
+    onError: (error) => this.#report(error),
+  });
+  #samples = new Loader<SamplesResult>(this, 'samples', {
+    onComplete: (samples) => {
+      this.#reported.delete('samples');
+      this.#lastSamples = samples;
+    },
+    onError: (error) => this.#report(error),
+  });
+
+  constructor() {
+    super();
+    this.pageSize = 50;
+    this._page = 1;
+  }
+
+  /**
+   * Loads again whatever may depend on the user's token: call it after the user signs in or out when the
+   * callback itself stays the same function.
+   *
+   * @example
+   * await portal.signIn();
+   * document.querySelector('pp-viewer')?.refresh();
+   */
+  refresh(): void {
+    this.#reported.clear();
+    if (this.#config.state.status !== 'complete') this.#config.reset();
+    if (this.#roots.state.status !== 'complete') this.#roots.reset();
+    this.#chart.reset();
+    this.#samples.reset();
+    this.requestUpdate();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Loads interrupted by a detach start again; finished ones are kept.
+    if (this.hasUpdated) this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const loader of [this.#config, this.#roots, this.#chart, this.#samples]) loader.suspend();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('term') && changed.get('term') !== undefined) this._page = 1;
+    if (changed.has('getDatasetAccessToken') && this.hasUpdated) this.refresh();
+    try {
+      this.#sync();
+    } catch (error) {
+      this.#config.fail('defect', error);
+    }
+  }
+
+  #token: TokenCallback = () => {
+    const callback = this.getDatasetAccessToken;
+    return typeof callback === 'function' ? callback() : undefined;
+  };
+
+  #loadChildren = (parent: string, signal: AbortSignal): Promise<Term[]> => {
+    if (!this.#client) return Promise.reject(new PpRequestError('unexpected_response', 0, 'terms'));
+    return this.#client.terms(parent, signal).catch((error: unknown) => {
+      if (error instanceof PpRequestError) this.#report(error);
+      throw error;
+    });
+  };
+
+  #describeTreeError = (error: PpRequestError): TemplateResult =>
+    renderMessage(error, this.#context(error.route));
+
+  /** Starts whatever load the current properties call for; each loader ignores inputs it already has. */
+  #sync(): void {
+    if (!this.isConnected) return;
+    const rawHost = this.host?.trim() || getDefaultHost();
+    const dslabel = this.dslabel?.trim();
+    const base = normaliseHost(rawHost);
+    if (!rawHost || !base || !dslabel) {
+      const code = !dslabel ? 'dslabel_missing' : 'host_missing';
+      if (!rawHost) {
+        warnOnce('PP_HOST_MISSING', '<pp-viewer> has no host: set host="https://<visualization server>".');
+      } else if (!base) {
+        warnOnce(
+          'PP_HOST_INVALID',
+          '<pp-viewer> host must be an absolute http(s) URL, e.g. "https://viz.example.org".',
+        );
+      }
+      if (!dslabel)
+        warnOnce('PP_DSLABEL_MISSING', '<pp-viewer> has no dslabel: set dslabel="<dataset label>".');
+      const key = `unusable\n${rawHost ?? ''}\n${dslabel ?? ''}`;
+      if (this.#config.key !== key) {
+        this.#resetData();
+        this.#client = undefined;
+        this.#base = base;
+        this.#config.fail(key, new PpRequestError(code, 0, 'config'));
+      }
+      return;
+    }
+
+    const configKey = `${base}\n${dslabel}`;
+    if (this.#config.key !== configKey) {
+      this.#resetData();
+      this.#base = base;
+      const client = new VizClient({ host: base, dslabel, getDatasetAccessToken: this.#token });
+      this.#client = client;
+      this.#config.run(configKey, (signal) => client.config(signal));
+      return;
+    }
+
+    const config = this.#config.value;
+    const client = this.#client;
+    if (!config || !client) return;
+    if (!config.rootTerms) this.#roots.ensure(configKey, (signal) => client.terms(undefined, signal));
+
+    const term = this.term?.trim();
+    if (!term) {
+      this.#chart.reset();
+      this.#samples.reset();
+      return;
+    }
+    this.#chart.ensure(`${configKey}\n${term}`, (signal) => client.barchart(term, signal));
+    const size = Math.round(this.pageSize);
+    const paging = {
+      page: Math.max(1, Math.floor(this._page) || 1),
+      pageSize: Number.isFinite(size) ? Math.min(MAX_PAGE_SIZE, Math.max(1, size)) : 50,
+    };
+    this.#samples.ensure(`${configKey}\n${term}\n${paging.page}\n${paging.pageSize}`, (signal) =>
+      client.samples(term, paging, signal),
+    );
+  }
+
+  #resetData(): void {
+    this.#roots.reset();
+    this.#chart.reset();
+    this.#samples.reset();
+    this.#lastSamples = undefined;
+    this.#reported.clear();
+  }
+
+  #ready(config: TermdbConfig): void {
+    this.#reported.delete('config');
+    this.#emit<PpReadyDetail>('pp-ready', {
+      dslabel: config.dslabel,
+      genome: config.genome || this.genome || '',
+    });
+  }
+
+  #report(error: PpRequestError): void {
+    if (this.#reported.get(error.route) === error.code) return;
+    this.#reported.set(error.route, error.code);
+    this.#emit<PpErrorDetail>('pp-error', error.toDetail());
+    if (isAuthCode(error.code)) {
+      this.#emit<PpAuthRequiredDetail>('pp-auth-required', {
+        dslabel: this.dslabel?.trim() ?? '',
+        route: error.route,
+        code: error.code,
+      });
+    }
+  }
+
+  #emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  #context(route: RouteName): MessageContext {
+    return { dslabel: this.dslabel?.trim() ?? '', host: this.#base ?? this.host ?? '', route };
+  }
+
+  #onSelect = (event: CustomEvent<{ term: Term }>): void => {
+    event.stopPropagation();
+    const { term } = event.detail;
+    this.#termNames.set(term.id, term.name);
+    if (term.id !== this.term) {
+      this.term = term.id;
+      this._page = 1;
+    }
+  };
+
+  #onPage = (event: CustomEvent<{ page: number }>): void => {
+    event.stopPropagation();
+    this._page = event.detail.page;
+  };
+
+  protected override render(): TemplateResult {
+    const dslabel = this.dslabel?.trim() ?? '';
+    const config = this.#config.value;
+    const genome = this.genome || config?.genome;
+    const restricted = this.#chart.value?.cohorts;
+    return html`<section
+      class="frame"
+      part="base"
+      aria-label=${dslabel ? `${dslabel} data viewer` : 'Data viewer'}
+    >
+      <header class="header" part="header">
+        <h2 class="dataset">${dslabel || 'Dataset'}</h2>
+        ${genome ? html`<span class="pill" title="Reference genome">${genome}</span>` : nothing}
+        ${
+          restricted?.length
+            ? html`<span class="pill restricted"
+                >Cohort${restricted.length > 1 ? 's' : ''}: ${restricted.join(', ')}</span
+              >`
+            : nothing
+        }
+      </header>
+      ${this.#renderBody(dslabel)}
+    </section>`;
+  }
+
+  #renderBody(dslabel: string): TemplateResult {
+    const state = this.#config.state;
+    if (state.status === 'error')
+      return html`<div class="pad">${renderMessage(state.error, this.#context('config'))}</div>`;
+    if (state.status !== 'complete')
+      return html`<div class="pad">${renderLoading(`Loading ${dslabel || 'dataset'}…`)}</div>`;
+    const config = state.value;
+    let roots = config.rootTerms;
+    if (!roots) {
+      const rootState = this.#roots.state;
+      if (rootState.status === 'error') {
+        return html`<div class="pad">${renderMessage(rootState.error, this.#context('terms'))}</div>`;
+      }
+      if (rootState.status !== 'complete')
+        return html`<div class="pad">${renderLoading('Loading terms…')}</div>`;
+      roots = rootState.value;
+    }
+    return html`<div class="layout">
+      <nav class="sidebar" aria-label="Terms of ${dslabel}">
+        <h3 class="eyebrow">Terms</h3>
+        <pp-term-tree
+          part="tree"
+          label="Terms of ${dslabel}"
+          .terms=${roots}
+          .selected=${this.term}
+          .loadChildren=${this.#loadChildren}
+          .describeError=${this.#describeTreeError}
+          @pp-term-select=${this.#onSelect}
+        ></pp-term-tree>
+      </nav>
+      <div class="main">${this.#renderChartCard(config)} ${this.#renderSamplesCard()}</div>
+    </div>`;
+  }
+
+  #termTitle(): string {
+    const term = this.term?.trim() ?? '';
+    const chart = this.#chart.value;
+    if (chart && chart.term.id === term) return chart.term.name;
+    return this.#termNames.get(term) ?? term;
+  }
+
+  #renderChartCard(config: TermdbConfig): TemplateResult {
+    const state = this.#chart.state;
+    if (state.status === 'idle') {
+      return html`<section class="card">
+        <div class="placeholder">
+          ${chartIcon}
+          <p>Choose a term to see how the samples of ${config.dslabel} are distributed.</p>
+        </div>
+      </section>`;
+    }
+    let content: TemplateResult;
+    if (state.status === 'pending') content = renderLoading('Loading chart…');
+    else if (state.status === 'error') content = renderMessage(state.error, this.#context('barchart'));
+    else {
+      content = html`<pp-barchart
+        part="chart"
+        exportparts="legend, svg, readout"
+        .data=${state.value}
+        .minSampleSize=${config.minSampleSize}
+      ></pp-barchart>`;
+    }
+    return html`<section class="card" aria-labelledby="chart-title" aria-busy=${state.status === 'pending'}>
+      <h3 class="card-title" id="chart-title">${this.#termTitle()}</h3>
+      ${content}
+    </section>`;
+  }
+
+  #renderSamplesCard(): TemplateResult | typeof nothing {
+    const chart = this.#chart.state;
+    if (chart.status === 'idle' || (chart.status === 'error' && TERM_CODES.has(chart.error.code)))
+      return nothing;
+    const state = this.#samples.state;
+    let content: TemplateResult;
+    const term = this.term?.trim();
+    const previous = this.#lastSamples?.term.id === term ? this.#lastSamples : undefined;
+    if (state.status === 'pending' || state.status === 'idle') {
+      content = previous
+        ? html`<pp-sample-table
+            part="table"
+            exportparts="pagination"
+            busy
+            .data=${previous}
+            @pp-page-request=${this.#onPage}
+          ></pp-sample-table>`
+        : renderLoading('Loading samples…');
+    } else if (state.status === 'error') {
+      content = renderMessage(state.error, this.#context('samples'));
+    } else {
+      content = html`<pp-sample-table
+        part="table"
+        exportparts="pagination"
+        .data=${state.value}
+        @pp-page-request=${this.#onPage}
+      ></pp-sample-table>`;
+    }
+    return html`<section class="card" aria-labelledby="samples-title" aria-busy=${state.status === 'pending'}>
+      <h3 class="card-title" id="samples-title">Samples</h3>
+      ${content}
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'pp-viewer': PpViewer;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `@pp-embed/viewer`: `<pp-viewer>` and `runproteinpaint()`. Importing the package registers the elements.
+ *
+ * @example
+ * import { runproteinpaint } from '@pp-embed/viewer';
+ * runproteinpaint({
+ *   host: 'https://viz.example.org',
+ *   holder: document.querySelector('#viz')!,
+ *   mass: { state: { dslabel: 'TermdbTest', genome: 'hg38' } },
+ *   getDatasetAccessToken: () => session.token,
+ * });
+ * @module
+ */
+import { defineElements } from './define.js';
+
+export { PpViewer } from './components/pp-viewer/pp-viewer.js';
+export { PpBarchart } from './components/pp-barchart/pp-barchart.js';
+export {
+  PpTermTree,
+  type LoadChildren,
+  type PpTermSelectDetail,
+} from './components/pp-term-tree/pp-term-tree.js';
+export { PpSampleTable, type PpPageRequestDetail } from './components/pp-sample-table/pp-sample-table.js';
+export { runproteinpaint, type ProteinPaintHandle, type RunProteinPaintOptions } from './run.js';
+export { defineElements } from './define.js';
+export { VizClient, normaliseHost, type TokenCallback, type VizClientOptions } from './client/client.js';
+export {
+  PpRequestError,
+  isAuthCode,
+  type AuthErrorCode,
+  type ClientErrorCode,
+  type PpErrorCode,
+  type ServerErrorCode,
+} from './client/errors.js';
+export { messageFor, type MessageContext } from './messages.js';
+export type { WarningCode } from './warnings.js';
+export type {
+  PpAuthRequiredDetail,
+  PpAuthRequiredEvent,
+  PpErrorDetail,
+  PpErrorEvent,
+  PpReadyDetail,
+  PpReadyEvent,
+  PpViewerEventMap,
+} from './events.js';
+export type {
+  Bar,
+  BarchartResult,
+  RouteName,
+  SampleRow,
+  SamplesResult,
+  Term,
+  TermType,
+  TermdbConfig,
+} from './types.js';
+
+defineElements();
