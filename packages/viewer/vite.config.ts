@@ -33,6 +33,8 @@ export default defineConfig(({ mode }) => ({
           lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'index.js' },
           rolldownOptions: { external: [/^lit(\/|$)/, /^@lit\//] },
         },
+  // Pre-bundled up front so that the first test file does not trigger a reload mid-run.
+  optimizeDeps: { include: ['lit'] },
   test: {
     name: 'packages/viewer',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

@@ -87,11 +87,14 @@ export function deepText(node: Node): string {
   const visit = (current: Node) => {
     if (current.nodeType === Node.TEXT_NODE) parts.push(current.textContent ?? '');
     if (current instanceof HTMLStyleElement || current instanceof SVGStyleElement) return;
+    // Element boundaries separate words; adjacent text nodes (Lit splits text around bindings) do not.
+    if (current instanceof Element) parts.push(' ');
     if (current instanceof Element && current.shadowRoot) current.shadowRoot.childNodes.forEach(visit);
     current.childNodes.forEach(visit);
+    if (current instanceof Element) parts.push(' ');
   };
   visit(node);
-  return parts.join(' ').replace(/\s+/g, ' ').trim();
+  return parts.join('').replace(/\s+/g, ' ').trim();
 }
 
 /**

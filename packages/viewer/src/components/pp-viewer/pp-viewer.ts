@@ -217,7 +217,12 @@ export class PpViewer extends LitElement {
     const config = this.#config.value;
     const client = this.#client;
     if (!config || !client) return;
-    if (!config.rootTerms) this.#roots.ensure(configKey, (signal) => client.terms(undefined, signal));
+    if (!config.rootTerms) {
+      this.#roots.ensure(configKey, (signal) => client.terms(undefined, signal));
+      // The config withheld the term list, so every route needs a token: until the list loads, a chart
+      // request would only collect the same refusal again.
+      if (this.#roots.state.status !== 'complete') return;
+    }
 
     const term = this.term?.trim();
     if (!term) {
