@@ -1,0 +1,134 @@
+import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
+import type { TokenEntry } from './entries.js';
+import { canonicalIp, parseIp, sameAddress, sameNetwork } from './ip.js';
+
+/** Stable codes for a request refused with 403: the token (if any) is fine, but it does not open this door. */
+export type RefusalCode = 'embedder_not_allowed' | 'dataset_not_granted' | 'ip_mismatch' | 'route_forbidden';
+
+/** Every refusal code, for exhaustive checks. */
+export const REFUSAL_CODES: readonly RefusalCode[] = Object.freeze([
+  'embedder_not_allowed',
+  'dataset_not_granted',
+  'ip_mismatch',
+  'route_forbidden',
+]);
+
+/**
+ * A sentence per code that is safe to send to a client: it names no dataset id, address, host or config path.
+ * The detail for logs is in {@link AccessRefusedError.detail}.
+ */
+export const REFUSAL_MESSAGES: Readonly<Record<RefusalCode, string>> = Object.freeze({
+  embedder_not_allowed: 'This site is not allowed to embed this dataset.',
+  dataset_not_granted: 'The access token does not grant this dataset.',
+  ip_mismatch: 'The access token was issued for another network address.',
+  route_forbidden: 'This data is not available for this dataset.',
+});
+
+/**
+ * A refusal the server can throw and map to 403 with `{error: {code, message}}`. `message` is the client-safe
+ * sentence for the code; `detail` and `path` (which check failed, which config entry decided) are for logs.
+ *
+ * @example
+ * app.onError((error, c) => {
+ *   if (error instanceof AccessRefusedError) {
+ *     log.warn({ code: error.code, path: error.path, detail: error.detail });
+ *     return c.json({ error: { code: error.code, message: error.message } }, error.status);
+ *   }
+ *   // …
+ * });
+ */
+export class AccessRefusedError extends Error {
+  override readonly name = 'AccessRefusedError';
+  readonly code: RefusalCode;
+  readonly status = 403 as const;
+  /** What failed, in plain words, for server logs only. */
+  readonly detail: string | undefined;
+  /** JSON path of the config entry or route block that decided, for server logs only. */
+  readonly path: string | undefined;
+
+  constructor(code: RefusalCode, options: { detail?: string; path?: string; cause?: unknown } = {}) {
+    super(REFUSAL_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options.detail;
+    this.path = options.path;
+  }
+}
+
+/** The result of {@link authorize}: granted, or refused with a stable code and a reason for logs. */
+export type Authorization =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: 'dataset_not_granted' | 'ip_mismatch'; readonly reason: string };
+
+export interface AuthorizeRequest {
+  /** The requested dataset label, exactly as the request named it. */
+  dataset: string;
+  /** The client address as the server sees it (after its own trusted-proxy handling), or undefined. */
+  clientIp: string | undefined;
+}
+
+const GRANTED: Authorization = Object.freeze({ ok: true });
+
+/**
+ * Decides whether verified claims grant a request that `resolve` said needs a token. Never throws.
+ *
+ * - Datasets: every `dsnames` id of the entry (or, without `dsnames`, the requested dataset label) must be in
+ *   the `datasets` claim, compared exactly: no case folding, no trimming.
+ * - Address, strict (the default): the `ip` claim must be present and be the client's address. IPv4 and its
+ *   IPv4-mapped IPv6 form are the same address; IPv6 is compared as bytes, so any spelling matches.
+ * - Address, `looseIpCheck`: a missing `ip` claim is accepted; a present one must be in the client's /24
+ *   (IPv4) or /64 (IPv6) network, so a user moving between addresses of one network keeps access.
+ *
+ * @example
+ * const grant = authorize(entry, claims, { dataset: 'TermdbTest', clientIp: '203.0.113.7' });
+ * if (!grant.ok) throw new AccessRefusedError(grant.code, { detail: grant.reason, path: entry.path });
+ */
+export function authorize(
+  entry: TokenEntry,
+  claims: DatasetTokenClaims,
+  request: AuthorizeRequest,
+): Authorization {
+  const granted = Array.isArray(claims?.datasets) ? claims.datasets : [];
+  const required = entry.dsnames === undefined ? [request.dataset] : entry.dsnames.map((d) => d.id);
+  const missing = required.filter((id) => !granted.includes(id));
+  if (missing.length > 0) {
+    return {
+      ok: false,
+      code: 'dataset_not_granted',
+      reason: `the "datasets" claim lacks ${missing.map((id) => JSON.stringify(id)).join(', ')}`,
+    };
+  }
+
+  const claimed = claims.ip;
+  const client = request.clientIp;
+  const shown = (ip: string): string => canonicalIp(ip) ?? JSON.stringify(ip);
+  if (claimed === undefined) {
+    if (entry.looseIpCheck) return GRANTED;
+    return {
+      ok: false,
+      code: 'ip_mismatch',
+      reason: 'the token has no "ip" claim and this entry checks the address strictly',
+    };
+  }
+  if (client === undefined || parseIp(client) === undefined) {
+    return {
+      ok: false,
+      code: 'ip_mismatch',
+      reason: 'the client address is unknown, so the "ip" claim cannot be checked',
+    };
+  }
+  if (entry.looseIpCheck) {
+    if (sameNetwork(claimed, client)) return GRANTED;
+    const size = parseIp(claimed)?.family === 6 ? '/64' : '/24';
+    return {
+      ok: false,
+      code: 'ip_mismatch',
+      reason: `the client address ${shown(client)} is not in the ${size} network of the "ip" claim ${shown(claimed)}`,
+    };
+  }
+  if (sameAddress(claimed, client)) return GRANTED;
+  return {
+    ok: false,
+    code: 'ip_mismatch',
+    reason: `the client address ${shown(client)} is not the "ip" claim ${shown(claimed)}`,
+  };
+}

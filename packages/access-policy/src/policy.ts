@@ -1,0 +1,300 @@
+import {
+  ANY,
+  type ForbiddenEntry,
+  type OpenEntry,
+  type PolicyEntry,
+  type RouteRef,
+  SAMPLE_LEVEL,
+  type TokenEntry,
+} from './entries.js';
+import { type Embedder, embedderFromOrigin } from './origin.js';
+import type { PolicyProblem } from './problems.js';
+
+/** Codes for a request refused before any token is looked at. */
+export type ForbiddenCode = 'embedder_not_allowed' | 'route_forbidden';
+
+/**
+ * What a request needs, decided from the dataset, route and origin alone:
+ *
+ * - `open`: no token. `entry` is the `open` entry that says so, or undefined when no credential covers the
+ *   dataset and route at all.
+ * - `forbidden`: refuse with 403 and `code`; `path` names the config entry or route block that decided it.
+ * - `needs-token`: verify the token in `entry.headerKey` with `entry.verifier`, then call `authorize`.
+ */
+export type Resolution =
+  | { readonly kind: 'open'; readonly entry: OpenEntry | undefined }
+  | {
+      readonly kind: 'forbidden';
+      readonly code: ForbiddenCode;
+      readonly path: string;
+      readonly entry: ForbiddenEntry | undefined;
+    }
+  | { readonly kind: 'needs-token'; readonly entry: TokenEntry };
+
+/** Whether one route needs a token from one origin, for the server's `/termdb/config` answer. */
+export interface RouteRequirement {
+  readonly route: string;
+  readonly kind: Resolution['kind'];
+  /** The header to send the token in, when `kind` is `needs-token`. */
+  readonly headerKey?: string;
+  /** The refusal, when `kind` is `forbidden`. */
+  readonly code?: ForbiddenCode;
+}
+
+export interface TokenRequirements {
+  /**
+   * The header for this dataset's tokens: that of the first route (in the order asked) that needs one, or
+   * undefined when none does. Routes of one dataset normally share it; `routes` has each route's own.
+   */
+  readonly headerKey: string | undefined;
+  /** Route name → true when the route needs a token from this origin. A null-prototype object. */
+  readonly tokenRequired: Readonly<Record<string, boolean>>;
+  readonly routes: readonly RouteRequirement[];
+}
+
+/** A loaded `dsCredentials` block. Built by `loadPolicy`; immutable. */
+export interface AccessPolicy {
+  /**
+   * Decides what a request needs. Never throws; any dataset label, route name or origin text is safe here.
+   *
+   * Precedence, most specific first, each level decided before the next:
+   * 1. dataset: the exact label's block; only when there is none, the `*` block (ProteinPaint's rule: an exact
+   *    label replaces `*` entirely, it does not fall back to it);
+   * 2. route, within that block: the exact route name, then `termdb` (sample-level routes only), then `*`;
+   * 3. embedder, within that route block: the exact host from `Origin`, then `*`.
+   * No route key covers the request: open. A route block covers it but no embedder key matches: forbidden
+   * `embedder_not_allowed` (fail closed; ProteinPaint answers open here).
+   *
+   * @example
+   * const r = policy.resolve('TermdbTest', { name: 'termdb/samples', sampleLevel: true }, req.header('origin'));
+   * if (r.kind === 'forbidden') throw new AccessRefusedError(r.code, { path: r.path });
+   * if (r.kind === 'needs-token') {
+   *   const claims = await r.entry.verifier.verify(req.header(r.entry.headerKey));
+   *   const grant = authorize(r.entry, claims, { dataset: 'TermdbTest', clientIp });
+   * }
+   */
+  resolve(dataset: string, route: RouteRef, origin: string | null | undefined): Resolution;
+  /**
+   * For CORS: true when the origin's host is an exact embedder key anywhere in the block, or when any route
+   * has a `*` embedder (then every origin, including `null` and no origin, is allowed). An allowed origin is
+   * not a granted one: `resolve` still decides each request. Tokens travel in a header, never a cookie, so the
+   * server answers without `Access-Control-Allow-Credentials`.
+   *
+   * @example
+   * if (policy.allowsOrigin(origin)) c.header('Access-Control-Allow-Origin', origin);
+   */
+  allowsOrigin(origin: string | null | undefined): boolean;
+  /**
+   * Every header a token may come in, lowercase, sorted, for `Access-Control-Allow-Headers`.
+   *
+   * @example
+   * c.header('Access-Control-Allow-Headers', ['content-type', ...policy.headerKeys()].join(', '));
+   */
+  headerKeys(): readonly string[];
+  /**
+   * Which of a dataset's routes need a token from this origin, and in which header.
+   *
+   * @example
+   * const { headerKey, tokenRequired } = policy.tokenRequirements('TermdbTest', catalog, origin);
+   * // headerKey 'x-ds-access-token', tokenRequired { 'termdb/terms': false, 'termdb/samples': true }
+   */
+  tokenRequirements(
+    dataset: string,
+    routes: readonly RouteRef[],
+    origin: string | null | undefined,
+  ): TokenRequirements;
+  /**
+   * Loads remote JWKS ahead of the first request (a no-op for local keys). Rejects when one cannot be fetched.
+   *
+   * @example
+   * await policy.ready();
+   */
+  ready(): Promise<void>;
+  /** A route of the catalog given to `loadPolicy`, by name. */
+  route(name: string): RouteRef | undefined;
+  /** Every entry, in file order. */
+  readonly entries: readonly PolicyEntry[];
+  /** Legal but probably unintended: an exact dataset block that drops routes the `*` block protects. */
+  readonly warnings: readonly PolicyProblem[];
+}
+
+/** @internal */
+export interface RouteBlock {
+  readonly key: string;
+  readonly path: string;
+  readonly embedders: ReadonlyMap<string, PolicyEntry>;
+}
+
+/** @internal */
+export interface DatasetBlock {
+  readonly key: string;
+  readonly path: string;
+  readonly routes: ReadonlyMap<string, RouteBlock>;
+}
+
+/** @internal */
+export interface PolicyTables {
+  datasets: ReadonlyMap<string, DatasetBlock>;
+  entries: readonly PolicyEntry[];
+  routeCatalog: ReadonlyMap<string, RouteRef> | undefined;
+  warnings: readonly PolicyProblem[];
+}
+
+/** Every step of one decision, for `explain`. @internal */
+export interface Trace {
+  readonly dataset: {
+    readonly block: DatasetBlock | undefined;
+    readonly via: 'exact' | 'star' | 'none';
+    readonly starIgnored: boolean;
+  };
+  readonly route: {
+    readonly name: string;
+    readonly sampleLevel: boolean;
+    readonly block: RouteBlock | undefined;
+    readonly via: 'exact' | 'termdb' | 'star' | 'none';
+  };
+  readonly embedder: Embedder;
+  readonly embedderVia: 'exact' | 'star' | 'none' | undefined;
+  readonly result: Resolution;
+}
+
+const tablesOf = new WeakMap<AccessPolicy, PolicyTables>();
+
+/** @internal */
+export function traceResolution(
+  policy: AccessPolicy,
+  dataset: string,
+  route: RouteRef,
+  origin: string | null | undefined,
+): Trace {
+  const tables = tablesOf.get(policy);
+  if (tables === undefined) throw new TypeError('not a policy built by loadPolicy');
+  return trace(tables, dataset, route, origin);
+}
+
+function trace(
+  tables: PolicyTables,
+  dataset: string,
+  route: RouteRef,
+  origin: string | null | undefined,
+): Trace {
+  const exact = tables.datasets.get(dataset);
+  const star = tables.datasets.get(ANY);
+  const block = exact ?? star;
+  const datasetStep = {
+    block,
+    via:
+      exact !== undefined ? ('exact' as const) : star !== undefined ? ('star' as const) : ('none' as const),
+    starIgnored: exact !== undefined && star !== undefined && dataset !== ANY,
+  };
+  // A malformed route from a JavaScript caller counts as sample-level: the stricter reading.
+  const name =
+    typeof route === 'object' && route !== null && typeof route.name === 'string' ? route.name : '';
+  const sampleLevel = typeof route === 'object' && route !== null ? route.sampleLevel !== false : true;
+  const embedder = embedderFromOrigin(origin);
+
+  let routeBlock: RouteBlock | undefined;
+  let routeVia: Trace['route']['via'] = 'none';
+  if (block !== undefined) {
+    // `*` and `termdb` are keys with a meaning of their own, never route names.
+    const named = name === ANY || name === SAMPLE_LEVEL ? undefined : block.routes.get(name);
+    const termdb = sampleLevel ? block.routes.get(SAMPLE_LEVEL) : undefined;
+    const any = block.routes.get(ANY);
+    [routeBlock, routeVia] =
+      named !== undefined
+        ? [named, 'exact']
+        : termdb !== undefined
+          ? [termdb, 'termdb']
+          : any !== undefined
+            ? [any, 'star']
+            : [undefined, 'none'];
+  }
+  const routeStep = { name, sampleLevel, block: routeBlock, via: routeVia };
+  if (routeBlock === undefined) {
+    return {
+      dataset: datasetStep,
+      route: routeStep,
+      embedder,
+      embedderVia: undefined,
+      result: OPEN_UNCOVERED,
+    };
+  }
+
+  const byHost = embedder.kind === 'host' ? routeBlock.embedders.get(embedder.host) : undefined;
+  const entry = byHost ?? routeBlock.embedders.get(ANY);
+  const embedderVia = byHost !== undefined ? 'exact' : entry !== undefined ? 'star' : 'none';
+  let result: Resolution;
+  if (entry === undefined) {
+    // Fail closed: the dataset and route are protected and this embedder has no credential for them.
+    result = Object.freeze({
+      kind: 'forbidden',
+      code: 'embedder_not_allowed',
+      path: routeBlock.path,
+      entry: undefined,
+    });
+  } else if (entry.type === 'open') {
+    result = Object.freeze({ kind: 'open', entry });
+  } else if (entry.type === 'forbidden') {
+    result = Object.freeze({ kind: 'forbidden', code: 'route_forbidden', path: entry.path, entry });
+  } else {
+    result = Object.freeze({ kind: 'needs-token', entry });
+  }
+  return { dataset: datasetStep, route: routeStep, embedder, embedderVia, result };
+}
+
+const OPEN_UNCOVERED: Resolution = Object.freeze({ kind: 'open', entry: undefined });
+
+/** @internal Builds the policy object over tables made by `loadPolicy`. */
+export function createPolicy(tables: PolicyTables): AccessPolicy {
+  const hosts = new Set<string>();
+  let anyEmbedder = false;
+  const headers = new Set<string>();
+  const verifiers = new Set<TokenEntry['verifier']>();
+  for (const entry of tables.entries) {
+    if (entry.embedder === ANY) anyEmbedder = true;
+    else hosts.add(entry.embedder);
+    if (entry.type === 'jwt') {
+      headers.add(entry.headerKey);
+      verifiers.add(entry.verifier);
+    }
+  }
+  const headerKeys = Object.freeze([...headers].sort());
+  const entries = Object.freeze([...tables.entries]);
+  const warnings = Object.freeze([...tables.warnings]);
+
+  const policy: AccessPolicy = {
+    entries,
+    warnings,
+    resolve: (dataset, route, origin) => trace(tables, dataset, route, origin).result,
+    allowsOrigin(origin) {
+      if (anyEmbedder) return true;
+      const embedder = embedderFromOrigin(origin);
+      return embedder.kind === 'host' && hosts.has(embedder.host);
+    },
+    headerKeys: () => headerKeys,
+    tokenRequirements(dataset, routes, origin) {
+      const tokenRequired = Object.create(null) as Record<string, boolean>;
+      const details: RouteRequirement[] = [];
+      let headerKey: string | undefined;
+      for (const route of routes) {
+        const r = trace(tables, dataset, route, origin).result;
+        tokenRequired[route.name] = r.kind === 'needs-token';
+        if (r.kind === 'needs-token') {
+          headerKey ??= r.entry.headerKey;
+          details.push({ route: route.name, kind: r.kind, headerKey: r.entry.headerKey });
+        } else if (r.kind === 'forbidden') {
+          details.push({ route: route.name, kind: r.kind, code: r.code });
+        } else {
+          details.push({ route: route.name, kind: r.kind });
+        }
+      }
+      return { headerKey, tokenRequired, routes: details };
+    },
+    async ready() {
+      await Promise.all([...verifiers].map((v) => v.ready()));
+    },
+    route: (name) => tables.routeCatalog?.get(name),
+  };
+  tablesOf.set(policy, tables);
+  return Object.freeze(policy);
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
+import { loadPolicy, type LoadPolicyOptions } from '../src/load.js';
+import type { AccessPolicy } from '../src/policy.js';
+import { PolicyConfigError, type PolicyProblem } from '../src/problems.js';
+import type { RouteRef } from '../src/entries.js';
+
+export const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
+export const clock = (): number => NOW_MS;
+
+export const SAMPLES: RouteRef = { name: 'termdb/samples', sampleLevel: true };
+export const BARCHART: RouteRef = { name: 'termdb/barchart', sampleLevel: false };
+export const TERMS: RouteRef = { name: 'termdb/terms', sampleLevel: false };
+export const CONFIG: RouteRef = { name: 'termdb/config', sampleLevel: false };
+export const CATALOG: readonly RouteRef[] = [CONFIG, TERMS, BARCHART, SAMPLES];
+
+/** A fresh HS256 secret; tests never share or commit one. */
+export const newSecret = (): string => generateSecret();
+
+/** A `jwt` entry with a fresh secret, plus any extra fields. */
+export function jwt(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'jwt', secret: newSecret(), ...extra };
+}
+
+export const open = (): Record<string, unknown> => ({ type: 'open' });
+export const forbidden = (): Record<string, unknown> => ({ type: 'forbidden' });
+
+/** A scratch directory for key and secret files, removed by the returned function. */
+export function scratchDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'access-policy-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function load(raw: unknown, options: Partial<LoadPolicyOptions> = {}): AccessPolicy {
+  return loadPolicy(raw, { baseDir: tmpdir(), env: {}, now: clock, ...options });
+}
+
+/** The problems loading reports; fails the test when loading succeeds or throws anything else. */
+export function problemsOf(raw: unknown, options: Partial<LoadPolicyOptions> = {}): readonly PolicyProblem[] {
+  try {
+    load(raw, options);
+  } catch (error) {
+    if (error instanceof PolicyConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+/** Signs tokens with a secret at the frozen test time. */
+export function signerFor(secret: string): (request: SignRequest) => string {
+  const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: clock, ttlSeconds: 600 });
+  return (request) => signer.sign(request);
+}
