@@ -1,0 +1,294 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { body, CLIENT_IP, demoDataset, errorCode, harness, PORTAL, PORTAL_HOST } from '../test/harness.js';
+import { readBundle } from './http/bundle.js';
+
+function sqlCounts(term: string, cohort?: string): Map<string, number> {
+  const db = new Database(demoDataset(), { readonly: true });
+  try {
+    const rows = (
+      cohort === undefined
+        ? db
+            .prepare('SELECT value, count(*) AS n FROM anno_categorical WHERE term_id = ? GROUP BY value')
+            .all(term)
+        : db
+            .prepare(
+              `SELECT value, count(*) AS n FROM anno_categorical
+               WHERE term_id = ? AND sample IN (SELECT sample FROM subcohort_samples WHERE subcohort = ?) GROUP BY value`,
+            )
+            .all(term, cohort)
+    ) as { value: string; n: number }[];
+    return new Map(rows.map((r) => [r.value, r.n]));
+  } finally {
+    db.close();
+  }
+}
+
+type Bars = { key: string; count: number | null; suppressed: boolean }[];
+
+describe('the visualization server', () => {
+  const h = harness();
+
+  it('answers the healthcheck', async () => {
+    const res = await h.get('/healthcheck');
+    expect(res.status).toBe(200);
+    expect(await body(res)).toEqual({ status: 'ok', datasets: ['PPDemo'] });
+  });
+
+  describe('/termdb/config', () => {
+    it('tells the embedding portal which routes need a token and in which header', async () => {
+      const res = await h.get('/termdb/config?dslabel=PPDemo');
+      expect(res.status).toBe(200);
+      const config = await body(res);
+      expect(config).toMatchObject({
+        dslabel: 'PPDemo',
+        genome: 'hg38',
+        minSampleSize: 5,
+        auth: {
+          headerKey: 'x-ds-access-token',
+          tokenRequired: { config: false, terms: false, barchart: false, samples: true },
+        },
+      });
+      expect((config.rootTerms as { id: string }[]).map((t) => t.id)).toEqual([
+        'demographics',
+        'diagnosis',
+        'followup',
+      ]);
+    });
+
+    it('names a custom headerKey, and lists it for the CORS preflight', async () => {
+      const custom = harness({
+        dsCredentials: {
+          PPDemo: {
+            termdb: {
+              [PORTAL_HOST]: { type: 'jwt', secret: { file: 'secret' }, headerKey: 'X-Portal-Token' },
+            },
+          },
+        },
+      });
+      const config = await body(await custom.get('/termdb/config?dslabel=PPDemo'));
+      expect((config.auth as { headerKey: string }).headerKey).toBe('x-portal-token');
+      const preflight = await custom.app.request('/termdb/samples?dslabel=PPDemo', {
+        method: 'OPTIONS',
+        headers: {
+          origin: PORTAL,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-portal-token, x-evil',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, x-portal-token');
+      expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    });
+
+    it('withholds the term tree under a "*" route until a token verifies', async () => {
+      const locked = harness({
+        dsCredentials: { PPDemo: { '*': { [PORTAL_HOST]: { type: 'jwt', secret: { file: 'secret' } } } } },
+      });
+      const anonymous = await body(await locked.get('/termdb/config?dslabel=PPDemo'));
+      expect(anonymous.rootTerms).toBeNull();
+      expect(anonymous.auth).toMatchObject({ tokenRequired: { terms: true, barchart: true, samples: true } });
+      const signedIn = await body(
+        await locked.get('/termdb/config?dslabel=PPDemo', { token: locked.token() }),
+      );
+      expect(signedIn.rootTerms).toHaveLength(3);
+      expect((await locked.get('/termdb/barchart?dslabel=PPDemo&term=sex')).status).toBe(401);
+    });
+  });
+
+  describe('aggregated data under a termdb credential', () => {
+    it('is open, with counts equal to SQL on the file and small cells suppressed', async () => {
+      const res = await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp');
+      expect(res.status).toBe(200);
+      const bars = (await body(res)).bars as Bars;
+      const expected = sqlCounts('diaggrp');
+      for (const bar of bars) {
+        const n = expected.get(bar.key) as number;
+        if (n < 5) expect(bar).toMatchObject({ count: null, suppressed: true });
+        else expect(bar).toMatchObject({ count: n, suppressed: false });
+      }
+      expect(bars.some((b) => b.suppressed)).toBe(true);
+    });
+
+    it('shows unsuppressed counts to a verified token, and only its cohorts when it has some', async () => {
+      const full = (
+        await body(await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp', { token: h.token() }))
+      ).bars as Bars;
+      expect(full.every((b) => !b.suppressed)).toBe(true);
+      expect(full.map((b) => b.count)).toEqual(full.map((b) => sqlCounts('diaggrp').get(b.key)));
+
+      const token = h.token({ clientAuthResult: { role: 'analyst', cohorts: ['BETA'] } });
+      const res = await body(await h.get('/termdb/barchart?dslabel=PPDemo&term=sex', { token }));
+      const beta = sqlCounts('sex', 'BETA');
+      expect(res.cohorts).toEqual(['BETA']);
+      expect(Object.fromEntries((res.bars as Bars).map((b) => [b.key, b.count]))).toEqual(
+        Object.fromEntries(beta),
+      );
+    });
+
+    it('treats an invalid token offered on an open route as no token', async () => {
+      const res = await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp', { token: `${h.token()}x` });
+      expect(res.status).toBe(200);
+      expect(((await body(res)).bars as Bars).some((b) => b.suppressed)).toBe(true);
+    });
+  });
+
+  describe('sample-level data', () => {
+    it('is refused without a token: 401 token_missing with a Bearer challenge and CORS headers', async () => {
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex');
+      expect(res.status).toBe(401);
+      expect(await errorCode(res)).toBe('token_missing');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="pp-embed"');
+      expect(res.headers.get('access-control-allow-origin')).toBe(PORTAL);
+    });
+
+    it('is served to a granted token, within its cohorts, and audited without the token', async () => {
+      const token = h.token({ clientAuthResult: { cohorts: ['ALPHA'] } });
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex&pageSize=20', { token });
+      expect(res.status).toBe(200);
+      const result = await body(res);
+      expect(result.rows).toHaveLength(20);
+      expect(result.total).toBe([...sqlCounts('sex', 'ALPHA').values()].reduce((a, b) => a + b, 0));
+      const line = h.audit.at(-1);
+      expect(line).toMatchObject({
+        email: 'ana@example.org',
+        dataset: 'PPDemo',
+        route: 'termdb/samples',
+        origin: PORTAL,
+        samples: 20,
+      });
+      expect(line?.jti).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.stringify(h.audit) + h.logs.join('')).not.toContain(token.split('.')[2]);
+    });
+
+    it.each([
+      ['an expired token', { ttlSeconds: 1 }, -5_000, 401, 'token_expired'],
+      ['a token for another dataset', { datasets: ['Other'] }, 0, 403, 'dataset_not_granted'],
+      ['a token minted for another address', { ip: '198.51.100.1' }, 0, 403, 'ip_mismatch'],
+      ['a token without an ip claim (strict check)', { ip: undefined }, 0, 403, 'ip_mismatch'],
+    ])('refuses %s', async (_name, overrides, _shift, status, code) => {
+      let token = h.token(overrides);
+      if (code === 'token_expired') {
+        // Sign in the past with the harness secret: a token whose exp has passed.
+        const { createSigner } = await import('@pp-embed/dataset-token');
+        token = createSigner({
+          algorithm: 'HS256',
+          key: { secret: h.secret },
+          now: () => Date.now() - 3_600_000,
+        }).sign({
+          datasets: ['PPDemo'],
+          email: 'ana@example.org',
+          ip: CLIENT_IP,
+        });
+      }
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token });
+      expect(res.status).toBe(status);
+      expect(await errorCode(res)).toBe(code);
+    });
+
+    it('refuses a token signed with another secret as token_invalid, without library text', async () => {
+      const other = harness();
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: other.token() });
+      expect(res.status).toBe(401);
+      const error = (await body(res)).error as { message: string };
+      expect(error).toEqual({ code: 'token_invalid', message: 'The access token is not valid.' });
+      expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    });
+
+    it.each([
+      ['an origin that is not an embedder', 'https://evil.test'],
+      ['a look-alike origin', 'http://portal.test:8080.evil.test'],
+      ['no origin at all', null],
+      ['Origin: null', 'null'],
+    ])('refuses %s with embedder_not_allowed, even with a valid token', async (_name, origin) => {
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: h.token(), origin });
+      expect(res.status).toBe(403);
+      expect(await errorCode(res)).toBe('embedder_not_allowed');
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('refuses two token headers in one request', async () => {
+      const token = h.token();
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', {
+        headers: { 'x-ds-access-token': `${token}, ${token}` },
+      });
+      expect(res.status).toBe(400);
+    });
+
+    it('refuses a token in the URL and never logs it', async () => {
+      const token = h.token();
+      for (const query of [`token=${token}`, `access_token=${token}`, `q=${token}`]) {
+        const res = await h.get(`/termdb/samples?dslabel=PPDemo&term=sex&${query}`, { token });
+        expect(res.status).toBe(400);
+        expect(await errorCode(res)).toBe('bad_request');
+      }
+      expect(h.logs.join('\n')).not.toContain(token.split('.')[1]);
+    });
+  });
+
+  describe('bad requests get a 4xx with a stable code', () => {
+    it.each([
+      ['/termdb/barchart?term=sex', 400, 'bad_request'],
+      ['/termdb/barchart?dslabel=PPDemo&dslabel=Other&term=sex', 400, 'bad_request'],
+      ['/termdb/barchart?dslabel=../etc&term=sex', 400, 'bad_request'],
+      ['/termdb/barchart?dslabel=Nope&term=sex', 404, 'dataset_not_found'],
+      ['/termdb/barchart?dslabel=PPDemo', 400, 'bad_request'],
+      ['/termdb/barchart?dslabel=PPDemo&term=__proto__', 404, 'term_not_found'],
+      ['/termdb/barchart?dslabel=PPDemo&term=sex&term=race', 400, 'bad_request'],
+      ['/termdb/terms?dslabel=PPDemo&parent=nope', 404, 'term_not_found'],
+      ['/termdb/barchart?dslabel=PPDemo&term=demographics', 422, 'term_not_supported'],
+      ['/termdb/samples?dslabel=PPDemo&term=sex&pageSize=100000', 400, 'bad_request'],
+      ['/termdb/samples?dslabel=PPDemo&term=sex&page=-1', 400, 'bad_request'],
+      ['/nope', 404, 'not_found'],
+    ])('%s → %i %s', async (path, status, code) => {
+      const needsToken = path.startsWith('/termdb/samples');
+      const res = await h.get(path, needsToken ? { token: h.token() } : {});
+      expect(res.status).toBe(status);
+      expect(await errorCode(res)).toBe(code);
+    });
+  });
+
+  describe('CORS', () => {
+    it('allows exactly the embedders, with Vary: Origin on every response', async () => {
+      const allowed = await h.get('/termdb/terms?dslabel=PPDemo');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(PORTAL);
+      const other = await h.get('/termdb/terms?dslabel=PPDemo', { origin: 'https://evil.test' });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(other.headers.get('vary')).toContain('Origin');
+      expect((await h.get('/healthcheck')).headers.get('vary')).toContain('Origin');
+    });
+
+    it('adds configured extra origins', async () => {
+      const extra = harness({ corsOrigins: ['https://docs.example.org'] });
+      const res = await extra.get('/termdb/terms?dslabel=PPDemo', { origin: 'https://docs.example.org' });
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://docs.example.org');
+    });
+  });
+
+  describe('/bin/proteinpaint.js', () => {
+    it('answers a plain 404 with a clear message before the widget is built', async () => {
+      const res = await h.get('/bin/proteinpaint.js');
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain('proteinpaint.js has not been built');
+    });
+
+    it('serves the bundle with a content-hash ETag, 304 on a match, long caching for a versioned URL', async () => {
+      const { writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const file = join(h.dir, 'proteinpaint.js');
+      writeFileSync(file, 'window.runproteinpaint = () => {};');
+      const bundle = readBundle(file);
+      const served = harness({}, bundle === undefined ? {} : { bundle });
+      const res = await served.get('/bin/proteinpaint.js');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(res.headers.get('etag')).toBe(bundle?.etag);
+      expect(
+        (await served.get('/bin/proteinpaint.js', { headers: { 'if-none-match': bundle?.etag ?? '' } }))
+          .status,
+      ).toBe(304);
+      const pinned = await served.get(`/bin/proteinpaint.js?v=${bundle?.version}`);
+      expect(pinned.headers.get('cache-control')).toContain('immutable');
+    });
+  });
+});

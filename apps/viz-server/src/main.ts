@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { DEMO_CONFIG, ensureDemoAssets } from './demo.js';
+import { readBundle } from './http/bundle.js';
+import { jsonAudit, jsonLogger } from './http/log.js';
+
+const USAGE = `pp-viz-server: serve termdb datasets behind dsCredentials
+
+usage: pp-viz-server [--config serverconfig.json] [--port N] [--host ADDRESS]
+
+Without --config the demo configuration is used (a generated dataset, and TermdbTest when present).`;
+
+const log = jsonLogger();
+
+function bundlePath(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('@pp-embed/viewer/proteinpaint.js');
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) {
+    console.error(`--port must be a number\n\n${USAGE}`);
+    return 2;
+  }
+  let file = values.config;
+  if (file === undefined) {
+    const { created } = ensureDemoAssets();
+    for (const path of created) log.info('demo_asset_created', { path });
+    file = DEMO_CONFIG;
+  }
+  let config;
+  try {
+    config = loadConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  for (const warning of config.warnings) log.warn('config_warning', { warning });
+  try {
+    await config.policy.ready();
+  } catch (error) {
+    log.warn('jwks_unavailable', { message: (error as Error).message });
+  }
+  const path = bundlePath();
+  const bundle = path === undefined ? undefined : readBundle(path);
+  if (bundle === undefined)
+    log.warn('bundle_missing', { message: 'proteinpaint.js is not built; /bin/proteinpaint.js answers 404' });
+  const app = createApp({ ...config, bundle, log, audit: jsonAudit() });
+  const port = values.port === undefined ? config.port : Number(values.port);
+  const hostname = values.host ?? config.host;
+  const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
+    log.info('listening', { url: `http://${hostname}:${info.port}`, datasets: [...config.datasets.keys()] });
+  });
+  const stop = () => {
+    server.close();
+    for (const dataset of config.datasets.values()) dataset.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 2;
+  },
+);

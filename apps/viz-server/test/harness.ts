@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
+import { createApp } from '../src/app.js';
+import { loadConfig, type LoadedConfig } from '../src/config.js';
+import type { Bundle } from '../src/http/bundle.js';
+import type { AuditRecord } from '../src/http/log.js';
+import { generateDataset } from '../src/termdb/generate.js';
+
+export const PORTAL = 'http://portal.test:8080';
+export const PORTAL_HOST = 'portal.test:8080';
+export const CLIENT_IP = '203.0.113.7';
+
+let sharedDataset: string | undefined;
+
+/** A small generated dataset, made once per test file. */
+export function demoDataset(): string {
+  if (sharedDataset === undefined) {
+    sharedDataset = join(mkdtempSync(join(tmpdir(), 'pp-viz-')), 'PPDemo.db');
+    generateDataset({ file: sharedDataset, samples: 2000, seed: 7 });
+  }
+  return sharedDataset;
+}
+
+export interface Harness {
+  dir: string;
+  config: LoadedConfig;
+  app: ReturnType<typeof createApp>;
+  secret: string;
+  logs: string[];
+  audit: AuditRecord[];
+  /** Mints a token with the shared secret (defaults: PPDemo, ana@example.org, the client address). */
+  token(overrides?: Partial<SignRequest>): string;
+  /** `app.request()` with a socket address, an Origin and optionally a token in x-ds-access-token. */
+  get(
+    path: string,
+    options?: { token?: string; origin?: string | null; headers?: Record<string, string>; ip?: string },
+  ): Promise<Response>;
+}
+
+/**
+ * Writes a serverconfig.json around the generated dataset (and any extra settings), loads it as the server
+ * would, and builds the app with logs captured.
+ */
+export function harness(settings: Record<string, unknown> = {}, options: { bundle?: Bundle } = {}): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-viz-config-'));
+  const secret = generateSecret();
+  writeFileSync(join(dir, 'secret'), secret);
+  const config = {
+    datasets: [{ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 }],
+    dsCredentials: {
+      PPDemo: { termdb: { [PORTAL_HOST]: { type: 'jwt', secret: { file: 'secret' } } } },
+    },
+    ...settings,
+  };
+  writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
+  const loaded = loadConfig(join(dir, 'serverconfig.json'));
+  const logs: string[] = [];
+  const audit: AuditRecord[] = [];
+  const app = createApp({
+    ...loaded,
+    bundle: options.bundle,
+    log: {
+      info: (event, fields) => logs.push(JSON.stringify({ level: 'info', event, ...fields })),
+      warn: (event, fields) => logs.push(JSON.stringify({ level: 'warn', event, ...fields })),
+      error: (event, fields) => logs.push(JSON.stringify({ level: 'error', event, ...fields })),
+    },
+    audit: (record) => audit.push(record),
+  });
+  const signer = createSigner({ algorithm: 'HS256', key: { secret } });
+  return {
+    dir,
+    config: loaded,
+    app,
+    secret,
+    logs,
+    audit,
+    token: (overrides = {}) =>
+      signer.sign({ datasets: ['PPDemo'], email: 'ana@example.org', ip: CLIENT_IP, ...overrides }),
+    get(path, { token, origin = PORTAL, headers = {}, ip = CLIENT_IP } = {}) {
+      const all: Record<string, string> = { ...headers };
+      if (origin !== null) all.origin = origin;
+      if (token !== undefined) all['x-ds-access-token'] = token;
+      const incoming = { socket: { remoteAddress: ip } } as unknown as IncomingMessage;
+      return Promise.resolve(app.request(path, { headers: all }, { incoming }));
+    },
+  };
+}
+
+export async function body(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
+
+export async function errorCode(res: Response): Promise<string> {
+  return ((await body(res)).error as { code: string }).code;
+}
