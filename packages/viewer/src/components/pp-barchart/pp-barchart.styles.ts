@@ -6,15 +6,24 @@ export const barchartStyles = css`
     min-inline-size: 0;
   }
 
+  .top {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    justify-content: space-between;
+    gap: 0.4em 1.5em;
+    margin: 0 0 0.75em;
+    font-size: 0.857em;
+  }
+
   .legend {
     display: flex;
     flex-wrap: wrap;
     align-items: center;
     gap: 0.4em 1.25em;
-    margin: 0 0 0.75em;
+    margin: 0;
     padding: 0;
     list-style: none;
-    font-size: 0.857em;
     color: var(--_muted);
   }
 
@@ -22,12 +31,6 @@ export const barchartStyles = css`
     display: inline-flex;
     align-items: center;
     gap: 0.45em;
-  }
-
-  .legend .total {
-    margin-inline-start: auto;
-    color: var(--_text);
-    font-variant-numeric: tabular-nums;
   }
 
   .swatch {
@@ -130,10 +133,8 @@ export const barchartStyles = css`
   }
 
   .readout {
-    min-block-size: 1.45em;
-    margin: 0.6em 0 0;
-    font-size: 0.857em;
-    color: var(--_muted);
+    margin: 0 0 0 auto;
+    color: var(--_text);
     font-variant-numeric: tabular-nums;
   }
 

@@ -78,7 +78,7 @@ export function describeChart(data: BarchartResult, minSampleSize: number | null
  *
  * @csspart legend - The legend line above the chart.
  * @csspart svg - The chart's SVG element.
- * @csspart readout - The line describing the bar under the pointer or keyboard focus.
+ * @csspart readout - The total, or the bar under the pointer or keyboard focus.
  */
 export class PpBarchart extends LitElement {
   static override styles = [tokens, barchartStyles];
@@ -139,26 +139,26 @@ export class PpBarchart extends LitElement {
     const hidden = this.minSampleSize
       ? `Fewer than ${this.minSampleSize} samples, hidden to protect privacy`
       : 'Count hidden to protect privacy';
+    const total =
+      data.total === null
+        ? anySuppressed
+          ? 'Total not shown while counts are hidden'
+          : ''
+        : `${numberFormat.format(data.total)} samples`;
+    // The readout takes the total's place while a bar is highlighted, so hovering never shifts the layout.
     return html`
-      <ul class="legend" part="legend">
-        <li><span class="swatch" aria-hidden="true"></span>Samples per ${numeric ? 'bin' : 'category'}</li>
-        ${
-          anySuppressed
-            ? html`<li><span class="swatch suppressed" aria-hidden="true"></span>${hidden}</li>`
-            : nothing
-        }
-        <li class="total">
+      <div class="top">
+        <ul class="legend" part="legend">
+          <li><span class="swatch" aria-hidden="true"></span>Samples per ${numeric ? 'bin' : 'category'}</li>
           ${
-            data.total === null
-              ? anySuppressed
-                ? 'Total not shown while counts are hidden'
-                : nothing
-              : html`${numberFormat.format(data.total)} samples`
+            anySuppressed
+              ? html`<li><span class="swatch suppressed" aria-hidden="true"></span>${hidden}</li>`
+              : nothing
           }
-        </li>
-      </ul>
+        </ul>
+        <p class="readout" part="readout" aria-live="polite">${this.#renderReadout(data) || total}</p>
+      </div>
       ${this.#renderChart(data)}
-      <p class="readout" part="readout" aria-live="polite">${this.#renderReadout(data)}</p>
     `;
   }
 

@@ -50,19 +50,6 @@ export const sampleTableStyles = css`
     text-align: end;
   }
 
-  .sample {
-    font-family: var(
-      --pp-mono-font,
-      ui-monospace,
-      'SFMono-Regular',
-      Menlo,
-      Consolas,
-      'Liberation Mono',
-      monospace
-    );
-    font-size: 0.93em;
-  }
-
   .pagination {
     display: flex;
     flex-wrap: wrap;

@@ -80,16 +80,19 @@ export const termTreeStyles = css`
   .name {
     flex: 1 1 auto;
     min-inline-size: 0;
-    overflow-wrap: anywhere;
+    overflow-wrap: break-word;
   }
 
   .badge {
-    flex: none;
-    padding: 0.05em 0.5em;
+    display: inline-block;
+    margin-inline-start: 0.15em;
+    padding: 0 0.5em;
     border: 1px solid var(--_border);
     border-radius: 999px;
     font-size: 0.75em;
     font-weight: 500;
+    line-height: 1.6;
+    vertical-align: 0.1em;
     white-space: nowrap;
     color: var(--_muted);
     background: var(--_background);

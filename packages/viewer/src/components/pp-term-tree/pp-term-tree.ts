@@ -165,8 +165,9 @@ export class PpTermTree extends LitElement {
       >
         <div class="row" @click=${() => this.#activate(term)}>
           <span class="twisty">${term.isleaf ? html`<span class="dot"></span>` : chevron}</span>
-          <span class="name">${term.name}</span>
-          ${disabled ? html`<span class="badge">not supported yet</span>` : nothing}
+          <span class="name"
+            >${term.name}${disabled ? html` <span class="badge">not supported yet</span>` : nothing}</span
+          >
         </div>
         ${expanded ? this.#renderChildren(term, level + 1, state, focusId) : nothing}
       </li>`;

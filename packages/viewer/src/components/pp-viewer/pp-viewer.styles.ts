@@ -41,6 +41,7 @@ export const viewerStyles = css`
     color: var(--_muted);
     font-size: 0.786em;
     font-weight: 500;
+    line-height: 1.6;
   }
 
   .pill.restricted {
@@ -57,12 +58,18 @@ export const viewerStyles = css`
     min-block-size: 20em;
   }
 
+  /* The sidebar is as tall as the chart column; a long tree scrolls inside it instead of stretching the widget. */
   .sidebar {
-    max-block-size: var(--pp-tree-max-height, 36em);
-    overflow: auto;
-    padding: 1em 0.6em;
+    position: relative;
     background: var(--_surface);
     border-inline-end: 1px solid var(--_border);
+  }
+
+  .sidebar-scroll {
+    position: absolute;
+    inset: 0;
+    overflow: auto;
+    padding: 1em 0.6em;
   }
 
   .eyebrow {
@@ -130,9 +137,13 @@ export const viewerStyles = css`
     }
 
     .sidebar {
-      max-block-size: 16em;
       border-inline-end: none;
       border-block-end: 1px solid var(--_border);
+    }
+
+    .sidebar-scroll {
+      position: static;
+      max-block-size: var(--pp-tree-max-height, 16em);
     }
 
     .card {

@@ -94,11 +94,17 @@ export class PpViewer extends LitElement {
   #lastSamples: SamplesResult | undefined;
 
   #config = new Loader<TermdbConfig>(this, 'config', {
-    onComplete: (config) => this.#ready(config),
+    onComplete: (config) => {
+      if (config.rootTerms) this.#rememberNames(config.rootTerms);
+      this.#ready(config);
+    },
     onError: (error) => this.#report(error),
   });
   #roots = new Loader<Term[]>(this, 'terms', {
-    onComplete: () => this.#reported.delete('terms'),
+    onComplete: (terms) => {
+      this.#rememberNames(terms);
+      this.#reported.delete('terms');
+    },
     onError: (error) => this.#report(error),
   });
   #chart = new Loader<BarchartResult>(this, 'barchart', {
@@ -167,10 +173,17 @@ export class PpViewer extends LitElement {
 
   #loadChildren = (parent: string, signal: AbortSignal): Promise<Term[]> => {
     if (!this.#client) return Promise.reject(new PpRequestError('unexpected_response', 0, 'terms'));
-    return this.#client.terms(parent, signal).catch((error: unknown) => {
+    return this.#client.terms(parent, signal).then(this.#rememberNames, (error: unknown) => {
       if (error instanceof PpRequestError) this.#report(error);
       throw error;
     });
+  };
+
+  #rememberNames = (terms: Term[]): Term[] => {
+    for (const term of terms) this.#termNames.set(term.id, term.name);
+    // A term given by id (attribute or handle) gets its name in the heading once the tree shows it.
+    if (terms.some((term) => term.id === this.term)) this.requestUpdate();
+    return terms;
   };
 
   #describeTreeError = (error: PpRequestError): TemplateResult =>
@@ -337,16 +350,18 @@ export class PpViewer extends LitElement {
     }
     return html`<div class="layout">
       <nav class="sidebar" aria-label="Terms of ${dslabel}">
-        <h3 class="eyebrow">Terms</h3>
-        <pp-term-tree
-          part="tree"
-          label="Terms of ${dslabel}"
-          .terms=${roots}
-          .selected=${this.term}
-          .loadChildren=${this.#loadChildren}
-          .describeError=${this.#describeTreeError}
-          @pp-term-select=${this.#onSelect}
-        ></pp-term-tree>
+        <div class="sidebar-scroll">
+          <h3 class="eyebrow">Terms</h3>
+          <pp-term-tree
+            part="tree"
+            label="Terms of ${dslabel}"
+            .terms=${roots}
+            .selected=${this.term}
+            .loadChildren=${this.#loadChildren}
+            .describeError=${this.#describeTreeError}
+            @pp-term-select=${this.#onSelect}
+          ></pp-term-tree>
+        </div>
       </nav>
       <div class="main">${this.#renderChartCard(config)} ${this.#renderSamplesCard()}</div>
     </div>`;
