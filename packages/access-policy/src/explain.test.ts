@@ -1,0 +1,189 @@
+import { TokenError } from '@pp-embed/dataset-token';
+import { describe, expect, it } from 'vitest';
+import { CATALOG, clock, load, newSecret, signerFor } from '../test/helpers.js';
+import { explain, type ExplainRequest } from './explain.js';
+
+const secret = newSecret();
+const sign = signerFor(secret);
+const policy = load(
+  {
+    TermdbTest: {
+      termdb: {
+        'portal.example.org': { type: 'jwt', secret, dsnames: [{ id: 'TermdbTest', label: 'Termdb test' }] },
+        'lab.example.edu': { type: 'jwt', secret, looseIpCheck: true, headerKey: 'X-Lab-Token' },
+      },
+      'termdb/config': { '*': { type: 'open' } },
+    },
+    '*': { '*': { '*': { type: 'forbidden' } } },
+  },
+  { routes: CATALOG },
+);
+
+const fromPortal: ExplainRequest = {
+  dataset: 'TermdbTest',
+  route: 'termdb/samples',
+  origin: 'https://portal.example.org',
+  clientIp: '203.0.113.7',
+};
+
+describe('explain', () => {
+  it('refuses an embedder without a credential, naming the route block and its keys', async () => {
+    const { decision, steps } = await explain(policy, { ...fromPortal, origin: 'https://evil.example.net' });
+    expect(decision).toEqual({ outcome: 'refused', status: 403, code: 'embedder_not_allowed' });
+    expect(steps).toEqual([
+      'Dataset "TermdbTest" has its own key (dsCredentials.TermdbTest), so only that block is used; the "*" dataset block is not consulted.',
+      'Route "termdb/samples" (sample-level) has no route key of its own, so the "termdb" key matched: it covers sample-level routes (dsCredentials.TermdbTest.termdb).',
+      'The Origin "https://evil.example.net" is embedder "evil.example.net".',
+      'No embedder key in dsCredentials.TermdbTest.termdb matches and there is no "*" embedder (its keys: "portal.example.org" and "lab.example.edu"). A protected route with no credential for the embedder is refused (fail closed).',
+      'Decision: refused with embedder_not_allowed (403).',
+    ]);
+  });
+
+  it('says what the token needs when none is given', async () => {
+    const { decision, steps } = await explain(policy, fromPortal);
+    expect(decision).toEqual({ outcome: 'refused', status: 401, code: 'token_missing' });
+    expect(steps).toContain(
+      'The entry\'s type is "jwt": a token is needed in the "x-ds-access-token" header, signed with the shared secret (HS256), with "exp" at most 86400 seconds after "iat", whose "datasets" claim lists "TermdbTest" (the entry\'s dsnames), and whose "ip" claim is the client address (strict address check).',
+    );
+    expect(steps).toContain('No token was given (it would come in the "x-ds-access-token" header).');
+  });
+
+  it("verifies the token with the entry's verifier and reports its refusal code", async () => {
+    const expired = signerFor(secret)({ datasets: ['TermdbTest'], email: 'a@b.org', ttlSeconds: 60 });
+    const later = load({ T: { '*': { '*': { type: 'jwt', secret } } } }, { now: () => clock() + 120_000 });
+    const { decision, steps } = await explain(
+      later,
+      { dataset: 'T', route: { name: 'x', sampleLevel: false } },
+      expired,
+    );
+    expect(decision).toEqual({ outcome: 'refused', status: 401, code: 'token_expired' });
+    expect(steps).toContain('The token was refused: token has expired.');
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const other = signerFor(newSecret())({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
+    expect((await explain(policy, fromPortal, other)).decision).toEqual({
+      outcome: 'refused',
+      status: 401,
+      code: 'token_invalid',
+    });
+  });
+
+  it('names the dataset the token lacks', async () => {
+    const token = sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' });
+    const { decision, steps } = await explain(policy, fromPortal, token);
+    expect(decision).toEqual({ outcome: 'refused', status: 403, code: 'dataset_not_granted' });
+    expect(steps.at(-2)).toBe('The "datasets" claim is ["Other"]: it lacks "TermdbTest".');
+  });
+
+  it('names both addresses when the client is not the one the token was minted for', async () => {
+    const token = sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
+    const { decision, steps } = await explain(
+      policy,
+      { ...fromPortal, clientIp: '::ffff:203.0.113.9' },
+      token,
+    );
+    expect(decision).toEqual({ outcome: 'refused', status: 403, code: 'ip_mismatch' });
+    expect(steps.at(-2)).toBe(
+      'Strict address check: the client address 203.0.113.9 is not the "ip" claim 203.0.113.7.',
+    );
+  });
+
+  it('allows a good token and says why each check passed', async () => {
+    const token = sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
+    const { decision, steps } = await explain(policy, fromPortal, { token });
+    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(steps.slice(-4)).toEqual([
+      'The token verified: signature, algorithm and lifetime are valid (it expires 2026-11-23T12:10:00.000Z).',
+      'The "datasets" claim includes "TermdbTest".',
+      'Strict address check: the "ip" claim 203.0.113.7 is the client address.',
+      'Decision: allowed.',
+    ]);
+  });
+
+  it('explains looseIpCheck with a missing ip claim and a neighbour address', async () => {
+    const lab = { ...fromPortal, origin: 'https://lab.example.edu' };
+    const noIp = await explain(policy, lab, sign({ datasets: ['TermdbTest'], email: 'a@b.org' }));
+    expect(noIp.decision.outcome).toBe('allowed');
+    expect(noIp.steps).toContain('The token has no "ip" claim, which looseIpCheck accepts.');
+    const near = await explain(
+      policy,
+      { ...lab, clientIp: '203.0.113.250' },
+      sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' }),
+    );
+    expect(near.steps).toContain(
+      'Address check (looseIpCheck): the client address 203.0.113.250 is in the network of the "ip" claim 203.0.113.7.',
+    );
+  });
+
+  it('takes claims or a verification error from a caller that verified already', async () => {
+    const claims = { datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7', iat: 1, exp: 2 };
+    expect((await explain(policy, fromPortal, { claims })).decision.outcome).toBe('allowed');
+    const error = new TokenError('token_not_yet_valid', 'token is not valid yet');
+    expect((await explain(policy, fromPortal, { error })).decision).toEqual({
+      outcome: 'refused',
+      status: 401,
+      code: 'token_not_yet_valid',
+    });
+    expect((await explain(policy, fromPortal, { error: new Error('boom') })).decision).toMatchObject({
+      code: 'token_invalid',
+    });
+  });
+
+  it('explains an aggregated route left open by a "termdb" credential, and ignores a token there', async () => {
+    const { decision, steps } = await explain(
+      policy,
+      { ...fromPortal, route: 'termdb/barchart' },
+      'any.token.text',
+    );
+    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(steps.slice(1)).toEqual([
+      'Route "termdb/barchart" (aggregated): no route key in dsCredentials.TermdbTest covers it (its keys: "termdb" and "termdb/config"; "termdb" covers only sample-level routes), so it needs no token.',
+      'A token was given, but this request does not need one, so it was not checked.',
+      'Decision: allowed.',
+    ]);
+  });
+
+  it('explains a forbidden route reached through the "*" dataset and "*" embedder', async () => {
+    const { decision, steps } = await explain(policy, { dataset: 'Other', route: 'termdb/terms' });
+    expect(decision).toEqual({ outcome: 'refused', status: 403, code: 'route_forbidden' });
+    expect(steps).toEqual([
+      'Dataset "Other" has no key of its own, so the "*" dataset block applies (dsCredentials.*).',
+      'Route "termdb/terms" (aggregated) has no route key of its own; the "*" route key matched (dsCredentials.*.*).',
+      'The request has no Origin header (as from a script or curl), so only a "*" embedder can match.',
+      'The "*" embedder matched (dsCredentials.*.*.*).',
+      'The entry\'s type is "forbidden": this route is closed to this embedder, with or without a token.',
+      'Decision: refused with route_forbidden (403).',
+    ]);
+  });
+
+  it('takes a route name the catalog does not know as sample-level', async () => {
+    const { steps } = await explain(policy, { ...fromPortal, route: 'termdb/unknown' });
+    expect(steps[0]).toBe(
+      'Route "termdb/unknown" is not in the server\'s route catalog, so it is taken as sample-level (the stricter case).',
+    );
+  });
+
+  it('explains a dataset no credential covers', async () => {
+    const { decision, steps } = await explain(load({ A: { '*': { '*': { type: 'open' } } } }), {
+      dataset: 'B',
+      route: 'x',
+    });
+    expect(decision.outcome).toBe('allowed');
+    expect(steps).toContain(
+      'No dataset key covers "B" (there is neither a key for it nor a "*" key), so it needs no token.',
+    );
+  });
+
+  it('never writes the token or the secret into a step', async () => {
+    const token = sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' });
+    for (const route of ['termdb/samples', 'termdb/barchart']) {
+      const { steps } = await explain(policy, { ...fromPortal, route }, token);
+      for (const step of steps) {
+        expect(step).not.toContain(token);
+        expect(step).not.toContain(token.split('.')[2] as string);
+        expect(step).not.toContain(secret);
+      }
+    }
+  });
+});
