@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalIp, parseIp, sameAddress, sameNetwork } from './ip.js';
 
@@ -85,5 +86,42 @@ describe('sameNetwork', () => {
   ])('%s and %s: %s', (a, b, same) => {
     expect(sameNetwork(a, b)).toBe(same);
     expect(sameNetwork(b, a)).toBe(same);
+  });
+});
+
+describe('addresses, for random input', () => {
+  const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255));
+  const v6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 });
+  const text4 = (b: readonly number[]): string => b.join('.');
+  const text6 = (w: readonly number[]): string => w.map((x) => x.toString(16)).join(':');
+
+  it('puts two IPv4 addresses in one /24 exactly when their first three bytes agree', () => {
+    fc.assert(
+      fc.property(v4, v4, (a, b) => {
+        const same = a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+        expect(sameNetwork(text4(a), text4(b))).toBe(same);
+        expect(sameNetwork(`::ffff:${text4(a)}`, text4(b))).toBe(same);
+      }),
+    );
+  });
+
+  it('puts two IPv6 addresses in one /64 exactly when their first four words agree', () => {
+    fc.assert(
+      fc.property(v6, v6, (a, b) => {
+        const same = a.slice(0, 4).every((w, i) => w === b[i]);
+        expect(sameNetwork(text6(a), text6(b))).toBe(same);
+      }),
+    );
+  });
+
+  it('reads the canonical form back as the same address', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (ip) => {
+        const canonical = canonicalIp(ip);
+        expect(canonical).toBeDefined();
+        expect(sameAddress(canonical as string, ip)).toBe(true);
+        expect(canonicalIp(canonical as string)).toBe(canonical);
+      }),
+    );
   });
 });
