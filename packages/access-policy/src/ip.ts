@@ -75,7 +75,7 @@ export function canonicalIp(text: string): string | undefined {
     { length: 8 },
     (_, i) => ((ip.bytes[2 * i] as number) << 8) | (ip.bytes[2 * i + 1] as number),
   );
-  // RFC 5952 §4.2: shorten the longest run of two or more zero words (the first one on a tie).
+  // RFC 5952 §4.2.2-4.2.3: '::' replaces the longest run of two or more zero words, the first one on a tie.
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8;) {

@@ -506,6 +506,43 @@ describe('validation', () => {
     expect(problems).toContainEqual({ path, message: expect.stringContaining(message) as string });
   });
 
+  it.each([
+    [
+      '__proto__ dataset',
+      JSON.parse('{"__proto__": {"*": {"*": {"type": "jwt", "secret": 5, "algorithms": 7}}}}'),
+      'dsCredentials.__proto__',
+    ],
+    [
+      'empty dataset',
+      { '': { '*': { '*': { type: 'jwt', secret: 5, algorithms: 7 } } } },
+      'dsCredentials[""]',
+    ],
+    ['empty route', { A: { '': { '*': { type: 'jwt', secret: 5, algorithms: 7 } } } }, 'dsCredentials.A[""]'],
+    [
+      'empty embedder',
+      { A: { '*': { '': { type: 'jwt', secret: 5, algorithms: 7 } } } },
+      'dsCredentials.A.*[""]',
+    ],
+  ])('reports a key the shape check cannot see (%s) without reading what it holds', (_name, raw, path) => {
+    expect(problemsOf(raw).map((p) => p.path)).toEqual([path]);
+  });
+
+  it('still checks what a badly written key holds', () => {
+    expect(
+      problemsOf({ 'SJ*': { '*': { 'https://x.org': { type: 'jwt', secret: 'abcdefghijkl' } } } }),
+    ).toEqual([
+      {
+        path: 'dsCredentials.SJ*',
+        message: 'patterns are not supported; write each dataset label exactly, or use "*"',
+      },
+      {
+        path: 'dsCredentials.SJ*.*.https://x.org',
+        message: 'a host such as portal.example.org, not a URL: write "x.org"',
+      },
+      { path: 'dsCredentials.SJ*.*.https://x.org.secret', message: '12 bytes, HS256 needs at least 32' },
+    ]);
+  });
+
   it('reports a route the server does not declare, when given the catalog', () => {
     expect(problemsOf({ T: { 'termdb/sample': { '*': jwt() } } }, { routes: CATALOG })).toEqual([
       {

@@ -56,7 +56,7 @@ const PATTERN = /[*?[\]{}]|^!/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 
-// Fetch §2.2.2 "forbidden request-header": a page's script cannot set these, so the widget could never send a
+// Fetch Standard, "forbidden request-header": a page's script cannot set these, so the widget could never send a
 // token in one of them.
 const FORBIDDEN_REQUEST_HEADERS = new Set([
   'accept-charset',
@@ -123,7 +123,9 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
   if (isObject(input)) {
     for (const datasetKey of members(input)) {
       const datasetSegments = [datasetKey];
-      if (!checkKey(datasetKey, datasetSegments, 'dataset label', report)) continue;
+      // A bad key is reported and what it holds still checked, so that one pass finds every mistake.
+      if (!checkKey(datasetKey, datasetSegments, 'dataset label', report) && UNCHECKED.has(datasetKey))
+        continue;
       const datasetValue = input[datasetKey];
       if (!isObject(datasetValue)) continue;
       const routes = new Map<string, RouteBlock>();
@@ -135,7 +137,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
       }
       for (const routeKey of members(datasetValue)) {
         const routeSegments = [datasetKey, routeKey];
-        if (!checkKey(routeKey, routeSegments, 'route name', report)) continue;
+        if (!checkKey(routeKey, routeSegments, 'route name', report) && UNCHECKED.has(routeKey)) continue;
         if (
           routeCatalog !== undefined &&
           routeKey !== ANY &&
@@ -147,7 +149,6 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
             routeSegments,
             `unknown route; expected "*", "termdb" or one of the server's routes: ${known}`,
           );
-          continue;
         }
         const routeValue = datasetValue[routeKey];
         if (!isObject(routeValue)) continue;
@@ -158,7 +159,6 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
         }
         for (const key of members(routeValue)) {
           const entrySegments = [datasetKey, routeKey, key];
-          // A bad key is reported and its entry still checked, so that one pass finds every mistake.
           let host: string | undefined;
           if (checkKey(key, entrySegments, 'embedder host', report)) {
             const parsed = embedderKey(key);
@@ -171,7 +171,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
             }
           }
           const entryValue = routeValue[key];
-          if (!isObject(entryValue) || key === '__proto__') continue;
+          if (!isObject(entryValue) || UNCHECKED.has(key)) continue;
           const entry = buildEntry(entryValue, {
             segments: entrySegments,
             path: formatPath(root, entrySegments),
@@ -212,18 +212,24 @@ interface EntryPlace {
   context: EntryContext;
 }
 
+const article = (word: string): string => (/^[aeiou]/.test(word) ? 'an' : 'a');
+
+// Keys whose values the shape check never sees: zod skips `__proto__`, and '' matches neither the comment nor the
+// member pattern. Their contents are not trusted, only reported.
+const UNCHECKED = new Set(['', '__proto__']);
+
 function checkKey(key: string, segments: Segments, what: string, report: EntryContext['report']): boolean {
   if (key === '') {
-    report(segments, `an empty key; expected a ${what} or "*"`);
+    report(segments, `an empty key; expected ${article(what)} ${what} or "*"`);
     return false;
   }
   // zod and plain objects treat this key as the prototype, not as a member; no real name needs it.
   if (key === '__proto__') {
-    report(segments, `"__proto__" cannot be used as a ${what}`);
+    report(segments, `"__proto__" cannot be used as ${article(what)} ${what}`);
     return false;
   }
   if (CONTROL.test(key)) {
-    report(segments, `a ${what} must not contain control characters`);
+    report(segments, `${article(what)} ${what} must not contain control characters`);
     return false;
   }
   if (key !== ANY && what !== 'embedder host' && PATTERN.test(key)) {
@@ -232,8 +238,6 @@ function checkKey(key: string, segments: Segments, what: string, report: EntryCo
   }
   return true;
 }
-
-const article = (word: string): string => (/^[aeiou]/.test(word) ? 'an' : 'a');
 
 function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   const { report } = place.context;
@@ -261,7 +265,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     return undefined;
   }
   if (given.length > 1) {
-    // RFC 8725 §3.1: one key per entry, so which key checks a token is never in doubt.
+    // Two key sources would leave the choice of the key that checks a token to the order of our code.
     report(place.segments, `give one key source, not ${given.map((f) => `"${f}"`).join(' and ')}`);
     return undefined;
   }

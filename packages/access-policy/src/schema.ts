@@ -153,7 +153,7 @@ const jwtEntry = z
     description: 'Requests need a token signed by the portal, in the headerKey header.',
     additionalProperties: false,
     patternProperties: COMMENT_KEYS_JSON,
-    // RFC 8725 §3.1: one key source per entry, so that which key checks a token is never in doubt.
+    // One key source per entry: which key checks a token must be written in the config, not chosen by us.
     oneOf: KEY_FIELDS.map((field) => ({ required: [field] })),
   });
 
