@@ -1,0 +1,429 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
+
+import Database from 'better-sqlite3';
+
+import { createRng, cumulativeWeights } from './prng.js';
+import type { Rng } from './prng.js';
+import { INDEXES_DDL, TABLES_DDL } from './schema.js';
+
+export interface GenerateOptions {
+  /** Path of the new SQLite file. */
+  readonly file: string;
+  /** Number of samples, 1 to {@link MAX_GENERATED_SAMPLES}. */
+  readonly samples: number;
+  /** Any integer; the same seed writes the same data. */
+  readonly seed: number;
+  /** Replace an existing file; by default an existing file is an error and is left untouched. */
+  readonly overwrite?: boolean;
+}
+
+export interface GenerateSummary {
+  readonly file: string;
+  readonly samples: number;
+  readonly seed: number;
+  /** Annotation and membership rows written. */
+  readonly rows: number;
+  readonly milliseconds: number;
+}
+
+export const MAX_GENERATED_SAMPLES = 10_000_000;
+
+// ---------------------------------------------------------------------------------------------------------
+// The demo dataset: what it holds and how each value is drawn.
+
+interface Category {
+  readonly key: string;
+  readonly label: string;
+  readonly uncomputable?: true;
+}
+
+const SEX: readonly Category[] = [
+  { key: '1', label: 'Male' },
+  { key: '2', label: 'Female' },
+];
+
+const RACE: readonly Category[] = [
+  { key: 'White', label: 'White' },
+  { key: 'Black', label: 'Black or African American' },
+  { key: 'Asian', label: 'Asian' },
+  { key: 'Multiple', label: 'More than one race' },
+  { key: 'AIAN', label: 'American Indian or Alaska Native' },
+  { key: 'NHPI', label: 'Native Hawaiian or Other Pacific Islander' },
+  { key: '-9999', label: 'Not reported', uncomputable: true },
+];
+const RACE_WEIGHTS = cumulativeWeights([0.62, 0.16, 0.08, 0.06, 0.012, 0, 0.068]);
+
+const DIAGNOSIS: readonly (Category & { readonly meanAge: number })[] = [
+  { key: 'ALL', label: 'Acute lymphoblastic leukemia', meanAge: 6 },
+  { key: 'AML', label: 'Acute myeloid leukemia', meanAge: 9 },
+  { key: 'HL', label: 'Hodgkin lymphoma', meanAge: 15 },
+  { key: 'NHL', label: 'Non-Hodgkin lymphoma', meanAge: 11 },
+  { key: 'CNS', label: 'Central nervous system tumor', meanAge: 8 },
+  { key: 'WT', label: 'Wilms tumor', meanAge: 4 },
+  { key: 'NB', label: 'Neuroblastoma', meanAge: 2 },
+  { key: 'OS', label: 'Osteosarcoma', meanAge: 14 },
+  { key: 'EWS', label: 'Ewing sarcoma', meanAge: 13 },
+  { key: 'RMS', label: 'Rhabdomyosarcoma', meanAge: 7 },
+  { key: 'RB', label: 'Retinoblastoma', meanAge: 1 },
+  { key: 'CML', label: 'Chronic myeloid leukemia', meanAge: 12 },
+];
+const DIAGNOSIS_WEIGHTS = cumulativeWeights([
+  0.27, 0.06, 0.1, 0.07, 0.18, 0.06, 0.07, 0.05, 0.04, 0.05, 0, 0,
+]);
+
+// Rare on purpose, and by count rather than by share, so that small cells (what suppression is for) exist
+// in a dataset of any size: [column, category index, number of samples].
+const RARE: readonly [keyof Draws, number, number][] = [
+  ['race', RACE.findIndex((c) => c.key === 'NHPI'), 3],
+  ['diagnosis', DIAGNOSIS.findIndex((c) => c.key === 'RB'), 4],
+  ['diagnosis', DIAGNOSIS.findIndex((c) => c.key === 'CML'), 2],
+];
+
+const ARM: readonly Category[] = [
+  { key: 'A', label: 'Arm A: standard therapy' },
+  { key: 'B', label: 'Arm B: reduced intensity' },
+  { key: 'C', label: 'Arm C: intensified therapy' },
+  { key: 'OBS', label: 'Observation only' },
+];
+// The two studies randomised differently, so a cohort restriction visibly changes this chart.
+const ARM_WEIGHTS_BY_STUDY: readonly [Float64Array, Float64Array] = [
+  cumulativeWeights([0.5, 0.3, 0.19, 0.01]),
+  cumulativeWeights([0.35, 0.2, 0.446, 0.004]),
+];
+
+const COHORTS = [
+  { id: 'ALPHA', name: 'Alpha study', members: null },
+  { id: 'BETA', name: 'Beta study', members: null },
+  { id: 'ALPHA,BETA', name: 'Alpha + Beta studies', members: ['ALPHA', 'BETA'] },
+] as const;
+
+/** Value key written for a lost-to-follow-up sample: charted nowhere, as `uncomputable` says. */
+const LOST_TO_FOLLOW_UP = -1;
+
+interface TermRow {
+  readonly id: string;
+  readonly name: string;
+  readonly parent: string | null;
+  readonly type: string | null;
+  readonly jsondata: Record<string, unknown>;
+}
+
+function valuesOf(categories: readonly Category[]): Record<string, unknown> {
+  return Object.fromEntries(
+    categories.map((c) => [
+      c.key,
+      c.uncomputable ? { label: c.label, uncomputable: true } : { label: c.label },
+    ]),
+  );
+}
+
+// Parents come first and children are listed in display order; child_order is the position among siblings.
+const TERMS: readonly TermRow[] = [
+  { id: 'demographics', name: 'Demographics', parent: null, type: null, jsondata: {} },
+  {
+    id: 'sex',
+    name: 'Sex',
+    parent: 'demographics',
+    type: 'categorical',
+    jsondata: { values: valuesOf(SEX) },
+  },
+  {
+    id: 'race',
+    name: 'Race',
+    parent: 'demographics',
+    type: 'categorical',
+    jsondata: { values: valuesOf(RACE) },
+  },
+  {
+    id: 'agedx',
+    name: 'Age at diagnosis (years)',
+    parent: 'demographics',
+    type: 'integer',
+    jsondata: {
+      bins: {
+        default: {
+          type: 'regular-bin',
+          bin_size: 5,
+          startinclusive: true,
+          first_bin: { startunbounded: true, stop: 5 },
+          last_bin: { stopunbounded: true, start: 20 },
+        },
+      },
+      values: {},
+    },
+  },
+  { id: 'diagnosis', name: 'Diagnosis and treatment', parent: null, type: null, jsondata: {} },
+  {
+    id: 'diaggrp',
+    name: 'Diagnosis group',
+    parent: 'diagnosis',
+    type: 'categorical',
+    jsondata: { values: valuesOf(DIAGNOSIS) },
+  },
+  { id: 'treatment', name: 'Treatment', parent: 'diagnosis', type: null, jsondata: {} },
+  {
+    id: 'treatment_arm',
+    name: 'Treatment arm',
+    parent: 'treatment',
+    type: 'categorical',
+    jsondata: { values: valuesOf(ARM) },
+  },
+  { id: 'followup', name: 'Follow-up', parent: null, type: null, jsondata: {} },
+  {
+    id: 'bmi',
+    name: 'Body mass index (kg/m²)',
+    parent: 'followup',
+    type: 'float',
+    jsondata: {
+      bins: {
+        default: {
+          type: 'custom-bin',
+          lst: [
+            { startunbounded: true, stop: 18.5, startinclusive: true, stopinclusive: false },
+            { start: 18.5, stop: 25, startinclusive: true, stopinclusive: false },
+            { start: 25, stop: 30, startinclusive: true, stopinclusive: false },
+            { start: 30, stopunbounded: true, startinclusive: true, stopinclusive: false },
+          ],
+        },
+      },
+      values: {},
+    },
+  },
+  {
+    id: 'followup_years',
+    name: 'Years of follow-up',
+    parent: 'followup',
+    type: 'integer',
+    jsondata: {
+      bins: {
+        default: {
+          type: 'regular-bin',
+          bin_size: 5,
+          startinclusive: true,
+          first_bin: { startunbounded: true, stop: 5 },
+        },
+      },
+      values: { [LOST_TO_FOLLOW_UP]: { label: 'Lost to follow-up', uncomputable: true } },
+    },
+  },
+];
+
+/** Per-sample draws, held column by column (-1 / NaN: no value) and written table by table. */
+interface Draws {
+  readonly cohort: Int8Array; // 0 ALPHA, 1 BETA, 2 both
+  readonly sex: Int8Array;
+  readonly race: Int8Array;
+  readonly diagnosis: Int8Array;
+  readonly arm: Int8Array;
+  readonly agedx: Float64Array;
+  readonly bmi: Float64Array;
+  readonly followup: Float64Array;
+}
+
+function draw(n: number, rng: Rng): Draws {
+  const d: Draws = {
+    cohort: new Int8Array(n),
+    sex: new Int8Array(n),
+    race: new Int8Array(n),
+    diagnosis: new Int8Array(n),
+    arm: new Int8Array(n),
+    agedx: new Float64Array(n),
+    bmi: new Float64Array(n),
+    followup: new Float64Array(n),
+  };
+  const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+  for (let i = 0; i < n; i++) {
+    const u = rng.next();
+    const cohort = u < 0.6 ? 0 : u < 0.97 ? 1 : 2;
+    d.cohort[i] = cohort;
+    d.sex[i] = rng.next() < 0.005 ? -1 : rng.next() < 0.51 ? 0 : 1;
+    d.race[i] = rng.next() < 0.03 ? -1 : rng.pick(RACE_WEIGHTS);
+    const diagnosis = rng.next() < 0.01 ? -1 : rng.pick(DIAGNOSIS_WEIGHTS);
+    d.diagnosis[i] = diagnosis;
+    d.arm[i] = rng.next() < 0.03 ? -1 : rng.pick(ARM_WEIGHTS_BY_STUDY[cohort === 1 ? 1 : 0]);
+    const meanAge = DIAGNOSIS[diagnosis]?.meanAge ?? 8;
+    d.agedx[i] = rng.next() < 0.02 ? NaN : Math.round(clamp(rng.normal(meanAge, 3.5), 0, 21));
+    d.bmi[i] = rng.next() < 0.08 ? NaN : Math.round(clamp(rng.normal(25.5, 5), 12, 55) * 10) / 10;
+    // The Alpha study began earlier, so its survivors have been followed for longer.
+    const followup = cohort === 1 ? rng.next() * 25 : 5 + rng.next() * 40;
+    const f = rng.next();
+    d.followup[i] = f < 0.03 ? NaN : f < 0.05 ? LOST_TO_FOLLOW_UP : Math.floor(followup);
+  }
+  const planted = new Set<number>();
+  for (const [column, category, count] of RARE) {
+    for (let k = 0; k < count && planted.size < n; k++) {
+      let i: number;
+      do i = Math.floor(rng.next() * n);
+      while (planted.has(i));
+      planted.add(i);
+      d[column][i] = category;
+    }
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writing.
+
+/** Multi-row INSERTs: one call into SQLite per `rows` rows instead of per row, the bulk of the speed-up. */
+class BatchInsert {
+  private readonly buffer: unknown[] = [];
+  private readonly full: Database.Statement<unknown[]>;
+  written = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly table: string,
+    private readonly columns: readonly string[],
+    private readonly rows = 400,
+  ) {
+    this.full = db.prepare(this.sql(rows));
+  }
+
+  add(...values: unknown[]): void {
+    for (const v of values) this.buffer.push(v);
+    if (this.buffer.length === this.rows * this.columns.length) this.flush();
+  }
+
+  flush(): void {
+    const n = this.buffer.length / this.columns.length;
+    if (n === 0) return;
+    const stmt = n === this.rows ? this.full : this.db.prepare(this.sql(n));
+    stmt.run(this.buffer);
+    this.written += n;
+    this.buffer.length = 0;
+  }
+
+  private sql(rows: number): string {
+    const tuple = `(${this.columns.map(() => '?').join(', ')})`;
+    return `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
+  }
+}
+
+/**
+ * Writes a new demo termdb SQLite file, with the tables, columns and term JSON of ProteinPaint's termdb,
+ * deterministic from the seed: a small term tree (demographics, diagnosis and treatment, follow-up) with four
+ * categorical terms, three numeric terms (regular and custom bins), two studies and their combination as
+ * cohorts, missing values, and rare categories. The file is built beside its destination and renamed into
+ * place, so a failed run never leaves a half-written dataset.
+ *
+ * @throws Error when `file` exists and `overwrite` is not set, or when `samples` or `seed` is out of range.
+ * @example
+ * generateDataset({ file: 'demo.db', samples: 1_000_000, seed: 1 });
+ * // then: openDataset({ label: 'Demo', genome: 'hg38', file: 'demo.db', minSampleSize: 5 })
+ */
+export function generateDataset(options: GenerateOptions): GenerateSummary {
+  const { file, samples, seed } = options;
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_GENERATED_SAMPLES) {
+    throw new RangeError(`samples must be an integer from 1 to ${MAX_GENERATED_SAMPLES}.`);
+  }
+  if (!Number.isSafeInteger(seed)) throw new RangeError('seed must be an integer.');
+  if (existsSync(file) && !options.overwrite) throw new Error(`${file} already exists.`);
+
+  const started = performance.now();
+  const draws = draw(samples, createRng(seed));
+  const temp = `${file}.${process.pid}.tmp`;
+  rmSync(temp, { force: true });
+  const db = new Database(temp);
+  let rows = 0;
+  try {
+    // Nothing to recover from: a failed run is discarded whole, so the journal and fsyncs are pure cost;
+    // and rows are consistent by construction, so foreign-key lookups on every insert are too.
+    db.pragma('foreign_keys = OFF');
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -262144');
+    db.exec(TABLES_DDL);
+    db.transaction(() => {
+      rows = writeRows(db, draws);
+    })();
+    db.exec(INDEXES_DDL);
+    // Statistics for the query planner, sampled so that they cost little on a large file.
+    db.pragma('analysis_limit = 1000');
+    db.exec('ANALYZE');
+    db.close();
+    if (existsSync(file) && options.overwrite) rmSync(file);
+    renameSync(temp, file);
+  } catch (e) {
+    if (db.open) db.close();
+    rmSync(temp, { force: true });
+    throw e;
+  }
+  return { file, samples, seed, rows, milliseconds: Math.round(performance.now() - started) };
+}
+
+function writeRows(db: Database.Database, d: Draws): number {
+  const n = d.cohort.length;
+  const terms = db.prepare(
+    'INSERT INTO terms (id, name, parent_id, jsondata, child_order, type, isleaf) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const siblings = new Map<string | null, number>();
+  const parents = new Set(TERMS.map((t) => t.parent));
+  for (const t of TERMS) {
+    const order = siblings.get(t.parent) ?? 0;
+    siblings.set(t.parent, order + 1);
+    const isleaf = !parents.has(t.id);
+    const jsondata = { id: t.id, name: t.name, isleaf, ...(t.type ? { type: t.type } : {}), ...t.jsondata };
+    terms.run(t.id, t.name, t.parent, JSON.stringify(jsondata), order, t.type, isleaf ? 1 : 0);
+  }
+
+  const inCohort = (c: number, i: number) => d.cohort[i] === c || d.cohort[i] === 2;
+  const cohorts = db.prepare(
+    'INSERT INTO cohorts (cohort, name, sample_count, subcohorts) VALUES (?, ?, ?, ?)',
+  );
+  for (const c of COHORTS) {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (c.members !== null || inCohort(c.id === 'ALPHA' ? 0 : 1, i)) count++;
+    }
+    cohorts.run(c.id, c.name, count, c.members === null ? null : JSON.stringify(c.members));
+  }
+
+  let rows = 0;
+  const table = (name: string, columns: readonly string[], fill: (insert: BatchInsert) => void) => {
+    const insert = new BatchInsert(db, name, columns);
+    fill(insert);
+    insert.flush();
+    rows += insert.written;
+  };
+  // Rows go in primary-key order, table by table, so that every B-tree grows by appending.
+  table('sampleidmap', ['id', 'name'], (ins) => {
+    for (let i = 0; i < n; i++) ins.add(i + 1, `S${String(i + 1).padStart(7, '0')}`);
+  });
+  table('subcohort_samples', ['subcohort', 'sample'], (ins) => {
+    for (const [c, id] of ['ALPHA', 'BETA'].entries()) {
+      for (let i = 0; i < n; i++) if (inCohort(c, i)) ins.add(id, i + 1);
+    }
+  });
+  const categorical: [string, Int8Array, readonly Category[]][] = [
+    ['diaggrp', d.diagnosis, DIAGNOSIS],
+    ['race', d.race, RACE],
+    ['sex', d.sex, SEX],
+    ['treatment_arm', d.arm, ARM],
+  ];
+  table('anno_categorical', ['sample', 'term_id', 'value'], (ins) => {
+    for (const [termId, column, categories] of categorical) {
+      for (let i = 0; i < n; i++) {
+        const key = categories[column[i] ?? -1]?.key;
+        if (key !== undefined) ins.add(i + 1, termId, key);
+      }
+    }
+  });
+  const numeric = (name: string, columns: [string, Float64Array][]) =>
+    table(name, ['sample', 'term_id', 'value'], (ins) => {
+      for (const [termId, column] of columns) {
+        for (let i = 0; i < n; i++) {
+          const v = column[i] ?? NaN;
+          if (!Number.isNaN(v)) ins.add(i + 1, termId, v);
+        }
+      }
+    });
+  numeric('anno_integer', [
+    ['agedx', d.agedx],
+    ['followup_years', d.followup],
+  ]);
+  numeric('anno_float', [['bmi', d.bmi]]);
+  return rows;
+}
