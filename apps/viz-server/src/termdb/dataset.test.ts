@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openDataset } from './dataset.js';
 import type { TermdbDataset } from './dataset.js';
-import { DatasetInvalidError, TermdbError } from './errors.js';
+import { DatasetInvalidError } from './errors.js';
+import type { TermdbError } from './errors.js';
 import { generateDataset } from './generate.js';
 import type { BarchartResult, Scope } from './types.js';
 
