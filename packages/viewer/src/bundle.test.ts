@@ -61,4 +61,29 @@ describe('dist/proteinpaint.js', () => {
     window.removeEventListener('error', onError);
     expect(errors).toEqual([]);
   });
+
+  it('waits for the page to set the callback, so each route is asked once and with the token', async () => {
+    const s = await scenario({ tokens: { 'tok-page': 'ok' } });
+    const frame = document.createElement('iframe');
+    frame.style.width = '900px';
+    frame.style.height = '700px';
+    // The usual portal page: the script, the tag, then a module script (run just before DOMContentLoaded)
+    // that hands over the token.
+    frame.srcdoc = `<!doctype html>
+      <script src="${s.host}/bin/proteinpaint.js"></script>
+      <pp-viewer dslabel="TermdbTest" term="sex"></pp-viewer>
+      <script type="module">
+        document.querySelector('pp-viewer').getDatasetAccessToken = () => 'tok-page';
+      </script>`;
+    document.body.append(frame);
+    cleanup.push(frame);
+    await until(() => {
+      const viewer = frame.contentDocument?.querySelector('pp-viewer');
+      return viewer && deepQuery(viewer, 'table');
+    });
+    for (const path of ['/termdb/config', '/termdb/barchart', '/termdb/samples']) {
+      const requests = await s.requestsTo(path);
+      expect(requests.map((r) => r.headers['x-ds-access-token'])).toEqual(['tok-page']);
+    }
+  });
 });

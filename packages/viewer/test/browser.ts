@@ -48,11 +48,14 @@ export async function scenario(options: ScenarioOptions = {}): Promise<Scenario>
   };
 }
 
+// Duck-typed rather than `instanceof Element`, so that elements of an iframe's document work too.
 function roots(root: ParentNode): ParentNode[] {
   const out: ParentNode[] = [root];
-  if (root instanceof Element && root.shadowRoot) out.push(...roots(root.shadowRoot));
-  for (const element of root.querySelectorAll('*'))
+  const own = (root as Partial<Element>).shadowRoot;
+  if (own) out.push(...roots(own));
+  for (const element of root.querySelectorAll('*')) {
     if (element.shadowRoot) out.push(...roots(element.shadowRoot));
+  }
   return out;
 }
 

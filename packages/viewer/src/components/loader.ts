@@ -42,6 +42,7 @@ export class Loader<T> {
   readonly #route: RouteName;
   readonly #hooks: LoaderHooks<T>;
   #controller: AbortController | undefined;
+  #speculative = false;
 
   constructor(host: ReactiveControllerHost, route: RouteName, hooks: LoaderHooks<T> = {}) {
     this.#host = host;
@@ -54,16 +55,26 @@ export class Loader<T> {
     return this.state.status === 'complete' ? this.state.value : undefined;
   }
 
-  /** Starts `work` unless the current state already belongs to `key`. */
-  ensure(key: string, work: (signal: AbortSignal) => Promise<T>): void {
-    if (this.key !== key) this.run(key, work);
+  /**
+   * Starts `work` unless the current state already belongs to `key`. A `speculative` load (started before
+   * its inputs are confirmed) only keeps a success: its failure is dropped silently, so that the confirmed
+   * load runs and reports it. A confirmed `ensure` for the same key adopts a speculative load in flight.
+   */
+  ensure(
+    key: string,
+    work: (signal: AbortSignal) => Promise<T>,
+    options: { speculative?: boolean } = {},
+  ): void {
+    if (this.key !== key) this.run(key, work, options);
+    else if (!options.speculative) this.#speculative = false;
   }
 
   /** Aborts whatever is in flight and starts `work` for `key`. */
-  run(key: string, work: (signal: AbortSignal) => Promise<T>): void {
+  run(key: string, work: (signal: AbortSignal) => Promise<T>, options: { speculative?: boolean } = {}): void {
     this.#controller?.abort();
     const controller = new AbortController();
     this.#controller = controller;
+    this.#speculative = options.speculative === true;
     this.key = key;
     this.state = { status: 'pending' };
     this.#host.requestUpdate();
@@ -84,6 +95,12 @@ export class Loader<T> {
       (error: unknown) => {
         if (this.#controller !== controller || controller.signal.aborted || isAbortError(error)) return;
         this.#controller = undefined;
+        if (this.#speculative) {
+          this.key = undefined;
+          this.state = { status: 'idle' };
+          this.#host.requestUpdate();
+          return;
+        }
         this.fail(key, error);
       },
     );

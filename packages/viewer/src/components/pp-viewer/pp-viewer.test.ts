@@ -52,10 +52,27 @@ describe('<pp-viewer> and the token', () => {
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'sex' }, () => 'tok-B2');
     await until(() => deepQuery(el, 'table'));
     for (const path of ['/termdb/barchart', '/termdb/samples']) {
-      const [request] = await s.requestsTo(path);
-      expect(request?.headers['x-portal-auth']).toBe('tok-B2');
-      expect(request?.headers['x-ds-access-token']).toBeUndefined();
+      const requests = await s.requestsTo(path);
+      // The answer shown came under the configured header...
+      const shown = requests.at(-1);
+      expect(shown?.status).toBe(200);
+      expect(shown?.headers['x-portal-auth']).toBe('tok-B2');
+      expect(shown?.headers['x-ds-access-token']).toBeUndefined();
+      // ...and at most one early request went under the default key, before the config named another.
+      expect(requests.length).toBeLessThanOrEqual(2);
+      for (const early of requests.slice(0, -1)) expect(early.headers['x-portal-auth']).toBeUndefined();
     }
+  });
+
+  it('starts the chart alongside the config when the server keeps the default header key', async () => {
+    const s = await scenario({ delays: { config: 300 }, tokens: { t: 'ok' } });
+    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'sex' }, () => 't');
+    await until(() => chartLabel(el));
+    const [config] = await s.requestsTo('/termdb/config');
+    const charts = await s.requestsTo('/termdb/barchart');
+    expect(charts).toHaveLength(1);
+    expect(charts[0]?.receivedAt).toBeLessThan(config?.answeredAt ?? 0);
+    expect(await s.requestsTo('/termdb/samples')).toHaveLength(1);
   });
 
   it('awaits a callback that returns a Promise', async () => {
@@ -312,7 +329,7 @@ describe('<pp-viewer> refusals', () => {
     expect(events.of('pp-auth-required')).toHaveLength(1);
 
     el.getDatasetAccessToken = () => 'good';
-    await until(() => deepQuery(el, 'table'));
+    await until(() => deepQuery(el, 'table') && chartLabel(el));
     expect(messageText(el)).toEqual([]);
     // Signed in, the small "Other" cell is no longer suppressed.
     expect(chartLabel(el)).toBe('Bar chart of Race: White 78, Black 12, Asian 7, Other 3');
@@ -332,6 +349,26 @@ describe('<pp-viewer> loading and interaction', () => {
     await until(() => chartLabel(el));
     expect(events.of('pp-ready')).toHaveLength(1);
     events.stop();
+  });
+
+  it('does not load the config again when the callback is set just after the tag', async () => {
+    const s = await scenario({ tokens: { t: 'ok' } });
+    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'sex' });
+    await el.updateComplete;
+    el.getDatasetAccessToken = () => 't';
+    await until(() => deepQuery(el, 'table'));
+    expect(await s.requestsTo('/termdb/config')).toHaveLength(1);
+    const shown = (await s.requestsTo('/termdb/samples')).filter((r) => r.status === 200);
+    expect(shown.map((r) => r.headers['x-ds-access-token'])).toEqual(['t']);
+  });
+
+  it('loads the config again on refresh() after it failed', async () => {
+    const s = await scenario({ once: [{ route: 'config', code: 'internal_error' }] });
+    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'sex' });
+    await until(() => messageText(el).length > 0);
+    el.refresh();
+    await until(() => chartLabel(el));
+    expect(await s.requestsTo('/termdb/config')).toHaveLength(2);
   });
 
   it('shows a loading state, then an empty state until a term is chosen', async () => {

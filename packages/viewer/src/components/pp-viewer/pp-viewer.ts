@@ -92,6 +92,7 @@ export class PpViewer extends LitElement {
   #reported = new Map<RouteName, string>();
   #termNames = new Map<string, string>();
   #lastSamples: SamplesResult | undefined;
+  #waitingForDocument = false;
 
   #config = new Loader<TermdbConfig>(this, 'config', {
     onComplete: (config) => {
@@ -138,7 +139,9 @@ export class PpViewer extends LitElement {
    */
   refresh(): void {
     this.#reported.clear();
-    if (this.#config.state.status !== 'complete') this.#config.reset();
+    // The config is discovery and does not depend on the token, so a load in flight is kept: pages often
+    // set the callback just after the tag, when the first request has already gone.
+    if (this.#config.state.status === 'error') this.#config.reset();
     if (this.#roots.state.status !== 'complete') this.#roots.reset();
     this.#chart.reset();
     this.#samples.reset();
@@ -192,6 +195,23 @@ export class PpViewer extends LitElement {
   /** Starts whatever load the current properties call for; each loader ignores inputs it already has. */
   #sync(): void {
     if (!this.isConnected) return;
+    if (document.readyState === 'loading') {
+      // A tag parsed from the page's HTML upgrades before the scripts after it have set the token callback
+      // (module scripts run only just before DOMContentLoaded). Requests sent now would go without the
+      // token and be sent again, so the first one waits for the document.
+      if (!this.#waitingForDocument) {
+        this.#waitingForDocument = true;
+        document.addEventListener(
+          'DOMContentLoaded',
+          () => {
+            this.#waitingForDocument = false;
+            this.requestUpdate();
+          },
+          { once: true },
+        );
+      }
+      return;
+    }
     const rawHost = this.host?.trim() || getDefaultHost();
     const dslabel = this.dslabel?.trim();
     const base = normaliseHost(rawHost);
@@ -221,15 +241,20 @@ export class PpViewer extends LitElement {
     if (this.#config.key !== configKey) {
       this.#resetData();
       this.#base = base;
-      const client = new VizClient({ host: base, dslabel, getDatasetAccessToken: this.#token });
-      this.#client = client;
+      this.#client = new VizClient({ host: base, dslabel, getDatasetAccessToken: this.#token });
+      const client = this.#client;
       this.#config.run(configKey, (signal) => client.config(signal));
-      return;
     }
 
     const config = this.#config.value;
     const client = this.#client;
-    if (!config || !client) return;
+    if (!client) return;
+    if (!config) {
+      // The chart waits for the config only to learn the header key, which nearly every server leaves at
+      // its default: start it now with the expected key and keep the answer only if the key is confirmed.
+      if (this.#config.state.status === 'pending') this.#loadTerm(configKey, client, true);
+      return;
+    }
     if (!config.rootTerms) {
       this.#roots.ensure(configKey, (signal) => client.terms(undefined, signal));
       // The config withheld the term list, so every route needs a token: until the list loads, a chart
@@ -237,20 +262,28 @@ export class PpViewer extends LitElement {
       if (this.#roots.state.status !== 'complete') return;
     }
 
+    this.#loadTerm(configKey, client, false);
+  }
+
+  #loadTerm(configKey: string, client: VizClient, speculative: boolean): void {
     const term = this.term?.trim();
     if (!term) {
       this.#chart.reset();
       this.#samples.reset();
       return;
     }
-    this.#chart.ensure(`${configKey}\n${term}`, (signal) => client.barchart(term, signal));
+    // The header key is part of the key: an answer obtained under a guessed key is not reused under another.
+    const termKey = `${configKey}\n${client.headerKey}\n${term}`;
+    this.#chart.ensure(termKey, (signal) => client.barchart(term, signal), { speculative });
     const size = Math.round(this.pageSize);
     const paging = {
       page: Math.max(1, Math.floor(this._page) || 1),
       pageSize: Number.isFinite(size) ? Math.min(MAX_PAGE_SIZE, Math.max(1, size)) : 50,
     };
-    this.#samples.ensure(`${configKey}\n${term}\n${paging.page}\n${paging.pageSize}`, (signal) =>
-      client.samples(term, paging, signal),
+    this.#samples.ensure(
+      `${termKey}\n${paging.page}\n${paging.pageSize}`,
+      (signal) => client.samples(term, paging, signal),
+      { speculative },
     );
   }
 
