@@ -39,3 +39,4 @@ export {
 } from './schema.js';
 export { type Embedder, embedderFromOrigin } from './origin.js';
 export { canonicalIp, sameAddress, sameNetwork } from './ip.js';
+export { TERMDB_ROUTES, type TermdbRouteId } from './routes.js';

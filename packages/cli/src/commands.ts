@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { explain, loadPolicy, PolicyConfigError, TERMDB_ROUTES } from '@pp-embed/access-policy';
 import {
   type Algorithm,
   createSigner,
@@ -228,6 +229,51 @@ export const commands: Record<string, Command> = {
         io.err(describeRefusal(error, io.now()));
         return 1;
       }
+    },
+  },
+
+  explain: {
+    summary: 'explain, step by step, how a server with this config decides a request',
+    usage:
+      'pp-token explain --config serverconfig.json --dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [TOKEN | -]',
+    options: {
+      config: { type: 'string' },
+      dataset: { type: 'string' },
+      route: { type: 'string' },
+      origin: { type: 'string' },
+      ip: { type: 'string' },
+      'no-token': { type: 'boolean' },
+    },
+    async run(values, positionals, io) {
+      const file = required(values, 'config');
+      const config = readJson(file) as { dsCredentials?: unknown } | null;
+      let policy;
+      try {
+        policy = loadPolicy(config?.dsCredentials, {
+          baseDir: dirname(resolve(file)),
+          env: io.env,
+          now: () => io.now(),
+          routes: Object.values(TERMDB_ROUTES),
+        });
+      } catch (error) {
+        if (!(error instanceof PolicyConfigError)) throw error;
+        io.err(error.message);
+        return 2;
+      }
+      const route = required(values, 'route');
+      const token = values['no-token'] === true ? undefined : tokenArgument(positionals, io);
+      const { decision, steps } = await explain(
+        policy,
+        {
+          dataset: required(values, 'dataset'),
+          route,
+          origin: str(values, 'origin'),
+          clientIp: str(values, 'ip'),
+        },
+        { token },
+      );
+      for (const step of steps) io.out(step);
+      return decision.outcome === 'allowed' ? 0 : 1;
     },
   },
 };

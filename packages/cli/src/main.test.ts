@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, generateSecret } from '@pp-embed/dataset-token';
@@ -28,7 +28,7 @@ describe('pp-token', () => {
   it('lists its commands, and each command has --help', async () => {
     const t = io();
     expect(await main(['--help'], t.io)).toBe(0);
-    for (const name of ['secret', 'keygen', 'mint', 'verify']) {
+    for (const name of ['secret', 'keygen', 'mint', 'verify', 'explain']) {
       expect(t.out.join('\n')).toContain(name);
       const h = io();
       expect(await main([name, '--help'], h.io)).toBe(0);
@@ -133,5 +133,63 @@ describe('pp-token', () => {
     const t = io({ env });
     expect(await main(argv, t.io)).toBe(2);
     expect(t.err.join('\n')).toContain(message);
+  });
+});
+
+describe('pp-token explain', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-explain-'));
+  const config = join(dir, 'serverconfig.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      datasets: [],
+      dsCredentials: {
+        TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
+      },
+    }),
+  );
+  const base = [
+    'explain',
+    '--config',
+    config,
+    '--dataset',
+    'TermdbTest',
+    '--origin',
+    'https://portal.example.org',
+  ];
+
+  it('allows aggregated routes without a token and says why', async () => {
+    const t = io({ env });
+    expect(await main([...base, '--route', 'termdb/barchart', '--no-token'], t.io)).toBe(0);
+    expect(t.out.at(-1)).toBe('Decision: allowed.');
+  });
+
+  it('explains a token granted for another dataset', async () => {
+    const minted = io({ env });
+    await main(
+      [
+        'mint',
+        '--alg',
+        'HS256',
+        '--secret-env',
+        'PP_DS_SECRET',
+        '--dataset',
+        'Other',
+        '--email',
+        'e',
+        '--ip',
+        '203.0.113.7',
+      ],
+      minted.io,
+    );
+    const t = io({ env, stdin: minted.out[0] as string });
+    expect(await main([...base, '--route', 'termdb/samples', '--ip', '203.0.113.7', '-'], t.io)).toBe(1);
+    expect(t.out.join('\n')).toContain('dataset_not_granted');
+  });
+
+  it('reports a config problem with its path', async () => {
+    const t = io({ env: {} });
+    expect(await main([...base, '--route', 'termdb/samples', '--no-token'], t.io)).toBe(2);
+    expect(t.err.join('\n')).toContain('dsCredentials.TermdbTest.termdb.portal.example.org.secret');
   });
 });

@@ -1,25 +1,21 @@
-import type { RouteRef } from '@pp-embed/access-policy';
+import { type RouteRef, TERMDB_ROUTES, type TermdbRouteId } from '@pp-embed/access-policy';
 
 /**
- * Every dataset route the server answers, declared once. `sampleLevel` is what the access policy reads to
- * decide what a `termdb` credential covers: sample-level routes need the token, aggregated routes stay open.
- * A new route must be added here, so that no handler can decide its own protection.
+ * Every dataset route the server answers: the class of each (sample-level or aggregated) comes from the one
+ * declaration in @pp-embed/access-policy, which `pp-token explain` reads too; this adds the URL path. A handler
+ * cannot decide its own protection: it is mounted behind the access middleware for its entry here.
  */
 export const ROUTES = {
-  config: { name: 'termdb/config', path: '/termdb/config', sampleLevel: false },
-  terms: { name: 'termdb/terms', path: '/termdb/terms', sampleLevel: false },
-  barchart: { name: 'termdb/barchart', path: '/termdb/barchart', sampleLevel: false },
-  samples: { name: 'termdb/samples', path: '/termdb/samples', sampleLevel: true },
-} as const satisfies Record<string, RouteRef & { path: string }>;
+  config: { ...TERMDB_ROUTES.config, path: '/termdb/config' },
+  terms: { ...TERMDB_ROUTES.terms, path: '/termdb/terms' },
+  barchart: { ...TERMDB_ROUTES.barchart, path: '/termdb/barchart' },
+  samples: { ...TERMDB_ROUTES.samples, path: '/termdb/samples' },
+} as const satisfies Record<TermdbRouteId, RouteRef & { path: string }>;
 
-export type RouteId = keyof typeof ROUTES;
-export type CatalogRoute = (typeof ROUTES)[RouteId];
+export type CatalogRoute = (typeof ROUTES)[TermdbRouteId];
 
 /** The catalog as the access policy takes it. */
-export const ROUTE_REFS: readonly RouteRef[] = Object.values(ROUTES).map(({ name, sampleLevel }) => ({
-  name,
-  sampleLevel,
-}));
+export const ROUTE_REFS: readonly RouteRef[] = Object.values(TERMDB_ROUTES);
 
 /** The route whose protection guards the token a caller may send on an open route (see access.ts). */
 export const SAMPLE_ROUTE: CatalogRoute = ROUTES.samples;
