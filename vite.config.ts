@@ -5,7 +5,10 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 // against the code as written, with no build step in between.
 const sourceConditions = ['source', ...defaultServerConditions];
 
-function nodeProject(dir: string): TestProjectInlineConfiguration {
+function nodeProject(
+  dir: string,
+  options: { include?: string[]; testTimeout?: number; hookTimeout?: number } = {},
+): TestProjectInlineConfiguration {
   return {
     resolve: { conditions: sourceConditions },
     ssr: { resolve: { conditions: sourceConditions, externalConditions: ['source'] } },
@@ -13,8 +16,9 @@ function nodeProject(dir: string): TestProjectInlineConfiguration {
       name: dir,
       root: dir,
       environment: 'node',
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: 20_000,
+      include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: options.testTimeout ?? 20_000,
+      hookTimeout: options.hookTimeout ?? 20_000,
     },
   };
 }
@@ -28,6 +32,8 @@ export default defineConfig({
       nodeProject('packages/cli'),
       nodeProject('apps/viz-server'),
       nodeProject('apps/portal'),
+      // Attacks against the built servers, run as child processes over real HTTP (after `pnpm build`).
+      nodeProject('security', { include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
       // Browser-side packages bring their own config (Vitest browser mode).
       'packages/*/vite.config.ts',
     ],
