@@ -33,7 +33,9 @@ export {
   type ServerErrorCode,
 } from './client/errors.js';
 export { messageFor, type MessageContext } from './messages.js';
+/** Codes of developer warnings, e.g. `PP_HOST_MISSING`. @example const code: WarningCode = 'PP_HOST_MISSING'; */
 export type { WarningCode } from './warnings.js';
+/** Event details and typed events. @example el.addEventListener('pp-error', (e: PpErrorEvent) => e.detail.code); */
 export type {
   PpAuthRequiredDetail,
   PpAuthRequiredEvent,
@@ -43,6 +45,7 @@ export type {
   PpReadyEvent,
   PpViewerEventMap,
 } from './events.js';
+/** The server's response shapes (`docs/http-api.md`). @example const bars: Bar[] = chart.bars; */
 export type {
   Bar,
   BarchartResult,

@@ -6,6 +6,13 @@
 import { inject, vi } from 'vitest';
 import type { RecordedRequest, ScenarioOptions } from './fixture/server.js';
 
+/**
+ * A scenario on the fixture server, seen from a test.
+ *
+ * @example
+ * const s = await scenario();
+ * const [request] = await s.requestsTo('/termdb/config');
+ */
 export interface Scenario {
   id: string;
   /** The host to give the widget: `http://127.0.0.1:<port>/s/<id>`. */
@@ -129,8 +136,20 @@ export function until<T>(check: () => T | Promise<T>, timeout = 5000): Promise<T
   );
 }
 
+/**
+ * Resolves after `ms` milliseconds, to show that nothing more happens.
+ *
+ * @example
+ * await sleep(300);
+ */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * An event as seen at the document by {@link captureEvents}.
+ *
+ * @example
+ * const first: CapturedEvent | undefined = events.list[0];
+ */
 export interface CapturedEvent {
   type: string;
   detail: unknown;

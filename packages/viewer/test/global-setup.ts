@@ -24,6 +24,14 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+/**
+ * Vitest `globalSetup`: builds the script bundle, starts the fixture server and provides its URL and an
+ * address where nothing listens.
+ *
+ * @example
+ * // vite.config.ts
+ * test: { globalSetup: ['test/global-setup.ts'] }
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const bundlePath = await buildBundle();
   const fixture = await startFixtureServer({ bundlePath });

@@ -1,5 +1,11 @@
 import { css } from 'lit';
 
+/**
+ * Styles of `<pp-barchart>`, on top of the shared theme tokens.
+ *
+ * @example
+ * static override styles = [tokens, barchartStyles];
+ */
 export const barchartStyles = css`
   :host {
     display: block;

@@ -80,6 +80,11 @@ describe('<pp-barchart>', () => {
     expect(deepText(chart)).toContain('Total not shown while counts are hidden');
   });
 
+  it('renders a sentence, not an exception, for malformed data', async () => {
+    const chart = await mount({ term: sex.term, bars: [null], total: 1 } as unknown as BarchartResult);
+    expect(deepText(chart)).toBe('This chart could not be drawn.');
+  });
+
   it('shortens labels that do not fit and keeps the full label in a tooltip', async () => {
     const long = 'A diagnosis group with a name far too long to fit beside its bar in a narrow chart';
     const chart = await mount({

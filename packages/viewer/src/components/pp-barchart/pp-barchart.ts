@@ -129,6 +129,15 @@ export class PpBarchart extends LitElement {
   }
 
   protected override render(): TemplateResult | typeof nothing {
+    try {
+      return this.#renderData();
+    } catch {
+      // Data from elsewhere than the viewer may be malformed; a sentence beats an exception at the page.
+      return html`<p class="empty">This chart could not be drawn.</p>`;
+    }
+  }
+
+  #renderData(): TemplateResult | typeof nothing {
     const data = this.data;
     if (!data) return nothing;
     if (data.bars.length === 0) {

@@ -1,5 +1,11 @@
 import { css } from 'lit';
 
+/**
+ * Styles of `<pp-sample-table>`, on top of the shared theme tokens.
+ *
+ * @example
+ * static override styles = [tokens, sampleTableStyles];
+ */
 export const sampleTableStyles = css`
   :host {
     display: block;

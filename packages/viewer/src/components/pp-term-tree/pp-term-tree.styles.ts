@@ -1,5 +1,11 @@
 import { css } from 'lit';
 
+/**
+ * Styles of `<pp-term-tree>`, on top of the shared theme tokens.
+ *
+ * @example
+ * static override styles = [tokens, termTreeStyles];
+ */
 export const termTreeStyles = css`
   :host {
     display: block;

@@ -1,5 +1,11 @@
 import { css } from 'lit';
 
+/**
+ * Styles of `<pp-viewer>`, on top of the shared theme tokens.
+ *
+ * @example
+ * static override styles = [tokens, viewerStyles];
+ */
 export const viewerStyles = css`
   :host {
     display: block;

@@ -195,10 +195,10 @@ export class PpViewer extends LitElement {
   /** Starts whatever load the current properties call for; each loader ignores inputs it already has. */
   #sync(): void {
     if (!this.isConnected) return;
-    if (document.readyState === 'loading') {
+    if (document.readyState === 'loading' && this.getDatasetAccessToken === undefined) {
       // A tag parsed from the page's HTML upgrades before the scripts after it have set the token callback
       // (module scripts run only just before DOMContentLoaded). Requests sent now would go without the
-      // token and be sent again, so the first one waits for the document.
+      // token and be sent again, so without a callback the first one waits for the document.
       if (!this.#waitingForDocument) {
         this.#waitingForDocument = true;
         document.addEventListener(
@@ -340,6 +340,16 @@ export class PpViewer extends LitElement {
   };
 
   protected override render(): TemplateResult {
+    try {
+      return this.#renderView();
+    } catch {
+      // A defect here must not escape into the page's microtask queue; the user gets a sentence instead.
+      const error = new PpRequestError('unexpected_response', 0, 'config');
+      return html`<div class="pad">${renderMessage(error, this.#context('config'))}</div>`;
+    }
+  }
+
+  #renderView(): TemplateResult {
     const dslabel = this.dslabel?.trim() ?? '';
     const config = this.#config.value;
     const genome = this.genome || config?.genome;
