@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { generateSecret } from '@pp-embed/dataset-token';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type PortalConfig } from './config.js';
+
+const secret = generateSecret();
+
+function config(argv: string[], env: Record<string, string> = {}): PortalConfig {
+  const result = loadConfig(argv, env, '/srv/portal');
+  if (!('config' in result)) throw new Error('expected a configuration');
+  return result.config;
+}
+
+function problems(argv: string[], env: Record<string, string> = {}): string[] {
+  try {
+    loadConfig(argv, env, '/srv/portal');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has safe defaults: loopback, port 3000, HS256, 10-minute tokens, no ip pinning', () => {
+    const c = config([], { PP_DS_SECRET: secret });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      vizServerUrl: 'http://127.0.0.1:3001',
+      databasePath: '/srv/portal/portal.db',
+      tokenTtlSeconds: 600,
+      tokenIp: 'none',
+      trustProxy: false,
+      publicUrl: undefined,
+      seedDemo: false,
+      sessionIdleSeconds: 1800,
+      sessionMaxAgeSeconds: 43_200,
+    });
+    expect(c.datasets.map((d) => d.label)).toEqual(['PPDemo', 'TermdbTest']);
+    expect(c.signing.algorithm).toBe('HS256');
+  });
+
+  it('reads the environment, and lets flags win', () => {
+    const env = {
+      PP_DS_SECRET: secret,
+      PORT: '4000',
+      PP_VIZ_SERVER_URL: 'https://viz.example.org/pp/',
+      PP_PORTAL_TOKEN_IP: 'client',
+      PP_PORTAL_TRUST_PROXY: 'true',
+      PP_PORTAL_PUBLIC_URL: 'https://portal.example.org',
+      PP_PORTAL_DATASETS: 'PPDemo:hg19, Other',
+    };
+    const c = config(['--port', '5000', '--token-ttl', '300', '--db', '/var/lib/portal.db'], env);
+    expect(c.port).toBe(5000);
+    expect(c.tokenTtlSeconds).toBe(300);
+    expect(c.vizServerUrl).toBe('https://viz.example.org/pp');
+    expect(c.tokenIp).toBe('client');
+    expect(c.trustProxy).toBe(true);
+    expect(c.publicUrl).toBe('https://portal.example.org');
+    expect(c.databasePath).toBe('/var/lib/portal.db');
+    expect(c.datasets).toEqual([{ label: 'PPDemo', genome: 'hg19' }, { label: 'Other' }]);
+  });
+
+  it('names the variable and the flag of every bad value, all at once', () => {
+    const found = problems([], {
+      PP_DS_SECRET: secret,
+      PORT: 'eighty',
+      PP_PORTAL_TOKEN_TTL: '86400',
+      PP_PORTAL_TOKEN_IP: 'sometimes',
+      PP_VIZ_SERVER_URL: 'ftp://viz',
+    });
+    expect(found).toEqual([
+      'PORT (--port): expected a whole number from 0 to 65535 (got "eighty")',
+      'PP_VIZ_SERVER_URL (--viz-server): expected an http(s) URL for the visualization server (got "ftp://viz")',
+      'PP_PORTAL_TOKEN_TTL (--token-ttl): expected a whole number from 60 to 3600 (got "86400")',
+      'PP_PORTAL_TOKEN_IP (--token-ip): expected client or none (got "sometimes")',
+    ]);
+  });
+
+  it('refuses to start HS256 without a secret, or with a weak one, and never prints the secret', () => {
+    expect(problems([])).toEqual([
+      'PP_DS_SECRET: is required with HS256 (or PP_DS_SECRET_FILE); generate one with `pp-token secret`',
+    ]);
+    const weak = problems([], { PP_DS_SECRET: 'my-secret' });
+    expect(weak).toEqual([
+      'PP_DS_SECRET: is not a usable HS256 secret: a well-known example secret; generate one with `pp-token secret`',
+    ]);
+    const short = problems([], { PP_DS_SECRET: 'Zq8pW2xR7kT4' });
+    expect(short.join('\n')).not.toContain('Zq8pW2xR7kT4');
+  });
+
+  it('reads the secret from a file, and keeps it out of logs and inspection', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-config-'));
+    writeFileSync(join(dir, 'secret'), `${secret}\n`);
+    const c = config(['--secret-file', join(dir, 'secret')]);
+    if (c.signing.algorithm !== 'HS256') throw new Error('expected HS256');
+    expect(Buffer.from(c.signing.secret.reveal()).toString()).toBe(secret);
+    expect(JSON.stringify(c)).not.toContain(secret);
+    expect(inspect(c, { depth: 5 })).not.toContain(secret);
+    expect(problems(['--secret-file', join(dir, 'missing')])[0]).toMatch(
+      /^PP_DS_SECRET_FILE \(--secret-file\): cannot read secret file/,
+    );
+    expect(problems(['--secret-file', join(dir, 'secret')], { PP_DS_SECRET: secret })).toEqual([
+      'PP_DS_SECRET_FILE (--secret-file): set PP_DS_SECRET or PP_DS_SECRET_FILE, not both',
+    ]);
+  });
+
+  it('needs a keys directory for ES256, and no secret', () => {
+    expect(problems(['--signing', 'ES256'])).toEqual([
+      'PP_PORTAL_KEYS_DIR (--keys-dir): is required with ES256',
+    ]);
+    expect(config(['--signing', 'ES256', '--keys-dir', 'keys']).signing).toEqual({
+      algorithm: 'ES256',
+      keysDir: '/srv/portal/keys',
+    });
+    expect(problems(['--signing', 'ES256', '--keys-dir', 'keys'], { PP_DS_SECRET: secret })[0]).toMatch(
+      /^PP_DS_SECRET: is for HS256/,
+    );
+  });
+
+  it('refuses a public URL with a path and unknown flags', () => {
+    expect(problems(['--public-url', 'https://portal.example.org/app'], { PP_DS_SECRET: secret })).toEqual([
+      'PP_PORTAL_PUBLIC_URL (--public-url): expected an origin, e.g. https://portal.example.org (got "https://portal.example.org/app")',
+    ]);
+    expect(problems(['--colour'])[0]).toMatch(/^command line: Unknown option '--colour'/);
+  });
+
+  it('answers --help with every setting', () => {
+    const result = loadConfig(['--help'], {});
+    if (!('help' in result)) throw new Error('expected help');
+    for (const name of ['PP_DS_SECRET', 'PP_PORTAL_KEYS_DIR', '--token-ip', 'PORT']) {
+      expect(result.help).toContain(name);
+    }
+  });
+});

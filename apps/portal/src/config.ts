@@ -1,0 +1,446 @@
+/**
+ * The portal's configuration: the one module that reads `process.env` and the command line, once, at start.
+ * Every setting has an environment variable and a flag (the flag wins); every mistake is reported with both
+ * names, all at once, before the server opens a port.
+ * @module
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readSecret, secretProblem } from '@pp-embed/dataset-token';
+import * as z from 'zod';
+
+/**
+ * Which client address goes into the token's `ip` claim: `client` pins the token to the address the request came
+ * from; `none` leaves the claim out.
+ *
+ * @example
+ * const mode: TokenIpMode = 'client';
+ */
+export type TokenIpMode = 'client' | 'none';
+
+/**
+ * A secret that stays out of logs, `JSON.stringify` and `console.log`: only `reveal()` gives the bytes.
+ *
+ * @example
+ * const secret = new Secret(Buffer.from(process.env.PP_DS_SECRET ?? ''));
+ * createSigner({ algorithm: 'HS256', key: { secret: secret.reveal() } });
+ */
+export class Secret {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  reveal(): Uint8Array {
+    return this.#bytes;
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret [redacted]';
+  }
+}
+
+/**
+ * How tokens are signed: HS256 with the secret shared with the visualization server, or ES256 with the private
+ * keys in a directory (one PEM per key; the last in name order signs, the others are published until the tokens
+ * they signed have expired).
+ *
+ * @example
+ * const signing: SigningConfig = { algorithm: 'ES256', keysDir: '/etc/pp-portal/keys' };
+ */
+export type SigningConfig = { algorithm: 'HS256'; secret: Secret } | { algorithm: 'ES256'; keysDir: string };
+
+/**
+ * A dataset the portal offers a page for.
+ *
+ * @example
+ * const demo: DatasetEntry = { label: 'PPDemo', genome: 'hg38' };
+ */
+export interface DatasetEntry {
+  label: string;
+  /** Shown beside the dataset and passed to the widget; the visualization server's value when absent. */
+  genome?: string | undefined;
+}
+
+/**
+ * The parsed, checked configuration.
+ *
+ * @example
+ * const config = loadConfig(process.argv.slice(2), process.env);
+ * if ('config' in config) console.log(config.config.port);
+ */
+export interface PortalConfig {
+  host: string;
+  port: number;
+  /** The visualization server the pages load the widget from, without a trailing slash. */
+  vizServerUrl: string;
+  databasePath: string;
+  signing: SigningConfig;
+  tokenTtlSeconds: number;
+  tokenIp: TokenIpMode;
+  /** Believe `X-Forwarded-For` (its last hop) and `X-Forwarded-Proto` from one reverse proxy in front. */
+  trustProxy: boolean;
+  /** The origin browsers use to reach the portal, when it differs from what the request says (a proxy). */
+  publicUrl: string | undefined;
+  datasets: readonly DatasetEntry[];
+  sessionIdleSeconds: number;
+  sessionMaxAgeSeconds: number;
+  /** Create the demo users at start and print their logins. */
+  seedDemo: boolean;
+}
+
+/** One setting that cannot be used: the names it goes by, and what was expected. */
+export interface ConfigProblem {
+  setting: string;
+  message: string;
+}
+
+/**
+ * The configuration cannot be used. Lists every problem, each naming its environment variable and flag.
+ *
+ * @example
+ * try { loadConfig(argv, env) } catch (e) { if (e instanceof ConfigError) console.error(e.message) }
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(
+      `The portal configuration has ${count}:\n${problems.map((p) => `  ${p.setting}: ${p.message}`).join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+interface Setting {
+  env: string;
+  flag: string;
+  boolean?: true;
+  help: string;
+}
+
+const SETTINGS = {
+  host: { env: 'PP_PORTAL_HOST', flag: 'host', help: 'Address to listen on. Default 127.0.0.1.' },
+  port: { env: 'PORT', flag: 'port', help: 'Port to listen on; 0 picks a free one. Default 3000.' },
+  vizServerUrl: {
+    env: 'PP_VIZ_SERVER_URL',
+    flag: 'viz-server',
+    help: 'The visualization server. Default http://127.0.0.1:3001.',
+  },
+  databasePath: {
+    env: 'PP_PORTAL_DB',
+    flag: 'db',
+    help: 'SQLite file for users, grants and sessions. Default portal.db.',
+  },
+  algorithm: { env: 'PP_PORTAL_SIGNING', flag: 'signing', help: 'HS256 (default) or ES256.' },
+  secret: { env: 'PP_DS_SECRET', flag: '', help: 'HS256: the secret shared with the visualization server.' },
+  secretFile: {
+    env: 'PP_DS_SECRET_FILE',
+    flag: 'secret-file',
+    help: 'HS256: a file holding the shared secret instead.',
+  },
+  keysDir: {
+    env: 'PP_PORTAL_KEYS_DIR',
+    flag: 'keys-dir',
+    help: 'ES256: directory of private keys, one PEM each; the last in name order signs.',
+  },
+  tokenTtlSeconds: {
+    env: 'PP_PORTAL_TOKEN_TTL',
+    flag: 'token-ttl',
+    help: 'Token lifetime in seconds, 60 to 3600. Default 600.',
+  },
+  tokenIp: {
+    env: 'PP_PORTAL_TOKEN_IP',
+    flag: 'token-ip',
+    help: 'client (pin tokens to the client address) or none (default).',
+  },
+  trustProxy: {
+    env: 'PP_PORTAL_TRUST_PROXY',
+    flag: 'trust-proxy',
+    boolean: true,
+    help: 'Behind one reverse proxy: read the client address and scheme from X-Forwarded-*.',
+  },
+  publicUrl: {
+    env: 'PP_PORTAL_PUBLIC_URL',
+    flag: 'public-url',
+    help: 'The origin browsers use, e.g. https://portal.example.org (https gives Secure cookies).',
+  },
+  datasets: {
+    env: 'PP_PORTAL_DATASETS',
+    flag: 'datasets',
+    help: 'Datasets with a page, label[:genome] separated by commas. Default PPDemo:hg38,TermdbTest:hg38.',
+  },
+  sessionIdleSeconds: {
+    env: 'PP_PORTAL_SESSION_IDLE',
+    flag: 'session-idle',
+    help: 'Seconds without a request after which a session ends. Default 1800.',
+  },
+  sessionMaxAgeSeconds: {
+    env: 'PP_PORTAL_SESSION_MAX_AGE',
+    flag: 'session-max-age',
+    help: 'Seconds after sign-in at which a session ends regardless. Default 43200.',
+  },
+  seedDemo: {
+    env: 'PP_PORTAL_SEED_DEMO',
+    flag: 'seed-demo',
+    boolean: true,
+    help: 'Create the demo users and grants at start and print their logins.',
+  },
+} as const satisfies Record<string, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+function wholeNumber(min: number, max: number, fallback: number) {
+  const message = `expected a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{1,9}$/, { error: message })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: message }).max(max, { error: message }))
+    .default(fallback);
+}
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .default(fallback);
+
+function httpUrl(what: string, originOnly: boolean) {
+  return z.string().transform((value, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      ctx.addIssue({ code: 'custom', message: `expected an http(s) URL for ${what}` });
+      return z.NEVER;
+    }
+    if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+      ctx.addIssue({ code: 'custom', message: 'expected a URL without credentials, query or fragment' });
+      return z.NEVER;
+    }
+    if (originOnly && url.pathname !== '/') {
+      ctx.addIssue({ code: 'custom', message: 'expected an origin, e.g. https://portal.example.org' });
+      return z.NEVER;
+    }
+    return originOnly ? url.origin : url.href.replace(/\/+$/, '');
+  });
+}
+
+const datasetList = z.string().transform((value, ctx) => {
+  const entries: DatasetEntry[] = [];
+  for (const item of value.split(',').map((s) => s.trim())) {
+    const [label = '', genome, extra] = item.split(':');
+    if (
+      !LABEL.test(label) ||
+      extra !== undefined ||
+      (genome !== undefined && !/^[\w.-]{1,50}$/.test(genome))
+    ) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not label[:genome], e.g. PPDemo:hg38` });
+      return z.NEVER;
+    }
+    if (entries.some((e) => e.label === label)) {
+      ctx.addIssue({ code: 'custom', message: `${label} is listed twice` });
+      return z.NEVER;
+    }
+    entries.push(genome === undefined ? { label } : { label, genome });
+  }
+  return entries;
+});
+
+const schema = z.object({
+  host: z.string().trim().min(1, { error: 'expected an address such as 127.0.0.1' }).default('127.0.0.1'),
+  port: wholeNumber(0, 65_535, 3000),
+  vizServerUrl: httpUrl('the visualization server', false).default('http://127.0.0.1:3001'),
+  databasePath: z.string().min(1, { error: 'expected a file path' }).default('portal.db'),
+  algorithm: z.enum(['HS256', 'ES256'], { error: 'expected HS256 or ES256' }).default('HS256'),
+  secret: z.string().optional(),
+  secretFile: z.string().min(1).optional(),
+  keysDir: z.string().min(1).optional(),
+  tokenTtlSeconds: wholeNumber(60, 3600, 600),
+  tokenIp: z.enum(['client', 'none'], { error: 'expected client or none' }).default('none'),
+  trustProxy: flag(false),
+  publicUrl: httpUrl('the portal', true).optional(),
+  datasets: datasetList.default([
+    { label: 'PPDemo', genome: 'hg38' },
+    { label: 'TermdbTest', genome: 'hg38' },
+  ]),
+  sessionIdleSeconds: wholeNumber(60, 7 * 86_400, 1800),
+  sessionMaxAgeSeconds: wholeNumber(300, 30 * 86_400, 43_200),
+  seedDemo: flag(false),
+});
+
+function names(setting: SettingName): string {
+  const s: Setting = SETTINGS[setting];
+  return s.flag === '' ? s.env : `${s.env} (--${s.flag})`;
+}
+
+/**
+ * The text of `--help`.
+ *
+ * @example
+ * console.log(configHelp());
+ */
+export function configHelp(): string {
+  const rows = Object.values(SETTINGS).map((s: Setting) => {
+    const left = s.flag === '' ? s.env : `--${s.flag}${s.boolean ? '' : ' VALUE'}, ${s.env}`;
+    return `  ${left.padEnd(44)} ${s.help}`;
+  });
+  return ['pp-portal: the reference portal', '', 'Settings (flag or environment variable):', ...rows].join(
+    '\n',
+  );
+}
+
+/**
+ * Reads the configuration from the command line and the environment. Returns `{ help }` for `--help`; throws a
+ * {@link ConfigError} listing every problem otherwise. The HS256 secret is read (from `PP_DS_SECRET` or the
+ * file) and checked for strength here, so a weak one stops the portal before it starts.
+ *
+ * @example
+ * const result = loadConfig(process.argv.slice(2), process.env);
+ * if ('help' in result) console.log(result.help);
+ * else serve(result.config);
+ */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): { help: string } | { config: PortalConfig } {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const s of Object.values(SETTINGS) as Setting[]) {
+    if (s.flag !== '') options[s.flag] = { type: s.boolean ? 'boolean' : 'string' };
+  }
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
+  } catch (error) {
+    throw new ConfigError([{ setting: 'command line', message: (error as Error).message }]);
+  }
+  if (flags.help === true) return { help: configHelp() };
+
+  const raw: Partial<Record<SettingName, string>> = {};
+  for (const [name, s] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    const fromFlag = s.flag === '' ? undefined : flags[s.flag];
+    const fromEnv = env[s.env];
+    if (fromFlag !== undefined) raw[name] = String(fromFlag);
+    else if (fromEnv !== undefined && fromEnv !== '') raw[name] = fromEnv;
+  }
+
+  const parsed = schema.safeParse(raw);
+  const problems: ConfigProblem[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path[0];
+      const setting =
+        typeof key === 'string' && key in SETTINGS ? names(key as SettingName) : 'configuration';
+      const given = typeof key === 'string' && key !== 'secret' ? raw[key as SettingName] : undefined;
+      problems.push({
+        setting,
+        message: given === undefined ? issue.message : `${issue.message} (got "${given}")`,
+      });
+    }
+    throw new ConfigError(problems);
+  }
+  const v = parsed.data;
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+
+  let signing: SigningConfig | undefined;
+  if (v.algorithm === 'HS256') {
+    if (v.keysDir !== undefined) {
+      problems.push({ setting: names('keysDir'), message: 'is for ES256; HS256 signs with PP_DS_SECRET' });
+    }
+    signing = hsSigning(v.secret, v.secretFile === undefined ? undefined : path(v.secretFile), problems);
+  } else {
+    if (v.secret !== undefined || v.secretFile !== undefined) {
+      problems.push({
+        setting: v.secret !== undefined ? names('secret') : names('secretFile'),
+        message: 'is for HS256; ES256 signs with the keys in PP_PORTAL_KEYS_DIR',
+      });
+    }
+    if (v.keysDir === undefined) {
+      problems.push({ setting: names('keysDir'), message: 'is required with ES256' });
+    } else {
+      signing = { algorithm: 'ES256', keysDir: path(v.keysDir) };
+    }
+  }
+  if (v.sessionIdleSeconds > v.sessionMaxAgeSeconds) {
+    problems.push({
+      setting: names('sessionIdleSeconds'),
+      message: 'must not be longer than the session max age',
+    });
+  }
+  if (problems.length > 0 || signing === undefined) throw new ConfigError(problems);
+
+  return {
+    config: {
+      host: v.host,
+      port: v.port,
+      vizServerUrl: v.vizServerUrl,
+      databasePath: v.databasePath === ':memory:' ? v.databasePath : path(v.databasePath),
+      signing,
+      tokenTtlSeconds: v.tokenTtlSeconds,
+      tokenIp: v.tokenIp,
+      trustProxy: v.trustProxy,
+      publicUrl: v.publicUrl,
+      datasets: v.datasets,
+      sessionIdleSeconds: v.sessionIdleSeconds,
+      sessionMaxAgeSeconds: v.sessionMaxAgeSeconds,
+      seedDemo: v.seedDemo,
+    },
+  };
+}
+
+function hsSigning(
+  value: string | undefined,
+  file: string | undefined,
+  problems: ConfigProblem[],
+): SigningConfig | undefined {
+  if (value !== undefined && file !== undefined) {
+    problems.push({
+      setting: names('secretFile'),
+      message: 'set PP_DS_SECRET or PP_DS_SECRET_FILE, not both',
+    });
+    return undefined;
+  }
+  if (value === undefined && file === undefined) {
+    problems.push({
+      setting: names('secret'),
+      message: 'is required with HS256 (or PP_DS_SECRET_FILE); generate one with `pp-token secret`',
+    });
+    return undefined;
+  }
+  const setting = file === undefined ? names('secret') : names('secretFile');
+  let bytes: Uint8Array;
+  try {
+    bytes = file === undefined ? Buffer.from(value as string, 'utf8') : readSecret({ file });
+  } catch (error) {
+    problems.push({ setting, message: (error as Error).message });
+    return undefined;
+  }
+  const weak = secretProblem(bytes, 'HS256');
+  if (weak !== undefined) {
+    problems.push({ setting, message: `is not a usable HS256 secret: ${weak}` });
+    return undefined;
+  }
+  return { algorithm: 'HS256', secret: new Secret(bytes) };
+}
