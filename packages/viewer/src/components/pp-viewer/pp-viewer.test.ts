@@ -64,6 +64,22 @@ describe('<pp-viewer> and the token', () => {
     }
   });
 
+  it('works with a server whose CORS policy allows only its custom header key, without reporting errors', async () => {
+    const s = await scenario({
+      headerKey: 'x-portal-auth',
+      corsAllowHeaders: 'headerKey',
+      tokens: { 'tok-C3': 'ok' },
+    });
+    const events = captureEvents();
+    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'race' }, () => 'tok-C3');
+    await until(() => deepQuery(el, 'table') && chartLabel(el));
+    expect(chartLabel(el)).toBe('Bar chart of Race: White 78, Black 12, Asian 7, Other 3');
+    expect(events.of('pp-error')).toEqual([]);
+    const [samples] = (await s.requestsTo('/termdb/samples')).filter((r) => r.status === 200);
+    expect(samples?.headers['x-portal-auth']).toBe('tok-C3');
+    events.stop();
+  });
+
   it('starts the chart alongside the config when the server keeps the default header key', async () => {
     const s = await scenario({ delays: { config: 300 }, tokens: { t: 'ok' } });
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'sex' }, () => 't');
