@@ -198,6 +198,13 @@ describe('small-cell suppression', () => {
     }
   });
 
+  it('shows a count equal to the threshold', () => {
+    const at = (suppressBelow: number) =>
+      ds.barchart('race', { cohorts: null, suppressBelow }).bars.find((b) => b.key === 'NHPI');
+    expect(at(3)).toMatchObject({ count: 3, suppressed: false });
+    expect(at(4)).toMatchObject({ count: null, suppressed: true });
+  });
+
   it('keeps the total when nothing falls below the threshold', () => {
     const chart = ds.barchart('sex', { cohorts: null, suppressBelow: 5 });
     expect(chart.bars.some((b) => b.suppressed)).toBe(false);

@@ -144,10 +144,13 @@ function prepareStatements(db: Database.Database) {
     db.prepare<[P], R>(sql('')),
     db.prepare<[P], R>(sql(scope)),
   ];
-  const perTable = <P extends object, R>(sql: (table: AnnoTable, scoped: string) => string) => {
-    const tables: AnnoTable[] = ['anno_categorical', 'anno_integer', 'anno_float'];
-    return new Map(tables.map((t) => [t, both<P, R>((scoped) => sql(t, scoped))]));
-  };
+  const perTable = <P extends object, R>(
+    sql: (table: AnnoTable, scoped: string) => string,
+  ): Record<AnnoTable, Pair<P, R>> => ({
+    anno_categorical: both((scoped) => sql('anno_categorical', scoped)),
+    anno_integer: both((scoped) => sql('anno_integer', scoped)),
+    anno_float: both((scoped) => sql('anno_float', scoped)),
+  });
   const binValues = Array.from({ length: MAX_BINS }, (_, i) => `(${i}, @lo${i}, @hi${i})`).join(', ');
 
   return {
@@ -174,20 +177,27 @@ function prepareStatements(db: Database.Database) {
              WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
              GROUP BY a.value`,
     ),
-    numericMax: perTable<TermParams, { max: number | null }>(
+    // The largest computable value, read backwards along the (term_id, value) index where there is one.
+    numericMax: perTable<TermParams, { max: number }>(
       (table, scoped) => `
-        SELECT max(a.value) AS max FROM ${table} AS a
-         WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}`,
+        SELECT a.value AS max FROM ${table} AS a
+         WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
+         ORDER BY a.value DESC LIMIT 1`,
     ),
-    // Each bin is counted over one index range on (term_id, value). The bins come in as a fixed-size VALUES
-    // list, so that one prepared statement serves any layout (unused slots are empty ranges); a scalar
-    // count per bin, rather than a join grouped by bin, keeps SQLite from sorting every row into a temp tree.
+    // Each bin is counted over one index range on (term_id, value), less the uncomputable values inside it
+    // (a few index seeks), rather than testing every row against the uncomputable list. The bins come in as
+    // a fixed-size VALUES list so that one prepared statement serves any layout (unused slots are empty
+    // ranges); a scalar count per bin, rather than a join grouped by bin, keeps SQLite from sorting every
+    // row into a temporary tree.
     binCounts: perTable<TermParams & Record<string, number>, { i: number; n: number }>(
       (table, scoped) => `
         WITH b(i, lo, hi) AS (VALUES ${binValues})
         SELECT b.i AS i,
                (SELECT count(*) FROM ${table} AS a
-                 WHERE a.term_id = @term AND a.value >= b.lo AND a.value < b.hi AND ${NOT_EXCLUDED} ${scoped}) AS n
+                 WHERE a.term_id = @term AND a.value >= b.lo AND a.value < b.hi ${scoped})
+             - (SELECT count(*) FROM ${table} AS a
+                 WHERE a.term_id = @term AND a.value IN (SELECT value FROM json_each(@excluded))
+                   AND a.value >= b.lo AND a.value < b.hi ${scoped}) AS n
           FROM b WHERE b.lo < b.hi`,
     ),
     // A sample missing from sampleidmap is listed by its numeric id rather than dropped, so that the page
@@ -199,10 +209,12 @@ function prepareStatements(db: Database.Database) {
          WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
          ORDER BY a.sample LIMIT @limit OFFSET @offset`,
     ),
+    // Rows less uncomputable rows, so that each part is one index range rather than a test on every row.
     sampleCount: perTable<TermParams, { n: number }>(
       (table, scoped) => `
-        SELECT count(*) AS n FROM ${table} AS a
-         WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}`,
+        SELECT (SELECT count(*) FROM ${table} AS a WHERE a.term_id = @term ${scoped})
+             - (SELECT count(*) FROM ${table} AS a
+                 WHERE a.term_id = @term AND a.value IN (SELECT value FROM json_each(@excluded)) ${scoped}) AS n`,
     ),
   };
 }
@@ -454,11 +466,7 @@ function createDataset(
           if (n !== undefined && n > 0) counted.push({ key, label: chart.labels.get(key) ?? key, n });
         }
       } else {
-        const maxPair = st.numericMax.get(chart.table);
-        const binPair = st.binCounts.get(chart.table);
-        if (maxPair === undefined || binPair === undefined)
-          throw new Error(`No statements for ${chart.table}.`);
-        const [maxStmt, maxParams] = scoped(maxPair, scope, params);
+        const [maxStmt, maxParams] = scoped(st.numericMax[chart.table], scope, params);
         const max = maxStmt.get(maxParams)?.max ?? null;
         const bins = layoutBins(chart.bins, max);
         const ranges = binRanges(bins);
@@ -467,7 +475,7 @@ function createDataset(
           bounds[`lo${i}`] = ranges[i]?.lo ?? 0;
           bounds[`hi${i}`] = ranges[i]?.hi ?? 0;
         }
-        const [binStmt, binParams] = scoped(binPair, scope, { ...params, ...bounds });
+        const [binStmt, binParams] = scoped(st.binCounts[chart.table], scope, { ...params, ...bounds });
         const byIndex = new Map(binStmt.all(binParams).map((r) => [r.i, r.n]));
         bins.forEach((b, i) => counted.push({ key: b.label, label: b.label, n: byIndex.get(i) ?? 0 }));
       }
@@ -491,15 +499,15 @@ function createDataset(
       const offset = (page - 1) * pageSize;
       if (!Number.isSafeInteger(offset)) throw new RangeError('page is out of range.');
       const { term, chart } = chartable(termId);
-      const pagePair = st.samplePage.get(chart.table);
-      const countPair = st.sampleCount.get(chart.table);
-      if (pagePair === undefined || countPair === undefined)
-        throw new Error(`No statements for ${chart.table}.`);
       const params: TermParams = { term: term.id, excluded: chart.excluded };
 
-      const [countStmt, countParams] = scoped(countPair, scope, params);
+      const [countStmt, countParams] = scoped(st.sampleCount[chart.table], scope, params);
       const total = countStmt.get(countParams)?.n ?? 0;
-      const [pageStmt, pageParams] = scoped(pagePair, scope, { ...params, limit: pageSize, offset });
+      const [pageStmt, pageParams] = scoped(st.samplePage[chart.table], scope, {
+        ...params,
+        limit: pageSize,
+        offset,
+      });
       const rows: SampleRow[] = pageStmt.all(pageParams).map((r) => {
         const sample = String(r.sample);
         if (chart.kind === 'categorical') {
