@@ -1,0 +1,180 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { Accounts } from './auth/accounts.js';
+import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
+import type { ScryptParams } from './auth/password.js';
+import { SlidingWindowLimiter } from './auth/rate-limit.js';
+import type { Stores } from './db/stores.js';
+import { clientAddress, expectedOrigin, isHttps } from './http/client.js';
+import { clearCookie, readCookie } from './http/cookies.js';
+import { type AppConfig, apiError, pageUser, type Portal, type PortalEnv } from './http/env.js';
+import { securityHeaders } from './http/security.js';
+import { describeError, type Logger, silentLogger } from './log.js';
+import { assetRoutes } from './routes/assets.js';
+import { authRoutes } from './routes/auth.js';
+import { pageRoutes } from './routes/pages.js';
+import { tokenRoutes } from './routes/token.js';
+import type { TokenKeys } from './tokens/keys.js';
+import { messagePage } from './views/pages.js';
+
+/**
+ * Failed sign-ins allowed per window, per account and per client address.
+ *
+ * @example
+ * const strict: LoginLimits = { perAccount: { limit: 3, windowMs: 3_600_000 }, perAddress: { limit: 10, windowMs: 3_600_000 } };
+ */
+export interface LoginLimits {
+  perAccount: { limit: number; windowMs: number };
+  perAddress: { limit: number; windowMs: number };
+}
+
+/** 5 failures per account and 20 per address in any 15 minutes. */
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
+  perAccount: { limit: 5, windowMs: 15 * 60_000 },
+  perAddress: { limit: 20, windowMs: 15 * 60_000 },
+};
+
+/**
+ * What {@link createApp} is built from. Only `config`, `stores` and `keys` are required.
+ *
+ * @example
+ * const deps: AppDeps = { config, stores: openStores(openDatabase(':memory:')), keys: hs256Keys(secret, { ttlSeconds: 600 }) };
+ */
+export interface AppDeps {
+  config: AppConfig;
+  stores: Stores;
+  keys: TokenKeys;
+  /** Milliseconds since the epoch. Default Date.now. */
+  clock?: () => number;
+  logger?: Logger;
+  /** Directory of built page scripts (`dist/public`); without it, pages load no script of ours. */
+  assetsDir?: string | undefined;
+  loginLimits?: LoginLimits;
+  /** scrypt parameters for new and dummy hashes; tests lower them. */
+  passwordParams?: ScryptParams;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+function readAssets(dir: string | undefined): Map<string, string> {
+  const assets = new Map<string, string>();
+  if (dir === undefined || !existsSync(dir)) return assets;
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith('.js')) assets.set(name, readFileSync(join(dir, name), 'utf8'));
+  }
+  return assets;
+}
+
+/**
+ * Builds the portal's Hono app from its dependencies; nothing here opens a port or reads the environment, so
+ * tests call `app.request()` directly.
+ *
+ * Routes: `GET /`, `GET /datasets/:dslabel`, `GET|POST /login`, `POST /logout`, `POST /api/dataset-token`,
+ * `GET /.well-known/jwks.json`, `GET /assets/*`, `GET /healthcheck`. Every POST must come from the portal's own
+ * pages (Fetch Metadata / Origin) and carry a CSRF token; every response carries the security headers and CSP.
+ *
+ * @example
+ * const app = createApp({ config, stores, keys, logger: jsonLogger() });
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 3000 });
+ */
+export function createApp(deps: AppDeps): Hono<PortalEnv> {
+  const { config, stores, keys } = deps;
+  const clock = deps.clock ?? Date.now;
+  const logger = deps.logger ?? silentLogger;
+  const limits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
+  const portal: Portal = {
+    config,
+    stores,
+    keys,
+    clock,
+    logger,
+    csrf: new CsrfTokens(stores.csrfKey),
+    accounts: new Accounts(stores.users, deps.passwordParams),
+    limits: {
+      perAccount: new SlidingWindowLimiter(limits.perAccount, clock),
+      perAddress: new SlidingWindowLimiter(limits.perAddress, clock),
+    },
+    assets: readAssets(deps.assetsDir),
+  };
+
+  const app = new Hono<PortalEnv>();
+  const isApi = (path: string) => path.startsWith('/api/');
+
+  app.onError((error, c) => {
+    logger.error('internal_error', { path: c.req.path, ...describeError(error) });
+    if (isApi(c.req.path)) return apiError(c, 500, 'internal_error', 'The portal could not answer.');
+    return c.html(
+      messagePage({
+        title: 'Something went wrong',
+        message: 'The portal could not show this page. Try again.',
+      }),
+      500,
+    );
+  });
+
+  app.notFound((c) => {
+    if (isApi(c.req.path)) return apiError(c, 404, 'not_found', 'No such endpoint.');
+    return c.html(messagePage({ title: 'Not found', message: 'There is no such page here.' }), 404);
+  });
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // The path only: a query string could carry anything.
+    logger.info('request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+
+  app.use(securityHeaders(config.vizServerUrl));
+
+  app.use(async (c, next) => {
+    const https = isHttps(c, config);
+    c.set('https', https);
+    c.set('origin', expectedOrigin(c, config));
+    c.set('client', clientAddress(c, config.trustProxy));
+    const id = readCookie(c, 'session', https);
+    const now = clock();
+    const session = stores.sessions.find(id, now);
+    if (session !== undefined) stores.sessions.touch(session, now);
+    else if (id !== undefined) clearCookie(c, 'session', https);
+    c.set('session', session);
+    await next();
+  });
+
+  app.use(async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const strict = isApi(c.req.path);
+    if (!sameOriginRequest(c.req.header('sec-fetch-site'), c.req.header('origin'), c.var.origin, strict)) {
+      logger.warn('cross_origin_post', { path: c.req.path });
+      if (strict) return apiError(c, 403, 'csrf_failed', 'Cross-origin requests are not accepted.');
+      return c.html(
+        messagePage({
+          title: 'Request refused',
+          message: 'This form was sent from another site.',
+          user: pageUser(portal, c.var.session),
+        }),
+        403,
+      );
+    }
+    return next();
+  });
+
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => apiError(c, 413, 'payload_too_large', 'The request body is too large.'),
+    }),
+  );
+
+  app.route('/', assetRoutes(portal));
+  app.route('/', tokenRoutes(portal));
+  app.route('/', authRoutes(portal));
+  app.route('/', pageRoutes(portal));
+  return app;
+}

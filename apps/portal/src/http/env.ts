@@ -1,0 +1,115 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Accounts } from '../auth/accounts.js';
+import type { CsrfTokens } from '../auth/csrf.js';
+import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
+import type { PortalConfig } from '../config.js';
+import type { Session } from '../db/sessions.js';
+import type { Stores } from '../db/stores.js';
+import type { Logger } from '../log.js';
+import type { TokenKeys } from '../tokens/keys.js';
+import type { PageUser } from '../views/layout.js';
+
+/**
+ * The part of the configuration the HTTP app uses (the rest is for `main.ts`: where to listen, which database).
+ *
+ * @example
+ * const config: AppConfig = { vizServerUrl: 'http://127.0.0.1:3001', tokenIp: 'none', trustProxy: false,
+ *   publicUrl: undefined, datasets: [{ label: 'PPDemo' }] };
+ */
+export type AppConfig = Pick<
+  PortalConfig,
+  'vizServerUrl' | 'tokenIp' | 'trustProxy' | 'publicUrl' | 'datasets'
+>;
+
+/**
+ * What each request knows after the portal's middleware ran, typed for `c.var`.
+ *
+ * @example
+ * app.get('/', (c) => c.text(c.var.session?.email ?? 'signed out'));
+ */
+export interface PortalVariables {
+  /** The live session of the signed-in user, if any. */
+  session: Session | undefined;
+  /** Whether the browser reached the portal over https (Secure, `__Host-` cookies). */
+  https: boolean;
+  /** The portal's own origin, as the browser sees it. */
+  origin: string;
+  /** The client address, when known. */
+  client: string | undefined;
+}
+
+/**
+ * The Hono environment of the portal.
+ *
+ * @example
+ * const routes = new Hono<PortalEnv>();
+ */
+export interface PortalEnv {
+  Variables: PortalVariables;
+}
+
+/**
+ * The resolved dependencies every route module receives.
+ *
+ * @example
+ * export function tokenRoutes(portal: Portal): Hono<PortalEnv> { … }
+ */
+export interface Portal {
+  config: AppConfig;
+  stores: Stores;
+  keys: TokenKeys;
+  clock: () => number;
+  logger: Logger;
+  csrf: CsrfTokens;
+  accounts: Accounts;
+  limits: { perAccount: SlidingWindowLimiter; perAddress: SlidingWindowLimiter };
+  /** Built assets by file name, e.g. `dataset-page.js`. */
+  assets: ReadonlyMap<string, string>;
+}
+
+/**
+ * Stable codes of the portal's JSON API.
+ *
+ * @example
+ * const code: ApiErrorCode = 'not_signed_in';
+ */
+export type ApiErrorCode =
+  | 'not_signed_in'
+  | 'csrf_failed'
+  | 'no_grants'
+  | 'dataset_not_granted'
+  | 'dataset_required'
+  | 'bad_request'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'internal_error';
+
+/**
+ * The one shape of every JSON error: `{"error":{"code":"…","message":"…"}}`, the message a fixed sentence.
+ *
+ * @example
+ * return apiError(c, 403, 'no_grants', 'Your account has no dataset grants.');
+ */
+export function apiError(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: ApiErrorCode,
+  message: string,
+): Response {
+  c.header('Cache-Control', 'no-store');
+  return c.json({ error: { code, message } }, status);
+}
+
+/**
+ * The signed-in user as pages show them, with the CSRF token of the sign-out form.
+ *
+ * @example
+ * layout({ title, main, user: pageUser(portal, c.var.session) });
+ */
+export function pageUser(portal: Portal, session: Session | undefined): PageUser | undefined {
+  return session === undefined
+    ? undefined
+    : { email: session.email, csrf: portal.csrf.forSession(session.id) };
+}

@@ -1,0 +1,82 @@
+import { Hono } from 'hono';
+import { DATASET_LABEL } from '../db/grants.js';
+import { apiError, type Portal, type PortalEnv } from '../http/env.js';
+import { signRequest, tokenClaims } from '../tokens/mint.js';
+
+const REFUSALS = {
+  no_grants: 'Your account has no dataset grants.',
+  dataset_not_granted: 'Your account has no grant for this dataset.',
+  dataset_required: 'Your grants differ per dataset; ask for one with ?dataset=<label>.',
+} as const;
+
+/**
+ * The token endpoint and the published keys.
+ *
+ * `POST /api/dataset-token[?dataset=<label>]` answers `{"token": "<JWT>", "expiresIn": <seconds>}` for the
+ * signed-in user (see {@link tokenClaims} for which datasets and clientAuthResult go in), `Cache-Control: no-store`.
+ * It needs the session cookie, the session's CSRF token in `x-csrf-token`, and a same-origin `Origin` or
+ * `Sec-Fetch-Site` (checked before this route). 401 `not_signed_in` without a session; 403 `csrf_failed`,
+ * `no_grants` or `dataset_not_granted`; 400 `dataset_required` or `bad_request`. The token itself is never logged.
+ *
+ * `GET /.well-known/jwks.json` publishes the ES256 public keys (404 under HS256, which has nothing public).
+ *
+ * @example
+ * app.route('/', tokenRoutes(portal));
+ */
+export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
+  const { stores, csrf, keys, config, logger, clock } = portal;
+  const routes = new Hono<PortalEnv>();
+
+  routes.post('/api/dataset-token', (c) => {
+    const session = c.var.session;
+    if (session === undefined) {
+      // RFC 9110 §15.5.2: a 401 names how to authenticate; here, by signing in to get a session cookie.
+      c.header('WWW-Authenticate', 'Session realm="pp-portal"');
+      return apiError(c, 401, 'not_signed_in', 'Sign in to get a dataset token.');
+    }
+    if (!csrf.checkSession(session.id, c.req.header('x-csrf-token'))) {
+      logger.warn('csrf_failed', { path: '/api/dataset-token', email: session.email });
+      return apiError(c, 403, 'csrf_failed', 'The request did not carry this session’s CSRF token.');
+    }
+    const dataset = c.req.query('dataset');
+    if (dataset !== undefined && !DATASET_LABEL.test(dataset)) {
+      return apiError(c, 400, 'bad_request', 'dataset must be a dataset label.');
+    }
+    const decision = tokenClaims(stores.grants.forUser(session.userId), dataset);
+    if (!decision.ok) {
+      logger.info('token_refused', { email: session.email, code: decision.code });
+      return apiError(c, decision.status, decision.code, REFUSALS[decision.code]);
+    }
+    let ip: string | undefined;
+    if (config.tokenIp === 'client') {
+      ip = c.var.client;
+      if (ip === undefined) throw new Error('tokenIp is "client" but the client address is unknown');
+    }
+    const now = clock();
+    const signer = keys.signer();
+    const token = signer.sign(signRequest(decision, session.email, ip));
+    // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
+    const expiresIn = Math.floor(Math.floor(now / 1000) + signer.ttlSeconds - now / 1000);
+    logger.info('token_minted', { email: session.email, datasets: decision.datasets });
+    c.header('Cache-Control', 'no-store');
+    return c.json({ token, expiresIn });
+  });
+
+  routes.on(['GET', 'PUT', 'DELETE', 'PATCH'], '/api/dataset-token', (c) => {
+    c.header('Allow', 'POST');
+    return apiError(c, 405, 'method_not_allowed', 'Use POST.');
+  });
+
+  routes.get('/.well-known/jwks.json', (c) => {
+    const jwks = keys.jwks();
+    if (jwks === undefined) {
+      return apiError(c, 404, 'not_found', 'This portal signs with a shared secret and publishes no keys.');
+    }
+    c.header('Content-Type', 'application/jwk-set+json');
+    // Short, so that a verifier sees a new key soon; it also refetches at once on an unknown kid.
+    c.header('Cache-Control', 'public, max-age=60');
+    return c.body(JSON.stringify(jwks));
+  });
+
+  return routes;
+}

@@ -1,0 +1,70 @@
+import type { SignRequest } from '@pp-embed/dataset-token';
+import type { Grant } from '../db/grants.js';
+
+/**
+ * What a user's token should say, or why there is none.
+ *
+ * @example
+ * const decision: MintDecision = { ok: true, datasets: ['PPDemo'], clientAuthResult: { role: 'analyst' } };
+ */
+export type MintDecision =
+  | { ok: true; datasets: string[]; clientAuthResult: Record<string, unknown> }
+  | { ok: false; status: 400 | 403; code: 'no_grants' | 'dataset_not_granted' | 'dataset_required' };
+
+/** JSON with object members in a fixed order, so that equal objects compare equal as text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The rule that turns a user's grants into token claims. A token carries one `clientAuthResult`, and the
+ * visualization server applies it to every dataset the token lists; so grants with different role data are never
+ * merged, which could widen one dataset's restriction with another's:
+ *
+ * - With `dataset` (the page asks for the dataset it shows): a token for that dataset alone, with that grant's
+ *   clientAuthResult. 403 `dataset_not_granted` without a grant for it.
+ * - Without: one token for every granted dataset when all grants carry the same clientAuthResult; otherwise
+ *   400 `dataset_required`, telling the caller to ask per dataset.
+ * - No grants at all: 403 `no_grants`.
+ *
+ * @example
+ * tokenClaims([{ dataset: 'PPDemo', clientAuthResult: { cohorts: ['ABC'] } }], 'PPDemo');
+ * // { ok: true, datasets: ['PPDemo'], clientAuthResult: { cohorts: ['ABC'] } }
+ */
+export function tokenClaims(grants: readonly Grant[], dataset?: string): MintDecision {
+  if (grants.length === 0) return { ok: false, status: 403, code: 'no_grants' };
+  if (dataset !== undefined) {
+    const grant = grants.find((g) => g.dataset === dataset);
+    if (grant === undefined) return { ok: false, status: 403, code: 'dataset_not_granted' };
+    return { ok: true, datasets: [grant.dataset], clientAuthResult: grant.clientAuthResult };
+  }
+  const first = grants[0] as Grant;
+  const shared = canonical(first.clientAuthResult);
+  if (grants.some((g) => canonical(g.clientAuthResult) !== shared)) {
+    return { ok: false, status: 400, code: 'dataset_required' };
+  }
+  return { ok: true, datasets: grants.map((g) => g.dataset), clientAuthResult: first.clientAuthResult };
+}
+
+/**
+ * The request for the signer: claims from the decision, the user's email, and the client address when tokens
+ * are pinned to it. An empty clientAuthResult is left out rather than sent as `{}`.
+ *
+ * @example
+ * signer.sign(signRequest(decision, 'ana@example.org', '203.0.113.7'));
+ */
+export function signRequest(
+  decision: Extract<MintDecision, { ok: true }>,
+  email: string,
+  ip: string | undefined,
+): SignRequest {
+  const request: SignRequest = { datasets: decision.datasets, email };
+  if (ip !== undefined) request.ip = ip;
+  if (Object.keys(decision.clientAuthResult).length > 0) request.clientAuthResult = decision.clientAuthResult;
+  return request;
+}

@@ -1,0 +1,229 @@
+import { generateSecret } from '@pp-embed/dataset-token';
+import type Database from 'better-sqlite3';
+import type { Hono } from 'hono';
+import { createApp, type LoginLimits } from '../src/app.js';
+import { Accounts } from '../src/auth/accounts.js';
+import type { ScryptParams } from '../src/auth/password.js';
+import { openDatabase } from '../src/db/database.js';
+import { openStores, type Stores } from '../src/db/stores.js';
+import type { AppConfig, PortalEnv } from '../src/http/env.js';
+import type { Logger } from '../src/log.js';
+import { hs256Keys, type TokenKeys } from '../src/tokens/keys.js';
+
+/** Cheap scrypt for tests; production hashes use DEFAULT_SCRYPT. */
+export const FAST_SCRYPT: ScryptParams = { logN: 10, r: 8, p: 1 };
+
+export const PASSWORD = 'a long enough test password';
+
+/** A frozen clock at a whole second, moved by hand. */
+export function frozenClock(start = Date.UTC(2026, 10, 23, 12, 0, 0)) {
+  let now = start;
+  const clock = () => now;
+  return Object.assign(clock, {
+    advance(ms: number) {
+      now += ms;
+    },
+    set(ms: number) {
+      now = ms;
+    },
+  });
+}
+
+export type FrozenClock = ReturnType<typeof frozenClock>;
+
+/** A logger that keeps every line, to check what is (not) logged. */
+export function capturingLogger() {
+  const lines: string[] = [];
+  const logger: Logger = {
+    info: (event, fields) => lines.push(JSON.stringify({ level: 'info', event, ...fields })),
+    warn: (event, fields) => lines.push(JSON.stringify({ level: 'warn', event, ...fields })),
+    error: (event, fields) => lines.push(JSON.stringify({ level: 'error', event, ...fields })),
+  };
+  return { logger, lines };
+}
+
+export const USERS = {
+  ana: { email: 'ana@example.org', grants: { PPDemo: { role: 'analyst' } } },
+  ben: { email: 'ben@example.org', grants: { PPDemo: { role: 'analyst', cohorts: ['ABC'] } } },
+  cleo: { email: 'cleo@example.org', grants: { TermdbTest: { role: 'analyst' } } },
+  dan: { email: 'dan@example.org', grants: {} },
+  // Two grants with different role data: never merged into one token.
+  eve: {
+    email: 'eve@example.org',
+    grants: { PPDemo: { role: 'analyst', cohorts: ['XYZ'] }, TermdbTest: { role: 'viewer' } },
+  },
+  // Two grants with the same role data: one token may list both.
+  finn: {
+    email: 'finn@example.org',
+    grants: { PPDemo: { role: 'analyst' }, TermdbTest: { role: 'analyst' } },
+  },
+} as const;
+
+export async function addUser(
+  stores: Stores,
+  email: string,
+  grants: Record<string, Record<string, unknown>>,
+  now: number,
+): Promise<void> {
+  const hash = await new Accounts(stores.users, FAST_SCRYPT).hash(PASSWORD);
+  const user = stores.users.create(email, hash, now);
+  for (const [dataset, car] of Object.entries(grants)) stores.grants.set(user.id, dataset, car, now);
+}
+
+export interface SetupOptions {
+  config?: Partial<AppConfig>;
+  keys?: (stores: Stores, clock: FrozenClock) => TokenKeys;
+  loginLimits?: LoginLimits;
+  assetsDir?: string;
+  clock?: FrozenClock;
+}
+
+export interface Setup {
+  app: Hono<PortalEnv>;
+  db: Database.Database;
+  stores: Stores;
+  clock: FrozenClock;
+  /** The HS256 secret, for verifying (unused when `keys` gave other keys). */
+  secret: string;
+  keys: TokenKeys;
+  /** Every log line, as JSON text. */
+  logs: string[];
+  config: AppConfig;
+}
+
+/** An app over an in-memory database with the USERS above, HS256 keys and a frozen clock. */
+export async function setup(options: SetupOptions = {}): Promise<Setup> {
+  const clock = options.clock ?? frozenClock();
+  const db = openDatabase(':memory:');
+  const stores = openStores(db);
+  const secret = generateSecret();
+  const keys = options.keys?.(stores, clock) ?? hs256Keys(Buffer.from(secret), { ttlSeconds: 600, clock });
+  for (const u of Object.values(USERS)) await addUser(stores, u.email, u.grants, clock());
+  const { logger, lines } = capturingLogger();
+  const config: AppConfig = {
+    vizServerUrl: 'http://127.0.0.1:3001',
+    tokenIp: 'none',
+    trustProxy: false,
+    publicUrl: undefined,
+    datasets: [{ label: 'PPDemo', genome: 'hg38' }, { label: 'TermdbTest' }],
+    ...options.config,
+  };
+  const app = createApp({
+    config,
+    stores,
+    keys,
+    clock,
+    logger,
+    passwordParams: FAST_SCRYPT,
+    assetsDir: options.assetsDir,
+    ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
+  });
+  return { app, db, stores, clock, secret, keys, logs: lines, config };
+}
+
+/** The attributes of one Set-Cookie header, by lower-case name. */
+export function parseSetCookie(header: string): {
+  name: string;
+  value: string;
+  attributes: Map<string, string>;
+} {
+  const [pair = '', ...rest] = header.split(';').map((s) => s.trim());
+  const eq = pair.indexOf('=');
+  const attributes = new Map<string, string>();
+  for (const part of rest) {
+    const i = part.indexOf('=');
+    attributes.set((i === -1 ? part : part.slice(0, i)).toLowerCase(), i === -1 ? '' : part.slice(i + 1));
+  }
+  return { name: pair.slice(0, eq), value: decodeURIComponent(pair.slice(eq + 1)), attributes };
+}
+
+/** The value of the hidden `csrf` field of the form that posts to `action`. */
+export function csrfField(html: string, action = '/login'): string {
+  const start = html.indexOf(`action="${action}"`);
+  const match = start === -1 ? null : /name="csrf" value="([^"]+)"/.exec(html.slice(start));
+  if (match === null) throw new Error(`no csrf field in a form for ${action}`);
+  return match[1] as string;
+}
+
+/** The CSRF token the dataset page gives its script. */
+export function csrfMeta(html: string): string | undefined {
+  return /<meta name="csrf-token" content="([^"]+)"/.exec(html)?.[1];
+}
+
+/**
+ * A browser for `app.request()`: keeps cookies, sends Origin and Sec-Fetch-Site as a same-origin page would,
+ * and comes from a fixed client address.
+ */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  lastSetCookies: string[] = [];
+
+  constructor(
+    readonly app: Hono<PortalEnv>,
+    readonly origin = 'http://localhost',
+    public address = '203.0.113.7',
+  ) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0 && !headers.has('cookie')) {
+      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    }
+    const response = await this.app.request(
+      `${this.origin}${path}`,
+      { ...init, headers },
+      { incoming: { socket: { remoteAddress: this.address } } },
+    );
+    this.lastSetCookies = response.headers.getSetCookie();
+    for (const header of this.lastSetCookies) {
+      const { name, value, attributes } = parseSetCookie(header);
+      if (attributes.get('max-age') === '0' || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.request(path, { headers });
+  }
+
+  /** A form POST as our own page sends it. */
+  postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+    return this.request(path, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: this.origin,
+        'sec-fetch-site': 'same-origin',
+        ...headers,
+      },
+    });
+  }
+
+  /** A fetch() POST from our own page's script. */
+  postApi(path: string, headers: Record<string, string> = {}) {
+    return this.request(path, {
+      method: 'POST',
+      headers: { origin: this.origin, 'sec-fetch-site': 'same-origin', ...headers },
+    });
+  }
+
+  async signIn(email: string, password = PASSWORD): Promise<Response> {
+    const form = await (await this.get('/login')).text();
+    return this.postForm('/login', { csrf: csrfField(form), email, password, next: '/' });
+  }
+
+  /** The session's CSRF token, as the dataset page gives it to its script. */
+  async sessionCsrf(dataset = 'PPDemo'): Promise<string> {
+    const html = await (await this.get(`/datasets/${dataset}`)).text();
+    const home = await (await this.get('/')).text();
+    return csrfMeta(html) ?? csrfField(home, '/logout');
+  }
+
+  /** Signs in and asks for a token the way the dataset page does. */
+  async token(query = '?dataset=PPDemo'): Promise<Response> {
+    const csrf = await this.sessionCsrf();
+    return this.postApi(`/api/dataset-token${query}`, { 'x-csrf-token': csrf });
+  }
+}
