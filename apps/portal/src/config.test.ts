@@ -81,6 +81,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reports a missing secret beside other mistakes', () => {
+    expect(problems(['--token-ttl', '5'])).toEqual([
+      'PP_PORTAL_TOKEN_TTL (--token-ttl): expected a whole number from 60 to 3600 (got "5")',
+      'PP_DS_SECRET: is required with HS256 (or PP_DS_SECRET_FILE); generate one with `pp-token secret`',
+    ]);
+  });
+
   it('refuses to start HS256 without a secret, or with a weak one, and never prints the secret', () => {
     expect(problems([])).toEqual([
       'PP_DS_SECRET: is required with HS256 (or PP_DS_SECRET_FILE); generate one with `pp-token secret`',

@@ -359,30 +359,36 @@ export function loadConfig(
         message: given === undefined ? issue.message : `${issue.message} (got "${given}")`,
       });
     }
-    throw new ConfigError(problems);
   }
-  const v = parsed.data;
   const path = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
 
+  // Checked even when other values are wrong, so that one run reports every problem.
+  const algorithm = parsed.success ? parsed.data.algorithm : (raw.algorithm ?? 'HS256');
   let signing: SigningConfig | undefined;
-  if (v.algorithm === 'HS256') {
-    if (v.keysDir !== undefined) {
+  if (algorithm === 'HS256') {
+    if (raw.keysDir !== undefined) {
       problems.push({ setting: names('keysDir'), message: 'is for ES256; HS256 signs with PP_DS_SECRET' });
     }
-    signing = hsSigning(v.secret, v.secretFile === undefined ? undefined : path(v.secretFile), problems);
-  } else {
-    if (v.secret !== undefined || v.secretFile !== undefined) {
+    signing = hsSigning(
+      raw.secret,
+      raw.secretFile === undefined ? undefined : path(raw.secretFile),
+      problems,
+    );
+  } else if (algorithm === 'ES256') {
+    if (raw.secret !== undefined || raw.secretFile !== undefined) {
       problems.push({
-        setting: v.secret !== undefined ? names('secret') : names('secretFile'),
+        setting: raw.secret !== undefined ? names('secret') : names('secretFile'),
         message: 'is for HS256; ES256 signs with the keys in PP_PORTAL_KEYS_DIR',
       });
     }
-    if (v.keysDir === undefined) {
+    if (raw.keysDir === undefined) {
       problems.push({ setting: names('keysDir'), message: 'is required with ES256' });
     } else {
-      signing = { algorithm: 'ES256', keysDir: path(v.keysDir) };
+      signing = { algorithm: 'ES256', keysDir: path(raw.keysDir) };
     }
   }
+  if (!parsed.success || signing === undefined) throw new ConfigError(problems);
+  const v = parsed.data;
   if (v.sessionIdleSeconds > v.sessionMaxAgeSeconds) {
     problems.push({
       setting: names('sessionIdleSeconds'),

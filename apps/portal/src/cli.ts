@@ -1,0 +1,287 @@
+#!/usr/bin/env node
+/**
+ * pp-portal-users: manage the portal's users, passwords and grants, and its ES256 signing keys.
+ * Passwords are read from stdin (`--password-stdin`) or asked for without echo; never taken from the command
+ * line, where `ps` and shell history would show them.
+ * @module
+ */
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateKeyPair } from '@pp-embed/dataset-token';
+import { Accounts } from './auth/accounts.js';
+import { passwordProblem, type ScryptParams } from './auth/password.js';
+import { openDatabase } from './db/database.js';
+import { DATASET_LABEL, parseClientAuthResult } from './db/grants.js';
+import { openStores, type Stores } from './db/stores.js';
+import { isValidEmail, normalizeEmail } from './db/users.js';
+import { seedDemo } from './demo.js';
+import { describeAccess } from './views/pages.js';
+
+/**
+ * What the CLI talks to; tests pass their own.
+ *
+ * @example
+ * const io: CliIo = { out: console.log, err: console.error, readStdin: async () => 'a long password\n',
+ *   promptHidden: async () => '', interactive: false, env: {} };
+ */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** All of stdin. */
+  readStdin(): Promise<string>;
+  /** Asks a question on the terminal and reads the answer without echoing it. */
+  promptHidden(question: string): Promise<string>;
+  /** Whether a person is at a terminal to answer prompts. */
+  interactive: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+class UsageError extends Error {}
+
+const USAGE = `pp-portal-users: manage the portal's users, grants and signing keys
+
+usage: pp-portal-users [--db FILE] COMMAND [ARGUMENTS]
+
+Commands:
+  add-user EMAIL [--password-stdin]     create a user; asks for the password (or reads it from stdin)
+  set-password EMAIL [--password-stdin] set a user's password
+  remove-user EMAIL                     delete a user with their grants and sessions
+  grant EMAIL DATASET [--client-auth-result JSON]
+                                        add or replace a grant, e.g. '{"role":"analyst","cohorts":["ABC"]}'
+  revoke EMAIL DATASET                  remove a grant
+  list                                  users and their grants
+  seed-demo                             create the demo users and print their logins
+  keys-add --dir DIR                    write a new ES256 signing key named by date; it signs once the
+                                        portal notices it (within a minute) and the previous key retires
+
+--db defaults to PP_PORTAL_DB, then portal.db. Passwords are never accepted as arguments.`;
+
+async function readPassword(io: CliIo, fromStdin: boolean): Promise<string> {
+  let password: string;
+  if (fromStdin) {
+    password = (await io.readStdin()).replace(/\r?\n$/, '');
+  } else if (io.interactive) {
+    password = await io.promptHidden('Password: ');
+    const again = await io.promptHidden('Password again: ');
+    if (again !== password) throw new UsageError('the passwords differ');
+  } else {
+    throw new UsageError('no terminal to ask for the password: pipe it in with --password-stdin');
+  }
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new UsageError(`password refused: ${problem}`);
+  return password;
+}
+
+function email(value: string | undefined): string {
+  if (value === undefined) throw new UsageError('EMAIL is missing');
+  const normalized = normalizeEmail(value);
+  if (!isValidEmail(normalized)) throw new UsageError(`not an email address: ${value}`);
+  return normalized;
+}
+
+function userId(stores: Stores, address: string): number {
+  const user = stores.users.find(address);
+  if (user === undefined) throw new UsageError(`no user ${address}`);
+  return user.id;
+}
+
+function dataset(value: string | undefined): string {
+  if (value === undefined) throw new UsageError('DATASET is missing');
+  if (!DATASET_LABEL.test(value)) throw new UsageError(`not a dataset label: ${value}`);
+  return value;
+}
+
+function timestampName(now: Date): string {
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.pem`;
+}
+
+/**
+ * Runs the CLI and returns its exit code: 0 done, 1 the command failed (e.g. no such user), 2 a usage mistake.
+ *
+ * @example
+ * process.exitCode = await runCli(['grant', 'ana@example.org', 'PPDemo', '--client-auth-result', '{"role":"analyst"}'], io);
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  options: { passwordParams?: ScryptParams; now?: () => number } = {},
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        db: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        'client-auth-result': { type: 'string' },
+        dir: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help === true || command === undefined || command === 'help') {
+    io.out(USAGE);
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  const now = options.now ?? Date.now;
+
+  try {
+    if (command === 'keys-add') {
+      const dir = values.dir;
+      if (dir === undefined) throw new UsageError('--dir is required');
+      const file = join(dir, timestampName(new Date(now())));
+      if (existsSync(file)) throw new UsageError(`${file} exists; try again in a second`);
+      const { privateKeyPem, kid } = generateKeyPair('ES256');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      writeFileSync(file, privateKeyPem, { mode: 0o600, flag: 'wx' });
+      io.out(`wrote ${file} (kid ${kid}); keep it on the portal's server only`);
+      return 0;
+    }
+
+    const known = ['add-user', 'set-password', 'remove-user', 'grant', 'revoke', 'list', 'seed-demo'];
+    if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
+    const db = openDatabase(values.db ?? io.env.PP_PORTAL_DB ?? 'portal.db');
+    try {
+      const stores = openStores(db);
+      const accounts = new Accounts(stores.users, options.passwordParams);
+      switch (command) {
+        case 'add-user': {
+          const address = email(args[0]);
+          if (stores.users.find(address) !== undefined) {
+            io.err(`${address} exists; use set-password to change the password`);
+            return 1;
+          }
+          const hash = await accounts.hash(await readPassword(io, values['password-stdin'] === true));
+          stores.users.create(address, hash, now());
+          io.out(`added ${address}`);
+          return 0;
+        }
+        case 'set-password': {
+          const address = email(args[0]);
+          userId(stores, address);
+          const hash = await accounts.hash(await readPassword(io, values['password-stdin'] === true));
+          stores.users.setPasswordHash(address, hash);
+          io.out(`password set for ${address}`);
+          return 0;
+        }
+        case 'remove-user': {
+          const address = email(args[0]);
+          if (!stores.users.delete(address)) throw new UsageError(`no user ${address}`);
+          io.out(`removed ${address}, with their grants and sessions`);
+          return 0;
+        }
+        case 'grant': {
+          const address = email(args[0]);
+          const label = dataset(args[1]);
+          const text = values['client-auth-result'] ?? '{}';
+          let clientAuthResult: Record<string, unknown>;
+          try {
+            clientAuthResult = parseClientAuthResult(text);
+          } catch (error) {
+            throw new UsageError(`--client-auth-result: ${(error as Error).message}`);
+          }
+          stores.grants.set(userId(stores, address), label, clientAuthResult, now());
+          io.out(`granted ${label} to ${address}: ${describeAccess(clientAuthResult)}`);
+          return 0;
+        }
+        case 'revoke': {
+          const address = email(args[0]);
+          const label = dataset(args[1]);
+          if (!stores.grants.remove(userId(stores, address), label)) {
+            io.err(`${address} has no grant for ${label}`);
+            return 1;
+          }
+          io.out(`revoked ${label} from ${address}`);
+          return 0;
+        }
+        case 'list': {
+          for (const user of stores.users.list()) {
+            const grants = stores.grants.forUser(user.id);
+            io.out(user.email);
+            if (grants.length === 0) io.out('  (no grants)');
+            for (const g of grants) io.out(`  ${g.dataset}: ${describeAccess(g.clientAuthResult)}`);
+          }
+          return 0;
+        }
+        default: {
+          const logins = await seedDemo(db, { ...options, now: now() });
+          for (const l of logins) io.out(`${l.email.padEnd(20)} ${l.password}   ${l.access}`);
+          return 0;
+        }
+      }
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\nRun pp-portal-users --help for the commands.`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+/** The real terminal. */
+function processIo(): CliIo {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    async readStdin() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    promptHidden(question) {
+      const { stdin, stderr } = process;
+      stderr.write(question);
+      return new Promise((resolve, reject) => {
+        let value = '';
+        const done = () => {
+          stdin.off('data', onData);
+          stdin.setRawMode(false);
+          stdin.pause();
+          stderr.write('\n');
+        };
+        const onData = (chunk: string) => {
+          for (const ch of chunk) {
+            if (ch === '\r' || ch === '\n') {
+              done();
+              resolve(value);
+              return;
+            }
+            if (ch === '\u0003') {
+              done();
+              reject(new UsageError('cancelled'));
+              return;
+            }
+            if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+            else value += ch;
+          }
+        };
+        stdin.setRawMode(true);
+        stdin.setEncoding('utf8');
+        stdin.on('data', onData);
+        stdin.resume();
+      });
+    },
+    interactive: process.stdin.isTTY === true,
+    env: process.env,
+  };
+}
+
+// Run when this file is the program (also through a symlinked bin), not when it is imported.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await runCli(process.argv.slice(2), processIo());
+}

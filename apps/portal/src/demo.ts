@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { Accounts } from './auth/accounts.js';
+import type { ScryptParams } from './auth/password.js';
+import { openStores } from './db/stores.js';
+
+/** The demo dataset the project generates; cohorts `ABC` and `XYZ`. */
+export const DEMO_DATASET = 'PPDemo';
+/** ProteinPaint's own test dataset, when it is available. */
+export const REAL_DATASET = 'TermdbTest';
+
+/**
+ * One demo account: how to sign in and what it shows.
+ *
+ * @example
+ * const login: DemoLogin = { email: 'ana@example.org', password: '…', access: 'PPDemo: full access' };
+ */
+export interface DemoLogin {
+  email: string;
+  password: string;
+  access: string;
+}
+
+const DEMO_USERS: readonly {
+  email: string;
+  grants: readonly { dataset: string; clientAuthResult: Record<string, unknown> }[];
+  access: string;
+}[] = [
+  {
+    email: 'ana@example.org',
+    grants: [{ dataset: DEMO_DATASET, clientAuthResult: { role: 'analyst' } }],
+    access: `${DEMO_DATASET}: every cohort`,
+  },
+  {
+    email: 'ben@example.org',
+    grants: [{ dataset: DEMO_DATASET, clientAuthResult: { role: 'analyst', cohorts: ['ABC'] } }],
+    access: `${DEMO_DATASET}: cohort ABC only`,
+  },
+  {
+    email: 'cleo@example.org',
+    grants: [{ dataset: REAL_DATASET, clientAuthResult: { role: 'analyst' } }],
+    access: `${REAL_DATASET} only`,
+  },
+  { email: 'dan@example.org', grants: [], access: 'no grants: aggregated views only' },
+];
+
+/**
+ * Creates (or resets) the demo users and their grants, and returns their logins so that the demo can print
+ * them: one with the whole demo dataset, one restricted to cohort ABC, one with the other dataset only, and one
+ * without grants. Passwords are random on every call unless `password` is given (e.g. by end-to-end tests).
+ *
+ * @example
+ * const logins = await seedDemo(openDatabase('portal.db'));
+ * for (const l of logins) console.log(l.email, l.password, l.access);
+ */
+export async function seedDemo(
+  db: Database.Database,
+  options: { password?: string; passwordParams?: ScryptParams; now?: number } = {},
+): Promise<DemoLogin[]> {
+  const stores = openStores(db);
+  const accounts = new Accounts(stores.users, options.passwordParams);
+  const now = options.now ?? Date.now();
+  const logins: DemoLogin[] = [];
+  for (const demo of DEMO_USERS) {
+    const password = options.password ?? randomBytes(12).toString('base64url');
+    const hash = await accounts.hash(password);
+    db.transaction(() => {
+      const user = stores.users.find(demo.email) ?? stores.users.create(demo.email, null, now);
+      stores.users.setPasswordHash(user.email, hash);
+      for (const grant of stores.grants.forUser(user.id)) stores.grants.remove(user.id, grant.dataset);
+      for (const grant of demo.grants) stores.grants.set(user.id, grant.dataset, grant.clientAuthResult, now);
+    })();
+    logins.push({ email: demo.email, password, access: demo.access });
+  }
+  return logins;
+}
