@@ -1,0 +1,22 @@
+/**
+ * The reference portal as a library, for the demo, end-to-end tests and benchmarks: build the app, open the
+ * database, seed the demo users.
+ * @module
+ */
+export { createApp, type AppDeps, DEFAULT_LOGIN_LIMITS, type LoginLimits } from './app.js';
+export {
+  ConfigError,
+  configHelp,
+  loadConfig,
+  type PortalConfig,
+  Secret,
+  type SigningConfig,
+} from './config.js';
+export { openDatabase } from './db/database.js';
+export { openStores, type Stores } from './db/stores.js';
+export { DEMO_DATASET, type DemoLogin, REAL_DATASET, seedDemo } from './demo.js';
+export { type AppConfig, type PortalEnv } from './http/env.js';
+export { jsonLogger, type Logger, silentLogger } from './log.js';
+export { listen, type RunningServer } from './server.js';
+export { createTokenKeys, es256KeyDirectory, hs256Keys, type TokenKeys } from './tokens/keys.js';
+export { type MintDecision, signRequest, tokenClaims } from './tokens/mint.js';
