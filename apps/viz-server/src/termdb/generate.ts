@@ -265,41 +265,6 @@ function draw(n: number, rng: Rng): Draws {
 // ---------------------------------------------------------------------------------------------------------
 // Writing.
 
-/** Multi-row INSERTs: one call into SQLite per `rows` rows instead of per row, the bulk of the speed-up. */
-class BatchInsert {
-  private readonly buffer: unknown[] = [];
-  private readonly full: Database.Statement<unknown[]>;
-  written = 0;
-
-  constructor(
-    private readonly db: Database.Database,
-    private readonly table: string,
-    private readonly columns: readonly string[],
-    private readonly rows = 400,
-  ) {
-    this.full = db.prepare(this.sql(rows));
-  }
-
-  add(...values: unknown[]): void {
-    for (const v of values) this.buffer.push(v);
-    if (this.buffer.length === this.rows * this.columns.length) this.flush();
-  }
-
-  flush(): void {
-    const n = this.buffer.length / this.columns.length;
-    if (n === 0) return;
-    const stmt = n === this.rows ? this.full : this.db.prepare(this.sql(n));
-    stmt.run(this.buffer);
-    this.written += n;
-    this.buffer.length = 0;
-  }
-
-  private sql(rows: number): string {
-    const tuple = `(${this.columns.map(() => '?').join(', ')})`;
-    return `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
-  }
-}
-
 /**
  * Writes a new demo termdb SQLite file, with the tables, columns and term JSON of ProteinPaint's termdb,
  * deterministic from the seed: a small term tree (demographics, diagnosis and treatment, follow-up) with four
@@ -335,6 +300,8 @@ export function generateDataset(options: GenerateOptions): GenerateSummary {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -262144');
+    // Larger pages cut index-building time by about a tenth on a million samples and read no slower.
+    db.pragma('page_size = 16384');
     db.exec(TABLES_DDL);
     db.transaction(() => {
       rows = writeRows(db, draws);
@@ -344,7 +311,8 @@ export function generateDataset(options: GenerateOptions): GenerateSummary {
     db.pragma('analysis_limit = 1000');
     db.exec('ANALYZE');
     db.close();
-    if (existsSync(file) && options.overwrite) rmSync(file);
+    // Checked again: the file may have appeared while this one was being written.
+    if (existsSync(file) && !options.overwrite) throw new Error(`${file} already exists.`);
     renameSync(temp, file);
   } catch (e) {
     if (db.open) db.close();
@@ -369,57 +337,59 @@ function writeRows(db: Database.Database, d: Draws): number {
     terms.run(t.id, t.name, t.parent, JSON.stringify(jsondata), order, t.type, isleaf ? 1 : 0);
   }
 
-  const inCohort = (c: number, i: number) => d.cohort[i] === c || d.cohort[i] === 2;
+  const inStudy = (study: 0 | 1, i: number) => d.cohort[i] === study || d.cohort[i] === 2;
+  const membersOf = (study: 0 | 1) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) if (inStudy(study, i)) out.push(i + 1);
+    return out;
+  };
+  const members = { ALPHA: membersOf(0), BETA: membersOf(1) };
   const cohorts = db.prepare(
     'INSERT INTO cohorts (cohort, name, sample_count, subcohorts) VALUES (?, ?, ?, ?)',
   );
   for (const c of COHORTS) {
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      if (c.members !== null || inCohort(c.id === 'ALPHA' ? 0 : 1, i)) count++;
-    }
+    const count = c.members === null ? members[c.id].length : n;
     cohorts.run(c.id, c.name, count, c.members === null ? null : JSON.stringify(c.members));
   }
 
+  // Bulk rows go in as one JSON array per term, unpacked by SQLite's json_each: parsing JSON in C is about
+  // twice as fast as binding the same values row by row. Array position i is sample i + 1, null is "no
+  // value", and rows land in primary-key order, table by table, so every B-tree grows by appending.
   let rows = 0;
-  const table = (name: string, columns: readonly string[], fill: (insert: BatchInsert) => void) => {
-    const insert = new BatchInsert(db, name, columns);
-    fill(insert);
-    insert.flush();
-    rows += insert.written;
-  };
-  // Rows go in primary-key order, table by table, so that every B-tree grows by appending.
-  table('sampleidmap', ['id', 'name'], (ins) => {
-    for (let i = 0; i < n; i++) ins.add(i + 1, `S${String(i + 1).padStart(7, '0')}`);
-  });
-  table('subcohort_samples', ['subcohort', 'sample'], (ins) => {
-    for (const [c, id] of ['ALPHA', 'BETA'].entries()) {
-      for (let i = 0; i < n; i++) if (inCohort(c, i)) ins.add(id, i + 1);
-    }
-  });
-  const categorical: [string, Int8Array, readonly Category[]][] = [
+  rows += db
+    .prepare(
+      `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < @n)
+       INSERT INTO sampleidmap (id, name) SELECT i, printf('S%07d', i) FROM s`,
+    )
+    .run({ n }).changes;
+  const membership = db.prepare(
+    'INSERT INTO subcohort_samples (subcohort, sample) SELECT @cohort, value FROM json_each(@samples)',
+  );
+  for (const [cohort, samples] of Object.entries(members)) {
+    rows += membership.run({ cohort, samples: JSON.stringify(samples) }).changes;
+  }
+  const annotate = (table: string) =>
+    db.prepare(
+      `INSERT INTO ${table} (sample, term_id, value)
+       SELECT key + 1, @term, value FROM json_each(@values) WHERE value IS NOT NULL`,
+    );
+  const categorical = annotate('anno_categorical');
+  for (const [term, column, categories] of [
     ['diaggrp', d.diagnosis, DIAGNOSIS],
     ['race', d.race, RACE],
     ['sex', d.sex, SEX],
     ['treatment_arm', d.arm, ARM],
-  ];
-  table('anno_categorical', ['sample', 'term_id', 'value'], (ins) => {
-    for (const [termId, column, categories] of categorical) {
-      for (let i = 0; i < n; i++) {
-        const key = categories[column[i] ?? -1]?.key;
-        if (key !== undefined) ins.add(i + 1, termId, key);
-      }
+  ] as const) {
+    const values = Array.from(column, (c) => categories[c]?.key ?? null);
+    rows += categorical.run({ term, values: JSON.stringify(values) }).changes;
+  }
+  const numeric = (table: string, columns: [string, Float64Array][]) => {
+    const insert = annotate(table);
+    for (const [term, column] of columns) {
+      const values = Array.from(column, (v) => (Number.isNaN(v) ? null : v));
+      rows += insert.run({ term, values: JSON.stringify(values) }).changes;
     }
-  });
-  const numeric = (name: string, columns: [string, Float64Array][]) =>
-    table(name, ['sample', 'term_id', 'value'], (ins) => {
-      for (const [termId, column] of columns) {
-        for (let i = 0; i < n; i++) {
-          const v = column[i] ?? NaN;
-          if (!Number.isNaN(v)) ins.add(i + 1, termId, v);
-        }
-      }
-    });
+  };
   numeric('anno_integer', [
     ['agedx', d.agedx],
     ['followup_years', d.followup],
