@@ -192,7 +192,12 @@ export function binRanges(bins: readonly Bin[]): BinRange[] {
   });
 }
 
-/** The smallest double above x: `v > x` is `v >= nextUp(x)` for every double v. */
+/**
+ * The smallest double above x: `v > x` is `v >= nextUp(x)` for every double v.
+ *
+ * @example
+ * nextUp(1); // 1.0000000000000002
+ */
 export function nextUp(x: number): number {
   if (Number.isNaN(x) || x === Infinity) return x;
   if (x === 0) return Number.MIN_VALUE;

@@ -34,11 +34,20 @@ export interface TermdbDataset {
   readonly minSampleSize: number | null;
   /** Children of `parent` in tree order, or the root terms when null. Throws TermNotFoundError for an unknown parent. */
   terms(parent: string | null): Term[];
+  /** The term, or undefined for an unknown id (`__proto__` included). */
   term(id: string): Term | undefined;
   cohorts(): Cohort[];
-  /** Counts per category or per bin, within the caller's scope. */
+  /**
+   * Samples per category (categories with at least one sample, in the order the term lists them) or per bin
+   * (every bin of the term's default binning, in bin order), within the caller's scope. Values the term marks
+   * `uncomputable` are left out. Throws TermNotFoundError or TermNotSupportedError.
+   */
   barchart(termId: string, scope: Scope): BarchartResult;
-  /** Samples with a value for the term, within the caller's scope, in sample id order. */
+  /**
+   * The samples with a computable value for the term, within the caller's cohorts, in sample id order.
+   * `scope.suppressBelow` does not apply: rows cannot be suppressed cell by cell, so a caller whose counts
+   * are suppressed must not reach this method at all (the samples route needs a token).
+   */
   samples(termId: string, scope: Scope, page: Page): SamplesResult;
   close(): void;
 }
