@@ -103,6 +103,7 @@ describe('the dataset page', () => {
     const { app } = await setup();
     const html = await (await new Browser(app).get('/datasets/PPDemo')).text();
     expect(html).toContain('id="sign-in-prompt"');
+    expect(html).not.toContain('id="auth-required"');
     expect(html).toContain('href="/login?next=%2Fdatasets%2FPPDemo"');
     expect(html).toContain('data-token-endpoint=""');
     expect(csrfMeta(html)).toBeUndefined();
@@ -122,6 +123,7 @@ describe('the dataset page', () => {
     const html = await (await browser.get('/datasets/PPDemo')).text();
     expect(html).toContain('data-token-endpoint="/api/dataset-token?dataset=PPDemo"');
     expect(html).toContain('Your access: role: analyst · cohorts: ABC');
+    expect(html).toMatch(/<div class="notice" id="auth-required" hidden>/);
     const csrf = csrfMeta(html) as string;
     const response = await browser.postApi('/api/dataset-token?dataset=PPDemo', { 'x-csrf-token': csrf });
     expect(response.status).toBe(200);

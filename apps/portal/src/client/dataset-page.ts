@@ -52,8 +52,9 @@ async function start(): Promise<void> {
     ...(provider === undefined ? {} : { getDatasetAccessToken: provider.getDatasetAccessToken }),
   });
 
+  // Rendered for a signed-in user only (a visitor already sees the sign-in prompt): the widget says when the
+  // token stopped working, and the page offers to sign in again.
   const authNotice = document.getElementById('auth-required');
-  // The widget says when signing in would show more; the page turns that into a link.
   holder.addEventListener('pp-auth-required', () => {
     if (authNotice !== null) authNotice.hidden = false;
   });

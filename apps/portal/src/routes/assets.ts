@@ -17,6 +17,12 @@ export function assetRoutes(portal: Portal): Hono<PortalEnv> {
     return c.body(PORTAL_CSS);
   });
 
+  // Browsers ask for it on every page; an empty answer keeps a 404 out of the console.
+  routes.get('/favicon.ico', (c) => {
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(null, 204);
+  });
+
   routes.get('/assets/:name{[a-z0-9-]+\\.js}', (c) => {
     const script = portal.assets.get(c.req.param('name'));
     if (script === undefined) return c.notFound();

@@ -152,12 +152,13 @@ export function datasetPage(props: {
       ${dataset.label} ${dataset.genome === undefined ? '' : html`<span class="tag">${dataset.genome}</span>`}
     </h1>
     ${accessLine}
-    <div class="notice" id="auth-required" hidden>
-      <p>
-        ${access.kind === 'granted' ? 'Your session has ended.' : 'This view needs you to sign in.'}
-        <a href="${signIn}">Sign in</a>
-      </p>
-    </div>
+    ${
+      access.kind === 'granted'
+        ? html`<div class="notice" id="auth-required" hidden>
+            <p>Your session has ended. <a href="${signIn}">Sign in</a> again to see sample-level data.</p>
+          </div>`
+        : ''
+    }
     <div
       id="viewer"
       class="viewer"
