@@ -11,7 +11,7 @@ export interface GenerateOptions {
   readonly file: string;
   /** Number of samples, 1 to {@link MAX_GENERATED_SAMPLES}. */
   readonly samples: number;
-  /** Any integer; the same seed writes the same data. */
+  /** Any safe integer, used modulo 2^32; the same seed writes the same file, byte for byte. */
   readonly seed: number;
   /** Replace an existing file; by default an existing file is an error and is left untouched. */
   readonly overwrite?: boolean;
@@ -21,7 +21,7 @@ export interface GenerateSummary {
   readonly file: string;
   readonly samples: number;
   readonly seed: number;
-  /** Annotation and membership rows written. */
+  /** Rows written to sampleidmap, subcohort_samples and the anno_* tables. */
   readonly rows: number;
   readonly milliseconds: number;
 }
