@@ -87,6 +87,12 @@ function line(name: string, opsPerSecond: number): string {
   return `  ${name.padEnd(40)} ${Math.round(opsPerSecond).toLocaleString('en-US').padStart(10)} tokens/s`;
 }
 
+/**
+ * Prints the endpoint's and the raw signer's rates for HS256 and ES256, and their ratio.
+ *
+ * @example
+ * await benchPortalMint();
+ */
 export async function benchPortalMint(): Promise<void> {
   console.log('\n# Portal token endpoint vs raw signer.sign (median of alternating rounds)');
   const hs = await signedInPortal(() => hs256Keys(Buffer.from(generateSecret()), { ttlSeconds: 600 }));

@@ -30,7 +30,12 @@ export interface LoginLimits {
   perAddress: { limit: number; windowMs: number };
 }
 
-/** 5 failures per account and 20 per address in any 15 minutes. */
+/**
+ * 5 failures per account and 20 per address in any 15 minutes.
+ *
+ * @example
+ * createApp({ ...deps, loginLimits: { ...DEFAULT_LOGIN_LIMITS, perAccount: { limit: 3, windowMs: 900_000 } } });
+ */
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
   perAccount: { limit: 5, windowMs: 15 * 60_000 },
   perAddress: { limit: 20, windowMs: 15 * 60_000 },

@@ -98,7 +98,12 @@ export interface PortalConfig {
   seedDemo: boolean;
 }
 
-/** One setting that cannot be used: the names it goes by, and what was expected. */
+/**
+ * One setting that cannot be used: the names it goes by, and what was expected.
+ *
+ * @example
+ * const problem: ConfigProblem = { setting: 'PORT (--port)', message: 'expected a whole number from 0 to 65535' };
+ */
 export interface ConfigProblem {
   setting: string;
   message: string;

@@ -4,9 +4,19 @@ import { Accounts } from './auth/accounts.js';
 import type { ScryptParams } from './auth/password.js';
 import { openStores } from './db/stores.js';
 
-/** The demo dataset the project generates; cohorts `ABC` and `XYZ`. */
+/**
+ * The demo dataset the project generates; cohorts `ABC` and `XYZ`.
+ *
+ * @example
+ * grants.set(user.id, DEMO_DATASET, { cohorts: ['ABC'] }, Date.now());
+ */
 export const DEMO_DATASET = 'PPDemo';
-/** ProteinPaint's own test dataset, when it is available. */
+/**
+ * ProteinPaint's own test dataset, when it is available.
+ *
+ * @example
+ * grants.set(user.id, REAL_DATASET, { role: 'analyst' }, Date.now());
+ */
 export const REAL_DATASET = 'TermdbTest';
 
 /**

@@ -2,6 +2,9 @@
  * Structured logging: one JSON object per line. JSON.stringify escapes control characters, so a newline in an
  * email typed at the sign-in form can never start a forged line. No caller passes a token, a password, a cookie
  * or a request header: events carry an email, dataset labels and codes at most.
+ *
+ * @example
+ * logger.info('token_minted', { email: session.email, datasets: ['PPDemo'] });
  */
 export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;

@@ -42,7 +42,12 @@ export interface TokenState {
  */
 export type HeadersOption = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
-/** Something that takes event listeners: `window` and `document` in a page, an `EventTarget` in tests. */
+/**
+ * Something that takes event listeners: `window` and `document` in a page, an `EventTarget` in tests.
+ *
+ * @example
+ * createTokenProvider({ endpoint: '/api/dataset-token', window: new EventTarget(), document: null });
+ */
 export interface ListenerTarget {
   addEventListener(type: string, listener: () => void): void;
   removeEventListener(type: string, listener: () => void): void;

@@ -15,14 +15,27 @@ export interface ScryptParams {
 /**
  * The parameters new hashes get: one of OWASP's equivalent scrypt settings (N=2^15, r=8, p=3; 32 MiB), chosen
  * over N=2^17 so that a few concurrent sign-ins do not take hundreds of megabytes.
+ *
+ * @example
+ * const stronger: ScryptParams = { ...DEFAULT_SCRYPT, logN: 16 };
  */
 export const DEFAULT_SCRYPT: ScryptParams = { logN: 15, r: 8, p: 3 };
 
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
-/** Longer passwords are refused before hashing: nobody types more, and it bounds the work per attempt. */
+/**
+ * Longer passwords are refused before hashing: nobody types more, and it bounds the work per attempt.
+ *
+ * @example
+ * if (typed.length > MAX_PASSWORD_LENGTH) return wrongCredentials();
+ */
 export const MAX_PASSWORD_LENGTH = 1024;
-/** Shorter passwords are refused when set. */
+/**
+ * Shorter passwords are refused when set.
+ *
+ * @example
+ * `at least ${MIN_PASSWORD_LENGTH} characters`;
+ */
 export const MIN_PASSWORD_LENGTH = 12;
 
 // PHC string format: $scrypt$ln=15,r=8,p=3$<salt>$<hash>, both in unpadded base64.

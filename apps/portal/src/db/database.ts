@@ -51,7 +51,12 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** The database file was written by a newer portal, or cannot be opened. */
+/**
+ * The database file was written by a newer portal, or cannot be opened.
+ *
+ * @example
+ * try { openDatabase(path) } catch (e) { if (e instanceof DatabaseError) exitWith(e.message) }
+ */
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
 }

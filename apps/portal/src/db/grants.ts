@@ -12,7 +12,13 @@ export interface Grant {
   clientAuthResult: Record<string, unknown>;
 }
 
-/** A dataset label as the visualization server spells them. */
+/**
+ * A dataset label as the visualization server spells them.
+ *
+ * @example
+ * DATASET_LABEL.test('PPDemo'); // true
+ * DATASET_LABEL.test('../etc'); // false
+ */
 export const DATASET_LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /**

@@ -16,7 +16,12 @@ export interface Session {
   expiresAt: number;
 }
 
-/** How long sessions last, in milliseconds. */
+/**
+ * How long sessions last, in milliseconds.
+ *
+ * @example
+ * const lifetimes: SessionLifetimes = { maxAgeMs: 8 * 3_600_000, idleMs: 15 * 60_000 };
+ */
 export interface SessionLifetimes {
   /** From sign-in to the end, however active the user is. */
   maxAgeMs: number;
@@ -27,7 +32,12 @@ export interface SessionLifetimes {
 // A session's last-seen time is written at most this often, so that each request is not a write.
 const TOUCH_EVERY_MS = 60_000;
 
-/** 256 random bits, base64url: the session id and the sign-in form nonce. */
+/**
+ * 256 random bits, base64url: the session id and the sign-in form nonce.
+ *
+ * @example
+ * randomId(); // 'kX3v…' (43 characters)
+ */
 export function randomId(): string {
   return randomBytes(32).toString('base64url');
 }

@@ -20,7 +20,12 @@ export interface Stores {
   csrfKey: Buffer;
 }
 
-/** Sessions last 12 hours and end after 30 minutes without a request, unless configured otherwise. */
+/**
+ * Sessions last 12 hours and end after 30 minutes without a request, unless configured otherwise.
+ *
+ * @example
+ * openStores(db, { ...DEFAULT_SESSION_LIFETIMES, idleMs: 10 * 60_000 });
+ */
 export const DEFAULT_SESSION_LIFETIMES: SessionLifetimes = { maxAgeMs: 12 * 3_600_000, idleMs: 30 * 60_000 };
 
 /**

@@ -12,7 +12,12 @@ export interface User {
   createdAt: number;
 }
 
-/** The longest user identifier accepted, as in the token's `email` claim. */
+/**
+ * The longest user identifier accepted, as in the token's `email` claim.
+ *
+ * @example
+ * const typed = form.email.slice(0, MAX_EMAIL_LENGTH);
+ */
 export const MAX_EMAIL_LENGTH = 320;
 
 /**

@@ -7,6 +7,9 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
  *
  * - session: the session id, for the session's whole lifetime.
  * - sign-in: a nonce that the sign-in form's CSRF token is bound to, before there is a session.
+ *
+ * @example
+ * const kind: CookieKind = 'session';
  */
 export type CookieKind = 'session' | 'sign-in';
 

@@ -6,7 +6,12 @@ import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { pageUser, type Portal, type PortalEnv } from '../http/env.js';
 import { loginPage, messagePage } from '../views/pages.js';
 
-/** The one sentence for every failed sign-in: it never tells whether the account exists. */
+/**
+ * The one sentence for every failed sign-in: it never tells whether the account exists.
+ *
+ * @example
+ * loginPage({ csrf, next, email: typed, error: WRONG_CREDENTIALS });
+ */
 export const WRONG_CREDENTIALS = 'Wrong email or password.';
 
 const SIGN_IN_NONCE_SECONDS = 2 * 3600;

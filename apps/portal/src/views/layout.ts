@@ -1,7 +1,12 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
-/** A fragment made with hono's `html` tag: interpolated values are escaped, `raw()` is never used on input. */
+/**
+ * A fragment made with hono's `html` tag: interpolated values are escaped, `raw()` is never used on input.
+ *
+ * @example
+ * const main: Html = html`<h1>${dataset.label}</h1>`;
+ */
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 /**

@@ -21,7 +21,12 @@ export function describeAccess(clientAuthResult: Record<string, unknown>): strin
   return parts.length === 0 ? 'full access' : parts.join(' · ');
 }
 
-/** The sign-in link that brings the user back to `path` afterwards. */
+/**
+ * The sign-in link that brings the user back to `path` afterwards.
+ *
+ * @example
+ * signInHref('/datasets/PPDemo'); // '/login?next=%2Fdatasets%2FPPDemo'
+ */
 export function signInHref(path: string): string {
   return `/login?next=${encodeURIComponent(path)}`;
 }

@@ -1,6 +1,9 @@
 /**
  * The portal's stylesheet, served at `/assets/portal.css` (never inline: the CSP allows styles from 'self' only).
  * Quiet and legible: system fonts, one muted accent, plenty of room around the viewer.
+ *
+ * @example
+ * routes.get('/assets/portal.css', (c) => c.body(PORTAL_CSS, 200, { 'Content-Type': 'text/css' }));
  */
 export const PORTAL_CSS = `
 :root {
