@@ -181,6 +181,39 @@ describe('POST /api/dataset-token', () => {
 });
 
 describe('GET /.well-known/jwks.json', () => {
+  it('publishes a rotated-out key until the last token it signed has expired, then drops it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-keys-'));
+    const oldKid = (() => {
+      const pair = generateKeyPair('ES256');
+      writeFileSync(join(dir, '2026-01-01.pem'), pair.privateKeyPem);
+      return pair.kid;
+    })();
+    const s = await setup({
+      keys: (stores, clock) => es256KeyDirectory({ dir, db: stores.db, ttlSeconds: 600, clock }),
+    });
+    const kids = async () =>
+      ((await (await new Browser(s.app).get('/.well-known/jwks.json')).json()) as JsonWebKeySet).keys.map(
+        (k) => k.kid,
+      );
+    const browser = await signedIn(s, USERS.ana.email);
+    const oldToken = ((await (await browser.token()).json()) as TokenBody).token;
+
+    const next = generateKeyPair('ES256');
+    writeFileSync(join(dir, '2026-06-01.pem'), next.privateKeyPem);
+    s.clock.advance(60_000);
+    const newToken = ((await (await browser.token()).json()) as TokenBody).token;
+    expect(await kids()).toEqual([oldKid, next.kid]);
+    const jwks = (await (await new Browser(s.app).get('/.well-known/jwks.json')).json()) as JsonWebKeySet;
+    const verifier = createVerifier({ key: { jwks }, now: s.clock });
+    await expect(verifier.verify(oldToken)).resolves.toMatchObject({ email: USERS.ana.email });
+    await expect(verifier.verify(newToken)).resolves.toMatchObject({ email: USERS.ana.email });
+
+    s.clock.advance(660_000 - 1);
+    expect(await kids()).toEqual([oldKid, next.kid]);
+    s.clock.advance(1);
+    expect(await kids()).toEqual([next.kid]);
+  });
+
   it('is 404 under HS256: a shared secret is never published', async () => {
     const { app } = await setup();
     const response = await new Browser(app).get('/.well-known/jwks.json');
