@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateKeyPair } from '@pp-embed/dataset-token';
-import { Accounts } from './auth/accounts.js';
-import { passwordProblem, type ScryptParams } from './auth/password.js';
+import { hashPassword, passwordProblem, type ScryptParams } from './auth/password.js';
 import { openDatabase } from './db/database.js';
 import { DATASET_LABEL, parseClientAuthResult } from './db/grants.js';
 import { openStores, type Stores } from './db/stores.js';
@@ -155,7 +154,8 @@ export async function runCli(
     const db = openDatabase(values.db ?? io.env.PP_PORTAL_DB ?? 'portal.db');
     try {
       const stores = openStores(db);
-      const accounts = new Accounts(stores.users, options.passwordParams);
+      const hash = async () =>
+        hashPassword(await readPassword(io, values['password-stdin'] === true), options.passwordParams);
       switch (command) {
         case 'add-user': {
           const address = email(args[0]);
@@ -163,16 +163,14 @@ export async function runCli(
             io.err(`${address} exists; use set-password to change the password`);
             return 1;
           }
-          const hash = await accounts.hash(await readPassword(io, values['password-stdin'] === true));
-          stores.users.create(address, hash, now());
+          stores.users.create(address, await hash(), now());
           io.out(`added ${address}`);
           return 0;
         }
         case 'set-password': {
           const address = email(args[0]);
           userId(stores, address);
-          const hash = await accounts.hash(await readPassword(io, values['password-stdin'] === true));
-          stores.users.setPasswordHash(address, hash);
+          stores.users.setPasswordHash(address, await hash());
           io.out(`password set for ${address}`);
           return 0;
         }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { Accounts } from './auth/accounts.js';
-import type { ScryptParams } from './auth/password.js';
+import { hashPassword, type ScryptParams } from './auth/password.js';
 import { openStores } from './db/stores.js';
 
 /**
@@ -68,12 +67,11 @@ export async function seedDemo(
   options: { password?: string; passwordParams?: ScryptParams; now?: number } = {},
 ): Promise<DemoLogin[]> {
   const stores = openStores(db);
-  const accounts = new Accounts(stores.users, options.passwordParams);
   const now = options.now ?? Date.now();
   const logins: DemoLogin[] = [];
   for (const demo of DEMO_USERS) {
     const password = options.password ?? randomBytes(12).toString('base64url');
-    const hash = await accounts.hash(password);
+    const hash = await hashPassword(password, options.passwordParams);
     db.transaction(() => {
       const user = stores.users.find(demo.email) ?? stores.users.create(demo.email, null, now);
       stores.users.setPasswordHash(user.email, hash);
