@@ -21,13 +21,21 @@ describe('replayed from another embedder (RFC 8725 §3.9 and §3.12 "cross-JWT c
   it('a token signed for portal.test:8080 is refused from second.test, which holds another secret', async () => {
     const token = lab().token(DS.hs);
     expectGranted(await lab().get(samplesPath(DS.hs), { token }));
-    expectRefusal(await lab().get(samplesPath(DS.hs), { token, origin: SECOND_ORIGIN }), 401, 'token_invalid');
+    expectRefusal(
+      await lab().get(samplesPath(DS.hs), { token, origin: SECOND_ORIGIN }),
+      401,
+      'token_invalid',
+    );
   });
 
   it('a token signed for second.test is refused from portal.test:8080', async () => {
     const token = lab().token(DS.hs, { key: 'second' });
     expectGranted(await lab().get(samplesPath(DS.hs), { token, origin: SECOND_ORIGIN }));
-    expectRefusal(await lab().get(samplesPath(DS.hs), { token, origin: PORTAL_ORIGIN }), 401, 'token_invalid');
+    expectRefusal(
+      await lab().get(samplesPath(DS.hs), { token, origin: PORTAL_ORIGIN }),
+      401,
+      'token_invalid',
+    );
   });
 
   it.each([
@@ -50,15 +58,27 @@ describe('replayed from another address (ProteinPaint dsCredentials "looseIpChec
     ['the IPv6 loopback', '::1'],
     ['an unspecified address', '0.0.0.0'],
   ])('strict mode: a token minted for %s is refused from 127.0.0.1 with ip_mismatch', async (_what, ip) => {
-    expectRefusal(await lab().get(samplesPath(DS.hs), { token: lab().token(DS.hs, { claims: { ip } }) }), 403, 'ip_mismatch');
+    expectRefusal(
+      await lab().get(samplesPath(DS.hs), { token: lab().token(DS.hs, { claims: { ip } }) }),
+      403,
+      'ip_mismatch',
+    );
   });
 
   it('strict mode: a token without an ip claim is refused with ip_mismatch', async () => {
-    expectRefusal(await lab().get(samplesPath(DS.hs), { token: lab().token(DS.hs, { claims: { ip: undefined } }) }), 403, 'ip_mismatch');
+    expectRefusal(
+      await lab().get(samplesPath(DS.hs), { token: lab().token(DS.hs, { claims: { ip: undefined } }) }),
+      403,
+      'ip_mismatch',
+    );
   });
 
   it('strict mode: the IPv4-mapped IPv6 spelling of the same address is the same address', async () => {
-    expectGranted(await lab().get(samplesPath(DS.hs), { token: lab().token(DS.hs, { claims: { ip: '::ffff:127.0.0.1' } }) }));
+    expectGranted(
+      await lab().get(samplesPath(DS.hs), {
+        token: lab().token(DS.hs, { claims: { ip: '::ffff:127.0.0.1' } }),
+      }),
+    );
   });
 
   it.each([
@@ -96,7 +116,11 @@ describe('after key rotation (RFC 8725 §3.1; OWASP Key Management cheat sheet "
     expect(lab().server.pid).not.toBe(before);
 
     expectRefusal(await lab().get(samplesPath(DS.hs), { token: old.hs }), 401, 'token_invalid');
-    expectRefusal(await lab().get(samplesPath(DS.hs), { token: old.second, origin: SECOND_ORIGIN }), 401, 'token_invalid');
+    expectRefusal(
+      await lab().get(samplesPath(DS.hs), { token: old.second, origin: SECOND_ORIGIN }),
+      401,
+      'token_invalid',
+    );
     expectRefusal(await lab().get(samplesPath(DS.star), { token: old.star }), 401, 'token_invalid');
     expectRefusal(await lab().get(samplesPath(DS.header), { token: old.header }), 401, 'token_invalid');
     expectGranted(await lab().get(samplesPath(DS.hs), { token: lab().token(DS.hs) }));

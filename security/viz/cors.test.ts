@@ -70,21 +70,27 @@ describe('look-alike and reflected origins (PortSwigger "CORS vulnerability with
     expectNoGrant(reply);
   });
 
-  it.each(LOOK_ALIKES)('a request from %s (%s) gets no grant, on data and on refusals', async (_what, origin) => {
-    const token = lab().token(DS.hs);
-    for (const path of [samplesPath(DS.hs), barchartPath(DS.termdb), '/healthcheck', '/nowhere']) {
-      expectNoGrant(await lab().get(path, { origin, token }));
-    }
-  });
+  it.each(LOOK_ALIKES)(
+    'a request from %s (%s) gets no grant, on data and on refusals',
+    async (_what, origin) => {
+      const token = lab().token(DS.hs);
+      for (const path of [samplesPath(DS.hs), barchartPath(DS.termdb), '/healthcheck', '/nowhere']) {
+        expectNoGrant(await lab().get(path, { origin, token }));
+      }
+    },
+  );
 
-  it.each([PORTAL_ORIGIN, SECOND_ORIGIN])('the embedder %s is granted exactly its own origin', async (origin) => {
-    const reply = await preflight(origin);
-    expect(reply.headers['access-control-allow-origin']).toBe(origin);
-    const refused = await lab().get(samplesPath(DS.hs), { origin });
-    expect(refused.status).toBe(401);
-    expect(refused.headers['access-control-allow-origin']).toBe(origin);
-    expect(refused.headers['access-control-expose-headers']).toMatch(/WWW-Authenticate/i);
-  });
+  it.each([PORTAL_ORIGIN, SECOND_ORIGIN])(
+    'the embedder %s is granted exactly its own origin',
+    async (origin) => {
+      const reply = await preflight(origin);
+      expect(reply.headers['access-control-allow-origin']).toBe(origin);
+      const refused = await lab().get(samplesPath(DS.hs), { origin });
+      expect(refused.status).toBe(401);
+      expect(refused.headers['access-control-allow-origin']).toBe(origin);
+      expect(refused.headers['access-control-expose-headers']).toMatch(/WWW-Authenticate/i);
+    },
+  );
 
   it('the https page of an embedder host is granted too (documented: embedder keys are hosts, not schemes)', async () => {
     const reply = await preflight('https://portal.test:8080');

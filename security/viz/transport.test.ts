@@ -195,7 +195,12 @@ describe('X-Forwarded-For behind a trusted proxy: the right-most untrusted hop (
     ['two headers, joined in order', ['1.1.1.1', '203.0.113.9'], '203.0.113.9', 'granted'],
     ['two headers, the first written by the client', ['1.1.1.1', '203.0.113.9'], '1.1.1.1', 'ip_mismatch'],
     ['garbage left of the real hop', 'not-an-ip, 203.0.113.9', '203.0.113.9', 'granted'],
-    ['garbage right of a hop: nothing in it is trusted', '203.0.113.9, garbage', '203.0.113.9', 'ip_mismatch'],
+    [
+      'garbage right of a hop: nothing in it is trusted',
+      '203.0.113.9, garbage',
+      '203.0.113.9',
+      'ip_mismatch',
+    ],
     ['garbage right of a hop: the peer counts', '203.0.113.9, garbage', '127.0.0.1', 'granted'],
     ['an address with a port', '203.0.113.9:4444', '203.0.113.9', 'ip_mismatch'],
     ['an IPv4-mapped IPv6 address', '::ffff:203.0.113.9', '203.0.113.9', 'granted'],
@@ -206,9 +211,7 @@ describe('X-Forwarded-For behind a trusted proxy: the right-most untrusted hop (
   ];
 
   it.each(cases)('%s (X-Forwarded-For %j, token ip %s)', async (_what, xff, ip, outcome) => {
-    const headers = ([] as string[])
-      .concat(xff ?? [])
-      .map((value) => ['x-forwarded-for', value] as const);
+    const headers = ([] as string[]).concat(xff ?? []).map((value) => ['x-forwarded-for', value] as const);
     const token = proxied().token(DS.hs, { claims: { ip } });
     const reply = await proxied().get(samplesPath(DS.hs), { token, headers });
     if (outcome === 'granted') expectGranted(reply);
