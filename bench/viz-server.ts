@@ -40,7 +40,9 @@ function freePort(): Promise<number> {
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', env });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
+    );
   });
 }
 
@@ -60,9 +62,13 @@ async function startServer(config: unknown): Promise<{ url: string; child: Child
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -83,7 +89,8 @@ async function load(url: string, headers: () => Record<string, string>): Promise
     duration: SECONDS,
     requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...headers() } }) }],
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx, ${result.errors} errors at ${url}`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${result.non2xx} non-2xx, ${result.errors} errors at ${url}`);
   return result.requests.average;
 }
 
@@ -102,7 +109,9 @@ export async function benchVizServer(): Promise<void> {
   try {
     const signer = createSigner({ algorithm: 'HS256', key: { secret } });
     const reused = signer.sign({ datasets: ['Guarded'], email: 'bench@example.org' });
-    const fresh = Array.from({ length: 200_000 }, () => signer.sign({ datasets: ['Guarded'], email: 'bench@example.org' }));
+    const fresh = Array.from({ length: 200_000 }, () =>
+      signer.sign({ datasets: ['Guarded'], email: 'bench@example.org' }),
+    );
     let next = 0;
     const open = `${url}/termdb/barchart?dslabel=Open&term=sex`;
     const guarded = `${url}/termdb/barchart?dslabel=Guarded&term=sex`;
@@ -111,12 +120,23 @@ export async function benchVizServer(): Promise<void> {
     for (let round = 0; round < 2; round++) {
       rounds.open.push(await load(open, () => ({ origin: ORIGIN })));
       rounds.reused.push(await load(guarded, () => ({ origin: ORIGIN, 'x-ds-access-token': reused })));
-      rounds.fresh.push(await load(guarded, () => ({ origin: ORIGIN, 'x-ds-access-token': fresh[next++ % fresh.length] as string })));
+      rounds.fresh.push(
+        await load(guarded, () => ({
+          origin: ORIGIN,
+          'x-ds-access-token': fresh[next++ % fresh.length] as string,
+        })),
+      );
     }
     const o = median(rounds.open);
-    console.log(`open dataset                                 ${Math.round(o).toLocaleString('en-US').padStart(12)} req/s`);
-    console.log(`protected, one token reused                  ${Math.round(median(rounds.reused)).toLocaleString('en-US').padStart(12)} req/s`);
-    console.log(`protected, a fresh token per request         ${Math.round(median(rounds.fresh)).toLocaleString('en-US').padStart(12)} req/s`);
+    console.log(
+      `open dataset                                 ${Math.round(o).toLocaleString('en-US').padStart(12)} req/s`,
+    );
+    console.log(
+      `protected, one token reused                  ${Math.round(median(rounds.reused)).toLocaleString('en-US').padStart(12)} req/s`,
+    );
+    console.log(
+      `protected, a fresh token per request         ${Math.round(median(rounds.fresh)).toLocaleString('en-US').padStart(12)} req/s`,
+    );
     console.log(ratio('protected (token reused) / open', median(rounds.reused) / o, { atLeast: 0.9 }));
     console.log(ratio('protected (fresh token) / open', median(rounds.fresh) / o, { atLeast: 0.35 }));
   } finally {
