@@ -7,12 +7,12 @@ import { seedDemo } from './demo.js';
 const params = { logN: 10, r: 8, p: 1 };
 
 describe('seedDemo', () => {
-  it('creates four users: full demo access, one cohort, the other dataset, and none', async () => {
+  it('creates four users: full demo access, one cohort of it, the other dataset, and none', async () => {
     const db = openDatabase(':memory:');
     const logins = await seedDemo(db, { passwordParams: params });
     expect(logins.map((l) => [l.email, l.access])).toEqual([
       ['ana@example.org', 'PPDemo: every cohort'],
-      ['ben@example.org', 'PPDemo: cohort ABC only'],
+      ['ben@example.org', 'PPDemo: cohort ALPHA only'],
       ['cleo@example.org', 'TermdbTest only'],
       ['dan@example.org', 'no grants: aggregated views only'],
     ]);
@@ -20,7 +20,7 @@ describe('seedDemo', () => {
     const grants = (email: string) => stores.grants.forUser(stores.users.find(email)!.id);
     expect(grants('ana@example.org')).toEqual([{ dataset: 'PPDemo', clientAuthResult: { role: 'analyst' } }]);
     expect(grants('ben@example.org')).toEqual([
-      { dataset: 'PPDemo', clientAuthResult: { role: 'analyst', cohorts: ['ABC'] } },
+      { dataset: 'PPDemo', clientAuthResult: { role: 'analyst', cohorts: ['ALPHA'] } },
     ]);
     expect(grants('cleo@example.org')).toEqual([
       { dataset: 'TermdbTest', clientAuthResult: { role: 'analyst' } },

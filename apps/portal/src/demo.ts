@@ -4,12 +4,21 @@ import { hashPassword, type ScryptParams } from './auth/password.js';
 import { openStores } from './db/stores.js';
 
 /**
- * The demo dataset the project generates; cohorts `ABC` and `XYZ`.
+ * The demo dataset the project generates (apps/viz-server's generator).
  *
  * @example
- * grants.set(user.id, DEMO_DATASET, { cohorts: ['ABC'] }, Date.now());
+ * grants.set(user.id, DEMO_DATASET, { role: 'analyst' }, Date.now());
  */
 export const DEMO_DATASET = 'PPDemo';
+
+/**
+ * The cohort the restricted demo user may see: the generated dataset's first study. (TermdbTest's cohorts are
+ * `ABC` and `XYZ`; the generated PPDemo's are `ALPHA` and `BETA`.)
+ *
+ * @example
+ * grants.set(user.id, DEMO_DATASET, { cohorts: [DEMO_COHORT] }, Date.now());
+ */
+export const DEMO_COHORT = 'ALPHA';
 /**
  * ProteinPaint's own test dataset, when it is available.
  *
@@ -42,8 +51,8 @@ const DEMO_USERS: readonly {
   },
   {
     email: 'ben@example.org',
-    grants: [{ dataset: DEMO_DATASET, clientAuthResult: { role: 'analyst', cohorts: ['ABC'] } }],
-    access: `${DEMO_DATASET}: cohort ABC only`,
+    grants: [{ dataset: DEMO_DATASET, clientAuthResult: { role: 'analyst', cohorts: [DEMO_COHORT] } }],
+    access: `${DEMO_DATASET}: cohort ${DEMO_COHORT} only`,
   },
   {
     email: 'cleo@example.org',
@@ -55,7 +64,7 @@ const DEMO_USERS: readonly {
 
 /**
  * Creates (or resets) the demo users and their grants, and returns their logins so that the demo can print
- * them: one with the whole demo dataset, one restricted to cohort ABC, one with the other dataset only, and one
+ * them: one with the whole demo dataset, one restricted to one cohort, one with the other dataset only, and one
  * without grants. Passwords are random on every call unless `password` is given (e.g. by end-to-end tests).
  *
  * @example

@@ -14,7 +14,7 @@ export {
 } from './config.js';
 export { openDatabase } from './db/database.js';
 export { openStores, type Stores } from './db/stores.js';
-export { DEMO_DATASET, type DemoLogin, REAL_DATASET, seedDemo } from './demo.js';
+export { DEMO_COHORT, DEMO_DATASET, type DemoLogin, REAL_DATASET, seedDemo } from './demo.js';
 export { type AppConfig, type PortalEnv } from './http/env.js';
 export { jsonLogger, type Logger, silentLogger } from './log.js';
 export { listen, type RunningServer } from './server.js';

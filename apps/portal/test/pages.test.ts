@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createVerifier } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
 import { addUser, Browser, csrfField, csrfMeta, PASSWORD, setup, USERS } from './helpers.js';
 
@@ -131,12 +132,26 @@ describe('the dataset page', () => {
   });
 
   it('tells a signed-in user without a grant that they see the open views only', async () => {
-    const { app } = await setup();
+    const { app, secret, clock } = await setup();
     const browser = new Browser(app);
     await browser.signIn(USERS.cleo.email);
     const html = await (await browser.get('/datasets/PPDemo')).text();
     expect(html).toContain('Your account has no grant for PPDemo');
-    expect(html).toContain('data-token-endpoint=""');
+    expect(html).not.toContain('id="auth-required"');
+    // A token for her own dataset, so that the visualization server says "not granted" rather than "sign in".
+    expect(html).toContain('data-token-endpoint="/api/dataset-token?dataset=TermdbTest"');
+    const response = await browser.postApi('/api/dataset-token?dataset=TermdbTest', {
+      'x-csrf-token': csrfMeta(html) as string,
+    });
+    const { token } = (await response.json()) as { token: string };
+    const claims = await createVerifier({ key: { secret }, now: clock }).verify(token);
+    expect(claims.datasets).toEqual(['TermdbTest']);
+
+    const dan = new Browser(app);
+    await dan.signIn(USERS.dan.email);
+    const none = await (await dan.get('/datasets/PPDemo')).text();
+    expect(none).toContain('data-token-endpoint=""');
+    expect(csrfMeta(none)).toBeUndefined();
   });
 
   it('lists the datasets with each one’s access on the home page', async () => {

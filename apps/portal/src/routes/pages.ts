@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { pageUser, type Portal, type PortalEnv } from '../http/env.js';
-import { datasetPage, homePage, messagePage } from '../views/pages.js';
+import { type DatasetAccess, datasetPage, homePage, messagePage } from '../views/pages.js';
 
 /**
  * The pages: `/` (the datasets) and `/datasets/:dslabel` (one dataset in the widget). Both are private to the
@@ -12,6 +12,22 @@ import { datasetPage, homePage, messagePage } from '../views/pages.js';
 export function pageRoutes(portal: Portal): Hono<PortalEnv> {
   const { config, stores } = portal;
   const routes = new Hono<PortalEnv>();
+
+  const endpoint = (label: string) => `/api/dataset-token?dataset=${encodeURIComponent(label)}`;
+
+  /**
+   * A user without a grant for this dataset still gets a token, for one of their other datasets, when they have
+   * any: the visualization server then answers `dataset_not_granted`, which the widget words as "not granted",
+   * instead of `token_missing`, which would ask a signed-in user to sign in. The token lists only that other
+   * dataset, so it opens nothing here.
+   */
+  function access(userId: number, label: string): DatasetAccess {
+    const grants = stores.grants.forUser(userId);
+    const grant = grants.find((g) => g.dataset === label);
+    if (grant !== undefined) return { kind: 'granted', grant, tokenEndpoint: endpoint(label) };
+    const other = grants[0];
+    return { kind: 'no-grant', tokenEndpoint: other === undefined ? undefined : endpoint(other.dataset) };
+  }
 
   routes.get('/', (c) => {
     const session = c.var.session;
@@ -36,25 +52,12 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
         404,
       );
     }
-    const grant =
-      session === undefined
-        ? undefined
-        : stores.grants.forUser(session.userId).find((g) => g.dataset === dataset.label);
     return c.html(
       datasetPage({
         dataset,
         vizServerUrl: config.vizServerUrl,
         user,
-        access:
-          session === undefined
-            ? { kind: 'anonymous' }
-            : grant === undefined
-              ? { kind: 'no-grant' }
-              : {
-                  kind: 'granted',
-                  grant,
-                  tokenEndpoint: `/api/dataset-token?dataset=${encodeURIComponent(dataset.label)}`,
-                },
+        access: session === undefined ? { kind: 'anonymous' } : access(session.userId, dataset.label),
         csrf: user?.csrf,
       }),
     );

@@ -114,10 +114,13 @@ export function loginPage(props: {
  * What the dataset page knows about its visitor.
  *
  * @example
- * const access: DatasetAccess = { kind: 'granted', grant };
+ * const access: DatasetAccess = { kind: 'granted', grant, tokenEndpoint: '/api/dataset-token?dataset=PPDemo' };
  */
 export type DatasetAccess =
-  { kind: 'anonymous' } | { kind: 'no-grant' } | { kind: 'granted'; grant: Grant; tokenEndpoint: string };
+  | { kind: 'anonymous' }
+  /** `tokenEndpoint` mints for another of the user's datasets, when there is one (see pageRoutes). */
+  | { kind: 'no-grant'; tokenEndpoint: string | undefined }
+  | { kind: 'granted'; grant: Grant; tokenEndpoint: string };
 
 /**
  * A dataset's page: the widget from the visualization server, fed by the token provider when the user has a
@@ -170,7 +173,7 @@ export function datasetPage(props: {
       data-host="${props.vizServerUrl}"
       data-dslabel="${dataset.label}"
       data-genome="${dataset.genome ?? ''}"
-      data-token-endpoint="${access.kind === 'granted' ? access.tokenEndpoint : ''}"
+      data-token-endpoint="${access.kind === 'anonymous' ? '' : (access.tokenEndpoint ?? '')}"
     >
       <p class="viewer-status" id="viewer-status">Loading the viewer…</p>
       <noscript><p class="viewer-status">The viewer needs JavaScript.</p></noscript>
@@ -179,7 +182,7 @@ export function datasetPage(props: {
     title: dataset.label,
     main,
     user: props.user,
-    csrfMeta: access.kind === 'granted' ? props.csrf : undefined,
+    csrfMeta: access.kind !== 'anonymous' && access.tokenEndpoint !== undefined ? props.csrf : undefined,
     scripts: [
       { src: `${props.vizServerUrl}/bin/proteinpaint.js` },
       { src: '/assets/dataset-page.js', module: true },
