@@ -241,6 +241,22 @@ describe('validation', () => {
   const E = 'dsCredentials.TermdbTest.*.portal.example.org';
   const at = (entry: unknown): unknown => ({ TermdbTest: { '*': { 'portal.example.org': entry } } });
 
+  it('reports values JSON cannot hold, with their paths, as a PolicyConfigError', () => {
+    const raw = {
+      '#note': Number.NaN,
+      TermdbTest: { '*': { 'portal.example.org': { type: 'open', extra: () => 1 } } },
+    };
+    expect(() => loadPolicy(raw, { baseDir: '/' })).toThrow(PolicyConfigError);
+    try {
+      loadPolicy(raw, { baseDir: '/' });
+    } catch (error) {
+      expect((error as PolicyConfigError).problems.map((p) => p.path)).toEqual([
+        'dsCredentials.#note',
+        `${E}.extra`,
+      ]);
+    }
+  });
+
   it.each<[string, unknown, string, string]>([
     [
       'an unknown type',

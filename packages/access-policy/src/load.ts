@@ -103,6 +103,18 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
     found.push({ segments, message });
   };
 
+  // A block built in code (not read from JSON) may hold values JSON cannot: NaN, functions, undefined members.
+  // They are reported where they are, and the shape check, which cannot merge NaN with itself, is spared them.
+  const foreign = nonJsonValues(input);
+  if (foreign.length > 0) {
+    throw new PolicyConfigError(
+      toProblems(
+        foreign.map((segments) => ({ segments, message: 'is not a JSON value' })),
+        input,
+        root,
+      ),
+    );
+  }
   const shape = dsCredentialsSchema.safeParse(input);
   // Where the shape check found problems: entries (3 segments) and their fields (4 segments).
   const damaged = new Set<string>();
@@ -210,6 +222,20 @@ interface EntryPlace {
   /** True when the shape check already found a problem in this entry, or in one of its fields. */
   damaged: (field?: string) => boolean;
   context: EntryContext;
+}
+
+/** Paths of the values in `value` that JSON cannot hold (a cycle included), depth-first. */
+function nonJsonValues(
+  value: unknown,
+  segments: Segments = [],
+  ancestors: readonly unknown[] = [],
+): Segments[] {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return [];
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [segments];
+  if (typeof value !== 'object' || ancestors.includes(value)) return [segments];
+  const inner = [...ancestors, value];
+  const entries = Array.isArray(value) ? value.map((item, i) => [i, item] as const) : Object.entries(value);
+  return entries.flatMap(([key, item]) => nonJsonValues(item, [...segments, key], inner));
 }
 
 const article = (word: string): string => (/^[aeiou]/.test(word) ? 'an' : 'a');

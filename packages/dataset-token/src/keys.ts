@@ -47,8 +47,9 @@ export function readSecret(source: SecretSource, env: NodeJS.ProcessEnv = proces
   if (typeof source === 'string') return Buffer.from(source, 'utf8');
   if (source instanceof Uint8Array) return source;
   if ('env' in source) {
-    const value = env[source.env];
-    if (value === undefined || value === '') {
+    // Own members only: a name such as "constructor" must not reach Object.prototype.
+    const value = Object.hasOwn(env, source.env) ? env[source.env] : undefined;
+    if (typeof value !== 'string' || value === '') {
       throw new TokenSetupError('key_unavailable', `environment variable ${source.env} is not set`);
     }
     return Buffer.from(value, 'utf8');

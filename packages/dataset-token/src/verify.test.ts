@@ -320,6 +320,12 @@ describe('createVerifier setup errors', () => {
       'PP_SURELY_UNSET_VARIABLE is not set',
     ],
     [
+      'an inherited name as environment variable',
+      { key: { secret: { env: 'constructor' } } },
+      'key_unavailable',
+      'constructor is not set',
+    ],
+    [
       'a missing file',
       { key: { secret: { file: '/nonexistent/secret' } } },
       'key_unavailable',

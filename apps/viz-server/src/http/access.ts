@@ -30,9 +30,25 @@ export interface AccessDeps {
 }
 
 const DSLABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-// A compact JWS: what a token looks like wherever it turns up.
-const LOOKS_LIKE_JWT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const TOKEN_PARAMS = new Set(['token', 'access_token', 'jwt', 'x-ds-access-token']);
+// A compact JWS (or its first two parts): what a token looks like wherever it turns up in a URL.
+const TOKEN_SHAPE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+/;
+const TOKEN_PARAMS = new Set(['token', 'access_token', 'jwt', 'id_token', 'x-ds-access-token']);
+
+/** True when the query string carries something that is, or is named like, an access token. */
+function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {
+  let decoded = url.search;
+  try {
+    decoded = decodeURIComponent(url.search.replaceAll('+', ' '));
+  } catch {
+    // A malformed escape: the raw text is checked all the same.
+  }
+  if (TOKEN_SHAPE.test(url.search) || TOKEN_SHAPE.test(decoded)) return true;
+  for (const name of url.searchParams.keys()) {
+    const lower = name.toLowerCase();
+    if (TOKEN_PARAMS.has(lower) || headerKeys.has(lower)) return true;
+  }
+  return false;
+}
 
 /**
  * The role rule: `clientAuthResult.cohorts`, an array of cohort ids, restricts every result to samples in those
@@ -54,19 +70,19 @@ export function scopeFor(dataset: TermdbDataset, claims: DatasetTokenClaims | un
  * A refused request never reaches a handler.
  */
 export function accessControl(route: CatalogRoute, deps: AccessDeps, options: { discovery?: boolean } = {}) {
+  const headerKeys = new Set(deps.policy.headerKeys());
   return createMiddleware<AppEnv>(async (c, next) => {
     const url = new URL(c.req.url);
-    for (const [name, value] of url.searchParams) {
-      if (TOKEN_PARAMS.has(name.toLowerCase()) || LOOKS_LIKE_JWT.test(value)) {
-        throw new ApiError(
-          400,
-          'bad_request',
-          'Send the access token in the request header, never in the URL.',
-          {
-            detail: `token-like query parameter ${JSON.stringify(name.slice(0, 40))}`,
-          },
-        );
-      }
+    if (tokenInQuery(url, headerKeys)) {
+      // Refused so that the caller learns at once; the URL itself is never logged.
+      throw new ApiError(
+        400,
+        'bad_request',
+        'Send the access token in the request header, never in the URL.',
+        {
+          detail: 'token-like text in the query string',
+        },
+      );
     }
     const labels = url.searchParams.getAll('dslabel');
     const label = labels[0];
