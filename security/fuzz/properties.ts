@@ -618,26 +618,22 @@ export function tokenArbitrary(ctx: FuzzContext): fc.Arbitrary<unknown> {
       .tuple(kind, fc.array(mutation, { minLength: 1, maxLength: 4 }))
       .map(([k, ms]) => ms.reduce(mutate, validToken(ctx, k))),
     // Random header and claims, signed with a real key (so that the claims checks are reached).
-    fc
-      .tuple(kind, headerArb, claimsWithPrototypeKeys)
-      .map(([k, header, payload]) =>
-        forge({
-          header: header as Record<string, unknown>,
-          payload,
-          signWith: SIGN_WITH[k],
-          key: signingKey(ctx, k),
-        }),
-      ),
-    fc
-      .tuple(kind, duplicated)
-      .map(([k, text]) =>
-        forge({
-          header: { alg: SIGN_WITH[k], kid: ctx.jwksKid },
-          payloadText: text,
-          signWith: SIGN_WITH[k],
-          key: signingKey(ctx, k),
-        }),
-      ),
+    fc.tuple(kind, headerArb, claimsWithPrototypeKeys).map(([k, header, payload]) =>
+      forge({
+        header: header as Record<string, unknown>,
+        payload,
+        signWith: SIGN_WITH[k],
+        key: signingKey(ctx, k),
+      }),
+    ),
+    fc.tuple(kind, duplicated).map(([k, text]) =>
+      forge({
+        header: { alg: SIGN_WITH[k], kid: ctx.jwksKid },
+        payloadText: text,
+        signWith: SIGN_WITH[k],
+        key: signingKey(ctx, k),
+      }),
+    ),
     // Valid claims: the property must also see successes.
     fc
       .tuple(kind, fc.integer({ min: -400, max: 400 }))
