@@ -1,8 +1,8 @@
 /**
  * Time claims: a token without `exp`, with times that are not finite numbers, expired, not yet valid, issued in
  * the future, or living longer than allowed is refused; the leeway (5 s by default) holds on both sides.
- * Times are whole seconds read from the clock when each token is made, with at least 2 s between a boundary and
- * the value tested, so that a slow request cannot move a case across it.
+ * Times are whole seconds read from the clock when each token is made, chosen so that every case stays at least
+ * 2 s away from its boundary whatever the rounding: a slow request cannot move a case across it.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -142,31 +142,31 @@ describe('expired and not yet valid (RFC 7519 §4.1.4 and §4.1.5; OWASP JWT che
 });
 
 describe(`leeway of ${LEEWAY_SECONDS} s, just inside and just outside (RFC 7519 §4.1.4 "small leeway"; RFC 8725 §3.10)`, () => {
-  it(`exp ${LEEWAY_SECONDS - 2} s ago is accepted; ${LEEWAY_SECONDS + 2} s ago is refused`, async () => {
+  it(`exp ${LEEWAY_SECONDS - 3} s ago is accepted; ${LEEWAY_SECONDS + 3} s ago is refused`, async () => {
     const t = now();
-    expectGranted(await ask({ iat: t - 300, exp: t - (LEEWAY_SECONDS - 2) }));
-    expectRefusal(await ask({ iat: t - 300, exp: t - (LEEWAY_SECONDS + 2) }), 401, 'token_expired');
+    expectGranted(await ask({ iat: t - 300, exp: t - (LEEWAY_SECONDS - 3) }));
+    expectRefusal(await ask({ iat: t - 300, exp: t - (LEEWAY_SECONDS + 3) }), 401, 'token_expired');
   });
 
-  it(`nbf ${LEEWAY_SECONDS - 2} s ahead is accepted; ${LEEWAY_SECONDS + 3} s ahead is refused`, async () => {
+  it(`nbf ${LEEWAY_SECONDS - 2} s ahead is accepted; ${LEEWAY_SECONDS + 4} s ahead is refused`, async () => {
     const t = now();
     expectGranted(await ask({ iat: t, nbf: t + (LEEWAY_SECONDS - 2), exp: t + 300 }));
     expectRefusal(
-      await ask({ iat: t, nbf: t + (LEEWAY_SECONDS + 3), exp: t + 300 }),
+      await ask({ iat: t, nbf: t + (LEEWAY_SECONDS + 4), exp: t + 300 }),
       401,
       'token_not_yet_valid',
     );
   });
 
-  it(`iat ${LEEWAY_SECONDS - 2} s ahead is accepted; ${LEEWAY_SECONDS + 3} s ahead is refused`, async () => {
+  it(`iat ${LEEWAY_SECONDS - 2} s ahead is accepted; ${LEEWAY_SECONDS + 4} s ahead is refused`, async () => {
     const t = now();
     expectGranted(await ask({ iat: t + (LEEWAY_SECONDS - 2), exp: t + 300 }));
-    expectRefusal(await ask({ iat: t + (LEEWAY_SECONDS + 3), exp: t + 300 }), 401, 'token_invalid');
+    expectRefusal(await ask({ iat: t + (LEEWAY_SECONDS + 4), exp: t + 300 }), 401, 'token_invalid');
   });
 
   it('a token accepted (and cached) inside the leeway is refused once exp + leeway has passed', async () => {
     const t = now();
-    const exp = t - (LEEWAY_SECONDS - 2);
+    const exp = t - (LEEWAY_SECONDS - 3);
     const token = lab().token(DS.hs, { claims: { iat: t - 300, exp } });
     expectGranted(await lab().get(samplesPath(DS.hs), { token }));
     const wait = (exp + LEEWAY_SECONDS) * 1000 + 300 - Date.now();
