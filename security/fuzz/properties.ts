@@ -634,6 +634,26 @@ export function tokenArbitrary(ctx: FuzzContext): fc.Arbitrary<unknown> {
         key: signingKey(ctx, k),
       }),
     ),
+    // Valid signatures and claims with the times moved around every boundary (leeway, lifetime, nbf).
+    fc
+      .tuple(
+        kind,
+        fc.record(
+          {
+            iat: fc.integer({ min: -90_000, max: 90 }),
+            exp: fc.integer({ min: -90, max: 90_000 }),
+            nbf: fc.integer({ min: -90, max: 90 }),
+          },
+          { requiredKeys: [] },
+        ),
+      )
+      .map(([k, shift]) =>
+        validToken(ctx, k, {
+          ...(shift.iat !== undefined && { iat: NOW + shift.iat }),
+          ...(shift.exp !== undefined && { exp: NOW + shift.exp }),
+          ...(shift.nbf !== undefined && { nbf: NOW + shift.nbf }),
+        }),
+      ),
     // Valid claims: the property must also see successes.
     fc
       .tuple(kind, fc.integer({ min: -400, max: 400 }))
