@@ -249,4 +249,61 @@ describe('the token endpoint (OWASP CSRF Prevention cheat sheet "custom request 
   });
 });
 
+describe('malformed requests get a 4xx or a page, never a 5xx (PRODUCT.md "bad input gets a clear error"; OWASP Error Handling cheat sheet)', () => {
+  it.each([
+    '/datasets/%00',
+    `/datasets/${'a'.repeat(5000)}`,
+    '/datasets/..%2f..%2fetc%2fpasswd',
+    '/assets/..%2f..%2fpackage.json',
+    '/assets/%2e%2e%2fmain.js',
+    '/login?next=%',
+    '/login?next=%E0%A4%A',
+    '/api/nothing',
+  ])('GET %s', async (path) => {
+    const reply = await portal().request(new Browser(), { path });
+    expect(reply.status).toBeLessThan(500);
+    expect(reply.text).not.toMatch(/root:|"dependencies"|at [\w.]+ \(/);
+  });
+
+  it.each([
+    'pp_session=%',
+    'pp_session="x',
+    `pp_session=${'a'.repeat(8000)}`,
+    'pp_session=a; pp_session=b',
+    '=;=;;',
+  ])('a Cookie header %j is ignored', async (cookie) => {
+    const reply = await portal().request(new Browser([['cookie', cookie]]), { path: '/login' });
+    expect(reply.status).toBe(200);
+  });
+
+  it.each<[string, string]>([
+    ['multipart/form-data; boundary=xyz', 'junk without a boundary'],
+    ['multipart/form-data', '--x\r\n'],
+    ['application/json', '{"csrf":'],
+    ['application/x-www-form-urlencoded', 'csrf=%zz&email=%&password=%E0%A4%A'],
+  ])('a sign-in body of type %s that does not parse is refused with a 4xx', async (type, body) => {
+    const browser = new Browser();
+    await portal().loginForm(browser);
+    const reply = await portal().request(browser, {
+      method: 'POST',
+      path: '/login',
+      headers: [...portal().sameOrigin(), ['content-type', type]],
+      body,
+    });
+    expect(reply.status).toBeGreaterThanOrEqual(400);
+    expect(reply.status).toBeLessThan(500);
+  });
+
+  it('a sign-in body over the limit is refused with 413 before it is read', async () => {
+    const browser = new Browser();
+    const csrf = await portal().loginForm(browser);
+    const reply = await portal().request(browser, {
+      path: '/login',
+      headers: portal().sameOrigin(),
+      form: { csrf, email: 'a'.repeat(20_000), password: 'x' },
+    });
+    expectApiRefusal(reply, 413, 'payload_too_large');
+  });
+});
+
 itLeavesCleanPortalLogs(() => [portal()]);
