@@ -3,7 +3,7 @@
  * users and a shared secret made at test time (users are added with the built `pp-portal-users` CLI, as an
  * operator would), and a tiny cookie-keeping client for browser-shaped requests.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,10 +111,17 @@ export class PortalLab {
     const lab = new PortalLab(options);
     const db = join(lab.dir, 'portal.db');
     writeFileSync(join(lab.dir, 'ds-secret'), lab.secret, { mode: 0o600 });
-    for (const user of Object.values(lab.users)) {
+    // Each add-user hashes with the production scrypt cost: the first creates the database, the rest run together.
+    const [first, ...rest] = Object.values(lab.users) as [PortalUser, ...PortalUser[]];
+    const addUser = (user: PortalUser) =>
       lab.#cli(['--db', db, 'add-user', user.email, '--password-stdin'], `${user.password}\n`);
-      lab.#cli(['--db', db, 'grant', user.email, DS.hs, '--client-auth-result', '{"role":"analyst"}']);
-    }
+    await addUser(first);
+    await Promise.all(rest.map(addUser));
+    await Promise.all(
+      Object.values(lab.users).map((user) =>
+        lab.#cli(['--db', db, 'grant', user.email, DS.hs, '--client-auth-result', '{"role":"analyst"}']),
+      ),
+    );
     const server = await ChildServer.start(PORTAL_MAIN, {
       args: [
         '--port',
@@ -140,11 +147,12 @@ export class PortalLab {
     return lab;
   }
 
-  #cli(args: string[], input?: string): void {
-    execFileSync(process.execPath, [PORTAL_CLI, ...args], {
-      cwd: ROOT,
-      input: input ?? '',
-      stdio: ['pipe', 'pipe', 'pipe'],
+  #cli(args: string[], input = ''): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(process.execPath, [PORTAL_CLI, ...args], { cwd: ROOT }, (error, _out, err) =>
+        error === null ? resolve() : reject(new Error(`pp-portal-users ${args[2] ?? ''} failed: ${err}`)),
+      );
+      child.stdin?.end(input);
     });
   }
 
