@@ -42,15 +42,9 @@ const datasetSchema = z
     genome: z.string().min(1, { error: 'expected a genome build such as "hg38"' }),
     file: z.string().min(1, { error: 'expected the path of a termdb SQLite file' }),
     name: z.string().min(1).optional().meta({ description: 'A display name; the label by default.' }),
-    minSampleSize: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
-      .optional()
-      .meta({
-        description: 'Aggregated counts below this are suppressed for callers without a verified token.',
-      }),
+    minSampleSize: z.number().int().min(1).max(10_000).optional().meta({
+      description: 'Aggregated counts below this are suppressed for callers without a verified token.',
+    }),
     optional: z
       .boolean()
       .optional()
@@ -78,12 +72,9 @@ export const serverConfigSchema = z
     port: z.number().int().min(0).max(65_535).optional().meta({ description: 'Port. Default 3001.' }),
     datasets: z.array(datasetSchema).min(1, { error: 'expected at least one dataset' }),
     dsCredentials: z.unknown().optional(),
-    trustProxy: z
-      .array(z.string())
-      .optional()
-      .meta({
-        description: 'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed.',
-      }),
+    trustProxy: z.array(z.string()).optional().meta({
+      description: 'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed.',
+    }),
     corsOrigins: z
       .array(origin)
       .optional()
