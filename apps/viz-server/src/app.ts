@@ -101,14 +101,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 }
 
 function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response {
-  const route = c.req.path;
+  // Both come from the client: capped so that a refused request cannot inflate the log.
+  const route = c.req.path.slice(0, 200);
   if (error instanceof TokenError) {
     log.info('refused', {
       route,
       status: 401,
       code: error.code,
       reason: error.message,
-      origin: c.req.header('origin') ?? null,
+      origin: c.req.header('origin')?.slice(0, 200) ?? null,
     });
     // RFC 6750 §3: a request without credentials gets the challenge without an error code.
     c.header(

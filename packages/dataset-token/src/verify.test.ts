@@ -249,6 +249,19 @@ describe('createVerifier with public keys', () => {
     );
   });
 
+  it('accepts only the canonical spelling of an ES256 signature', async () => {
+    const { privateKey, publicKey } = ecKeys();
+    const v = createVerifier({ key: { publicKey }, now: clock });
+    const token = forgeAsymmetric({ alg: 'ES256' }, claims(), privateKey);
+    await expect(v.verify(token)).resolves.toBeDefined();
+    // 64 signature bytes leave two unused bits in the last character: flip them.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1) as string);
+    const respelled = token.slice(0, -1) + (alphabet[last ^ 1] as string);
+    const error = await refusal(v.verify(respelled));
+    expect(error.message).toBe('token signature is not canonical base64url');
+  });
+
   it('pins RS256 for an RSA key: PS256 and HS256 with the public key as secret are refused', async () => {
     const { privateKey, publicKey } = rsaKeys();
     const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();

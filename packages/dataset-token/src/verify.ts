@@ -230,6 +230,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function verifyWithKey(token: string, resolved: ResolvedKey, nowSeconds: number): DatasetTokenClaims {
     const alg = resolved.alg;
     const dot = token.indexOf('.');
+    if (!alg.startsWith('HS')) {
+      // The last base64url character may carry unused bits; RSA and ECDSA checks ignore them, so one token could
+      // be spelled several ways. Only the canonical spelling is accepted (an HMAC is compared as text already).
+      const signature = token.slice(token.lastIndexOf('.') + 1);
+      if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+        throw new TokenError('token_invalid', 'token signature is not canonical base64url');
+      }
+    }
     let payload: unknown;
     try {
       payload = (
