@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
@@ -25,7 +26,11 @@ function bundlePath(): string | undefined {
 }
 
 async function main(): Promise<number> {
+  // `pnpm start -- --config x` hands the script a literal "--" first.
+  const args = process.argv.slice(2);
+  if (args[0] === '--') args.shift();
   const { values } = parseArgs({
+    args,
     options: {
       config: { type: 'string' },
       port: { type: 'string' },
@@ -42,7 +47,10 @@ async function main(): Promise<number> {
     console.error(`--port must be a number\n\n${USAGE}`);
     return 2;
   }
-  let file = values.config;
+  // A relative path is the caller's: pnpm and npm run scripts in the package's folder but say where they were
+  // started in INIT_CWD.
+  let file =
+    values.config === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), values.config);
   if (file === undefined) {
     const { created } = ensureDemoAssets();
     for (const path of created) log.info('demo_asset_created', { path });
