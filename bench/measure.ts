@@ -1,4 +1,6 @@
-/** Small helpers shared by the benchmarks: run a function for a while and report operations per second. */
+import { createServer } from 'node:net';
+
+/** Small helpers shared by the benchmarks: rates, ratios, and a free port for a server under test. */
 
 export interface Rate {
   name: string;
@@ -65,4 +67,16 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** A port that is free on 127.0.0.1 right now, for a server the benchmark starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
