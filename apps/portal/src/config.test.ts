@@ -25,7 +25,7 @@ function problems(argv: string[], env: Record<string, string> = {}): string[] {
 }
 
 describe('loadConfig', () => {
-  it('has safe defaults: loopback, port 3000, HS256, 10-minute tokens, no ip pinning', () => {
+  it('has safe defaults: loopback, port 3000, HS256, 10-minute tokens pinned to the client address', () => {
     const c = config([], { PP_DS_SECRET: secret });
     expect(c).toMatchObject({
       host: '127.0.0.1',
@@ -33,7 +33,7 @@ describe('loadConfig', () => {
       vizServerUrl: 'http://127.0.0.1:3001',
       databasePath: '/srv/portal/portal.db',
       tokenTtlSeconds: 600,
-      tokenIp: 'none',
+      tokenIp: 'client',
       trustProxy: false,
       publicUrl: undefined,
       seedDemo: false,

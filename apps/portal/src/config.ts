@@ -168,7 +168,7 @@ const SETTINGS = {
   tokenIp: {
     env: 'PP_PORTAL_TOKEN_IP',
     flag: 'token-ip',
-    help: 'client (pin tokens to the client address) or none (default).',
+    help: 'client (default: pin tokens to the client address) or none.',
   },
   trustProxy: {
     env: 'PP_PORTAL_TRUST_PROXY',
@@ -280,7 +280,7 @@ const schema = z.object({
   secretFile: z.string().min(1).optional(),
   keysDir: z.string().min(1).optional(),
   tokenTtlSeconds: wholeNumber(60, 3600, 600),
-  tokenIp: z.enum(['client', 'none'], { error: 'expected client or none' }).default('none'),
+  tokenIp: z.enum(['client', 'none'], { error: 'expected client or none' }).default('client'),
   trustProxy: flag(false),
   publicUrl: httpUrl('the portal', true).optional(),
   datasets: datasetList.default([
