@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { README_FILE, renderReadme, renderSchema, SCHEMA_FILE } from '../scripts/generate.js';
+import { README_FILES, renderReadme, renderSchema, SCHEMA_FILE } from '../scripts/generate.js';
 
 const STALE = 'is stale: run `pnpm --filter @pp-embed/access-policy run generate`';
 
@@ -11,8 +11,8 @@ describe('generated files', () => {
     );
   });
 
-  it('the explain examples in README.md are what explain says', async () => {
-    const readme = readFileSync(README_FILE, 'utf8');
-    expect(readme, `README.md ${STALE}`).toBe(await renderReadme(readme));
+  it.each(README_FILES)('the explain examples in %s are what explain says', async (file) => {
+    const readme = readFileSync(file, 'utf8');
+    expect(readme, `${file} ${STALE}`).toBe(await renderReadme(readme, file));
   });
 });
