@@ -709,6 +709,7 @@ export const VIZ_ERROR_CODES = new Set([
   'dataset_not_found',
   'term_not_found',
   'not_found',
+  'method_not_allowed',
   'term_not_supported',
   'token_missing',
   'token_invalid',

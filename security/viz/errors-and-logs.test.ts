@@ -100,12 +100,17 @@ describe('malformed parameters get 400 or 404 in the one shape (OWASP Error Hand
 });
 
 describe('methods and paths (RFC 9110 §9 and §4.2; OWASP Path Traversal)', () => {
-  it.each(['PUT', 'DELETE', 'PATCH', 'POST'])('%s on a data route answers 404 not_found', async (method) => {
-    expectRefusal(await lab().get(samplesPath(DS.hs), { method, body: '{}' }), 404, 'not_found');
-  });
+  it.each(['PUT', 'DELETE', 'PATCH', 'POST'])(
+    '%s on a data route answers 405 method_not_allowed',
+    async (method) => {
+      const reply = await lab().get(samplesPath(DS.hs), { method, body: '{}' });
+      expectRefusal(reply, 405, 'method_not_allowed');
+      expect(reply.headers.allow).toBe('GET, HEAD');
+    },
+  );
 
-  it('OPTIONS that is not a preflight answers 404 not_found', async () => {
-    expectRefusal(await lab().get(samplesPath(DS.hs), { method: 'OPTIONS' }), 404, 'not_found');
+  it('OPTIONS that is not a preflight answers 405 method_not_allowed', async () => {
+    expectRefusal(await lab().get(samplesPath(DS.hs), { method: 'OPTIONS' }), 405, 'method_not_allowed');
   });
 
   it('HEAD on a protected route is refused like GET, with no body', async () => {

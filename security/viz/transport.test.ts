@@ -140,7 +140,7 @@ describe('tokens outside the header are refused and not logged (RFC 6750 §2.3 a
       body: JSON.stringify({ token }),
       headers: [['content-type', 'application/json']],
     });
-    expectRefusal(reply, 404, 'not_found');
+    expectRefusal(reply, 405, 'method_not_allowed');
   });
 });
 

@@ -248,6 +248,16 @@ describe('the visualization server', () => {
     });
   });
 
+  it('answers another method on a data route with 405 and Allow', async () => {
+    const res = await h.app.request('/termdb/barchart?dslabel=PPDemo&term=sex', {
+      method: 'POST',
+      headers: { origin: PORTAL },
+    });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(await errorCode(res)).toBe('method_not_allowed');
+  });
+
   describe('CORS', () => {
     it('allows exactly the embedders, with Vary: Origin on every response', async () => {
       const allowed = await h.get('/termdb/terms?dslabel=PPDemo');

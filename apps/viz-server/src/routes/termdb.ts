@@ -78,5 +78,14 @@ export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
     return c.json(result);
   });
 
+  // RFC 9110 §15.5.6: a known resource asked with another method is 405 with the methods it takes. A CORS
+  // preflight never gets here: the CORS middleware answers it.
+  for (const route of Object.values(ROUTES)) {
+    app.all(route.path, (c) => {
+      c.header('Allow', 'GET, HEAD');
+      throw new ApiError(405, 'method_not_allowed', `${route.path} answers GET only.`);
+    });
+  }
+
   return app;
 }
