@@ -99,7 +99,9 @@ describe('es256KeyDirectory', () => {
 
   it('keeps signing with the last good key when a new file is broken', () => {
     const { dir, keys, oldKid, set } = setupKeys();
-    writeFileSync(join(dir, '2026-06-01.pem'), '-----BEGIN PRIVATE KEY-----\nnot a key\n');
+    // A key file caught half written: a real key, cut short.
+    const pem = generateKeyPair('ES256').privateKeyPem;
+    writeFileSync(join(dir, '2026-06-01.pem'), pem.slice(0, pem.length / 2));
     set(start + 60_000);
     expect(keys.signer().kid).toBe(oldKid);
   });
