@@ -11,7 +11,7 @@
  * Run: npx -y pnpm@10 run build && node --import tsx/esm --conditions=source bench/load-mixed.ts
  *      PP_LOAD_SECONDS (default 40, at most 45) and PP_LOAD_CONNECTIONS (default 32) tune it.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { freePort } from './measure.js';
+import { startVizServer } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = join(ROOT, 'apps/viz-server/dist/main.js');
@@ -59,42 +59,6 @@ function hs256(header: object, payload: object, secret: string): string {
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
-async function startServer(
-  dir: string,
-  config: unknown,
-): Promise<{ child: ChildProcess; url: string; logLines: () => Record<string, number> }> {
-  writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  // The server's logs are read (a full pipe would stall it) and counted by event, never kept.
-  const events: Record<string, number> = {};
-  const count = (chunk: Buffer) => {
-    for (const match of chunk.toString('utf8').matchAll(/"event":"([a-z_]+)"/g)) {
-      const event = match[1] as string;
-      events[event] = (events[event] ?? 0) + 1;
-    }
-  };
-  child.stdout?.on('data', count);
-  child.stderr?.on('data', count);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/healthcheck`)).ok) return { child, url, logLines: () => ({ ...events }) };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the server did not start');
-}
-
 async function main(): Promise<number> {
   if (!existsSync(SERVER)) {
     console.error('build first: npx -y pnpm@10 run build');
@@ -110,7 +74,11 @@ async function main(): Promise<number> {
   const secret = generateSecret();
   writeFileSync(join(dir, 'ds-secret'), secret, { mode: 0o600 });
   const entry = { type: 'jwt', secret: { file: 'ds-secret' }, looseIpCheck: true };
-  const { child, url, logLines } = await startServer(dir, {
+  const {
+    child,
+    url,
+    events: logLines,
+  } = await startVizServer(dir, {
     datasets: [
       { label: DS, genome: 'hg38', file: dataset, minSampleSize: 5 },
       { label: OPEN_DS, genome: 'hg38', file: dataset, minSampleSize: 5 },

@@ -1,6 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** Small helpers shared by the benchmarks: rates, ratios, and a free port for a server under test. */
+/** Small helpers shared by the benchmarks: rates, ratios, and the built visualization server under test. */
 
 export interface Rate {
   name: string;
@@ -79,4 +83,46 @@ export function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+const VIZ_SERVER = fileURLToPath(new URL('../apps/viz-server/dist/main.js', import.meta.url));
+
+/**
+ * Starts the built visualization server with `config` (written to `dir`) on a free loopback port, as operators run
+ * it, and waits for its healthcheck. Its log lines are read as they come (a full pipe would stall the server) and
+ * counted by event; nothing they hold is kept.
+ */
+export async function startVizServer(
+  dir: string,
+  config: unknown,
+): Promise<{ child: ChildProcess; url: string; events: () => Record<string, number> }> {
+  writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [VIZ_SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const counts: Record<string, number> = {};
+  const count = (chunk: Buffer) => {
+    for (const match of chunk.toString('utf8').matchAll(/"event":"([a-z_]+)"/g)) {
+      const event = match[1] as string;
+      counts[event] = (counts[event] ?? 0) + 1;
+    }
+  };
+  child.stdout?.on('data', count);
+  child.stderr?.on('data', count);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/healthcheck`)).ok) return { child, url, events: () => ({ ...counts }) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error('the visualization server did not start');
 }

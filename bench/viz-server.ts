@@ -9,14 +9,14 @@
  *
  * Run: pnpm build && node --import tsx/esm --conditions=source bench/viz-server.ts
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { freePort, median, ratio } from './measure.js';
+import { median, ratio, startVizServer } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = join(ROOT, 'apps/viz-server/dist/main.js');
@@ -45,29 +45,11 @@ async function dataset(samples: number): Promise<string> {
   return file;
 }
 
-async function startServer(config: unknown): Promise<{ url: string; child: ChildProcess }> {
+/** The built server with `config`, in a folder of this run. */
+function startServer(config: unknown): ReturnType<typeof startVizServer> {
   const dir = join(WORK, `config-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/healthcheck`)).ok) return { url, child };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the server did not start');
+  return startVizServer(dir, config);
 }
 
 async function load(url: string, headers: () => Record<string, string>): Promise<number> {
