@@ -26,12 +26,18 @@ function nodeProject(
 export default defineConfig({
   test: {
     projects: [
+      nodeProject('packages/viz-api'),
+      nodeProject('packages/client-address'),
+      nodeProject('packages/server-runtime'),
       nodeProject('packages/dataset-token'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
+      nodeProject('packages/server-config'),
       nodeProject('packages/cli'),
       nodeProject('apps/viz-server'),
       nodeProject('apps/portal'),
+      // Checks that the generated docs and schemas are current.
+      nodeProject('scripts', { include: ['*.test.ts'] }),
       // Attacks against the built servers, run as child processes over real HTTP (after `pnpm build`).
       nodeProject('security', { include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
       // Browser-side packages bring their own config (Vitest browser mode).

@@ -9,11 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateKeyPair, generateSecret } from '@pp-embed/dataset-token';
-import { createApp } from '../apps/portal/src/app.js';
-import { Accounts } from '../apps/portal/src/auth/accounts.js';
-import { openDatabase } from '../apps/portal/src/db/database.js';
-import { openStores } from '../apps/portal/src/db/stores.js';
-import { es256KeyDirectory, hs256Keys, type TokenKeys } from '../apps/portal/src/tokens/keys.js';
+import { proxyTrust } from '@pp-embed/client-address';
+import {
+  Accounts,
+  createApp,
+  es256KeyDirectory,
+  hs256Keys,
+  openDatabase,
+  openStores,
+  type TokenKeys,
+} from '@pp-embed/portal';
 import { interleavedRatio } from './measure.js';
 
 const ORIGIN = 'http://localhost';
@@ -35,7 +40,7 @@ async function signedInPortal(makeKeys: (db: ReturnType<typeof openDatabase>) =>
     config: {
       vizServerUrl: 'http://127.0.0.1:3001',
       tokenIp: 'none',
-      trustProxy: false,
+      proxies: proxyTrust([]),
       publicUrl: undefined,
       datasets: [{ label: 'PPDemo' }],
     },

@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPolicy, PolicyConfigError } from '@pp-embed/access-policy';
+import { loadPolicy } from '@pp-embed/access-policy';
+import { ConfigError } from '@pp-embed/server-runtime';
 import { afterAll, expect, it } from 'vitest';
 import { generatedDataset, VIZ_MAIN } from '../harness.js';
 import { configLoaderProperty, fuzzContext } from './properties.js';
@@ -12,7 +13,7 @@ const ctx = fuzzContext();
 afterAll(() => ctx.cleanup());
 const runs = Number(process.env.PP_FUZZ_RUNS ?? 400);
 
-it('loadPolicy on random and mutated dsCredentials (prototype keys, wrong types) ends in a policy or a PolicyConfigError with paths', async () => {
+it('loadPolicy on random and mutated dsCredentials (prototype keys, wrong types) ends in a policy or a ConfigError with paths', async () => {
   const property = configLoaderProperty(ctx);
   const outcome = await property.run(runs);
   expect(outcome.failed, outcome.report).toBe(false);
@@ -32,15 +33,12 @@ it.each([
     'a comment at the top level',
     { '#note': Number.NaN, TermdbTest: { '*': { '*': { type: 'forbidden' } } } },
   ],
-])(
-  'a NaN in %s is reported as a PolicyConfigError, not a zod "Unmergable intersection" error',
-  (_where, raw) => {
-    expect(() => loadPolicy(raw, { baseDir: ctx.dir, env: ctx.env })).toThrow(PolicyConfigError);
-  },
-);
+])('a NaN in %s is reported as a ConfigError, not a zod "Unmergable intersection" error', (_where, raw) => {
+  expect(() => loadPolicy(raw, { baseDir: ctx.dir, env: ctx.env })).toThrow(ConfigError);
+});
 
 it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
-  'secret {"env": %j} is reported as a PolicyConfigError naming the entry, not a TypeError from Object.prototype',
+  'secret {"env": %j} is reported as a ConfigError naming the entry, not a TypeError from Object.prototype',
   (name) => {
     const raw = { TermdbTest: { '*': { 'portal.example.org': { type: 'jwt', secret: { env: name } } } } };
     let error: unknown;
@@ -49,8 +47,8 @@ it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(PolicyConfigError);
-    expect((error as PolicyConfigError).problems.map((p) => p.path)).toContain(
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.path)).toContain(
       'dsCredentials.TermdbTest.*.portal.example.org.secret',
     );
   },

@@ -10,7 +10,9 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPolicy, PolicyConfigError, TERMDB_ROUTES, type AccessPolicy } from '@pp-embed/access-policy';
+import { loadPolicy, type AccessPolicy, type RouteRef } from '@pp-embed/access-policy';
+import { ConfigError } from '@pp-embed/server-runtime';
+import { ROUTES as API_ROUTES } from '@pp-embed/viz-api';
 import {
   ALGORITHMS,
   createVerifier,
@@ -352,7 +354,7 @@ export function dsCredentialsArbitrary(ctx: FuzzContext): fc.Arbitrary<unknown> 
   return fc.oneof({ weight: 8, arbitrary: objectOf(datasetKey, routes, 3) }, weird);
 }
 
-const ROUTES = Object.values(TERMDB_ROUTES);
+const ROUTES: readonly RouteRef[] = Object.values(API_ROUTES);
 const probeOrigin = fc.oneof(
   fc.constantFrom(
     undefined,
@@ -389,7 +391,7 @@ function exercise(
 }
 
 /**
- * loadPolicy on random and mutated dsCredentials: a policy whose every method answers, or a PolicyConfigError
+ * loadPolicy on random and mutated dsCredentials: a policy whose every method answers, or a ConfigError
  * listing problems that each have a `dsCredentials…` path and a message. Nothing else, and no pollution.
  */
 export function configLoaderProperty(ctx: FuzzContext): FuzzProperty {
@@ -401,13 +403,12 @@ export function configLoaderProperty(ctx: FuzzContext): FuzzProperty {
       policy = loadPolicy(raw, {
         baseDir: ctx.dir,
         env: ctx.env,
-        routes: ROUTES,
         now: () => NOW_MS,
         remoteJwks: { fetch: () => Promise.reject(new Error('no network in the fuzzer')) },
       });
     } catch (error) {
-      if (!(error instanceof PolicyConfigError)) throw error;
-      if (error.problems.length === 0) throw new InvariantBroken('PolicyConfigError with no problems');
+      if (!(error instanceof ConfigError)) throw error;
+      if (error.problems.length === 0) throw new InvariantBroken('ConfigError with no problems');
       for (const p of error.problems) {
         if (
           typeof p.path !== 'string' ||

@@ -79,8 +79,8 @@ export function csrfIn(html: string): string | undefined {
 }
 
 export interface PortalLabOptions {
-  /** --trust-proxy: the client address is the last X-Forwarded-For hop. */
-  trustProxy?: boolean;
+  /** --trust-proxy: these peers are proxies; the client is the right-most X-Forwarded-For hop that is not one. */
+  trustProxy?: readonly string[];
 }
 
 export class PortalLab {
@@ -136,7 +136,7 @@ export class PortalLab {
         `${DS.hs}:hg38`,
         '--viz-server',
         'http://127.0.0.1:9',
-        ...(options.trustProxy === true ? ['--trust-proxy'] : []),
+        ...(options.trustProxy === undefined ? [] : ['--trust-proxy', options.trustProxy.join(',')]),
       ],
       // Settings come from flags only: nothing from the environment of the test run.
       env: { PP_DS_SECRET: '', PP_PORTAL_DB: '', PORT: '' },

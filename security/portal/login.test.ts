@@ -8,7 +8,7 @@ import { Browser, itLeavesCleanPortalLogs, usePortalLab } from './lab.js';
 
 const portal = usePortalLab();
 // Behind one reverse proxy: the client address is the last X-Forwarded-For hop, so a test can be many clients.
-const proxied = usePortalLab({ trustProxy: true });
+const proxied = usePortalLab({ trustProxy: ['127.0.0.1'] });
 
 const from = (address: string): [string, string][] => [['x-forwarded-for', address]];
 const hasSession = (browser: Browser) => browser.cookies.has('pp_session');

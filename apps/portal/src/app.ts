@@ -11,7 +11,7 @@ import { clientAddress, expectedOrigin, isHttps } from './http/client.js';
 import { clearCookie, readCookie } from './http/cookies.js';
 import { type AppConfig, apiError, pageUser, type Portal, type PortalEnv } from './http/env.js';
 import { securityHeaders } from './http/security.js';
-import { describeError, type Logger, silentLogger } from './log.js';
+import { describeError, type Logger, silentLogger } from '@pp-embed/server-runtime';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
 import { pageRoutes } from './routes/pages.js';
@@ -142,7 +142,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     const https = isHttps(c, config);
     c.set('https', https);
     c.set('origin', expectedOrigin(c, config));
-    c.set('client', clientAddress(c, config.trustProxy));
+    c.set('client', clientAddress(c, config.proxies));
     const id = readCookie(c, 'session', https);
     const now = clock();
     const session = stores.sessions.find(id, now);

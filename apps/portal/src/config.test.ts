@@ -18,7 +18,7 @@ function problems(argv: string[], env: Record<string, string> = {}): string[] {
   try {
     loadConfig(argv, env, '/srv/portal');
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
     throw error;
   }
   throw new Error('expected a ConfigError');
@@ -34,7 +34,6 @@ describe('loadConfig', () => {
       databasePath: '/srv/portal/portal.db',
       tokenTtlSeconds: 600,
       tokenIp: 'client',
-      trustProxy: false,
       publicUrl: undefined,
       seedDemo: false,
       sessionIdleSeconds: 1800,
@@ -50,7 +49,7 @@ describe('loadConfig', () => {
       PORT: '4000',
       PP_VIZ_SERVER_URL: 'https://viz.example.org/pp/',
       PP_PORTAL_TOKEN_IP: 'client',
-      PP_PORTAL_TRUST_PROXY: 'true',
+      PP_PORTAL_TRUST_PROXY: '10.0.0.0/8, 192.0.2.10',
       PP_PORTAL_PUBLIC_URL: 'https://portal.example.org',
       PP_PORTAL_DATASETS: 'PPDemo:hg19, Other',
     };
@@ -59,7 +58,7 @@ describe('loadConfig', () => {
     expect(c.tokenTtlSeconds).toBe(300);
     expect(c.vizServerUrl).toBe('https://viz.example.org/pp');
     expect(c.tokenIp).toBe('client');
-    expect(c.trustProxy).toBe(true);
+    expect(c.proxies.ranges).toEqual(['10.0.0.0/8', '192.0.2.10']);
     expect(c.publicUrl).toBe('https://portal.example.org');
     expect(c.databasePath).toBe('/var/lib/portal.db');
     expect(c.datasets).toEqual([{ label: 'PPDemo', genome: 'hg19' }, { label: 'Other' }]);
@@ -78,6 +77,12 @@ describe('loadConfig', () => {
       'PP_VIZ_SERVER_URL (--viz-server): expected an http(s) URL for the visualization server (got "ftp://viz")',
       'PP_PORTAL_TOKEN_TTL (--token-ttl): expected a whole number from 60 to 3600 (got "86400")',
       'PP_PORTAL_TOKEN_IP (--token-ip): expected client or none (got "sometimes")',
+    ]);
+  });
+
+  it('names a trusted proxy that is not an address or a CIDR range', () => {
+    expect(problems(['--trust-proxy', '10.0.0.0/8,proxy.local'], { PP_DS_SECRET: secret })).toEqual([
+      'PP_PORTAL_TRUST_PROXY (--trust-proxy): "proxy.local": expected an IP address or a CIDR range such as 10.0.0.0/8 (got "10.0.0.0/8,proxy.local")',
     ]);
   });
 

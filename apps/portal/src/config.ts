@@ -6,8 +6,13 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type ProxyTrust, proxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
 import { readSecret, secretProblem } from '@pp-embed/dataset-token';
+import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
+import { DATASET_LABEL } from '@pp-embed/viz-api';
 import * as z from 'zod';
+
+export { ConfigError };
 
 /**
  * Which client address goes into the token's `ip` claim: `client` pins the token to the address the request came
@@ -87,8 +92,12 @@ export interface PortalConfig {
   signing: SigningConfig;
   tokenTtlSeconds: number;
   tokenIp: TokenIpMode;
-  /** Believe `X-Forwarded-For` (its last hop) and `X-Forwarded-Proto` from one reverse proxy in front. */
-  trustProxy: boolean;
+  /**
+   * The reverse proxies in front: the client is the right-most `X-Forwarded-For` hop that is not one of them, and
+   * their `X-Forwarded-Proto` and `-Host` are believed. The visualization server's `trustProxy` reads the same way,
+   * so a token is pinned to the address the server will check.
+   */
+  proxies: ProxyTrust;
   /** The origin browsers use to reach the portal, when it differs from what the request says (a proxy). */
   publicUrl: string | undefined;
   datasets: readonly DatasetEntry[];
@@ -96,36 +105,6 @@ export interface PortalConfig {
   sessionMaxAgeSeconds: number;
   /** Create the demo users at start and print their logins. */
   seedDemo: boolean;
-}
-
-/**
- * One setting that cannot be used: the names it goes by, and what was expected.
- *
- * @example
- * const problem: ConfigProblem = { setting: 'PORT (--port)', message: 'expected a whole number from 0 to 65535' };
- */
-export interface ConfigProblem {
-  setting: string;
-  message: string;
-}
-
-/**
- * The configuration cannot be used. Lists every problem, each naming its environment variable and flag.
- *
- * @example
- * try { loadConfig(argv, env) } catch (e) { if (e instanceof ConfigError) console.error(e.message) }
- */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly problems: readonly ConfigProblem[];
-
-  constructor(problems: readonly ConfigProblem[]) {
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    super(
-      `The portal configuration has ${count}:\n${problems.map((p) => `  ${p.setting}: ${p.message}`).join('\n')}`,
-    );
-    this.problems = problems;
-  }
 }
 
 interface Setting {
@@ -173,8 +152,7 @@ const SETTINGS = {
   trustProxy: {
     env: 'PP_PORTAL_TRUST_PROXY',
     flag: 'trust-proxy',
-    boolean: true,
-    help: 'Behind one reverse proxy: read the client address and scheme from X-Forwarded-*.',
+    help: 'Reverse proxies in front, addresses or CIDR ranges separated by commas (e.g. 10.0.0.0/8): the client is the right-most X-Forwarded-For hop that is not one of them.',
   },
   publicUrl: {
     env: 'PP_PORTAL_PUBLIC_URL',
@@ -206,7 +184,7 @@ const SETTINGS = {
 
 type SettingName = keyof typeof SETTINGS;
 
-const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const SUBJECT = 'The portal configuration';
 
 function wholeNumber(min: number, max: number, fallback: number) {
   const message = `expected a whole number from ${min} to ${max}`;
@@ -254,7 +232,7 @@ const datasetList = z.string().transform((value, ctx) => {
   for (const item of value.split(',').map((s) => s.trim())) {
     const [label = '', genome, extra] = item.split(':');
     if (
-      !LABEL.test(label) ||
+      !DATASET_LABEL.test(label) ||
       extra !== undefined ||
       (genome !== undefined && !/^[\w.-]{1,50}$/.test(genome))
     ) {
@@ -281,7 +259,19 @@ const schema = z.object({
   keysDir: z.string().min(1).optional(),
   tokenTtlSeconds: wholeNumber(60, 3600, 600),
   tokenIp: z.enum(['client', 'none'], { error: 'expected client or none' }).default('client'),
-  trustProxy: flag(false),
+  trustProxy: z
+    .string()
+    .transform((value, ctx) => {
+      const ranges = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      for (const { index, message } of trustedProxyProblems(ranges)) {
+        ctx.addIssue({ code: 'custom', message: `"${ranges[index]}": ${message}` });
+      }
+      return ranges;
+    })
+    .default([]),
   publicUrl: httpUrl('the portal', true).optional(),
   datasets: datasetList.default([
     { label: 'PPDemo', genome: 'hg38' },
@@ -339,7 +329,7 @@ export function loadConfig(
       string | boolean | undefined
     >;
   } catch (error) {
-    throw new ConfigError([{ setting: 'command line', message: (error as Error).message }]);
+    throw new ConfigError(SUBJECT, [{ path: 'command line', message: (error as Error).message }]);
   }
   if (flags.help === true) return { help: configHelp() };
 
@@ -360,7 +350,7 @@ export function loadConfig(
         typeof key === 'string' && key in SETTINGS ? names(key as SettingName) : 'configuration';
       const given = typeof key === 'string' && key !== 'secret' ? raw[key as SettingName] : undefined;
       problems.push({
-        setting,
+        path: setting,
         message: given === undefined ? issue.message : `${issue.message} (got "${given}")`,
       });
     }
@@ -372,7 +362,7 @@ export function loadConfig(
   let signing: SigningConfig | undefined;
   if (algorithm === 'HS256') {
     if (raw.keysDir !== undefined) {
-      problems.push({ setting: names('keysDir'), message: 'is for ES256; HS256 signs with PP_DS_SECRET' });
+      problems.push({ path: names('keysDir'), message: 'is for ES256; HS256 signs with PP_DS_SECRET' });
     }
     signing = hsSigning(
       raw.secret,
@@ -382,25 +372,25 @@ export function loadConfig(
   } else if (algorithm === 'ES256') {
     if (raw.secret !== undefined || raw.secretFile !== undefined) {
       problems.push({
-        setting: raw.secret !== undefined ? names('secret') : names('secretFile'),
+        path: raw.secret !== undefined ? names('secret') : names('secretFile'),
         message: 'is for HS256; ES256 signs with the keys in PP_PORTAL_KEYS_DIR',
       });
     }
     if (raw.keysDir === undefined) {
-      problems.push({ setting: names('keysDir'), message: 'is required with ES256' });
+      problems.push({ path: names('keysDir'), message: 'is required with ES256' });
     } else {
       signing = { algorithm: 'ES256', keysDir: path(raw.keysDir) };
     }
   }
-  if (!parsed.success || signing === undefined) throw new ConfigError(problems);
+  if (!parsed.success || signing === undefined) throw new ConfigError(SUBJECT, problems);
   const v = parsed.data;
   if (v.sessionIdleSeconds > v.sessionMaxAgeSeconds) {
     problems.push({
-      setting: names('sessionIdleSeconds'),
+      path: names('sessionIdleSeconds'),
       message: 'must not be longer than the session max age',
     });
   }
-  if (problems.length > 0 || signing === undefined) throw new ConfigError(problems);
+  if (problems.length > 0 || signing === undefined) throw new ConfigError(SUBJECT, problems);
 
   return {
     config: {
@@ -411,7 +401,7 @@ export function loadConfig(
       signing,
       tokenTtlSeconds: v.tokenTtlSeconds,
       tokenIp: v.tokenIp,
-      trustProxy: v.trustProxy,
+      proxies: proxyTrust(v.trustProxy),
       publicUrl: v.publicUrl,
       datasets: v.datasets,
       sessionIdleSeconds: v.sessionIdleSeconds,
@@ -428,14 +418,14 @@ function hsSigning(
 ): SigningConfig | undefined {
   if (value !== undefined && file !== undefined) {
     problems.push({
-      setting: names('secretFile'),
+      path: names('secretFile'),
       message: 'set PP_DS_SECRET or PP_DS_SECRET_FILE, not both',
     });
     return undefined;
   }
   if (value === undefined && file === undefined) {
     problems.push({
-      setting: names('secret'),
+      path: names('secret'),
       message: 'is required with HS256 (or PP_DS_SECRET_FILE); generate one with `pp-token secret`',
     });
     return undefined;
@@ -445,12 +435,12 @@ function hsSigning(
   try {
     bytes = file === undefined ? Buffer.from(value as string, 'utf8') : readSecret({ file });
   } catch (error) {
-    problems.push({ setting, message: (error as Error).message });
+    problems.push({ path: setting, message: (error as Error).message });
     return undefined;
   }
   const weak = secretProblem(bytes, 'HS256');
   if (weak !== undefined) {
-    problems.push({ setting, message: `is not a usable HS256 secret: ${weak}` });
+    problems.push({ path: setting, message: `is not a usable HS256 secret: ${weak}` });
     return undefined;
   }
   return { algorithm: 'HS256', secret: new Secret(bytes) };

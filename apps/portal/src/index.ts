@@ -4,6 +4,7 @@
  * @module
  */
 export { createApp, type AppDeps, DEFAULT_LOGIN_LIMITS, type LoginLimits } from './app.js';
+export { Accounts } from './auth/accounts.js';
 export {
   ConfigError,
   configHelp,
@@ -16,7 +17,7 @@ export { openDatabase } from './db/database.js';
 export { openStores, type Stores } from './db/stores.js';
 export { DEMO_COHORT, DEMO_DATASET, type DemoLogin, REAL_DATASET, seedDemo } from './demo.js';
 export { type AppConfig, type PortalEnv } from './http/env.js';
-export { jsonLogger, type Logger, silentLogger } from './log.js';
+export { jsonLogger, type Logger, silentLogger } from '@pp-embed/server-runtime';
 export { listen, type RunningServer } from './server.js';
 export { createTokenKeys, es256KeyDirectory, hs256Keys, type TokenKeys } from './tokens/keys.js';
 export { type MintDecision, signRequest, tokenClaims } from './tokens/mint.js';

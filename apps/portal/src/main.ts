@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { DatabaseError, openDatabase } from './db/database.js';
 import { openStores } from './db/stores.js';
 import { seedDemo } from './demo.js';
-import { jsonLogger } from './log.js';
+import { jsonLogger } from '@pp-embed/server-runtime';
 import { listen } from './server.js';
 import { createTokenKeys } from './tokens/keys.js';
 

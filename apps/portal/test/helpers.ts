@@ -7,8 +7,9 @@ import type { ScryptParams } from '../src/auth/password.js';
 import { openDatabase } from '../src/db/database.js';
 import { openStores, type Stores } from '../src/db/stores.js';
 import type { AppConfig, PortalEnv } from '../src/http/env.js';
-import type { Logger } from '../src/log.js';
+import type { Logger } from '@pp-embed/server-runtime';
 import { hs256Keys, type TokenKeys } from '../src/tokens/keys.js';
+import { proxyTrust } from '@pp-embed/client-address';
 
 /** Cheap scrypt for tests; production hashes use DEFAULT_SCRYPT. */
 export const FAST_SCRYPT: ScryptParams = { logN: 10, r: 8, p: 1 };
@@ -103,7 +104,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
   const config: AppConfig = {
     vizServerUrl: 'http://127.0.0.1:3001',
     tokenIp: 'none',
-    trustProxy: false,
+    proxies: proxyTrust([]),
     publicUrl: undefined,
     datasets: [{ label: 'PPDemo', genome: 'hg38' }, { label: 'TermdbTest' }],
     ...options.config,

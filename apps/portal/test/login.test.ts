@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WRONG_CREDENTIALS } from '../src/routes/auth.js';
 import { Browser, csrfField, parseSetCookie, PASSWORD, setup, USERS } from './helpers.js';
+import { proxyTrust } from '@pp-embed/client-address';
 
 const errorOf = (html: string) => /<p class="error" role="alert">([^<]*)<\/p>/.exec(html)?.[1];
 
@@ -124,7 +125,7 @@ describe('sign-in', () => {
   });
 
   it('trusts X-Forwarded-Proto for Secure cookies only behind a trusted proxy', async () => {
-    const proxied = await setup({ config: { trustProxy: true } });
+    const proxied = await setup({ config: { proxies: proxyTrust(['203.0.113.0/24']) } });
     const browser = new Browser(proxied.app);
     await browser.get('/login', { 'x-forwarded-proto': 'https' });
     expect(browser.lastSetCookies[0]).toMatch(/^__Host-pp_signin=.*; Secure/);

@@ -5,6 +5,7 @@ import { createVerifier, generateKeyPair, type JsonWebKeySet } from '@pp-embed/d
 import { describe, expect, it } from 'vitest';
 import { es256KeyDirectory } from '../src/tokens/keys.js';
 import { Browser, setup, USERS } from './helpers.js';
+import { proxyTrust } from '@pp-embed/client-address';
 
 interface TokenBody {
   token: string;
@@ -98,17 +99,24 @@ describe('POST /api/dataset-token', () => {
     expect((await verifier.verify(((await spoof.json()) as TokenBody).token)).ip).toBe('203.0.113.7');
   });
 
-  it('takes the last X-Forwarded-For hop behind a trusted proxy', async () => {
-    const s = await setup({ config: { tokenIp: 'client', trustProxy: true } });
+  it('takes the right-most untrusted X-Forwarded-For hop behind trusted proxies, as the server checks it', async () => {
+    const s = await setup({ config: { tokenIp: 'client', proxies: proxyTrust(['10.0.0.0/8']) } });
     const browser = await signedIn(s, USERS.ana.email, '10.0.0.2');
-    const response = await browser.postApi('/api/dataset-token?dataset=PPDemo', {
-      'x-csrf-token': await browser.sessionCsrf(),
-      'x-forwarded-for': '192.0.2.1, 198.51.100.23',
-    });
-    const claims = await createVerifier({ key: { secret: s.secret }, now: s.clock }).verify(
-      ((await response.json()) as TokenBody).token,
+    const verifier = createVerifier({ key: { secret: s.secret }, now: s.clock });
+    const pinned = async (forwardedFor: string): Promise<string | undefined> => {
+      const response = await browser.postApi('/api/dataset-token?dataset=PPDemo', {
+        'x-csrf-token': await browser.sessionCsrf(),
+        'x-forwarded-for': forwardedFor,
+      });
+      return (await verifier.verify(((await response.json()) as TokenBody).token)).ip;
+    };
+    // The client wrote 192.0.2.1 itself; a second proxy of ours (10.1.1.1) appended the real client.
+    expect(await pinned('192.0.2.1, 198.51.100.23')).toBe('198.51.100.23');
+    expect(await pinned('192.0.2.1, 198.51.100.23, 10.1.1.1')).toBe('198.51.100.23');
+    // The server's rule, given the same hops, names the same client.
+    expect(proxyTrust(['10.0.0.0/8']).clientAddress('10.0.0.2', '192.0.2.1, 198.51.100.23, 10.1.1.1')).toBe(
+      '198.51.100.23',
     );
-    expect(claims.ip).toBe('198.51.100.23');
   });
 
   it('answers 403 no_grants to a user without grants', async () => {

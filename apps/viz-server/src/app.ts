@@ -1,15 +1,15 @@
-import { AccessRefusedError, type AccessPolicy } from '@pp-embed/access-policy';
-import { TokenError } from '@pp-embed/dataset-token';
+import type { AccessPolicy } from '@pp-embed/access-policy';
+import type { ProxyTrust } from '@pp-embed/client-address';
+import { describeError, type Logger } from '@pp-embed/server-runtime';
+import type { Health } from '@pp-embed/viz-api';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AuditSink } from './http/audit.js';
 import type { Bundle } from './http/bundle.js';
-import type { ClientAddressResolver } from './http/client-ip.js';
 import { cors } from './http/cors.js';
 import type { AppEnv } from './http/env.js';
-import { ApiError, type ErrorBody } from './http/errors.js';
-import { type AuditSink, describeError, type Logger } from './http/log.js';
+import { ApiError } from './http/errors.js';
 import { termdbRoutes } from './routes/termdb.js';
 import type { TermdbDataset } from './termdb/dataset.js';
 import { TermdbError } from './termdb/errors.js';
@@ -19,22 +19,13 @@ export interface AppDeps {
   policy: AccessPolicy;
   /** Origins allowed by CORS besides the policy's embedders. */
   corsOrigins?: ReadonlySet<string>;
-  clientAddress: ClientAddressResolver;
+  /** The trusted proxies, which say who the client is. */
+  proxies: ProxyTrust;
   /** The widget script, or undefined when it has not been built. */
   bundle: Bundle | undefined;
   log: Logger;
   audit: AuditSink;
   now?: () => number;
-}
-
-const TERMDB_STATUS: Record<TermdbError['code'], ContentfulStatusCode> = {
-  term_not_found: 404,
-  term_not_supported: 422,
-  dataset_invalid: 500,
-};
-
-function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
 }
 
 /**
@@ -59,7 +50,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.use('*', cors(deps.policy, deps.corsOrigins ?? new Set()));
 
-  app.get('/healthcheck', (c) => c.json({ status: 'ok', datasets: [...deps.datasets.keys()] }));
+  app.get('/healthcheck', (c) =>
+    c.json({ status: 'ok', datasets: [...deps.datasets.keys()] } satisfies Health),
+  );
 
   app.get('/bin/proteinpaint.js', (c) => {
     const bundle = deps.bundle;
@@ -88,13 +81,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     termdbRoutes({
       datasets: deps.datasets,
       policy: deps.policy,
-      clientAddress: deps.clientAddress,
+      proxies: deps.proxies,
       audit: deps.audit,
       now,
     }),
   );
 
-  app.notFound((c) => c.json(errorBody('not_found', 'There is no such route.'), 404));
+  app.notFound((c) => {
+    const error = new ApiError('not_found');
+    return c.json(error.body(), error.status);
+  });
 
   app.onError((error, c) => respondToError(error, c, deps.log));
   return app;
@@ -103,54 +99,41 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response {
   // Both come from the client: capped so that a refused request cannot inflate the log.
   const route = c.req.path.slice(0, 200);
-  if (error instanceof TokenError) {
+  const answer = toApiError(error);
+  if (answer === undefined) {
+    log.error('internal_error', { route, ...describeError(error) });
+    const internal = new ApiError('internal_error');
+    return c.json(internal.body(), internal.status);
+  }
+  const status = answer.status;
+  if (status === 401 || status === 403) {
     log.info('refused', {
       route,
-      status: 401,
-      code: error.code,
-      reason: error.message,
+      status,
+      code: answer.code,
+      reason: answer.detail ?? null,
+      entry: answer.path ?? null,
       origin: c.req.header('origin')?.slice(0, 200) ?? null,
     });
+  } else if (answer.detail !== undefined) {
+    log.info('bad_request', { route, code: answer.code, reason: answer.detail });
+  }
+  if (status === 401) {
     // RFC 6750 §3: a request without credentials gets the challenge without an error code.
     c.header(
       'WWW-Authenticate',
-      error.code === 'token_missing'
+      answer.code === 'token_missing'
         ? 'Bearer realm="pp-embed"'
         : 'Bearer realm="pp-embed", error="invalid_token"',
     );
-    return c.json(errorBody(error.code, TOKEN_MESSAGES[error.code]), 401);
   }
-  if (error instanceof AccessRefusedError) {
-    log.info('refused', {
-      route,
-      status: 403,
-      code: error.code,
-      reason: error.detail ?? null,
-      entry: error.path ?? null,
-    });
-    return c.json(errorBody(error.code, error.message), 403);
-  }
-  if (error instanceof ApiError) {
-    if (error.detail !== undefined)
-      log.info('bad_request', { route, code: error.code, reason: error.detail });
-    return c.json(errorBody(error.code, error.message), error.status);
-  }
-  if (error instanceof TermdbError && error.code !== 'dataset_invalid') {
-    return c.json(errorBody(error.code, error.message), TERMDB_STATUS[error.code]);
-  }
-  if (error instanceof HTTPException && error.status < 500) {
-    return c.json(
-      errorBody('bad_request', 'The request is malformed.'),
-      error.status as ContentfulStatusCode,
-    );
-  }
-  log.error('internal_error', { route, ...describeError(error) });
-  return c.json(errorBody('internal_error', 'The server could not answer this request.'), 500);
+  return c.json(answer.body(), status);
 }
 
-const TOKEN_MESSAGES: Record<TokenError['code'], string> = {
-  token_missing: 'This data needs an access token, and the request carried none.',
-  token_invalid: 'The access token is not valid.',
-  token_expired: 'The access token has expired.',
-  token_not_yet_valid: 'The access token is not valid yet.',
-};
+/** The answer for an error thrown on purpose; undefined for a fault, which becomes a 500 with no detail. */
+function toApiError(error: Error): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof TermdbError && error.code !== 'dataset_invalid') return new ApiError(error.code);
+  if (error instanceof HTTPException && error.status < 500) return new ApiError('bad_request');
+  return undefined;
+}

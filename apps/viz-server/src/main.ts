@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
+import { ConfigError, jsonLogger } from '@pp-embed/server-runtime';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { DEMO_CONFIG, ensureDemoAssets } from './demo.js';
+import { jsonAudit } from './http/audit.js';
 import { readBundle } from './http/bundle.js';
-import { jsonAudit, jsonLogger } from './http/log.js';
 
 const USAGE = `pp-viz-server: serve termdb datasets behind dsCredentials
 

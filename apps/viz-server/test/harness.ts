@@ -6,7 +6,7 @@ import { createSigner, generateSecret, type SignRequest } from '@pp-embed/datase
 import { createApp } from '../src/app.js';
 import { loadConfig, type LoadedConfig } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
-import type { AuditRecord } from '../src/http/log.js';
+import type { AuditRecord } from '../src/http/audit.js';
 import { generateDataset } from '../src/termdb/generate.js';
 
 export const PORTAL = 'http://portal.test:8080';

@@ -1,58 +1,6 @@
+import { canonicalIp, parseIp, sameAddress, sameNetwork } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import type { TokenEntry } from './entries.js';
-import { canonicalIp, parseIp, sameAddress, sameNetwork } from './ip.js';
-
-/** Stable codes for a request refused with 403: the token (if any) is fine, but it does not open this door. */
-export type RefusalCode = 'embedder_not_allowed' | 'dataset_not_granted' | 'ip_mismatch' | 'route_forbidden';
-
-/** Every refusal code, for exhaustive checks. */
-export const REFUSAL_CODES: readonly RefusalCode[] = Object.freeze([
-  'embedder_not_allowed',
-  'dataset_not_granted',
-  'ip_mismatch',
-  'route_forbidden',
-]);
-
-/**
- * A sentence per code that is safe to send to a client: it names no dataset id, address, host or config path.
- * The detail for logs is in {@link AccessRefusedError.detail}.
- */
-export const REFUSAL_MESSAGES: Readonly<Record<RefusalCode, string>> = Object.freeze({
-  embedder_not_allowed: 'This site is not allowed to embed this dataset.',
-  dataset_not_granted: 'The access token does not grant this dataset.',
-  ip_mismatch: 'The access token was issued for another network address.',
-  route_forbidden: 'This data is not available for this dataset.',
-});
-
-/**
- * A refusal the server can throw and map to 403 with `{error: {code, message}}`. `message` is the client-safe
- * sentence for the code; `detail` and `path` (which check failed, which config entry decided) are for logs.
- *
- * @example
- * app.onError((error, c) => {
- *   if (error instanceof AccessRefusedError) {
- *     log.warn({ code: error.code, path: error.path, detail: error.detail });
- *     return c.json({ error: { code: error.code, message: error.message } }, error.status);
- *   }
- *   // …
- * });
- */
-export class AccessRefusedError extends Error {
-  override readonly name = 'AccessRefusedError';
-  readonly code: RefusalCode;
-  readonly status = 403 as const;
-  /** What failed, in plain words, for server logs only. */
-  readonly detail: string | undefined;
-  /** JSON path of the config entry or route block that decided, for server logs only. */
-  readonly path: string | undefined;
-
-  constructor(code: RefusalCode, options: { detail?: string; path?: string; cause?: unknown } = {}) {
-    super(REFUSAL_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.detail = options.detail;
-    this.path = options.path;
-  }
-}
 
 /** The result of {@link authorize}: granted, or refused with a stable code and a reason for logs. */
 export type Authorization =
@@ -69,7 +17,8 @@ export interface AuthorizeRequest {
 const GRANTED: Authorization = Object.freeze({ ok: true });
 
 /**
- * Decides whether verified claims grant a request that `resolve` said needs a token. Never throws.
+ * Decides whether verified claims grant a request that `resolve` said needs a token; one step of `decide`.
+ * Never throws.
  *
  * - Datasets: every `dsnames` id of the entry (or, without `dsnames`, the requested dataset label) must be in
  *   the `datasets` claim, compared exactly: no case folding, no trimming.
@@ -80,7 +29,7 @@ const GRANTED: Authorization = Object.freeze({ ok: true });
  *
  * @example
  * const grant = authorize(entry, claims, { dataset: 'TermdbTest', clientIp: '203.0.113.7' });
- * if (!grant.ok) throw new AccessRefusedError(grant.code, { detail: grant.reason, path: entry.path });
+ * if (!grant.ok) refuse(403, grant.code, grant.reason);
  */
 export function authorize(
   entry: TokenEntry,

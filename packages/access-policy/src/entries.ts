@@ -1,12 +1,15 @@
 import type { Verifier } from '@pp-embed/dataset-token';
+import type { RouteClass } from '@pp-embed/viz-api';
 
 /**
- * A server route as the policy sees it: its name as the server declares it (`termdb/samples`) and whether it
- * returns sample-level data (a `termdb` credential covers those) or only aggregated results.
+ * A server route as the policy sees it: its name as `dsCredentials` route keys write it (`termdb/samples`) and
+ * its class. A `termdb` credential covers `sample-level` routes; a `discovery` route answers without its
+ * token-guarded parts when the token is missing or refused. The server's routes are `ROUTES` of
+ * `@pp-embed/viz-api`.
  */
 export interface RouteRef {
   readonly name: string;
-  readonly sampleLevel: boolean;
+  readonly class: RouteClass;
 }
 
 /** A dataset id the token's `datasets` claim must contain, with an optional label for people. */

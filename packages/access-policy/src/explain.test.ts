@@ -1,23 +1,19 @@
-import { TokenError } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, clock, load, newSecret, signerFor } from '../test/helpers.js';
+import { clock, load, newSecret, signerFor } from '../test/helpers.js';
 import { explain, type ExplainRequest } from './explain.js';
 
 const secret = newSecret();
 const sign = signerFor(secret);
-const policy = load(
-  {
-    TermdbTest: {
-      termdb: {
-        'portal.example.org': { type: 'jwt', secret, dsnames: [{ id: 'TermdbTest', label: 'Termdb test' }] },
-        'lab.example.edu': { type: 'jwt', secret, looseIpCheck: true, headerKey: 'X-Lab-Token' },
-      },
-      'termdb/config': { '*': { type: 'open' } },
+const policy = load({
+  TermdbTest: {
+    termdb: {
+      'portal.example.org': { type: 'jwt', secret, dsnames: [{ id: 'TermdbTest', label: 'Termdb test' }] },
+      'lab.example.edu': { type: 'jwt', secret, looseIpCheck: true, headerKey: 'X-Lab-Token' },
     },
-    '*': { '*': { '*': { type: 'forbidden' } } },
+    'termdb/config': { '*': { type: 'open' } },
   },
-  { routes: CATALOG },
-);
+  '*': { '*': { '*': { type: 'forbidden' } } },
+});
 
 const fromPortal: ExplainRequest = {
   dataset: 'TermdbTest',
@@ -53,7 +49,7 @@ describe('explain', () => {
     const later = load({ T: { '*': { '*': { type: 'jwt', secret } } } }, { now: () => clock() + 120_000 });
     const { decision, steps } = await explain(
       later,
-      { dataset: 'T', route: { name: 'x', sampleLevel: false } },
+      { dataset: 'T', route: { name: 'x', class: 'aggregated' } },
       expired,
     );
     expect(decision).toEqual({ outcome: 'refused', status: 401, code: 'token_expired' });
@@ -91,7 +87,7 @@ describe('explain', () => {
 
   it('allows a good token and says why each check passed', async () => {
     const token = sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
-    const { decision, steps } = await explain(policy, fromPortal, { token });
+    const { decision, steps } = await explain(policy, fromPortal, token);
     expect(decision).toEqual({ outcome: 'allowed', status: 200 });
     expect(steps.slice(-4)).toEqual([
       'The token verified: signature, algorithm and lifetime are valid (it expires 2026-11-23T12:10:00.000Z).',
@@ -116,32 +112,63 @@ describe('explain', () => {
     );
   });
 
-  it('takes claims or a verification error from a caller that verified already', async () => {
-    const claims = { datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7', iat: 1, exp: 2 };
-    expect((await explain(policy, fromPortal, { claims })).decision.outcome).toBe('allowed');
-    const error = new TokenError('token_not_yet_valid', 'token is not valid yet');
-    expect((await explain(policy, fromPortal, { error })).decision).toEqual({
-      outcome: 'refused',
-      status: 401,
-      code: 'token_not_yet_valid',
-    });
-    expect((await explain(policy, fromPortal, { error: new Error('boom') })).decision).toMatchObject({
-      code: 'token_invalid',
-    });
-  });
-
-  it('explains an aggregated route left open by a "termdb" credential, and ignores a token there', async () => {
-    const { decision, steps } = await explain(
-      policy,
-      { ...fromPortal, route: 'termdb/barchart' },
-      'any.token.text',
-    );
+  it('explains an aggregated route left open by a "termdb" credential, where an offered token is still checked', async () => {
+    const token = sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
+    const { decision, steps } = await explain(policy, { ...fromPortal, route: 'termdb/barchart' }, token);
     expect(decision).toEqual({ outcome: 'allowed', status: 200 });
     expect(steps.slice(1)).toEqual([
       'Route "termdb/barchart" (aggregated): no route key in dsCredentials.TermdbTest covers it (its keys: "termdb" and "termdb/config"; "termdb" covers only sample-level routes), so it needs no token.',
-      'A token was given, but this request does not need one, so it was not checked.',
+      'This route needs no token, but a token in the "x-ds-access-token" header is checked with the entry that guards the dataset\'s sample-level data (dsCredentials.TermdbTest.termdb.portal.example.org): verified and granted, it lifts small-cell suppression and applies its cohorts; refused, it is ignored and the answer is the one without a token.',
+      'The token verified: signature, algorithm and lifetime are valid (it expires 2026-11-23T12:10:00.000Z).',
+      'The "datasets" claim includes "TermdbTest".',
+      'Strict address check: the "ip" claim 203.0.113.7 is the client address.',
       'Decision: allowed.',
     ]);
+  });
+
+  it('says what an anonymous caller of an open route sees', async () => {
+    const { decision, steps } = await explain(policy, {
+      ...fromPortal,
+      route: 'termdb/barchart',
+      minSampleSize: 5,
+    });
+    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(steps.at(-2)).toBe('Without a verified token, aggregated counts below 5 are suppressed.');
+  });
+
+  it('allows the discovery route without a token under a "*" credential, as the server answers it', async () => {
+    const star = load({ T: { '*': { '*': { type: 'jwt', secret } } } });
+    const { decision, steps } = await explain(star, { dataset: 'T', route: 'termdb/config' });
+    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(steps).toContain(
+      'Route "termdb/config" is a discovery route: without a usable token it still answers, and leaves out the parts that need one (the root terms and cohorts).',
+    );
+    const terms = await explain(star, { dataset: 'T', route: 'termdb/terms' });
+    expect(terms.decision).toEqual({ outcome: 'refused', status: 401, code: 'token_missing' });
+  });
+
+  it('names the cohorts a token restricts the answers to', async () => {
+    const token = sign({
+      datasets: ['TermdbTest'],
+      email: 'a@b.org',
+      ip: '203.0.113.7',
+      clientAuthResult: { cohorts: ['ABC'] },
+    });
+    const { steps } = await explain(policy, fromPortal, token);
+    expect(steps.at(-2)).toBe(
+      'The token\'s clientAuthResult.cohorts restricts every answer to the samples of "ABC".',
+    );
+  });
+
+  it('applies the leeway the policy was loaded with', async () => {
+    const expiring = signerFor(secret)({ datasets: ['T'], email: 'a@b.org', ttlSeconds: 60 });
+    const config = { T: { '*': { '*': { type: 'jwt', secret, looseIpCheck: true } } } };
+    const at = clock() + 63_000; // 3 s past exp
+    const tight = load(config, { leewaySeconds: 0 });
+    const loose = load(config, { leewaySeconds: 5 });
+    const request = { dataset: 'T', route: 'termdb/samples', now: at };
+    expect((await explain(tight, request, expiring)).decision).toMatchObject({ code: 'token_expired' });
+    expect((await explain(loose, request, expiring)).decision.outcome).toBe('allowed');
   });
 
   it('explains a forbidden route reached through the "*" dataset and "*" embedder', async () => {

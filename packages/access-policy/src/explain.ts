@@ -1,31 +1,32 @@
-import { type DatasetTokenClaims, TokenError, type TokenErrorCode } from '@pp-embed/dataset-token';
-import { authorize, type RefusalCode } from './authorize.js';
+import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
+import type { TokenErrorCode } from '@pp-embed/viz-api';
+import { canonicalIp } from '@pp-embed/client-address';
+import { decide, type DecisionCode, type DecisionStep, type RequestFacts } from './decide.js';
 import type { RouteRef, TokenEntry } from './entries.js';
-import { canonicalIp } from './ip.js';
-import { type AccessPolicy, type Trace, traceResolution } from './policy.js';
+import type { AccessPolicy, Trace } from './policy.js';
 
-/** The facts of one request, as the server would see them. */
+/** The facts of one request, as the server would see them; the token is given apart. */
 export interface ExplainRequest {
   dataset: string;
   /**
-   * The route, or its bare name. A bare name takes its class from the route catalog given to `loadPolicy`; a
-   * name the catalog does not know (or any name, without a catalog) is taken as sample-level, the stricter case.
+   * The route, or its name. A name takes its class from the server's route catalog; a name the catalog does not
+   * know is taken as sample-level, the stricter case.
    */
   route: RouteRef | string;
   /** The raw `Origin` header value, if any. */
   origin?: string | null | undefined;
   /** The client address, for the `ip` claim check. */
   clientIp?: string | undefined;
+  /** The dataset's `minSampleSize`, to tell what a caller without a verified token sees. */
+  minSampleSize?: number | null | undefined;
+  /** The time to decide at, in milliseconds; the policy's clock when absent. */
+  now?: number | undefined;
 }
-
-/** A token to verify with the matching entry's verifier, or the outcome of a verification done elsewhere. */
-export type ExplainEvidence =
-  { token: string | null | undefined } | { claims: DatasetTokenClaims } | { error: unknown };
 
 /** The outcome `explain` describes, with the HTTP status and code the server would answer. */
 export type ExplainDecision =
   | { readonly outcome: 'allowed'; readonly status: 200 }
-  | { readonly outcome: 'refused'; readonly status: 401 | 403; readonly code: RefusalCode | TokenErrorCode };
+  | { readonly outcome: 'refused'; readonly status: 400 | 401 | 403; readonly code: DecisionCode };
 
 export interface Explanation {
   readonly decision: ExplainDecision;
@@ -40,8 +41,9 @@ const list = (items: readonly string[]): string =>
     : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] as string}`;
 
 /**
- * Makes the same decision as `resolve`, the token's verifier and `authorize`, and tells it step by step: which
- * dataset, route and embedder key matched and why, what the token would need, and which check failed. The
+ * Makes the server's decision (`decide`, the same function the server's middleware calls) and tells it step by
+ * step: which dataset, route and embedder key matched and why, what the token would need, which check failed,
+ * and what the caller then sees. The token is offered in whichever header the deciding entry reads. The
  * sentences name config paths, hosts and addresses, so they are for the developer's terminal and the server's
  * debug log only. They never contain the token or a key.
  *
@@ -56,94 +58,87 @@ const list = (items: readonly string[]): string =>
 export async function explain(
   policy: AccessPolicy,
   request: ExplainRequest,
-  evidence?: string | ExplainEvidence,
+  token?: string | null,
 ): Promise<Explanation> {
-  const steps: string[] = [];
-  const route = routeOf(policy, request.route, steps);
-  const t = traceResolution(policy, request.dataset, route, request.origin);
-  const given: ExplainEvidence | undefined = typeof evidence === 'string' ? { token: evidence } : evidence;
-  const done = (decision: ExplainDecision): Explanation => {
-    steps.push(
-      decision.outcome === 'allowed'
-        ? 'Decision: allowed.'
-        : `Decision: refused with ${decision.code} (${decision.status}).`,
-    );
-    return { decision, steps };
+  const sentences: string[] = [];
+  const route = routeOf(policy, request.route, sentences);
+  const offered = token === null || token === undefined || token === '' ? undefined : token;
+  const facts: RequestFacts = {
+    dataset: request.dataset,
+    route,
+    origin: request.origin,
+    clientIp: request.clientIp,
+    header: () => offered,
+    minSampleSize: request.minSampleSize ?? null,
+    ...(request.now !== undefined && { now: request.now }),
   };
-  const allowed: ExplainDecision = { outcome: 'allowed', status: 200 };
-  const unchecked = (): void => {
-    if (!noToken(given))
-      steps.push('A token was given, but this request does not need one, so it was not checked.');
-  };
-
-  steps.push(datasetSentence(request.dataset, t));
-  if (t.dataset.block === undefined) {
-    unchecked();
-    return done(allowed);
+  const steps: DecisionStep[] = [];
+  const decision = await decide(policy, facts, steps);
+  for (const step of steps) sentences.push(...tell(step, request, offered !== undefined));
+  if (decision.allowed) {
+    sentences.push('Decision: allowed.');
+    return { decision: { outcome: 'allowed', status: 200 }, steps: sentences };
   }
-  steps.push(routeSentence(t));
-  if (t.route.block === undefined) {
-    unchecked();
-    return done(allowed);
-  }
-  steps.push(...embedderSentences(request.origin, t));
-  const result = t.result;
-  if (result.kind === 'forbidden' && result.code === 'embedder_not_allowed') {
-    return done({ outcome: 'refused', status: 403, code: 'embedder_not_allowed' });
-  }
-  if (result.kind === 'open') {
-    steps.push('The entry\'s type is "open": no token is needed.');
-    unchecked();
-    return done(allowed);
-  }
-  if (result.kind === 'forbidden') {
-    steps.push(
-      'The entry\'s type is "forbidden": this route is closed to this embedder, with or without a token.',
-    );
-    return done({ outcome: 'refused', status: 403, code: 'route_forbidden' });
-  }
-
-  const entry = result.entry;
-  steps.push(requirementSentence(entry, request.dataset));
-  const verified = await verification(entry, given);
-  steps.push(verified.sentence);
-  if (!('claims' in verified)) return done({ outcome: 'refused', status: 401, code: verified.code });
-  const claims = verified.claims;
-
-  const grant = authorize(entry, claims, { dataset: request.dataset, clientIp: request.clientIp });
-  const datasets = Array.isArray(claims.datasets) ? claims.datasets : [];
-  if (!grant.ok && grant.code === 'dataset_not_granted') {
-    steps.push(
-      `The "datasets" claim is [${datasets.map(quote).join(', ')}]: ${grant.reason.replace(/^the "datasets" claim /, 'it ')}.`,
-    );
-    return done({ outcome: 'refused', status: 403, code: 'dataset_not_granted' });
-  }
-  const required = entry.dsnames === undefined ? [request.dataset] : entry.dsnames.map((d) => d.id);
-  steps.push(`The "datasets" claim includes ${list(required.map(quote))}.`);
-  const mode = entry.looseIpCheck ? 'Address check (looseIpCheck)' : 'Strict address check';
-  if (!grant.ok) {
-    steps.push(`${mode}: ${grant.reason}.`);
-    return done({ outcome: 'refused', status: 403, code: 'ip_mismatch' });
-  }
-  const ip = claims.ip;
-  const client = request.clientIp === undefined ? '' : (canonicalIp(request.clientIp) ?? request.clientIp);
-  if (ip === undefined) steps.push('The token has no "ip" claim, which looseIpCheck accepts.');
-  else if (entry.looseIpCheck) {
-    steps.push(
-      `${mode}: the client address ${client} is in the network of the "ip" claim ${canonicalIp(ip) ?? ip}.`,
-    );
-  } else steps.push(`${mode}: the "ip" claim ${canonicalIp(ip) ?? ip} is the client address.`);
-  return done(allowed);
+  sentences.push(`Decision: refused with ${decision.code} (${decision.status}).`);
+  return { decision: { outcome: 'refused', status: decision.status, code: decision.code }, steps: sentences };
 }
 
-function routeOf(policy: AccessPolicy, route: RouteRef | string, steps: string[]): RouteRef {
+function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean): string[] {
+  switch (step.step) {
+    case 'resolved':
+      return resolutionSentences(step.trace, request);
+    case 'duplicate-header':
+      return [`The ${quote(step.headerKey)} header was sent more than once; one token is expected.`];
+    case 'token':
+      return [tokenSentence(step.entry, step.offered, step.outcome)];
+    case 'grant':
+      return grantSentences(step.entry, step.claims, step.result, request);
+    case 'discovery':
+      return [
+        `Route ${quote(routeName(request.route))} is a discovery route: without a usable token it still answers, and leaves out the parts that need one (the root terms and cohorts).`,
+      ];
+    case 'optional-token':
+      if (step.guard === undefined)
+        return tokenGiven
+          ? ['A token was given, but this request does not need one, so it was not checked.']
+          : [];
+      if (!step.offered) return [];
+      return [
+        `This route needs no token, but a token in the ${quote(step.guard.headerKey)} header is checked with the entry that guards the dataset's sample-level data (${step.guard.path}): verified and granted, it lifts small-cell suppression and applies its cohorts; refused, it is ignored and the answer is the one without a token.`,
+      ];
+    case 'scope':
+      return scopeSentences(step.scope, step.verified);
+  }
+}
+
+function routeName(route: RouteRef | string): string {
+  return typeof route === 'string' ? route : route.name;
+}
+
+function routeOf(policy: AccessPolicy, route: RouteRef | string, sentences: string[]): RouteRef {
   if (typeof route !== 'string') return route;
   const known = policy.route(route);
   if (known !== undefined) return known;
-  steps.push(
+  sentences.push(
     `Route ${quote(route)} is not in the server's route catalog, so it is taken as sample-level (the stricter case).`,
   );
-  return { name: route, sampleLevel: true };
+  return { name: route, class: 'sample-level' };
+}
+
+function resolutionSentences(t: Trace, request: ExplainRequest): string[] {
+  const out = [datasetSentence(request.dataset, t)];
+  if (t.dataset.block === undefined) return out;
+  out.push(routeSentence(t));
+  if (t.route.block === undefined) return out;
+  out.push(...embedderSentences(request.origin, t));
+  const result = t.result;
+  if (result.kind === 'open') out.push('The entry\'s type is "open": no token is needed.');
+  else if (result.kind === 'forbidden' && result.code === 'route_forbidden') {
+    out.push(
+      'The entry\'s type is "forbidden": this route is closed to this embedder, with or without a token.',
+    );
+  } else if (result.kind === 'needs-token') out.push(requirementSentence(result.entry, request.dataset));
+  return out;
 }
 
 function datasetSentence(dataset: string, t: Trace): string {
@@ -160,8 +155,9 @@ function datasetSentence(dataset: string, t: Trace): string {
 }
 
 function routeSentence(t: Trace): string {
-  const { name, sampleLevel, block, via } = t.route;
-  const what = `Route ${quote(name)} (${sampleLevel ? 'sample-level' : 'aggregated'})`;
+  const { name, block, via } = t.route;
+  const sampleLevel = t.route.class === 'sample-level';
+  const what = `Route ${quote(name)} (${t.route.class})`;
   const datasetPath = t.dataset.block?.path ?? '';
   const hasTermdb = t.dataset.block?.routes.has('termdb') === true;
   if (via === 'exact')
@@ -235,34 +231,63 @@ function requirementSentence(entry: TokenEntry, dataset: string): string {
   return `${parts.join(', ')}.`;
 }
 
-function noToken(given: ExplainEvidence | undefined): given is undefined | { token: null | undefined | '' } {
-  return given === undefined || ('token' in given && (given.token == null || given.token === ''));
+function tokenSentence(
+  entry: TokenEntry,
+  offered: boolean,
+  outcome: { claims: DatasetTokenClaims } | { error: { code: TokenErrorCode; message: string } },
+): string {
+  if ('claims' in outcome) {
+    const exp = new Date(outcome.claims.exp * 1000).toISOString();
+    return `The token verified: signature, algorithm and lifetime are valid (it expires ${exp}).`;
+  }
+  if (!offered) return `No token was given (it would come in the ${quote(entry.headerKey)} header).`;
+  return `The token was refused: ${outcome.error.message}.`;
 }
 
-type Verified = { claims: DatasetTokenClaims; sentence: string } | { code: TokenErrorCode; sentence: string };
+function grantSentences(
+  entry: TokenEntry,
+  claims: DatasetTokenClaims,
+  result: { ok: true } | { ok: false; code: string; reason: string },
+  request: ExplainRequest,
+): string[] {
+  const datasets = Array.isArray(claims.datasets) ? claims.datasets : [];
+  if (!result.ok && result.code === 'dataset_not_granted') {
+    return [
+      `The "datasets" claim is [${datasets.map(quote).join(', ')}]: ${result.reason.replace(/^the "datasets" claim /, 'it ')}.`,
+    ];
+  }
+  const required = entry.dsnames === undefined ? [request.dataset] : entry.dsnames.map((d) => d.id);
+  const out = [`The "datasets" claim includes ${list(required.map(quote))}.`];
+  const mode = entry.looseIpCheck ? 'Address check (looseIpCheck)' : 'Strict address check';
+  if (!result.ok) {
+    out.push(`${mode}: ${result.reason}.`);
+    return out;
+  }
+  const ip = claims.ip;
+  const client = request.clientIp === undefined ? '' : (canonicalIp(request.clientIp) ?? request.clientIp);
+  if (ip === undefined) out.push('The token has no "ip" claim, which looseIpCheck accepts.');
+  else if (entry.looseIpCheck) {
+    out.push(
+      `${mode}: the client address ${client} is in the network of the "ip" claim ${canonicalIp(ip) ?? ip}.`,
+    );
+  } else out.push(`${mode}: the "ip" claim ${canonicalIp(ip) ?? ip} is the client address.`);
+  return out;
+}
 
-async function verification(entry: TokenEntry, given: ExplainEvidence | undefined): Promise<Verified> {
-  const refused = (error: unknown): Verified => {
-    const code = error instanceof TokenError ? error.code : 'token_invalid';
-    const why = error instanceof TokenError ? error.message : 'it could not be verified';
-    return { code, sentence: `The token was refused: ${why}.` };
-  };
-  if (noToken(given)) {
-    return {
-      code: 'token_missing',
-      sentence: `No token was given (it would come in the ${quote(entry.headerKey)} header).`,
-    };
+function scopeSentences(
+  scope: { cohorts: readonly string[] | null; suppressBelow: number | null },
+  verified: boolean,
+): string[] {
+  const out: string[] = [];
+  if (scope.cohorts !== null) {
+    out.push(
+      scope.cohorts.length === 0
+        ? "The token's clientAuthResult.cohorts is not a list of cohort ids, so no samples are shown (a malformed grant never widens access)."
+        : `The token's clientAuthResult.cohorts restricts every answer to the samples of ${list(scope.cohorts.map(quote))}.`,
+    );
   }
-  if ('error' in given) return refused(given.error);
-  if ('claims' in given) return { claims: given.claims, sentence: 'The token was verified by the caller.' };
-  try {
-    const claims = await entry.verifier.verify(given.token);
-    const exp = new Date(claims.exp * 1000).toISOString();
-    return {
-      claims,
-      sentence: `The token verified: signature, algorithm and lifetime are valid (it expires ${exp}).`,
-    };
-  } catch (error) {
-    return refused(error);
+  if (!verified && scope.suppressBelow !== null) {
+    out.push(`Without a verified token, aggregated counts below ${scope.suppressBelow} are suppressed.`);
   }
+  return out;
 }

@@ -1,3 +1,16 @@
+/**
+ * `@pp-embed/access-policy`: ProteinPaint's `dsCredentials`, read once and checked, and the one access decision
+ * the visualization server makes for every dataset request. `explain` narrates that same decision.
+ *
+ * @example
+ * import { decide, loadPolicy } from '@pp-embed/access-policy';
+ * import { ROUTES } from '@pp-embed/viz-api';
+ * const policy = loadPolicy(serverconfig.dsCredentials, { baseDir });
+ * const decision = await decide(policy, {
+ *   dataset: 'TermdbTest', route: ROUTES.samples, origin, clientIp, header: (name) => req.header(name),
+ * });
+ * @module
+ */
 export { loadPolicy, type LoadPolicyOptions } from './load.js';
 export {
   type AccessPolicy,
@@ -15,28 +28,14 @@ export {
   type TokenEntry,
 } from './entries.js';
 export {
-  AccessRefusedError,
-  authorize,
-  type Authorization,
-  type AuthorizeRequest,
-  REFUSAL_CODES,
-  REFUSAL_MESSAGES,
-  type RefusalCode,
-} from './authorize.js';
-export {
-  explain,
-  type ExplainDecision,
-  type ExplainEvidence,
-  type ExplainRequest,
-  type Explanation,
-} from './explain.js';
-export { PolicyConfigError, type PolicyProblem } from './problems.js';
-export {
-  DEFAULT_HEADER_KEY,
-  dsCredentialsJsonSchema,
-  dsCredentialsSchema,
-  type DsCredentialsInput,
-} from './schema.js';
+  decide,
+  type Decision,
+  type DecisionCode,
+  type DecisionStep,
+  type RequestFacts,
+  type Scope,
+  scopeFor,
+} from './decide.js';
+export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
+export { dsCredentialsJsonSchema, entrySchema } from './schema.js';
 export { type Embedder, embedderFromOrigin } from './origin.js';
-export { canonicalIp, sameAddress, sameNetwork } from './ip.js';
-export { TERMDB_ROUTES, type TermdbRouteId } from './routes.js';

@@ -6,23 +6,19 @@ import {
   type VerificationKey,
   type Verifier,
 } from '@pp-embed/dataset-token';
+import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
+import { DEFAULT_HEADER_KEY, ROUTES } from '@pp-embed/viz-api';
 import type { z } from 'zod';
 import { ANY, type DsName, type PolicyEntry, type RouteRef, SAMPLE_LEVEL } from './entries.js';
 import { embedderKey } from './origin.js';
 import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock } from './policy.js';
-import { formatPath, PolicyConfigError, type PolicyProblem } from './problems.js';
-import { DEFAULT_HEADER_KEY, dsCredentialsSchema, ENTRY_FIELDS, HEADER_NAME, KEY_FIELDS } from './schema.js';
+import { ENTRY_FIELDS, entrySchema, HEADER_NAME, KEY_FIELDS } from './schema.js';
 
 export interface LoadPolicyOptions {
   /** Directory that relative `secret.file`, `publicKey` and `jwks` paths are resolved against: the config file's. */
   baseDir: string;
   /** Environment for `{"env": "NAME"}` secrets. Default: process.env. */
   env?: NodeJS.ProcessEnv;
-  /**
-   * The server's routes. When given, a route key that is not `*`, `termdb` or one of these names is an error
-   * (a misspelt route would otherwise leave the real route open), and `explain` can take a bare route name.
-   */
-  routes?: readonly RouteRef[];
   /** Where the block sits in the config file, for messages. Default `dsCredentials`. */
   path?: string;
   /** Clock in milliseconds for every verifier (tests freeze it). */
@@ -47,7 +43,6 @@ function isObject(value: unknown): value is Json {
 }
 
 const isComment = (key: string): boolean => key.startsWith('#');
-const members = (object: Json): string[] => Object.keys(object).filter((key) => !isComment(key));
 
 // Characters that would make a key a glob in ProteinPaint. We match keys exactly, so a pattern would silently
 // match nothing and leave the requests it was meant to cover without its credential.
@@ -55,6 +50,12 @@ const PATTERN = /[*?[\]{}]|^!/;
 // C0 controls, DEL and the Unicode line separators: never in a label or route name, and a way to forge log lines.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
+
+// The server's routes: a route key must be "*", "termdb" or one of these names, since a misspelt route would
+// otherwise leave the real route open.
+const CATALOG: ReadonlyMap<string, RouteRef> = new Map(
+  Object.values(ROUTES).map((r: RouteRef): [string, RouteRef] => [r.name, { name: r.name, class: r.class }]),
+);
 
 // Fetch Standard, "forbidden request-header": a page's script cannot set these, so the widget could never send a
 // token in one of them.
@@ -82,135 +83,133 @@ const FORBIDDEN_REQUEST_HEADERS = new Set([
   'via',
 ]);
 
+/** Each key level: what its keys are, for messages. */
+const LEVEL_EXPECTED = [
+  'an object whose keys are dataset labels or "*"',
+  'an object whose keys are route names, "termdb" or "*"',
+  'an object whose keys are portal hosts or "*"',
+] as const;
+
 /**
- * Reads a `dsCredentials` block once, at server start: checks its shape with {@link dsCredentialsSchema}, then
- * everything the shape cannot say (one key source per entry, host syntax, secret strength, that every
- * environment variable and key file exists), and builds each entry's token verifier. Every mistake is collected
- * and thrown together as a {@link PolicyConfigError}; nothing is checked again per request.
+ * Reads a `dsCredentials` block once, at server start, in one walk: each level's keys, then each entry's fields
+ * with {@link entrySchema}, then what the shape cannot say (one key source per entry, host syntax, secret
+ * strength, that every environment variable and key file exists), building each entry's token verifier on the
+ * way. Every mistake is collected, in file order, and thrown together as a {@link ConfigError}; nothing is
+ * checked again per request.
  *
  * `undefined` (no block) gives a policy with no credentials: every dataset is open, as in ProteinPaint.
  *
  * @example
  * const config = JSON.parse(readFileSync('serverconfig.json', 'utf8'));
- * const policy = loadPolicy(config.dsCredentials, { baseDir: dirname(resolve('serverconfig.json')), routes });
+ * const policy = loadPolicy(config.dsCredentials, { baseDir: dirname(resolve('serverconfig.json')) });
  * await policy.ready(); // fetches remote JWKS, if any
  */
 export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPolicy {
   const root = options.path ?? 'dsCredentials';
-  const input = raw === undefined ? {} : raw;
-  const found: Found[] = [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
   const report = (segments: Segments, message: string): void => {
-    found.push({ segments, message });
+    const problem = { path: formatPath(root, segments), message };
+    const id = `${problem.path}\u0000${message}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    problems.push(problem);
   };
-
-  // A block built in code (not read from JSON) may hold values JSON cannot: NaN, functions, undefined members.
-  // They are reported where they are, and the shape check, which cannot merge NaN with itself, is spared them.
-  const foreign = nonJsonValues(input);
-  if (foreign.length > 0) {
-    throw new PolicyConfigError(
-      toProblems(
-        foreign.map((segments) => ({ segments, message: 'is not a JSON value' })),
-        input,
-        root,
-      ),
-    );
-  }
-  const shape = dsCredentialsSchema.safeParse(input);
-  // Where the shape check found problems: entries (3 segments) and their fields (4 segments).
-  const damaged = new Set<string>();
-  if (!shape.success) {
-    for (const issue of shape.error.issues) {
-      for (const problem of describeIssue(issue, input)) report(problem.segments, problem.message);
-      damaged.add(JSON.stringify(issue.path.slice(0, 3)));
-      damaged.add(JSON.stringify(issue.path.slice(0, 4)));
-    }
-  }
-
-  const routeCatalog =
-    options.routes === undefined ? undefined : new Map(options.routes.map((r) => [r.name, r]));
   const datasets = new Map<string, DatasetBlock>();
   const entries: PolicyEntry[] = [];
-  const context: EntryContext = { options, report };
+  const input = raw === undefined ? {} : raw;
 
-  if (isObject(input)) {
-    for (const datasetKey of members(input)) {
-      const datasetSegments = [datasetKey];
-      // A bad key is reported and what it holds still checked, so that one pass finds every mistake.
-      if (!checkKey(datasetKey, datasetSegments, 'dataset label', report) && UNCHECKED.has(datasetKey))
-        continue;
-      const datasetValue = input[datasetKey];
-      if (!isObject(datasetValue)) continue;
-      const routes = new Map<string, RouteBlock>();
-      if (members(datasetValue).length === 0) {
+  // Each level: comments are skipped (but must be JSON), and every other key is checked before what it holds.
+  const level = (value: unknown, depth: 0 | 1 | 2, segments: Segments): [string, unknown][] | undefined => {
+    if (!isObject(value)) {
+      report(
+        segments,
+        notJson(value)
+          ? 'is not a JSON value'
+          : `expected ${LEVEL_EXPECTED[depth]}, got ${describeValue(value)}`,
+      );
+      return undefined;
+    }
+    const members: [string, unknown][] = [];
+    for (const key of Object.keys(value)) {
+      if (isComment(key)) {
+        for (const bad of nonJsonValues(value[key], [...segments, key])) report(bad, 'is not a JSON value');
+      } else members.push([key, value[key]]);
+    }
+    return members;
+  };
+
+  const top = level(input, 0, []);
+  for (const [datasetKey, datasetValue] of top ?? []) {
+    const datasetSegments = [datasetKey];
+    // A bad key is reported and what it holds still checked, so that one pass finds every mistake.
+    if (!checkKey(datasetKey, datasetSegments, 'dataset label', report) && UNCHECKED.has(datasetKey))
+      continue;
+    const routeMembers = level(datasetValue, 1, datasetSegments);
+    if (routeMembers === undefined) continue;
+    const routes = new Map<string, RouteBlock>();
+    if (routeMembers.length === 0) {
+      report(
+        datasetSegments,
+        'has no route keys; remove it, or add "*": {"*": {"type": "forbidden"}} to close the dataset',
+      );
+    }
+    for (const [routeKey, routeValue] of routeMembers) {
+      const routeSegments = [datasetKey, routeKey];
+      if (!checkKey(routeKey, routeSegments, 'route name', report) && UNCHECKED.has(routeKey)) continue;
+      if (
+        routeKey !== ANY &&
+        routeKey !== SAMPLE_LEVEL &&
+        !CATALOG.has(routeKey) &&
+        !PATTERN.test(routeKey)
+      ) {
+        const known = [...CATALOG.keys()].map((name) => `"${name}"`).join(', ');
         report(
-          datasetSegments,
-          'has no route keys; remove it, or add "*": {"*": {"type": "forbidden"}} to close the dataset',
+          routeSegments,
+          `unknown route; expected "*", "termdb" or one of the server's routes: ${known}`,
         );
       }
-      for (const routeKey of members(datasetValue)) {
-        const routeSegments = [datasetKey, routeKey];
-        if (!checkKey(routeKey, routeSegments, 'route name', report) && UNCHECKED.has(routeKey)) continue;
-        if (
-          routeCatalog !== undefined &&
-          routeKey !== ANY &&
-          routeKey !== SAMPLE_LEVEL &&
-          !routeCatalog.has(routeKey)
-        ) {
-          const known = [...routeCatalog.keys()].map((name) => `"${name}"`).join(', ');
-          report(
-            routeSegments,
-            `unknown route; expected "*", "termdb" or one of the server's routes: ${known}`,
-          );
-        }
-        const routeValue = datasetValue[routeKey];
-        if (!isObject(routeValue)) continue;
-        const embedders = new Map<string, PolicyEntry>();
-        const written = new Map<string, string>();
-        if (members(routeValue).length === 0) {
-          report(routeSegments, 'has no embedder keys; use {"*": {"type": "forbidden"}} to close the route');
-        }
-        for (const key of members(routeValue)) {
-          const entrySegments = [datasetKey, routeKey, key];
-          let host: string | undefined;
-          if (checkKey(key, entrySegments, 'embedder host', report)) {
-            const parsed = embedderKey(key);
-            if ('problem' in parsed) report(entrySegments, parsed.problem);
-            else if (written.has(parsed.host)) {
-              report(entrySegments, `the same embedder as "${written.get(parsed.host)}"; keep one of them`);
-            } else {
-              host = parsed.host;
-              written.set(host, key);
-            }
-          }
-          const entryValue = routeValue[key];
-          if (!isObject(entryValue) || UNCHECKED.has(key)) continue;
-          const entry = buildEntry(entryValue, {
-            segments: entrySegments,
-            path: formatPath(root, entrySegments),
-            dataset: datasetKey,
-            route: routeKey,
-            embedder: host ?? key,
-            damaged: (field) =>
-              damaged.has(JSON.stringify(field === undefined ? entrySegments : [...entrySegments, field])),
-            context,
-          });
-          if (entry === undefined || host === undefined) continue;
-          embedders.set(host, entry);
-          entries.push(entry);
-        }
-        routes.set(routeKey, { key: routeKey, path: formatPath(root, routeSegments), embedders });
+      const embedderMembers = level(routeValue, 2, routeSegments);
+      if (embedderMembers === undefined) continue;
+      const embedders = new Map<string, PolicyEntry>();
+      const written = new Map<string, string>();
+      if (embedderMembers.length === 0) {
+        report(routeSegments, 'has no embedder keys; use {"*": {"type": "forbidden"}} to close the route');
       }
-      datasets.set(datasetKey, { key: datasetKey, path: formatPath(root, datasetSegments), routes });
+      for (const [key, entryValue] of embedderMembers) {
+        const entrySegments = [datasetKey, routeKey, key];
+        let host: string | undefined;
+        if (checkKey(key, entrySegments, 'embedder host', report)) {
+          const parsed = embedderKey(key);
+          if ('problem' in parsed) report(entrySegments, parsed.problem);
+          else if (written.has(parsed.host)) {
+            report(entrySegments, `the same embedder as "${written.get(parsed.host)}"; keep one of them`);
+          } else {
+            host = parsed.host;
+            written.set(host, key);
+          }
+        }
+        if (UNCHECKED.has(key)) continue;
+        const entry = readEntry(entryValue, {
+          segments: entrySegments,
+          path: formatPath(root, entrySegments),
+          dataset: datasetKey,
+          route: routeKey,
+          embedder: host ?? key,
+          options,
+          report,
+        });
+        if (entry === undefined || host === undefined) continue;
+        embedders.set(host, entry);
+        entries.push(entry);
+      }
+      routes.set(routeKey, { key: routeKey, path: formatPath(root, routeSegments), embedders });
     }
+    datasets.set(datasetKey, { key: datasetKey, path: formatPath(root, datasetSegments), routes });
   }
 
-  if (found.length > 0) throw new PolicyConfigError(toProblems(found, input, root));
-  return createPolicy({ datasets, entries, routeCatalog, warnings: shadowWarnings(datasets) });
-}
-
-interface EntryContext {
-  options: LoadPolicyOptions;
-  report: (segments: Segments, message: string) => void;
+  if (problems.length > 0) throw new ConfigError(root, problems);
+  return createPolicy({ datasets, entries, routeCatalog: CATALOG, warnings: shadowWarnings(datasets) });
 }
 
 interface EntryPlace {
@@ -219,37 +218,80 @@ interface EntryPlace {
   dataset: string;
   route: string;
   embedder: string;
-  /** True when the shape check already found a problem in this entry, or in one of its fields. */
-  damaged: (field?: string) => boolean;
-  context: EntryContext;
+  options: LoadPolicyOptions;
+  report: (segments: Segments, message: string) => void;
+  /** Fields the shape check found a problem in (`''` for the entry itself). */
+  damaged?: ReadonlySet<string>;
+}
+
+/**
+ * One entry: its shape (zod, entry-local), then everything else. Its problems are reported in the order of its
+ * fields, so that the whole block reads in file order.
+ */
+function readEntry(value: unknown, place: EntryPlace): PolicyEntry | undefined {
+  const bad = nonJsonValues(value, place.segments);
+  if (bad.length > 0) {
+    for (const segments of bad) place.report(segments, 'is not a JSON value');
+    return undefined;
+  }
+  const found: Found[] = [];
+  const local = {
+    ...place,
+    report: (segments: Segments, message: string) => found.push({ segments, message }),
+  };
+  const shape = entrySchema.safeParse(value);
+  const damaged = new Set<string>();
+  if (!shape.success) {
+    for (const issue of shape.error.issues) {
+      found.push(...describeIssue(issue, value, place.segments));
+      damaged.add(issue.path.length === 0 ? '' : String(issue.path[0]));
+    }
+  }
+  const entry = isObject(value) ? buildEntry(value, { ...local, damaged }) : undefined;
+  // Sorted by the position of the field each problem is about; the entry itself comes first.
+  const order = isObject(value) ? Object.keys(value) : [];
+  const depth = place.segments.length;
+  const rank = (f: Found): number => {
+    const field = f.segments[depth];
+    return field === undefined
+      ? -1
+      : order.indexOf(String(field)) === -1
+        ? order.length
+        : order.indexOf(String(field));
+  };
+  found
+    .map((f, i) => ({ f, i, r: rank(f) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .forEach(({ f }) => place.report(f.segments, f.message));
+  return found.length === 0 ? entry : undefined;
 }
 
 /** Paths of the values in `value` that JSON cannot hold (a cycle included), depth-first. */
-function nonJsonValues(
-  value: unknown,
-  segments: Segments = [],
-  ancestors: readonly unknown[] = [],
-): Segments[] {
+function nonJsonValues(value: unknown, segments: Segments, ancestors: readonly unknown[] = []): Segments[] {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return [];
   if (typeof value === 'number') return Number.isFinite(value) ? [] : [segments];
   if (typeof value !== 'object' || ancestors.includes(value)) return [segments];
   const inner = [...ancestors, value];
-  const entries = Array.isArray(value) ? value.map((item, i) => [i, item] as const) : Object.entries(value);
-  return entries.flatMap(([key, item]) => nonJsonValues(item, [...segments, key], inner));
+  const members = Array.isArray(value) ? value.map((item, i) => [i, item] as const) : Object.entries(value);
+  return members.flatMap(([key, item]) => nonJsonValues(item, [...segments, key], inner));
+}
+
+function notJson(value: unknown): boolean {
+  return nonJsonValues(value, []).length > 0;
 }
 
 const article = (word: string): string => (/^[aeiou]/.test(word) ? 'an' : 'a');
 
-// Keys whose values the shape check never sees: zod skips `__proto__`, and '' matches neither the comment nor the
-// member pattern. Their contents are not trusted, only reported.
+// Keys whose contents are not read: `__proto__` would be the prototype of a plain object, and '' names nothing.
+// They are only reported.
 const UNCHECKED = new Set(['', '__proto__']);
 
-function checkKey(key: string, segments: Segments, what: string, report: EntryContext['report']): boolean {
+function checkKey(key: string, segments: Segments, what: string, report: EntryPlace['report']): boolean {
   if (key === '') {
     report(segments, `an empty key; expected ${article(what)} ${what} or "*"`);
     return false;
   }
-  // zod and plain objects treat this key as the prototype, not as a member; no real name needs it.
+  // Plain objects treat this key as the prototype, not as a member; no real name needs it.
   if (key === '__proto__') {
     report(segments, `"__proto__" cannot be used as ${article(what)} ${what}`);
     return false;
@@ -266,11 +308,12 @@ function checkKey(key: string, segments: Segments, what: string, report: EntryCo
 }
 
 function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
-  const { report } = place.context;
+  const { report } = place;
   const type = raw.type;
   if (type !== 'jwt' && type !== 'open' && type !== 'forbidden') return undefined;
   const allowed: readonly string[] = ENTRY_FIELDS[type];
-  let clean = !place.damaged();
+  const damaged = place.damaged ?? new Set<string>();
+  let clean = !damaged.has('');
   for (const field of Object.keys(raw)) {
     if (isComment(field) || allowed.includes(field)) continue;
     clean = false;
@@ -309,7 +352,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   const keyField = given[0] as (typeof KEY_FIELDS)[number];
   // Build the verifier whenever the fields it reads are sound, so that a weak secret is reported together with
   // a bad headerKey rather than after it is fixed.
-  if ([keyField, 'algorithms', 'issuer', 'audience', 'maxTokenAge'].some((field) => place.damaged(field)))
+  if ([keyField, 'algorithms', 'issuer', 'audience', 'maxTokenAge'].some((field) => damaged.has(field)))
     return undefined;
 
   const entry = raw as {
@@ -323,21 +366,21 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   let verifier: Verifier;
   try {
     verifier = createVerifier({
-      key: verificationKey(raw, keyField, place.context.options),
+      key: verificationKey(raw, keyField, place.options),
       algorithms: entry.algorithms,
       issuer: entry.issuer,
       audience: entry.audience,
       maxTokenAgeSeconds: entry.maxTokenAge,
-      leewaySeconds: place.context.options.leewaySeconds,
-      now: place.context.options.now,
-      env: place.context.options.env ?? process.env,
+      leewaySeconds: place.options.leewaySeconds,
+      now: place.options.now,
+      env: place.options.env ?? process.env,
     });
   } catch (error) {
     if (!(error instanceof TokenSetupError)) throw error;
     const field =
-      error.code === 'algorithm_not_allowed' && entry.algorithms !== undefined
+      error.option === 'algorithms' && entry.algorithms !== undefined
         ? 'algorithms'
-        : error.code === 'option_invalid' && error.message.startsWith('maxTokenAge')
+        : error.option === 'maxTokenAgeSeconds'
           ? 'maxTokenAge'
           : keyField;
     report([...place.segments, field], error.message);
@@ -393,10 +436,10 @@ function verificationKey(
 }
 
 /** The `*` dataset block is not consulted for a dataset with its own key; say so when that drops routes. */
-function shadowWarnings(datasets: ReadonlyMap<string, DatasetBlock>): PolicyProblem[] {
+function shadowWarnings(datasets: ReadonlyMap<string, DatasetBlock>): ConfigProblem[] {
   const star = datasets.get(ANY);
   if (star === undefined) return [];
-  const warnings: PolicyProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   for (const block of datasets.values()) {
     if (block.key === ANY) continue;
     const dropped = [...star.routes.keys()].filter((route) => !block.routes.has(route));
@@ -409,8 +452,6 @@ function shadowWarnings(datasets: ReadonlyMap<string, DatasetBlock>): PolicyProb
   return warnings;
 }
 
-// ---- turning zod issues into plain sentences ------------------------------------------------------------------
-
 function valueAt(root: unknown, segments: readonly PropertyKey[]): unknown {
   let value = root;
   for (const segment of segments) {
@@ -420,6 +461,8 @@ function valueAt(root: unknown, segments: readonly PropertyKey[]): unknown {
   return value;
 }
 
+// ---- zod issues as plain sentences ---------------------------------------------------------------------------
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -428,15 +471,17 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): Found[] {
-  const segments = issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s));
-  const value = valueAt(input, issue.path);
+/** A zod issue of one entry as a plain sentence, at its path below the entry. */
+function describeIssue(issue: z.core.$ZodIssue, entry: unknown, at: Segments): Found[] {
+  const below = issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s));
+  const segments = [...at, ...below];
+  const value = valueAt(entry, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const takes = segments.includes('dsnames') ? '; a dsnames item takes "id" and "label"' : '';
     return issue.keys.map((key) => ({ segments: [...segments, key], message: `unknown field${takes}` }));
   }
   if (
-    issue.path.length === 3 &&
+    below.length === 0 &&
     !isObject(value) &&
     (issue.code === 'invalid_type' || issue.code === 'invalid_union')
   ) {
@@ -467,46 +512,4 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): Found[] {
     ];
   }
   return [{ segments, message: issue.message }];
-}
-
-/** Problems in the order their keys appear in the file, each once. */
-function toProblems(found: readonly Found[], input: unknown, root: string): PolicyProblem[] {
-  const rank = (segments: Segments): number[] => {
-    const out: number[] = [];
-    let value = input;
-    for (const segment of segments) {
-      if (typeof segment === 'number') out.push(segment);
-      else out.push(isObject(value) ? indexOrEnd(Object.keys(value), segment) : Number.MAX_SAFE_INTEGER);
-      value =
-        isObject(value) || Array.isArray(value)
-          ? (value as Record<string | number, unknown>)[segment]
-          : undefined;
-    }
-    return out;
-  };
-  const ranked = found.map((f, order) => ({ ...f, order, rank: rank(f.segments) }));
-  ranked.sort((a, b) => compareRanks(a.rank, b.rank) || a.order - b.order);
-  const seen = new Set<string>();
-  const problems: PolicyProblem[] = [];
-  for (const f of ranked) {
-    const problem = { path: formatPath(root, f.segments), message: f.message };
-    const id = `${problem.path}\u0000${problem.message}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    problems.push(problem);
-  }
-  return problems;
-}
-
-function indexOrEnd(keys: readonly string[], key: string): number {
-  const i = keys.indexOf(key);
-  return i === -1 ? keys.length : i;
-}
-
-function compareRanks(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }

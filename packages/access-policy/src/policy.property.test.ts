@@ -10,7 +10,7 @@ import type { Resolution } from './policy.js';
 const SECRET = newSecret();
 
 const DATASETS = ['TermdbTest', 'Other', 'constructor', 'toString', '*', '#Disabled'];
-const ROUTES = ['*', 'termdb', 'termdb/samples', 'termdb/barchart', 'hasOwnProperty', '#note'];
+const ROUTES = ['*', 'termdb', 'termdb/samples', 'termdb/barchart', 'termdb/config', '#note'];
 const EMBEDDERS = ['*', 'portal.example.org', 'localhost:5173', 'lab.example.edu', '#portal.example.org'];
 const ORIGINS = [
   'https://portal.example.org',
@@ -53,8 +53,8 @@ const config = fc.option(level(DATASETS, routes), { nil: undefined }) as fc.Arbi
 
 const dataset = fc.oneof(fc.constantFrom(...DATASETS, '__proto__', 'valueOf', 'termdbtest'), fc.string());
 const route: fc.Arbitrary<RouteRef> = fc.record({
-  name: fc.oneof(fc.constantFrom(...ROUTES, 'termdb/terms', '__proto__'), fc.string()),
-  sampleLevel: fc.boolean(),
+  name: fc.oneof(fc.constantFrom(...ROUTES, 'termdb/terms', '__proto__', 'hasOwnProperty'), fc.string()),
+  class: fc.constantFrom('discovery', 'aggregated', 'sample-level'),
 });
 const origin = fc.oneof(
   fc.constantFrom(...ORIGINS),
@@ -73,7 +73,7 @@ function reference(cfg: Config | undefined, ds: string, r: RouteRef, o: string |
   const exact = r.name !== '*' && r.name !== 'termdb' && own(block, r.name);
   const key = exact
     ? r.name
-    : r.sampleLevel && own(block, 'termdb')
+    : r.class === 'sample-level' && own(block, 'termdb')
       ? 'termdb'
       : own(block, '*')
         ? '*'
@@ -120,7 +120,7 @@ describe('resolve, for random configs and requests', () => {
         const covering = Object.keys(block).filter(
           (k) =>
             !k.startsWith('#') &&
-            (k === '*' || (k === 'termdb' && r.sampleLevel) || (k === r.name && k !== 'termdb')),
+            (k === '*' || (k === 'termdb' && r.class === 'sample-level') || (k === r.name && k !== 'termdb')),
         );
         expect(covering).toEqual([]);
       }),

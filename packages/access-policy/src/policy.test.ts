@@ -109,7 +109,7 @@ const precedence: Row[] = [
   {
     rule: 'a route named "termdb" is not an exact key: the "termdb" key is a class of routes',
     config: { TermdbTest: { termdb: { '*': jwt() } } },
-    route: { name: 'termdb', sampleLevel: false },
+    route: { name: 'termdb', class: 'aggregated' },
     expected: 'open -',
   },
   {
@@ -240,7 +240,7 @@ const prototypeNames: Row[] = [
   {
     rule: `route ${name} falls to "*"`,
     config: { TermdbTest: { '*': { '*': jwt() } } },
-    route: { name, sampleLevel: false },
+    route: { name, class: 'aggregated' },
     expected: `needs-token ${D}.TermdbTest.*.*`,
   },
   {
@@ -381,7 +381,7 @@ describe('tokenRequirements', () => {
   it('keeps route names that are Object.prototype names as plain keys', () => {
     const answer = load({ A: { '*': { '*': jwt() } } }).tokenRequirements(
       'A',
-      [{ name: '__proto__', sampleLevel: true }],
+      [{ name: '__proto__', class: 'sample-level' }],
       undefined,
     );
     expect(Object.keys(answer.tokenRequired)).toEqual(['__proto__']);

@@ -7,8 +7,8 @@ import {
   SAMPLE_LEVEL,
   type TokenEntry,
 } from './entries.js';
+import type { ConfigProblem } from '@pp-embed/server-runtime';
 import { type Embedder, embedderFromOrigin } from './origin.js';
-import type { PolicyProblem } from './problems.js';
 
 /** Codes for a request refused before any token is looked at. */
 export type ForbiddenCode = 'embedder_not_allowed' | 'route_forbidden';
@@ -65,13 +65,11 @@ export interface AccessPolicy {
    * No route key covers the request: open. A route block covers it but no embedder key matches: forbidden
    * `embedder_not_allowed` (fail closed; ProteinPaint answers open here).
    *
+   * Requests are decided by `decide`, which starts here; `resolve` alone answers what a route needs.
+   *
    * @example
-   * const r = policy.resolve('TermdbTest', { name: 'termdb/samples', sampleLevel: true }, req.header('origin'));
-   * if (r.kind === 'forbidden') throw new AccessRefusedError(r.code, { path: r.path });
-   * if (r.kind === 'needs-token') {
-   *   const claims = await r.entry.verifier.verify(req.header(r.entry.headerKey));
-   *   const grant = authorize(r.entry, claims, { dataset: 'TermdbTest', clientIp });
-   * }
+   * const r = policy.resolve('TermdbTest', ROUTES.samples, req.header('origin'));
+   * r.kind; // 'needs-token'
    */
   resolve(dataset: string, route: RouteRef, origin: string | null | undefined): Resolution;
   /**
@@ -110,12 +108,12 @@ export interface AccessPolicy {
    * await policy.ready();
    */
   ready(): Promise<void>;
-  /** A route of the catalog given to `loadPolicy`, by name. */
+  /** A route of the server's catalog, by name (`termdb/samples`). */
   route(name: string): RouteRef | undefined;
   /** Every entry, in file order. */
   readonly entries: readonly PolicyEntry[];
   /** Legal but probably unintended: an exact dataset block that drops routes the `*` block protects. */
-  readonly warnings: readonly PolicyProblem[];
+  readonly warnings: readonly ConfigProblem[];
 }
 
 /** @internal */
@@ -136,8 +134,8 @@ export interface DatasetBlock {
 export interface PolicyTables {
   datasets: ReadonlyMap<string, DatasetBlock>;
   entries: readonly PolicyEntry[];
-  routeCatalog: ReadonlyMap<string, RouteRef> | undefined;
-  warnings: readonly PolicyProblem[];
+  routeCatalog: ReadonlyMap<string, RouteRef>;
+  warnings: readonly ConfigProblem[];
 }
 
 /** Every step of one decision, for `explain`. @internal */
@@ -149,7 +147,7 @@ export interface Trace {
   };
   readonly route: {
     readonly name: string;
-    readonly sampleLevel: boolean;
+    readonly class: RouteRef['class'];
     readonly block: RouteBlock | undefined;
     readonly via: 'exact' | 'termdb' | 'star' | 'none';
   };
@@ -158,18 +156,40 @@ export interface Trace {
   readonly result: Resolution;
 }
 
-const tablesOf = new WeakMap<AccessPolicy, PolicyTables>();
+const tracersOf = new WeakMap<AccessPolicy, Tracer>();
 
-/** @internal */
+type Tracer = (dataset: string, route: RouteRef, origin: string | null | undefined) => Trace;
+
+/** @internal How `policy` resolves a request, step by step; the same memoized answer every caller gets. */
 export function traceResolution(
   policy: AccessPolicy,
   dataset: string,
   route: RouteRef,
   origin: string | null | undefined,
 ): Trace {
-  const tables = tablesOf.get(policy);
-  if (tables === undefined) throw new TypeError('not a policy built by loadPolicy');
-  return trace(tables, dataset, route, origin);
+  const tracer = tracersOf.get(policy);
+  if (tracer === undefined) throw new TypeError('not a policy built by loadPolicy');
+  return tracer(dataset, route, origin);
+}
+
+// A resolution depends only on the config and (dataset, route, origin), so it is worked out once per triple.
+// Origins come from clients: the memo is bounded and starts over when full, so junk origins cost a little
+// speed, never memory.
+const MEMO_LIMIT = 4096;
+
+function memoized(tables: PolicyTables): Tracer {
+  const memo = new Map<string, Trace>();
+  return (dataset, route, origin) => {
+    if (typeof route !== 'object' || route === null) return trace(tables, dataset, route, origin);
+    const key = `${dataset}\u0000${route.name}\u0000${route.class}\u0000${origin ?? ''}`;
+    let found = memo.get(key);
+    if (found === undefined) {
+      found = trace(tables, dataset, route, origin);
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(key, found);
+    }
+    return found;
+  };
 }
 
 function trace(
@@ -190,7 +210,13 @@ function trace(
   // A malformed route from a JavaScript caller counts as sample-level: the stricter reading.
   const name =
     typeof route === 'object' && route !== null && typeof route.name === 'string' ? route.name : '';
-  const sampleLevel = typeof route === 'object' && route !== null ? route.sampleLevel !== false : true;
+  const routeClass: RouteRef['class'] =
+    typeof route === 'object' &&
+    route !== null &&
+    (route.class === 'aggregated' || route.class === 'discovery')
+      ? route.class
+      : 'sample-level';
+  const sampleLevel = routeClass === 'sample-level';
   const embedder = embedderFromOrigin(origin);
 
   let routeBlock: RouteBlock | undefined;
@@ -209,7 +235,7 @@ function trace(
             ? [any, 'star']
             : [undefined, 'none'];
   }
-  const routeStep = { name, sampleLevel, block: routeBlock, via: routeVia };
+  const routeStep = { name, class: routeClass, block: routeBlock, via: routeVia };
   if (routeBlock === undefined) {
     return {
       dataset: datasetStep,
@@ -262,10 +288,11 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
   const entries = Object.freeze([...tables.entries]);
   const warnings = Object.freeze([...tables.warnings]);
 
+  const tracer = memoized(tables);
   const policy: AccessPolicy = {
     entries,
     warnings,
-    resolve: (dataset, route, origin) => trace(tables, dataset, route, origin).result,
+    resolve: (dataset, route, origin) => tracer(dataset, route, origin).result,
     allowsOrigin(origin) {
       if (anyEmbedder) return true;
       const embedder = embedderFromOrigin(origin);
@@ -277,7 +304,7 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
       const details: RouteRequirement[] = [];
       let headerKey: string | undefined;
       for (const route of routes) {
-        const r = trace(tables, dataset, route, origin).result;
+        const r = tracer(dataset, route, origin).result;
         tokenRequired[route.name] = r.kind === 'needs-token';
         if (r.kind === 'needs-token') {
           headerKey ??= r.entry.headerKey;
@@ -293,8 +320,8 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     async ready() {
       await Promise.all([...verifiers].map((v) => v.ready()));
     },
-    route: (name) => tables.routeCatalog?.get(name),
+    route: (name) => tables.routeCatalog.get(name),
   };
-  tablesOf.set(policy, tables);
+  tracersOf.set(policy, tracer);
   return Object.freeze(policy);
 }

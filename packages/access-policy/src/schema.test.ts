@@ -1,35 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
-import { dsCredentialsJsonSchema, dsCredentialsSchema } from './schema.js';
+import { dsCredentialsJsonSchema, entrySchema } from './schema.js';
 
 type Json = Record<string, unknown>;
 
-/** Follows the generated schema down one key level (the intersection's non-comment side). */
+/** Follows the generated schema down one key level (its non-comment member pattern). */
 function members(level: Json): Json {
-  const [, real] = level.allOf as [Json, Json];
-  return (real.patternProperties as Json)['^[^#]'] as Json;
+  return (level.patternProperties as Json)['^[^#]'] as Json;
 }
 
-describe('dsCredentialsSchema', () => {
-  it('composes into a schema of the whole serverconfig.json', () => {
-    const serverConfig = z.object({ port: z.number(), dsCredentials: dsCredentialsSchema.optional() });
-    const json = z.toJSONSchema(serverConfig) as Json;
-    expect((json.properties as Json).dsCredentials).toMatchObject({ title: 'dsCredentials' });
-    expect(serverConfig.safeParse({ port: 3000 }).success).toBe(true);
+describe('entrySchema', () => {
+  it('accepts comments in an entry and refuses an unknown type', () => {
+    expect(
+      entrySchema.safeParse({ type: 'jwt', secret: { env: 'PP_DS_SECRET' }, '#': 'rotated' }).success,
+    ).toBe(true);
+    expect(entrySchema.safeParse({ type: 'basic' }).success).toBe(false);
   });
+});
 
-  it('accepts comments at every level and refuses an unknown type', () => {
-    const entry = { type: 'jwt', secret: { env: 'PP_DS_SECRET' }, '#': 'rotated 2026-11' };
-    const ok = { '#': 1, TermdbTest: { '#': [], termdb: { '#': {}, 'portal.example.org': entry } } };
-    expect(dsCredentialsSchema.safeParse(ok).success).toBe(true);
-    expect(dsCredentialsSchema.safeParse({ T: { termdb: { '*': { type: 'basic' } } } }).success).toBe(false);
-  });
-
-  it('gives JSON Schema users comments at every level, no unknown fields and one key source per jwt entry', () => {
+describe('dsCredentialsJsonSchema', () => {
+  it('gives JSON Schema users three key levels with comments at each, then the entries', () => {
     const root = dsCredentialsJsonSchema();
-    const first = root.allOf as Json[];
-    expect(first[0]).toEqual({ type: 'object', patternProperties: { '^#': {} } });
-    const entries = members(members(members(root))).oneOf as Json[];
+    expect(root.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    const titles: unknown[] = [];
+    let level: Json = root;
+    for (let depth = 0; depth < 3; depth++) {
+      titles.push(level.title);
+      expect(level.type).toBe('object');
+      expect(Object.keys(level.patternProperties as Json)).toEqual(['^#', '^[^#]']);
+      level = members(level);
+    }
+    expect(titles).toEqual(['dsCredentials', 'routes', 'embedders']);
+    const entries = level.oneOf as Json[];
     expect(entries.map((e) => e.title)).toEqual(['jwt entry', 'open entry', 'forbidden entry']);
     for (const e of entries) {
       expect(e.additionalProperties).toBe(false);

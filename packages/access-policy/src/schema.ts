@@ -1,8 +1,6 @@
 import { ALGORITHMS } from '@pp-embed/dataset-token';
+import { DEFAULT_HEADER_KEY } from '@pp-embed/viz-api';
 import * as z from 'zod';
-
-/** The header a token travels in when an entry names none (ProteinPaint's default). */
-export const DEFAULT_HEADER_KEY = 'x-ds-access-token';
 
 /** RFC 9110 §5.1 and §5.6.2: a field name is a `token`, one or more `tchar`. */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -33,30 +31,12 @@ export const ENTRY_FIELDS = {
 export const KEY_FIELDS = ['secret', 'publicKey', 'jwks'] as const;
 
 const ENTRY_TYPES = Object.keys(ENTRY_FIELDS) as (keyof typeof ENTRY_FIELDS)[];
-const TYPE_EXPECTED = `expected "type" to be ${ENTRY_TYPES.map((t) => `"${t}"`)
+export const TYPE_EXPECTED = `expected "type" to be ${ENTRY_TYPES.map((t) => `"${t}"`)
   .join(', ')
   .replace(/, ([^,]*)$/, ' or $1')}`;
 
-// `#` keys are comments at every level, as in ProteinPaint. In JSON Schema terms an object level is
-// `patternProperties: {"^#": {}}` beside the real members; zod has no key-dependent value type, so each level
-// is the intersection of a record that admits any `#` key and one that checks every other key.
-const COMMENT = /^#/;
-const MEMBER = /^[^#]/;
+// `#` keys are comments at every level, as in ProteinPaint.
 const COMMENT_KEYS_JSON = { '^#': { description: 'A comment, ignored.' } };
-
-function level<T extends z.ZodType>(
-  value: T,
-  expected: string,
-  meta: { title: string; description: string },
-) {
-  const error = `expected ${expected}`;
-  return z
-    .intersection(
-      z.looseRecord(z.string().regex(COMMENT), z.unknown(), { error }),
-      z.looseRecord(z.string().regex(MEMBER), value, { error }),
-    )
-    .meta(meta);
-}
 
 const nonEmptyString = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not an empty string` });
@@ -176,49 +156,46 @@ export const entrySchema = z.discriminatedUnion(
   { error: TYPE_EXPECTED },
 );
 
-/** Embedder key (portal host, or `*`) → entry. */
-export const embedderBlockSchema = level(entrySchema, 'an object whose keys are portal hosts or "*"', {
-  title: 'embedders',
-  description:
-    'Keys: the embedding portal\'s host as sent in the Origin header (portal.example.org, localhost:5173), or "*" for any embedder, including requests without an Origin.',
-});
-
-/** Route key (`*`, `termdb` or a route name) → embedders. */
-export const routeBlockSchema = level(
-  embedderBlockSchema,
-  'an object whose keys are route names, "termdb" or "*"',
+/** The key levels above the entries, for the JSON Schema; `loadPolicy` reads them in the same order. */
+const LEVELS = [
+  {
+    title: 'dsCredentials',
+    description:
+      'Access to datasets per route and embedding portal (ProteinPaint dsCredentials). Keys: a dataset label, or "*" for every dataset without its own key. Keys starting with # are comments at every level.',
+  },
   {
     title: 'routes',
     description:
       'Keys: "*" (every route), "termdb" (sample-level routes only; aggregated results stay open) or a route name such as termdb/samples.',
   },
-);
+  {
+    title: 'embedders',
+    description:
+      'Keys: the embedding portal\'s host as sent in the Origin header (portal.example.org, localhost:5173), or "*" for any embedder, including requests without an Origin.',
+  },
+] as const;
 
 /**
- * The `dsCredentials` block of serverconfig.json, as a zod schema: ProteinPaint's documented shape plus our
- * extensions. It checks shape only; `loadPolicy` adds the checks that need more than one field or the outside
- * world (one key source, secret strength, host syntax, environment variables). Compose it into a schema of the
- * whole serverconfig.json and turn that into JSON Schema with `z.toJSONSchema`.
- *
- * @example
- * const serverConfigSchema = z.object({ port: z.number(), dsCredentials: dsCredentialsSchema.optional() });
- * writeFileSync('serverconfig.schema.json', JSON.stringify(z.toJSONSchema(serverConfigSchema), null, 2));
- */
-export const dsCredentialsSchema = level(routeBlockSchema, 'an object whose keys are dataset labels or "*"', {
-  title: 'dsCredentials',
-  description:
-    'Access to datasets per route and embedding portal (ProteinPaint dsCredentials). Keys: a dataset label, or "*" for every dataset without its own key. Keys starting with # are comments at every level.',
-});
-
-/** The input type of a `dsCredentials` block. */
-export type DsCredentialsInput = z.input<typeof dsCredentialsSchema>;
-
-/**
- * The JSON Schema (draft 2020-12) of the `dsCredentials` block, as committed in `dscredentials.schema.json`.
+ * The JSON Schema (draft 2020-12) of the `dsCredentials` block, as committed in `dscredentials.schema.json`:
+ * three levels of keys (`#` keys are comments at each), then an entry checked by {@link entrySchema}. It checks
+ * shape only; `loadPolicy` adds what needs more than one field or the outside world.
  *
  * @example
  * const schema = dsCredentialsJsonSchema(); // { $schema: 'https://json-schema.org/draft/2020-12/schema', … }
  */
 export function dsCredentialsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(dsCredentialsSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, ...entry } = z.toJSONSchema(entrySchema, { target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
+  let schema: Record<string, unknown> = entry;
+  for (const level of [...LEVELS].reverse()) {
+    schema = {
+      type: 'object',
+      ...level,
+      patternProperties: { ...COMMENT_KEYS_JSON, '^[^#]': schema },
+      additionalProperties: false,
+    };
+  }
+  return { $schema, ...schema };
 }

@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
 import { loadPolicy, type LoadPolicyOptions } from '../src/load.js';
 import type { AccessPolicy } from '../src/policy.js';
-import { PolicyConfigError, type PolicyProblem } from '../src/problems.js';
+import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
 import type { RouteRef } from '../src/entries.js';
 
 export const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
 export const clock = (): number => NOW_MS;
 
-export const SAMPLES: RouteRef = { name: 'termdb/samples', sampleLevel: true };
-export const BARCHART: RouteRef = { name: 'termdb/barchart', sampleLevel: false };
-export const TERMS: RouteRef = { name: 'termdb/terms', sampleLevel: false };
-export const CONFIG: RouteRef = { name: 'termdb/config', sampleLevel: false };
+export const SAMPLES: RouteRef = { name: 'termdb/samples', class: 'sample-level' };
+export const BARCHART: RouteRef = { name: 'termdb/barchart', class: 'aggregated' };
+export const TERMS: RouteRef = { name: 'termdb/terms', class: 'aggregated' };
+export const CONFIG: RouteRef = { name: 'termdb/config', class: 'discovery' };
 export const CATALOG: readonly RouteRef[] = [CONFIG, TERMS, BARCHART, SAMPLES];
 
 /** A fresh HS256 secret; tests never share or commit one. */
@@ -38,11 +38,11 @@ export function load(raw: unknown, options: Partial<LoadPolicyOptions> = {}): Ac
 }
 
 /** The problems loading reports; fails the test when loading succeeds or throws anything else. */
-export function problemsOf(raw: unknown, options: Partial<LoadPolicyOptions> = {}): readonly PolicyProblem[] {
+export function problemsOf(raw: unknown, options: Partial<LoadPolicyOptions> = {}): readonly ConfigProblem[] {
   try {
     load(raw, options);
   } catch (error) {
-    if (error instanceof PolicyConfigError) return error.problems;
+    if (error instanceof ConfigError) return error.problems;
     throw error;
   }
   throw new Error('expected the config to be refused');

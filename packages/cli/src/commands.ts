@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { explain, loadPolicy, PolicyConfigError, TERMDB_ROUTES } from '@pp-embed/access-policy';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { explain } from '@pp-embed/access-policy';
+import { loadServerConfig } from '@pp-embed/server-config';
+import { ConfigError } from '@pp-embed/server-runtime';
 import {
   type Algorithm,
   createSigner,
@@ -246,49 +248,31 @@ export const commands: Record<string, Command> = {
     },
     async run(values, positionals, io) {
       const file = required(values, 'config');
-      const config = readJson(file) as { dsCredentials?: unknown } | null;
-      let policy;
+      // The server's own loader: the same checks, the same tokenLeeway, the same verifiers.
+      let config;
       try {
-        policy = loadPolicy(config?.dsCredentials, {
-          baseDir: dirname(resolve(file)),
-          env: io.env,
-          now: () => io.now(),
-          routes: Object.values(TERMDB_ROUTES),
-        });
+        config = loadServerConfig(file, { env: io.env, now: () => io.now() });
       } catch (error) {
-        if (!(error instanceof PolicyConfigError)) throw error;
+        if (!(error instanceof ConfigError)) throw error;
         io.err(error.message);
         return 2;
       }
+      const dataset = required(values, 'dataset');
       const route = required(values, 'route');
       const token = values['no-token'] === true ? undefined : tokenArgument(positionals, io);
       const { decision, steps } = await explain(
-        policy,
+        config.policy,
         {
-          dataset: required(values, 'dataset'),
+          dataset,
           route,
           origin: str(values, 'origin'),
           clientIp: str(values, 'ip'),
+          minSampleSize: config.datasets.get(dataset)?.minSampleSize ?? null,
         },
-        { token },
+        token,
       );
       for (const step of steps) io.out(step);
       return decision.outcome === 'allowed' ? 0 : 1;
     },
   },
 };
-
-/** Reads a JSON file with an error that names it. */
-export function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read ${path}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`${path} is not JSON`);
-  }
-}

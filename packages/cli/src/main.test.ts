@@ -142,9 +142,12 @@ describe('pp-token explain', () => {
   writeFileSync(
     config,
     JSON.stringify({
-      datasets: [],
+      // pp-token reads the config with the server's loader, but never opens the dataset files.
+      datasets: [{ label: 'TermdbTest', genome: 'hg38', file: 'not-here.db', minSampleSize: 5 }],
+      tokenLeeway: 0,
       dsCredentials: {
         TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
+        Closed: { '*': { '*': { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
       },
     }),
   );
@@ -158,31 +161,50 @@ describe('pp-token explain', () => {
     'https://portal.example.org',
   ];
 
-  it('allows aggregated routes without a token and says why', async () => {
+  it('allows aggregated routes without a token and says what is suppressed', async () => {
     const t = io({ env });
     expect(await main([...base, '--route', 'termdb/barchart', '--no-token'], t.io)).toBe(0);
-    expect(t.out.at(-1)).toBe('Decision: allowed.');
+    expect(t.out.slice(-2)).toEqual([
+      'Without a verified token, aggregated counts below 5 are suppressed.',
+      'Decision: allowed.',
+    ]);
+  });
+
+  it('answers the discovery route without a token under a "*" credential, as the server does', async () => {
+    const t = io({ env });
+    const closed = [...base.slice(0, 3), '--dataset', 'Closed', '--origin', 'https://portal.example.org'];
+    expect(await main([...closed, '--route', 'termdb/config', '--no-token'], t.io)).toBe(0);
+    expect(await main([...closed, '--route', 'termdb/terms', '--no-token'], t.io)).toBe(1);
+    expect(t.out.join('\n')).toContain('Decision: refused with token_missing (401).');
+  });
+
+  /** A token from `pp-token mint` for the client address 203.0.113.7, minted at `now`. */
+  async function minted(dataset: string, options: { now?: number; ttl?: string } = {}): Promise<string> {
+    const t = io({ env, ...(options.now !== undefined && { now: options.now }) });
+    const ttl = options.ttl === undefined ? [] : ['--ttl', options.ttl];
+    const args = [
+      '--secret-env',
+      'PP_DS_SECRET',
+      '--dataset',
+      dataset,
+      '--email',
+      'e',
+      '--ip',
+      '203.0.113.7',
+    ];
+    expect(await main(['mint', '--alg', 'HS256', ...args, ...ttl], t.io)).toBe(0);
+    return t.out[0] as string;
+  }
+
+  it("applies the config's tokenLeeway", async () => {
+    // Minted 61 s ago with a 60 s lifetime: within the default 5 s leeway, but the config says 0.
+    const t = io({ env, stdin: await minted('TermdbTest', { now: NOW - 61_000, ttl: '60' }) });
+    expect(await main([...base, '--route', 'termdb/samples', '--ip', '203.0.113.7', '-'], t.io)).toBe(1);
+    expect(t.out.join('\n')).toContain('token_expired');
   });
 
   it('explains a token granted for another dataset', async () => {
-    const minted = io({ env });
-    await main(
-      [
-        'mint',
-        '--alg',
-        'HS256',
-        '--secret-env',
-        'PP_DS_SECRET',
-        '--dataset',
-        'Other',
-        '--email',
-        'e',
-        '--ip',
-        '203.0.113.7',
-      ],
-      minted.io,
-    );
-    const t = io({ env, stdin: minted.out[0] as string });
+    const t = io({ env, stdin: await minted('Other') });
     expect(await main([...base, '--route', 'termdb/samples', '--ip', '203.0.113.7', '-'], t.io)).toBe(1);
     expect(t.out.join('\n')).toContain('dataset_not_granted');
   });

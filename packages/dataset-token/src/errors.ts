@@ -9,8 +9,10 @@
  *   out of range, claims that cannot be signed). Thrown when a signer or verifier is constructed, or by `sign`.
  */
 
-/** Stable codes for a refused token. 401 for all of them. */
-export type TokenErrorCode = 'token_missing' | 'token_invalid' | 'token_expired' | 'token_not_yet_valid';
+import { codesOf, type TokenErrorCode } from '@pp-embed/viz-api';
+
+/** Stable codes for a refused token, from the wire contract. 401 for all of them. */
+export type { TokenErrorCode };
 
 /** Stable codes for a setup mistake made by the developer or operator. */
 export type TokenSetupErrorCode =
@@ -24,12 +26,32 @@ export type TokenSetupErrorCode =
   | 'claims_invalid';
 
 /** Every token code, for exhaustive checks and property tests. */
-export const TOKEN_ERROR_CODES: readonly TokenErrorCode[] = [
-  'token_missing',
-  'token_invalid',
-  'token_expired',
-  'token_not_yet_valid',
-];
+export const TOKEN_ERROR_CODES: readonly TokenErrorCode[] = codesOf('token');
+
+/**
+ * The option a setup mistake concerns: `key` (the secret, public key, JWKS or private key, and where it comes
+ * from), `algorithms`, a numeric option by its name, or `claims` for claims given to `sign`.
+ */
+export type TokenSetupOption =
+  | 'key'
+  | 'algorithms'
+  | 'leewaySeconds'
+  | 'maxTokenAgeSeconds'
+  | 'cacheSize'
+  | 'ttlSeconds'
+  | 'maxTtlSeconds'
+  | 'claims';
+
+const OPTION_BY_CODE: Record<TokenSetupErrorCode, TokenSetupOption | undefined> = {
+  secret_too_short: 'key',
+  secret_weak: 'key',
+  key_invalid: 'key',
+  key_unsupported: 'key',
+  key_unavailable: 'key',
+  algorithm_not_allowed: 'algorithms',
+  option_invalid: undefined,
+  claims_invalid: 'claims',
+};
 
 /**
  * A token was refused. `claim` names the claim or header member that failed, when one did.
@@ -52,18 +74,26 @@ export class TokenError extends Error {
 }
 
 /**
- * A signer, verifier or key could not be set up as asked, or claims given to `sign` are not valid.
+ * A signer, verifier or key could not be set up as asked, or claims given to `sign` are not valid. `option`
+ * names the option the mistake concerns, so that a config loader can point at the field without reading the
+ * message.
  *
  * @example
- * createVerifier({ key: { secret: 'short' } }); // throws TokenSetupError, code 'secret_too_short'
+ * createVerifier({ key: { secret: 'short' } }); // throws TokenSetupError, code 'secret_too_short', option 'key'
  */
 export class TokenSetupError extends Error {
   override readonly name = 'TokenSetupError';
   readonly code: TokenSetupErrorCode;
+  readonly option: TokenSetupOption;
 
-  constructor(code: TokenSetupErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(
+    code: TokenSetupErrorCode,
+    message: string,
+    options: { cause?: unknown; option?: TokenSetupOption } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.option = options.option ?? OPTION_BY_CODE[code] ?? 'key';
   }
 }
 

@@ -120,17 +120,18 @@ export class RemoteJwks {
     try {
       parsed = new URL(url);
     } catch (cause) {
-      throw new TokenSetupError('option_invalid', 'jwks URL is not a valid URL', { cause });
+      throw new TokenSetupError('option_invalid', 'jwks URL is not a valid URL', { cause, option: 'key' });
     }
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
     if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
       throw new TokenSetupError(
         'option_invalid',
         'jwks URL must use https (http only on the loopback address)',
+        { option: 'key' },
       );
     }
     if (parsed.username !== '' || parsed.password !== '') {
-      throw new TokenSetupError('option_invalid', 'jwks URL must not carry credentials');
+      throw new TokenSetupError('option_invalid', 'jwks URL must not carry credentials', { option: 'key' });
     }
     this.#url = parsed;
     this.#maxAgeMs = options.maxAgeMs ?? 10 * 60_000;

@@ -47,9 +47,15 @@ export interface Signer {
   readonly ttlSeconds: number;
 }
 
-function lifetime(name: string, value: number, max: number): number {
+function lifetime(name: 'ttlSeconds' | 'maxTtlSeconds', value: number, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new TokenSetupError('option_invalid', `${name} must be a whole number of seconds from 1 to ${max}`);
+    throw new TokenSetupError(
+      'option_invalid',
+      `${name} must be a whole number of seconds from 1 to ${max}`,
+      {
+        option: name,
+      },
+    );
   }
   return value;
 }

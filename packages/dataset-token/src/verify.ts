@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { LIMITS } from '@pp-embed/viz-api';
 import jwt from 'jsonwebtoken';
 import { type Algorithm, isAlgorithm, pinAlgorithms } from './algorithms.js';
 import { VerifiedTokenCache } from './cache.js';
@@ -45,8 +46,8 @@ export interface VerifierOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A token longer than this is refused before any decoding. */
-export const MAX_TOKEN_LENGTH = 8192;
+/** A token longer than this is refused before any decoding (the wire contract's limit). */
+export const MAX_TOKEN_LENGTH = LIMITS.maxTokenLength;
 
 export const MAX_LEEWAY_SECONDS = 60;
 
@@ -54,9 +55,10 @@ export const MAX_LEEWAY_SECONDS = 60;
 export interface Verifier {
   /**
    * Resolves to the token's claims, or rejects with a {@link TokenError}. Never rejects with anything else.
-   * `undefined`, `null` and `''` are `token_missing`.
+   * `undefined`, `null` and `''` are `token_missing`. `at` (milliseconds) replaces the verifier's clock for this
+   * one check.
    */
-  verify(token: string | null | undefined): Promise<DatasetTokenClaims>;
+  verify(token: string | null | undefined, at?: number): Promise<DatasetTokenClaims>;
   /** The algorithms this verifier accepts. */
   readonly algorithms: readonly Algorithm[];
   /** Loads remote keys ahead of the first request; a no-op for local keys. */
@@ -114,6 +116,7 @@ function buildKeySet(options: VerifierOptions): KeySet {
     throw new TokenSetupError(
       'option_invalid',
       'give exactly one key source: secret, publicKey, publicKeyFile, jwks, jwksFile or jwksUrl',
+      { option: 'key' },
     );
   }
   const key = options.key;
@@ -160,9 +163,16 @@ function buildKeySet(options: VerifierOptions): KeySet {
   return localKeys(keys);
 }
 
-function checkNumber(name: string, value: number, min: number, max: number): number {
+function checkNumber(
+  name: 'leewaySeconds' | 'maxTokenAgeSeconds' | 'cacheSize',
+  value: number,
+  min: number,
+  max: number,
+): number {
   if (!Number.isFinite(value) || value < min || value > max) {
-    throw new TokenSetupError('option_invalid', `${name} must be a number from ${min} to ${max}`);
+    throw new TokenSetupError('option_invalid', `${name} must be a number from ${min} to ${max}`, {
+      option: name,
+    });
   }
   return value;
 }
@@ -269,12 +279,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     algorithms: keySet.algorithms,
     ready: () => keySet.ready(),
-    async verify(token) {
+    async verify(token, at) {
       if (token === undefined || token === null || token === '') {
         throw new TokenError('token_missing', 'no token was sent');
       }
       if (typeof token !== 'string') throw new TokenError('token_invalid', 'token is not a string');
-      const nowSeconds = now() / 1000;
+      const nowSeconds = (at ?? now()) / 1000;
       const cached = cache.get(token, nowSeconds - leeway);
       if (cached !== undefined) return cached;
       try {

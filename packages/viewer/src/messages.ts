@@ -1,4 +1,4 @@
-import type { PpErrorCode } from './client/errors.js';
+import type { ClientErrorCode, PpErrorCode, ServerErrorCode } from './client/errors.js';
 import type { RouteName } from './types.js';
 
 /**
@@ -22,43 +22,53 @@ export interface MessageContext {
  * messageFor('token_missing', { dslabel: 'TermdbTest', host: 'https://viz.example.org', route: 'samples' });
  * // 'Sign in to see sample-level data for TermdbTest.'
  */
-export function messageFor(code: PpErrorCode, { dslabel, host, route }: MessageContext): string {
-  const ds = dslabel || 'this dataset';
-  const what = route === 'samples' ? `sample-level data for ${ds}` : ds;
-  switch (code) {
-    case 'token_missing':
-      return `Sign in to see ${what}.`;
-    case 'token_expired':
-      return `Your session has expired. Sign in again to see ${what}.`;
-    case 'token_invalid':
-      return `Your sign-in could not be verified. Sign in again to see ${what}.`;
-    case 'token_not_yet_valid':
-      return `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`;
-    case 'ip_mismatch':
-      return `Your session was started on another network. Sign in again to see ${what}.`;
-    case 'dataset_not_granted':
-      return `Your account is not granted access to ${what}.`;
-    case 'embedder_not_allowed':
-      return `This site is not allowed to show ${what}.`;
-    case 'route_forbidden':
-      return route === 'samples'
-        ? `${ds} does not share sample-level data.`
-        : `This view of ${ds} is not available.`;
-    case 'dataset_not_found':
-      return `The visualization server has no dataset named ${ds}.`;
-    case 'term_not_found':
-      return `This term is not part of ${ds}.`;
-    case 'term_not_supported':
-      return 'This kind of term cannot be charted yet.';
-    case 'network_error':
-      return `The visualization server at ${host || 'the configured address'} cannot be reached.`;
-    case 'host_missing':
-      return 'This view has no visualization server address, so nothing can be shown.';
-    case 'dslabel_missing':
-      return 'This view does not name a dataset, so nothing can be shown.';
-    case 'internal_error':
-      return 'The visualization server ran into a problem. Please try again later.';
-    default:
-      return `Something went wrong while loading ${ds}. Please try again later.`;
-  }
+export function messageFor(code: PpErrorCode, context: MessageContext): string {
+  const sentence = Object.hasOwn(SENTENCES, code) ? SENTENCES[code as KnownCode] : undefined;
+  return (sentence ?? unknownCode)(words(context));
 }
+
+type KnownCode = ServerErrorCode | ClientErrorCode;
+
+interface Words {
+  /** The dataset, or "this dataset". */
+  ds: string;
+  /** What was refused: "sample-level data for X" on the samples route, else the dataset. */
+  what: string;
+  route: RouteName;
+  host: string;
+}
+
+function words({ dslabel, host, route }: MessageContext): Words {
+  const ds = dslabel || 'this dataset';
+  return { ds, what: route === 'samples' ? `sample-level data for ${ds}` : ds, route, host };
+}
+
+const unknownCode = ({ ds }: Words): string =>
+  `Something went wrong while loading ${ds}. Please try again later.`;
+
+// One sentence per code the widget can meet: the compiler refuses a code of the wire contract without one.
+const SENTENCES: Record<KnownCode, (w: Words) => string> = {
+  token_missing: ({ what }) => `Sign in to see ${what}.`,
+  token_expired: ({ what }) => `Your session has expired. Sign in again to see ${what}.`,
+  token_invalid: ({ what }) => `Your sign-in could not be verified. Sign in again to see ${what}.`,
+  token_not_yet_valid: ({ what }) =>
+    `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`,
+  ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
+  dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
+  embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
+  route_forbidden: ({ ds, route }) =>
+    route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,
+  dataset_not_found: ({ ds }) => `The visualization server has no dataset named ${ds}.`,
+  term_not_found: ({ ds }) => `This term is not part of ${ds}.`,
+  term_not_supported: () => 'This kind of term cannot be charted yet.',
+  network_error: ({ host }) =>
+    `The visualization server at ${host || 'the configured address'} cannot be reached.`,
+  host_missing: () => 'This view has no visualization server address, so nothing can be shown.',
+  dslabel_missing: () => 'This view does not name a dataset, so nothing can be shown.',
+  internal_error: () => 'The visualization server ran into a problem. Please try again later.',
+  // The widget sends well-formed requests only; these mean the server and the widget disagree on the contract.
+  bad_request: unknownCode,
+  not_found: unknownCode,
+  method_not_allowed: unknownCode,
+  unexpected_response: unknownCode,
+};

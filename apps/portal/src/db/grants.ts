@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { DATASET_LABEL } from '@pp-embed/viz-api';
 
 /**
  * What a user may see of one dataset: the `clientAuthResult` that goes into the user's token for it, e.g.
@@ -11,15 +12,6 @@ export interface Grant {
   dataset: string;
   clientAuthResult: Record<string, unknown>;
 }
-
-/**
- * A dataset label as the visualization server spells them.
- *
- * @example
- * DATASET_LABEL.test('PPDemo'); // true
- * DATASET_LABEL.test('../etc'); // false
- */
-export const DATASET_LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /**
  * Parses a `clientAuthResult` given as JSON text (a command-line argument): it must be a JSON object.

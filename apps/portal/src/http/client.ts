@@ -1,41 +1,33 @@
-import { isIP } from 'node:net';
+import type { ProxyTrust } from '@pp-embed/client-address';
 import type { Context } from 'hono';
 
-/** `::ffff:10.0.0.1` → `10.0.0.1`, so that an IPv4 client looks the same on a dual-stack socket. */
-function unmapped(address: string): string {
-  const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return match === null ? address : (match[1] as string);
+function peerOf(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
 }
 
 /**
- * The address a request came from. Without a proxy, the socket's peer. With `trustProxy` (exactly one reverse
- * proxy in front), the last hop of `X-Forwarded-For`, which that proxy appended; hops left of it were written by
- * the client and prove nothing. Undefined when no address is known (a test request with no socket).
+ * The address a request came from, by the rule the visualization server checks a token's `ip` with: the
+ * socket's peer, or behind trusted proxies the right-most `X-Forwarded-For` hop that is not one of them.
+ * Undefined when no address is known (a test request with no socket).
  *
  * @example
- * clientAddress(c, config.trustProxy); // '203.0.113.7'
+ * clientAddress(c, config.proxies); // '203.0.113.7'
  */
-export function clientAddress(c: Context, trustProxy: boolean): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const peer = env?.incoming?.socket?.remoteAddress;
-  if (trustProxy) {
-    const hops = c.req.header('x-forwarded-for')?.split(',');
-    const last = hops?.[hops.length - 1]?.trim();
-    if (last !== undefined && isIP(unmapped(last)) !== 0) return unmapped(last);
-  }
-  return peer === undefined || isIP(unmapped(peer)) === 0 ? undefined : unmapped(peer);
+export function clientAddress(c: Context, proxies: ProxyTrust): string | undefined {
+  return proxies.clientAddress(peerOf(c), c.req.header('x-forwarded-for'));
 }
 
 /**
  * Whether the browser reached the portal over https: the configured public URL decides when there is one; else
- * the request itself, or the proxy's `X-Forwarded-Proto` when it is trusted.
+ * the request itself, or `X-Forwarded-Proto` when a trusted proxy sent it.
  *
  * @example
  * if (isHttps(c, config)) cookieName = '__Host-pp_session';
  */
-export function isHttps(c: Context, config: { publicUrl: string | undefined; trustProxy: boolean }): boolean {
+export function isHttps(c: Context, config: { publicUrl: string | undefined; proxies: ProxyTrust }): boolean {
   if (config.publicUrl !== undefined) return config.publicUrl.startsWith('https:');
-  if (config.trustProxy) {
+  if (config.proxies.trusts(peerOf(c))) {
     const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
     if (proto !== undefined) return proto === 'https';
   }
@@ -50,10 +42,10 @@ export function isHttps(c: Context, config: { publicUrl: string | undefined; tru
  */
 export function expectedOrigin(
   c: Context,
-  config: { publicUrl: string | undefined; trustProxy: boolean },
+  config: { publicUrl: string | undefined; proxies: ProxyTrust },
 ): string {
   if (config.publicUrl !== undefined) return config.publicUrl;
   const url = new URL(c.req.url);
-  const host = (config.trustProxy ? c.req.header('x-forwarded-host') : undefined) ?? url.host;
-  return `${isHttps(c, config) ? 'https' : 'http'}://${host}`;
+  const forwarded = config.proxies.trusts(peerOf(c)) ? c.req.header('x-forwarded-host') : undefined;
+  return `${isHttps(c, config) ? 'https' : 'http'}://${forwarded ?? url.host}`;
 }

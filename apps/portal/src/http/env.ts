@@ -6,7 +6,7 @@ import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
 import type { PortalConfig } from '../config.js';
 import type { Session } from '../db/sessions.js';
 import type { Stores } from '../db/stores.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '@pp-embed/server-runtime';
 import type { TokenKeys } from '../tokens/keys.js';
 import type { PageUser } from '../views/layout.js';
 
@@ -14,13 +14,10 @@ import type { PageUser } from '../views/layout.js';
  * The part of the configuration the HTTP app uses (the rest is for `main.ts`: where to listen, which database).
  *
  * @example
- * const config: AppConfig = { vizServerUrl: 'http://127.0.0.1:3001', tokenIp: 'none', trustProxy: false,
+ * const config: AppConfig = { vizServerUrl: 'http://127.0.0.1:3001', tokenIp: 'none', proxies: proxyTrust([]),
  *   publicUrl: undefined, datasets: [{ label: 'PPDemo' }] };
  */
-export type AppConfig = Pick<
-  PortalConfig,
-  'vizServerUrl' | 'tokenIp' | 'trustProxy' | 'publicUrl' | 'datasets'
->;
+export type AppConfig = Pick<PortalConfig, 'vizServerUrl' | 'tokenIp' | 'proxies' | 'publicUrl' | 'datasets'>;
 
 /**
  * What each request knows after the portal's middleware ran, typed for `c.var`.

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { DATASET_LABEL } from '../db/grants.js';
+import { DATASET_LABEL } from '@pp-embed/viz-api';
 import { apiError, type Portal, type PortalEnv } from '../http/env.js';
 import { signRequest, tokenClaims } from '../tokens/mint.js';
 

@@ -11,7 +11,7 @@ import {
 } from '@pp-embed/dataset-token';
 import type Database from 'better-sqlite3';
 import type { SigningConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '@pp-embed/server-runtime';
 
 /**
  * The portal's signing keys: the signer for new tokens, and the public keys to publish.

@@ -1,42 +1,39 @@
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@pp-embed/viz-api';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** Codes the server itself answers with, beside the token codes of dataset-token and the refusals of access-policy. */
-export type ApiErrorCode =
-  | 'bad_request'
-  | 'dataset_not_found'
-  | 'term_not_found'
-  | 'term_not_supported'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'internal_error';
-
 /**
- * A request the server refuses for a reason of its own. `message` is sent to the client, so it is a plain
- * sentence written here, never a library's text; `detail` is for the server log only.
+ * A request the server answers with an error. The status comes from the wire contract's table for the code;
+ * `message` is sent to the client, so it is a plain sentence written here or the table's, never a library's
+ * text. `detail`, `path` and `cause` are for the server log only.
  *
  * @example
- * throw new ApiError(400, 'bad_request', 'term must be a term id', { detail: `got ${typeof term}` });
+ * throw new ApiError('bad_request', { message: 'term is required.' });
+ * throw new ApiError('ip_mismatch', { detail: 'the client address … is not the "ip" claim …', path: entry.path });
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
+  readonly code: ErrorCode;
   readonly status: ContentfulStatusCode;
-  readonly code: ApiErrorCode;
   readonly detail: string | undefined;
+  /** The config entry that decided, for refusals. */
+  readonly path: string | undefined;
 
   constructor(
-    status: ContentfulStatusCode,
-    code: ApiErrorCode,
-    message: string,
-    options: { detail?: string } = {},
+    code: ErrorCode,
+    options: { message?: string; detail?: string; path?: string | undefined; cause?: unknown } = {},
   ) {
-    super(message);
-    this.status = status;
+    super(
+      options.message ?? ERROR_CODES[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
+    this.status = ERROR_CODES[code].status;
     this.detail = options.detail;
+    this.path = options.path;
   }
-}
 
-/** The one shape every error response has. */
-export interface ErrorBody {
-  error: { code: string; message: string };
+  /** The body sent to the client. */
+  body(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
 }

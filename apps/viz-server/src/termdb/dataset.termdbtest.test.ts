@@ -10,7 +10,7 @@ import { openDataset } from './dataset.js';
 import type { TermdbDataset } from './dataset.js';
 import type { TermdbErrorCode } from './errors.js';
 import { TermdbError } from './errors.js';
-import type { Scope } from './types.js';
+import type { Scope } from '@pp-embed/access-policy';
 
 const FILE = resolve(import.meta.dirname, '../../../../../shared/datasets/TermdbTest.db');
 const present = existsSync(FILE);

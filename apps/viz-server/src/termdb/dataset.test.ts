@@ -11,7 +11,8 @@ import type { TermdbDataset } from './dataset.js';
 import { DatasetInvalidError } from './errors.js';
 import type { TermdbError } from './errors.js';
 import { generateDataset } from './generate.js';
-import type { BarchartResult, Scope } from './types.js';
+import type { Scope } from '@pp-embed/access-policy';
+import type { BarchartResult } from '@pp-embed/viz-api';
 
 const ALL: Scope = { cohorts: null, suppressBelow: null };
 const SAMPLES = 2000;

@@ -1,21 +1,28 @@
+import type { Scope } from '@pp-embed/access-policy';
+import {
+  type Bar,
+  type BarchartResult,
+  type Cohort,
+  LIMITS,
+  type SampleRow,
+  type SamplesResult,
+  type Term,
+  type TermType,
+} from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
 
 import { binRanges, layoutBins, MAX_BINS, parseBinConfig } from './bins.js';
 import type { BinConfig } from './bins.js';
 import { DatasetInvalidError, TermNotFoundError, TermNotSupportedError } from './errors.js';
 import { COHORT_TERM_ID, REQUIRED_COLUMNS } from './schema.js';
-import { MAX_PAGE_SIZE } from './types.js';
-import type {
-  Bar,
-  BarchartResult,
-  Cohort,
-  Page,
-  SampleRow,
-  SamplesResult,
-  Scope,
-  Term,
-  TermType,
-} from './types.js';
+
+/** One page of sample rows. */
+export interface Page {
+  /** 1-based. */
+  readonly page: number;
+  /** 1 to `LIMITS.maxPageSize` of the wire contract. */
+  readonly pageSize: number;
+}
 
 export interface DatasetOptions {
   /** The dslabel clients ask for. */
@@ -502,8 +509,8 @@ function createDataset(
     samples(termId, scope, { page, pageSize }) {
       checkScope(scope);
       if (!Number.isSafeInteger(page) || page < 1) throw new RangeError('page must be an integer from 1.');
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-        throw new RangeError(`pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIMITS.maxPageSize) {
+        throw new RangeError(`pageSize must be an integer from 1 to ${LIMITS.maxPageSize}.`);
       }
       const offset = (page - 1) * pageSize;
       if (!Number.isSafeInteger(offset)) throw new RangeError('page is out of range.');

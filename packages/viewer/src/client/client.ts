@@ -1,14 +1,8 @@
+import { DEFAULT_HEADER_KEY, type RouteParams, ROUTES } from '@pp-embed/viz-api';
 import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../types.js';
 import { warnOnce } from '../warnings.js';
 import { PpRequestError, isAbortError } from './errors.js';
-import {
-  DEFAULT_HEADER_KEY,
-  errorCode,
-  parseBarchart,
-  parseConfig,
-  parseSamples,
-  parseTermList,
-} from './parse.js';
+import { errorCode, parseBarchart, parseConfig, parseSamples, parseTermList } from './parse.js';
 
 /**
  * The embedding page's token callback. It takes no argument and returns the current token, or nothing when
@@ -173,7 +167,7 @@ export class VizClient {
    * const { auth, rootTerms } = await client.config(signal);
    */
   async config(signal: AbortSignal): Promise<TermdbConfig> {
-    const config = await this.#get('config', '/termdb/config', {}, signal, parseConfig);
+    const config = await this.#get('config', {}, signal, parseConfig);
     learnedHeaderKeys.set(this.#datasetKey, config.auth.headerKey);
     return config;
   }
@@ -185,7 +179,7 @@ export class VizClient {
    * const children = await client.terms('demographics', signal);
    */
   terms(parent: string | undefined, signal: AbortSignal): Promise<Term[]> {
-    return this.#get('terms', '/termdb/terms', parent === undefined ? {} : { parent }, signal, parseTermList);
+    return this.#get('terms', parent === undefined ? {} : { parent }, signal, parseTermList);
   }
 
   /**
@@ -195,7 +189,7 @@ export class VizClient {
    * const { bars, total } = await client.barchart('sex', signal);
    */
   barchart(term: string, signal: AbortSignal): Promise<BarchartResult> {
-    return this.#get('barchart', '/termdb/barchart', { term }, signal, parseBarchart);
+    return this.#get('barchart', { term }, signal, parseBarchart);
   }
 
   /**
@@ -210,18 +204,17 @@ export class VizClient {
     signal: AbortSignal,
   ): Promise<SamplesResult> {
     const params = { term, page: String(paging.page), pageSize: String(paging.pageSize) };
-    return this.#get('samples', '/termdb/samples', params, signal, parseSamples);
+    return this.#get('samples', params, signal, parseSamples);
   }
 
-  async #get<T>(
-    route: RouteName,
-    path: string,
-    params: Record<string, string>,
+  async #get<R extends RouteName, T>(
+    route: R,
+    params: Partial<Record<keyof RouteParams<R>, string>>,
     signal: AbortSignal,
     parse: (body: unknown) => T | undefined,
   ): Promise<T> {
     const query = new URLSearchParams({ dslabel: this.dslabel, ...params });
-    const url = `${this.base}${path}?${query}`;
+    const url = `${this.base}${ROUTES[route].path}?${query}`;
 
     const token = await readToken(this.#callback, signal);
     let result = await this.#exchange(route, url, token, signal);

@@ -1,26 +1,13 @@
+import type { ErrorCode } from '@pp-embed/viz-api';
 import type { RouteName } from '../types.js';
 
 /**
- * Refusal codes the visualization server sends in `{"error":{"code":...}}` (see `docs/http-api.md`).
+ * Codes the visualization server sends in `{"error":{"code":...}}`: those of the wire contract.
  *
  * @example
  * const expired: ServerErrorCode = 'token_expired';
  */
-export type ServerErrorCode =
-  | 'bad_request'
-  | 'dataset_not_found'
-  | 'term_not_found'
-  | 'not_found'
-  | 'term_not_supported'
-  | 'token_missing'
-  | 'token_invalid'
-  | 'token_expired'
-  | 'token_not_yet_valid'
-  | 'embedder_not_allowed'
-  | 'dataset_not_granted'
-  | 'ip_mismatch'
-  | 'route_forbidden'
-  | 'internal_error';
+export type ServerErrorCode = ErrorCode;
 
 /**
  * Codes the widget itself produces when no server code is available.

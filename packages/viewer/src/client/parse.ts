@@ -1,3 +1,4 @@
+import { DEFAULT_HEADER_KEY, ROUTE_IDS, type RouteId } from '@pp-embed/viz-api';
 import type { Bar, BarchartResult, SampleRow, SamplesResult, Term, TermdbConfig } from '../types.js';
 
 /*
@@ -5,14 +6,6 @@ import type { Bar, BarchartResult, SampleRow, SamplesResult, Term, TermdbConfig 
  * for the fields the widget reads, so that a surprising body becomes an `unexpected_response` state
  * instead of an exception deep inside rendering.
  */
-
-/**
- * The header the token travels in when the server has not said otherwise.
- *
- * @example
- * headers.set(DEFAULT_HEADER_KEY, token);
- */
-export const DEFAULT_HEADER_KEY = 'x-ds-access-token';
 
 type Json = Record<string, unknown>;
 
@@ -69,12 +62,11 @@ export function parseConfig(body: unknown): TermdbConfig | undefined {
   if (!isObject(body) || typeof body.dslabel !== 'string') return undefined;
   const auth = isObject(body.auth) ? body.auth : {};
   const headerKey = typeof auth.headerKey === 'string' && auth.headerKey ? auth.headerKey : undefined;
-  const tokenRequired: TermdbConfig['auth']['tokenRequired'] = {};
+  const tokenRequired: Partial<Record<RouteId, boolean>> = {};
   if (isObject(auth.tokenRequired)) {
     for (const [route, required] of Object.entries(auth.tokenRequired)) {
-      if (route === 'config' || route === 'terms' || route === 'barchart' || route === 'samples') {
-        tokenRequired[route] = required === true;
-      }
+      if ((ROUTE_IDS as readonly string[]).includes(route))
+        tokenRequired[route as RouteId] = required === true;
     }
   }
   const rootTerms = body.rootTerms == null ? null : parseTerms(body.rootTerms);

@@ -22,7 +22,7 @@ export interface PpTermSelectDetail {
  * @example
  * tree.loadChildren = (id, signal) => client.terms(id, signal);
  */
-export type LoadChildren = (parent: string, signal: AbortSignal) => Promise<Term[]>;
+export type LoadChildren = (parent: string, signal: AbortSignal) => Promise<readonly Term[]>;
 
 interface VisibleNode {
   term: Term;
@@ -70,7 +70,7 @@ export class PpTermTree extends LitElement {
   };
 
   /** The root terms. */
-  declare terms: Term[];
+  declare terms: readonly Term[];
   /** The id of the chosen term. */
   declare selected: string | undefined;
   /** Accessible name of the tree. */
@@ -80,7 +80,7 @@ export class PpTermTree extends LitElement {
   declare describeError: ((error: PpRequestError) => TemplateResult | string) | undefined;
   declare _focusId: string | undefined;
   declare _expanded: ReadonlySet<string>;
-  #children = new Map<string, LoadState<Term[]>>();
+  #children = new Map<string, LoadState<readonly Term[]>>();
   #controllers = new Map<string, AbortController>();
 
   constructor() {
@@ -114,7 +114,7 @@ export class PpTermTree extends LitElement {
   /** The terms shown, in order, with their depth: what the arrow keys walk through. */
   #visible(): VisibleNode[] {
     const out: VisibleNode[] = [];
-    const walk = (terms: Term[], level: number, parent: string | undefined) => {
+    const walk = (terms: readonly Term[], level: number, parent: string | undefined) => {
       for (const term of terms) {
         out.push({ term, level, parent });
         const state = this.#children.get(term.id);
@@ -142,7 +142,7 @@ export class PpTermTree extends LitElement {
     </ul>`;
   }
 
-  #renderLevel(terms: Term[], level: number, focusId: string | undefined): TemplateResult[] {
+  #renderLevel(terms: readonly Term[], level: number, focusId: string | undefined): TemplateResult[] {
     return terms.map((term, index) => {
       const expanded = !term.isleaf && this._expanded.has(term.id);
       const disabled = this.#isDisabled(term);
@@ -177,7 +177,7 @@ export class PpTermTree extends LitElement {
   #renderChildren(
     term: Term,
     level: number,
-    state: LoadState<Term[]> | undefined,
+    state: LoadState<readonly Term[]> | undefined,
     focusId: string | undefined,
   ): TemplateResult {
     if (!state || state.status === 'pending' || state.status === 'idle') {
@@ -232,7 +232,7 @@ export class PpTermTree extends LitElement {
     this.#controllers.get(id)?.abort();
     this.#controllers.set(id, controller);
     this.#children.set(id, { status: 'pending' });
-    let promise: Promise<Term[]>;
+    let promise: Promise<readonly Term[]>;
     try {
       promise = loader(id, controller.signal);
     } catch (error) {

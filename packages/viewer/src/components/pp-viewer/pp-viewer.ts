@@ -101,7 +101,7 @@ export class PpViewer extends LitElement {
     },
     onError: (error) => this.#report(error),
   });
-  #roots = new Loader<Term[]>(this, 'terms', {
+  #roots = new Loader<readonly Term[]>(this, 'terms', {
     onComplete: (terms) => {
       this.#rememberNames(terms);
       this.#reported.delete('terms');
@@ -174,7 +174,7 @@ export class PpViewer extends LitElement {
     return typeof callback === 'function' ? callback() : undefined;
   };
 
-  #loadChildren = (parent: string, signal: AbortSignal): Promise<Term[]> => {
+  #loadChildren = (parent: string, signal: AbortSignal): Promise<readonly Term[]> => {
     if (!this.#client) return Promise.reject(new PpRequestError('unexpected_response', 0, 'terms'));
     return this.#client.terms(parent, signal).then(this.#rememberNames, (error: unknown) => {
       if (error instanceof PpRequestError) this.#report(error);
@@ -182,7 +182,7 @@ export class PpViewer extends LitElement {
     });
   };
 
-  #rememberNames = (terms: Term[]): Term[] => {
+  #rememberNames = (terms: readonly Term[]): readonly Term[] => {
     for (const term of terms) this.#termNames.set(term.id, term.name);
     // A term given by id (attribute or handle) gets its name in the heading once the tree shows it.
     if (terms.some((term) => term.id === this.term)) this.requestUpdate();

@@ -1,7 +1,5 @@
+import { explain, type ExplainRequest, loadPolicy } from '@pp-embed/access-policy';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
-import { explain, type ExplainRequest } from '../src/explain.js';
-import { loadPolicy } from '../src/load.js';
-import type { RouteRef } from '../src/entries.js';
 
 /** The config the README's examples run against, as it appears there. */
 export const EXAMPLE_CONFIG = {
@@ -17,13 +15,6 @@ export const EXAMPLE_CONFIG = {
   '*': { '*': { '*': { type: 'forbidden' } } },
 };
 
-const ROUTES: readonly RouteRef[] = [
-  { name: 'termdb/config', sampleLevel: false },
-  { name: 'termdb/terms', sampleLevel: false },
-  { name: 'termdb/barchart', sampleLevel: false },
-  { name: 'termdb/samples', sampleLevel: true },
-];
-
 // A fixed clock makes the output the same on every run; the secret is new each time and never printed.
 const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -31,12 +22,11 @@ const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
  * Runs `explain` on three realistic refusals and renders them as the README's Markdown section, so that the
  * README shows what the code says rather than what someone remembered it saying.
  */
-export async function readmeExamples(): Promise<string> {
+export async function explainExamples(): Promise<string> {
   const secret = generateSecret();
   const policy = loadPolicy(EXAMPLE_CONFIG, {
     baseDir: '.',
     env: { PP_DS_SECRET: secret },
-    routes: ROUTES,
     now: () => NOW_MS,
   });
   const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW_MS });

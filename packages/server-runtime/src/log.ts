@@ -1,10 +1,11 @@
 /**
- * Structured logging: one JSON object per line. JSON.stringify escapes control characters, so a newline in an
- * email typed at the sign-in form can never start a forged line. No caller passes a token, a password, a cookie
- * or a request header: events carry an email, dataset labels and codes at most.
+ * Structured logging: one JSON object per line. JSON.stringify escapes control characters, so a newline in a
+ * claim or in text typed at a form can never start a forged line. No caller passes a token, a password, a
+ * cookie or a request header: events carry ids, codes and paths without their query string.
  *
  * @example
- * logger.info('token_minted', { email: session.email, datasets: ['PPDemo'] });
+ * const log: Logger = jsonLogger();
+ * log.info('listening', { url: 'http://127.0.0.1:3001' });
  */
 export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
@@ -13,11 +14,12 @@ export interface Logger {
 }
 
 /**
- * A logger that writes JSON lines, to stderr by default.
+ * A logger that writes JSON lines (`{"time","level","event",...fields}`), to stderr by default.
  *
  * @example
- * const logger = jsonLogger();
- * logger.info('login_succeeded', { email: 'ana@example.org' });
+ * const lines: string[] = [];
+ * const log = jsonLogger((line) => lines.push(line), () => 0);
+ * log.warn('config_warning', { warning: 'x' }); // '{"time":"1970-01-01T00:00:00.000Z","level":"warn",…}\n'
  */
 export function jsonLogger(
   write: (line: string) => void = (line) => process.stderr.write(line),
@@ -36,15 +38,19 @@ export function jsonLogger(
  * A logger that drops everything, for tests and benchmarks.
  *
  * @example
- * createApp({ ...deps, logger: silentLogger });
+ * createApp({ ...deps, log: silentLogger });
  */
-export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: Logger = Object.freeze({
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+});
 
 /**
- * Error details for the log: name, message and the cause chain. Never a request header or a body.
+ * Error details for the log: name, message, stack and the cause chain. Never a request header or a body.
  *
  * @example
- * logger.error('internal_error', describeError(error));
+ * log.error('internal_error', describeError(error));
  */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { error: String(error) };

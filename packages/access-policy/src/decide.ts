@@ -1,0 +1,237 @@
+import { type DatasetTokenClaims, TokenError } from '@pp-embed/dataset-token';
+import { ROUTES, type RefusalCode, type TokenErrorCode } from '@pp-embed/viz-api';
+import { type Authorization, authorize } from './authorize.js';
+import type { OpenEntry, RouteRef, TokenEntry } from './entries.js';
+import { type AccessPolicy, type Trace, traceResolution } from './policy.js';
+
+/**
+ * The facts of one request, as the server sees them. Nothing else reaches the decision.
+ *
+ * @example
+ * const facts: RequestFacts = {
+ *   dataset: 'TermdbTest',
+ *   route: ROUTES.samples,
+ *   origin: c.req.header('origin'),
+ *   clientIp: '203.0.113.7',
+ *   header: (name) => c.req.header(name),
+ *   minSampleSize: 5,
+ * };
+ */
+export interface RequestFacts {
+  /** The dataset label, as the request named it. */
+  readonly dataset: string;
+  readonly route: RouteRef;
+  /** The raw `Origin` header, if any. */
+  readonly origin?: string | null | undefined;
+  /** The client address after the trusted-proxy rule, if known. */
+  readonly clientIp?: string | undefined;
+  /** Reads one request header by its lowercase name; undefined when absent. */
+  readonly header: (name: string) => string | undefined;
+  /** The dataset's small-cell threshold for callers without a verified token; null for none. */
+  readonly minSampleSize?: number | null;
+  /** The time of the request in milliseconds; the policy's clock when absent. */
+  readonly now?: number;
+}
+
+/**
+ * What one caller may see. Every data call takes it, so that no route can forget it.
+ *
+ * @example
+ * const anonymous: Scope = { cohorts: null, suppressBelow: 5 };
+ */
+export interface Scope {
+  /** Only samples in at least one of these cohorts; `[]` means no samples; null means no restriction. */
+  readonly cohorts: readonly string[] | null;
+  /** Aggregated counts `0 < n < suppressBelow` are withheld; null turns suppression off. */
+  readonly suppressBelow: number | null;
+}
+
+/** The codes a decision can refuse with. @example const code: DecisionCode = 'ip_mismatch'; */
+export type DecisionCode = TokenErrorCode | RefusalCode | 'bad_request';
+
+/**
+ * The outcome of {@link decide}.
+ *
+ * - allowed: `claims` when a token verified and was granted; `scope` for every data call; `granted` false only on
+ *   a discovery route whose token was missing or refused (it answers without its token-guarded parts).
+ * - refused: the HTTP `status` and stable `code` to answer with; `detail` (which check failed, in plain words),
+ *   `path` (the config entry that decided) and `cause` are for logs only.
+ *
+ * @example
+ * const d = await decide(policy, facts);
+ * if (!d.allowed) return c.json({ error: { code: d.code, message } }, d.status);
+ */
+export type Decision =
+  | {
+      readonly allowed: true;
+      readonly claims: DatasetTokenClaims | undefined;
+      readonly scope: Scope;
+      readonly granted: boolean;
+      /** The entry that decided; undefined when no credential covers the request. */
+      readonly entry: TokenEntry | OpenEntry | undefined;
+    }
+  | {
+      readonly allowed: false;
+      readonly status: 400 | 401 | 403;
+      readonly code: DecisionCode;
+      readonly detail: string;
+      readonly path: string | undefined;
+      readonly cause?: unknown;
+    };
+
+/**
+ * One step of a decision, for `explain`, which turns each into a sentence. The server does not ask for them.
+ */
+export type DecisionStep =
+  | { readonly step: 'resolved'; readonly trace: Trace }
+  | { readonly step: 'duplicate-header'; readonly headerKey: string }
+  | {
+      readonly step: 'token';
+      readonly entry: TokenEntry;
+      readonly offered: boolean;
+      readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
+    }
+  | {
+      readonly step: 'grant';
+      readonly entry: TokenEntry;
+      readonly claims: DatasetTokenClaims;
+      readonly result: Authorization;
+    }
+  | { readonly step: 'discovery'; readonly code: DecisionCode }
+  | { readonly step: 'optional-token'; readonly guard: TokenEntry | undefined; readonly offered: boolean }
+  | { readonly step: 'scope'; readonly scope: Scope; readonly verified: boolean };
+
+// On a route that needs no token, an offered token is read in the header of the entry guarding the dataset's
+// sample-level data: verified and granted, it lifts small-cell suppression and applies its cohorts.
+const GUARD_ROUTE: RouteRef = ROUTES.samples;
+
+/**
+ * The one access decision. Resolves dataset, route and embedder (memoized per config), reads the token from the
+ * deciding entry's header only, verifies it, checks the grant (datasets, address), applies the discovery
+ * exception and works out the caller's scope. The server's middleware calls it for every dataset request;
+ * `explain` calls it with `steps` and tells each one. Never throws.
+ *
+ * @example
+ * const decision = await decide(policy, {
+ *   dataset: 'TermdbTest', route: ROUTES.samples, origin: 'https://portal.example.org',
+ *   clientIp: '203.0.113.7', header: (name) => headers.get(name) ?? undefined, minSampleSize: 5,
+ * });
+ * decision.allowed; // false
+ * decision.allowed || decision.code; // 'token_missing'
+ */
+export async function decide(
+  policy: AccessPolicy,
+  facts: RequestFacts,
+  steps?: DecisionStep[],
+): Promise<Decision> {
+  const trace = traceResolution(policy, facts.dataset, facts.route, facts.origin);
+  steps?.push({ step: 'resolved', trace });
+  const result = trace.result;
+
+  if (result.kind === 'forbidden') {
+    return refused(403, result.code, forbiddenDetail(result.code), result.path);
+  }
+
+  if (result.kind === 'open') {
+    const guard = traceResolution(policy, facts.dataset, GUARD_ROUTE, facts.origin).result;
+    const entry = guard.kind === 'needs-token' ? guard.entry : undefined;
+    const offered = entry === undefined ? undefined : facts.header(entry.headerKey);
+    steps?.push({ step: 'optional-token', guard: entry, offered: offered !== undefined });
+    let claims: DatasetTokenClaims | undefined;
+    if (entry !== undefined && offered !== undefined) {
+      // A refused token on an open route is not an error: the answer is the one without a token.
+      const checked = await checkToken(entry, offered, facts, steps);
+      if ('claims' in checked) claims = checked.claims;
+    }
+    return allowed(claims, facts, result.entry, true, steps);
+  }
+
+  const entry = result.entry;
+  const checked = await checkToken(entry, facts.header(entry.headerKey), facts, steps);
+  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps);
+  if (facts.route.class === 'discovery' && checked.status !== 400) {
+    steps?.push({ step: 'discovery', code: checked.code });
+    return allowed(undefined, facts, entry, false, steps);
+  }
+  return checked;
+}
+
+type Refused = Extract<Decision, { allowed: false }>;
+
+function refused(
+  status: Refused['status'],
+  code: DecisionCode,
+  detail: string,
+  path: string | undefined,
+  cause?: unknown,
+): Refused {
+  return cause === undefined
+    ? { allowed: false, status, code, detail, path }
+    : { allowed: false, status, code, detail, path, cause };
+}
+
+function forbiddenDetail(code: 'embedder_not_allowed' | 'route_forbidden'): string {
+  return code === 'embedder_not_allowed'
+    ? 'no embedder key of the route block matches the origin'
+    : 'the entry is "forbidden"';
+}
+
+async function checkToken(
+  entry: TokenEntry,
+  header: string | undefined,
+  facts: RequestFacts,
+  steps: DecisionStep[] | undefined,
+): Promise<{ claims: DatasetTokenClaims } | Refused> {
+  // Two headers of the same name arrive joined with ", "; a compact JWS has no comma.
+  if (header !== undefined && header.includes(',')) {
+    steps?.push({ step: 'duplicate-header', headerKey: entry.headerKey });
+    return refused(400, 'bad_request', `more than one ${entry.headerKey} header`, entry.path);
+  }
+  let claims: DatasetTokenClaims;
+  try {
+    claims = await entry.verifier.verify(header, facts.now);
+  } catch (error) {
+    const tokenError =
+      error instanceof TokenError
+        ? error
+        : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+    steps?.push({ step: 'token', entry, offered: header !== undefined, outcome: { error: tokenError } });
+    return refused(401, tokenError.code, tokenError.message, entry.path, tokenError.cause);
+  }
+  steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
+  const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
+  steps?.push({ step: 'grant', entry, claims, result: grant });
+  if (!grant.ok) return refused(403, grant.code, grant.reason, entry.path);
+  return { claims };
+}
+
+function allowed(
+  claims: DatasetTokenClaims | undefined,
+  facts: RequestFacts,
+  entry: TokenEntry | OpenEntry | undefined,
+  granted: boolean,
+  steps: DecisionStep[] | undefined,
+): Decision {
+  const scope = scopeFor(claims, facts.minSampleSize ?? null);
+  steps?.push({ step: 'scope', scope, verified: claims !== undefined });
+  return { allowed: true, claims, scope, granted, entry };
+}
+
+const NO_SAMPLES: readonly string[] = Object.freeze([]);
+
+/**
+ * The role rule: `clientAuthResult.cohorts`, an array of cohort ids, restricts every result to samples in those
+ * cohorts. Present but not an array of strings: no samples at all (a malformed grant must not widen access).
+ * Without verified claims, aggregated counts below `minSampleSize` are suppressed.
+ *
+ * @example
+ * scopeFor(undefined, 5); // { cohorts: null, suppressBelow: 5 }
+ * scopeFor({ …claims, clientAuthResult: { cohorts: ['ABC'] } }, 5); // { cohorts: ['ABC'], suppressBelow: null }
+ */
+export function scopeFor(claims: DatasetTokenClaims | undefined, minSampleSize: number | null): Scope {
+  if (claims === undefined) return { cohorts: null, suppressBelow: minSampleSize };
+  const cohorts = claims.clientAuthResult?.cohorts;
+  if (cohorts === undefined) return { cohorts: null, suppressBelow: null };
+  const valid = Array.isArray(cohorts) && cohorts.every((id) => typeof id === 'string');
+  return { cohorts: valid ? (cohorts as string[]) : NO_SAMPLES, suppressBelow: null };
+}

@@ -1,0 +1,305 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { type AccessPolicy, dsCredentialsJsonSchema, loadPolicy } from '@pp-embed/access-policy';
+import type { RemoteJwksOptions } from '@pp-embed/dataset-token';
+import { proxyTrust, type ProxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
+import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
+import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
+import * as z from 'zod';
+
+const datasetSchema = z
+  .strictObject({
+    label: z.string().regex(DATASET_LABEL, { error: `expected ${DATASET_LABEL_RULE}` }),
+    genome: z.string().min(1, { error: 'expected a genome build such as "hg38"' }),
+    file: z.string().min(1, { error: 'expected the path of a termdb SQLite file' }),
+    name: z.string().min(1).optional().meta({ description: 'A display name; the label by default.' }),
+    minSampleSize: z.number().int().min(1).max(10_000).optional().meta({
+      description: 'Aggregated counts below this are suppressed for callers without a verified token.',
+    }),
+    optional: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Skip this dataset, with a warning, when its file is missing.' }),
+  })
+  .meta({ title: 'A termdb dataset' });
+
+const origin = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an origin such as "https://portal.example.org" (scheme, host, optional port; no path)' },
+);
+
+/** The longest clock skew an operator may allow on token times, in seconds. */
+const MAX_LEEWAY = 60;
+
+/** serverconfig.json, except dsCredentials, which the access-policy package reads and checks. */
+export const serverConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    host: z.string().min(1).optional().meta({ description: 'Address to listen on. Default 127.0.0.1.' }),
+    port: z.number().int().min(0).max(65_535).optional().meta({ description: 'Port. Default 3001.' }),
+    datasets: z.array(datasetSchema).min(1, { error: 'expected at least one dataset' }),
+    dsCredentials: z.unknown().optional(),
+    trustProxy: z.array(z.string()).optional().meta({
+      description:
+        'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed: the client is the right-most hop that is not one of them. The portal takes the same list.',
+    }),
+    corsOrigins: z
+      .array(origin)
+      .optional()
+      .meta({ description: 'Origins allowed by CORS besides the embedders named in dsCredentials.' }),
+    tokenLeeway: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_LEEWAY)
+      .optional()
+      .meta({ description: 'Clock skew tolerated on token times, in seconds. Default 5.' }),
+  })
+  .meta({ title: 'pp-embed visualization server configuration' });
+
+/**
+ * The JSON Schema of the whole serverconfig.json, for editors; dsCredentials is the access-policy package's.
+ *
+ * @example
+ * writeFileSync('serverconfig.schema.json', JSON.stringify(serverConfigJsonSchema(), null, 2));
+ */
+export function serverConfigJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(serverConfigSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as {
+    properties: Record<string, unknown>;
+  };
+  const { $schema: _ignored, ...credentials } = dsCredentialsJsonSchema();
+  schema.properties.dsCredentials = credentials;
+  return schema;
+}
+
+/**
+ * One dataset serverconfig.json declares, with its file resolved against the config's folder.
+ *
+ * @example
+ * const ds: DatasetDeclaration = { label: 'TermdbTest', genome: 'hg38', file: '/data/TermdbTest.db', minSampleSize: 5, path: 'datasets[0]' };
+ */
+export interface DatasetDeclaration {
+  readonly label: string;
+  readonly genome: string;
+  /** Absolute path of the termdb SQLite file. */
+  readonly file: string;
+  readonly name?: string | undefined;
+  /** null when the dataset does not suppress small cells. */
+  readonly minSampleSize: number | null;
+  /** Where it sits in the file, for messages: `datasets[0]`. */
+  readonly path: string;
+}
+
+/**
+ * How the server turns a declaration into a served dataset. The loader calls `open` for every declared
+ * dataset whose file exists, reports what it throws at `datasets[i].file`, and closes what it opened when the
+ * configuration as a whole cannot be used.
+ */
+export interface DatasetOpener<D> {
+  open(declaration: DatasetDeclaration): D;
+  close(dataset: D): void;
+}
+
+/** A configuration ready to serve. `D` is what the opener makes of each dataset. */
+export interface ServerConfig<D = DatasetDeclaration> {
+  /** The config file, absolute. */
+  readonly file: string;
+  readonly host: string;
+  readonly port: number;
+  /** Label → dataset, in file order; optional datasets whose file is missing are left out. */
+  readonly datasets: ReadonlyMap<string, D>;
+  readonly policy: AccessPolicy;
+  /** The trusted proxies, and the client address that follows from them. */
+  readonly proxies: ProxyTrust;
+  readonly corsOrigins: ReadonlySet<string>;
+  /** Clock skew tolerated on token times, in seconds, as every verifier of `policy` applies it. */
+  readonly tokenLeeway: number;
+  /** Legal but worth a look; printed at start. */
+  readonly warnings: readonly string[];
+}
+
+export interface LoadServerConfigOptions<D> {
+  /** Environment for `{"env": "NAME"}` secrets. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Clock for every verifier, in milliseconds (tests freeze it). */
+  now?: () => number;
+  /** Options for `jwks` URLs (timeouts; an injected fetch in tests). */
+  remoteJwks?: RemoteJwksOptions;
+  /** Opens each dataset. Without it the datasets are their declarations and their files are not looked at. */
+  datasets?: DatasetOpener<D>;
+}
+
+const DEFAULT_LEEWAY = 5;
+
+/**
+ * Reads serverconfig.json in one pass: each setting, each dataset, the trusted proxies and the whole
+ * dsCredentials block (with `tokenLeeway` applied to every verifier), collecting every problem with its JSON path
+ * and throwing them together as one {@link ConfigError}; nothing is half-loaded. The server and
+ * `pp-token explain --config` both read a config through here, so they decide alike.
+ *
+ * @example
+ * const config = loadServerConfig('serverconfig.json', { datasets: { open: openDataset, close: (d) => d.close() } });
+ * serve({ fetch: createApp({ ...config }).fetch, port: config.port });
+ */
+export function loadServerConfig<D = DatasetDeclaration>(
+  file: string,
+  options: LoadServerConfigOptions<D> = {},
+): ServerConfig<D> {
+  const path = resolve(file);
+  const baseDir = dirname(path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON';
+    throw new ConfigError(file, [{ path: '(root)', message }]);
+  }
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const report = (segments: readonly PropertyKey[], message: string): void => {
+    problems.push({ path: formatPath('', segments), message });
+  };
+  const isRecord = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  if (!isRecord) report([], 'expected a JSON object');
+  // "#" keys are comments at the top level too, as in ProteinPaint's serverconfig.json.
+  const record: Record<string, unknown> = isRecord
+    ? Object.fromEntries(
+        Object.entries(raw as Record<string, unknown>).filter(([key]) => !key.startsWith('#')),
+      )
+    : {};
+  const shape = serverConfigSchema.shape;
+  for (const key of Object.keys(record)) {
+    if (!Object.hasOwn(shape, key)) report([key], 'is not a known setting');
+  }
+  const check = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined => {
+    if (record[key] === undefined) return undefined;
+    const result = shape[key].safeParse(record[key]);
+    if (result.success) return result.data as z.infer<(typeof shape)[K]>;
+    for (const issue of result.error.issues) report([key, ...issue.path], issue.message);
+    return undefined;
+  };
+  const host = check('host');
+  const port = check('port');
+  const corsOrigins = check('corsOrigins');
+  const tokenLeeway = check('tokenLeeway') ?? DEFAULT_LEEWAY;
+
+  const trustProxy = check('trustProxy') ?? [];
+  for (const { index, message } of trustedProxyProblems(trustProxy)) report(['trustProxy', index], message);
+
+  let policy: AccessPolicy | undefined;
+  try {
+    policy = loadPolicy(record.dsCredentials, {
+      baseDir,
+      leewaySeconds: tokenLeeway,
+      ...(options.env !== undefined && { env: options.env }),
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
+    });
+    for (const warning of policy.warnings) warnings.push(`${warning.path}: ${warning.message}`);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+
+  const declarations = readDatasets(record.datasets, baseDir, report);
+  const datasets = new Map<string, D>();
+  const opener = options.datasets;
+  for (const declaration of declarations) {
+    if (opener !== undefined) {
+      if (!existsSync(declaration.file)) {
+        if (declaration.optional) {
+          warnings.push(
+            `${declaration.path}.file: ${declaration.file} not found; ${declaration.label} is skipped`,
+          );
+        } else report([...pathSegments(declaration), 'file'], `${declaration.file} not found`);
+        continue;
+      }
+      try {
+        datasets.set(declaration.label, opener.open(declaration));
+      } catch (error) {
+        report(
+          [...pathSegments(declaration), 'file'],
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+    } else {
+      datasets.set(declaration.label, declaration as unknown as D);
+    }
+  }
+  if (problems.length === 0 && declarations.length > 0 && datasets.size === 0) {
+    report(['datasets'], 'none of the datasets could be opened');
+  }
+
+  if (problems.length > 0 || policy === undefined) {
+    if (opener !== undefined) for (const dataset of datasets.values()) opener.close(dataset);
+    throw new ConfigError(file, problems);
+  }
+  return {
+    file: path,
+    host: host ?? '127.0.0.1',
+    port: port ?? 3001,
+    datasets,
+    policy,
+    proxies: proxyTrust(trustProxy),
+    corsOrigins: new Set(corsOrigins ?? []),
+    tokenLeeway,
+    warnings,
+  };
+}
+
+type Declared = DatasetDeclaration & { readonly optional: boolean; readonly index: number };
+
+const pathSegments = (d: Declared): PropertyKey[] => ['datasets', d.index];
+
+/** Each dataset checked on its own, so that one mistake does not hide the others. */
+function readDatasets(
+  value: unknown,
+  baseDir: string,
+  report: (segments: readonly PropertyKey[], message: string) => void,
+): Declared[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    report(['datasets'], 'expected at least one dataset');
+    return [];
+  }
+  const out: Declared[] = [];
+  const labels = new Set<string>();
+  value.forEach((entry: unknown, index) => {
+    const result = datasetSchema.safeParse(entry);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+        for (const key of keys) {
+          report(
+            ['datasets', index, ...issue.path, ...(key === undefined ? [] : [key])],
+            key === undefined ? issue.message : 'is not a known setting',
+          );
+        }
+      }
+      return;
+    }
+    const d = result.data;
+    if (labels.has(d.label)) {
+      report(['datasets', index, 'label'], `"${d.label}" is used by another dataset`);
+      return;
+    }
+    labels.add(d.label);
+    out.push({
+      label: d.label,
+      genome: d.genome,
+      file: isAbsolute(d.file) ? d.file : resolve(baseDir, d.file),
+      name: d.name,
+      minSampleSize: d.minSampleSize ?? null,
+      optional: d.optional === true,
+      path: formatPath('', ['datasets', index]),
+      index,
+    });
+  });
+  return out;
+}

@@ -1,0 +1,12 @@
+/**
+ * `@pp-embed/server-runtime`: what the visualization server, the reference portal and `pp-token` share as
+ * processes: JSON-line logs, and one error type for a configuration that cannot be used.
+ *
+ * @example
+ * import { ConfigError, jsonLogger } from '@pp-embed/server-runtime';
+ * const log = jsonLogger();
+ * try { start() } catch (e) { if (e instanceof ConfigError) { console.error(e.message); process.exitCode = 1 } }
+ * @module
+ */
+export { ConfigError, type ConfigProblem, formatPath } from './config-error.js';
+export { describeError, jsonLogger, type Logger, silentLogger } from './log.js';

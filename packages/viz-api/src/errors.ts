@@ -1,0 +1,147 @@
+/**
+ * Every error code the visualization server answers with, its HTTP status, what it means, and the sentence sent
+ * in the body's `message` (for developers; the widget has its own sentences for researchers). Every error body
+ * is `{"error": {"code", "message"}}`.
+ *
+ * Families: `request` (the request itself is wrong), `token` (401: no usable token; the widget may ask for a new
+ * one), `refusal` (403: a valid token, or none, that does not open this door), `server` (5xx).
+ *
+ * Adding a code here makes the compiler point at every place that must handle it: the server's answers, the
+ * widget's sentences and the documentation's table.
+ *
+ * @example
+ * ERROR_CODES.token_expired.status; // 401
+ */
+export const ERROR_CODES = {
+  bad_request: {
+    status: 400,
+    family: 'request',
+    meaning: 'a query parameter is missing or malformed, or a token came in the URL',
+    message: 'The request is malformed.',
+  },
+  dataset_not_found: {
+    status: 404,
+    family: 'request',
+    meaning: 'no dataset with that label',
+    message: 'There is no such dataset.',
+  },
+  term_not_found: {
+    status: 404,
+    family: 'request',
+    meaning: 'no term with that id in the dataset',
+    message: 'No term with this id exists in the dataset.',
+  },
+  not_found: { status: 404, family: 'request', meaning: 'no such route', message: 'There is no such route.' },
+  method_not_allowed: {
+    status: 405,
+    family: 'request',
+    meaning: 'a route asked with a method other than GET or HEAD (with `Allow`)',
+    message: 'This route answers GET only.',
+  },
+  term_not_supported: {
+    status: 422,
+    family: 'request',
+    meaning: "the term's type cannot be charted yet",
+    message: 'This term cannot be charted yet.',
+  },
+  token_missing: {
+    status: 401,
+    family: 'token',
+    meaning: 'the route needs a token and none came in the header',
+    message: 'This data needs an access token, and the request carried none.',
+  },
+  token_invalid: {
+    status: 401,
+    family: 'token',
+    meaning: 'the token is malformed, badly signed, or has bad claims',
+    message: 'The access token is not valid.',
+  },
+  token_expired: {
+    status: 401,
+    family: 'token',
+    meaning: "the token's `exp` has passed",
+    message: 'The access token has expired.',
+  },
+  token_not_yet_valid: {
+    status: 401,
+    family: 'token',
+    meaning: "the token's `nbf` is in the future",
+    message: 'The access token is not valid yet.',
+  },
+  embedder_not_allowed: {
+    status: 403,
+    family: 'refusal',
+    meaning: 'the embedding origin has no credential for this dataset and route',
+    message: 'This site is not allowed to embed this dataset.',
+  },
+  dataset_not_granted: {
+    status: 403,
+    family: 'refusal',
+    meaning: 'the token does not list this dataset',
+    message: 'The access token does not grant this dataset.',
+  },
+  ip_mismatch: {
+    status: 403,
+    family: 'refusal',
+    meaning: 'the token was minted for another client address',
+    message: 'The access token was issued for another network address.',
+  },
+  route_forbidden: {
+    status: 403,
+    family: 'refusal',
+    meaning: 'the route is closed for this dataset',
+    message: 'This data is not available for this dataset.',
+  },
+  internal_error: {
+    status: 500,
+    family: 'server',
+    meaning: 'a server fault (logged on the server; no detail is sent)',
+    message: 'The server could not answer this request.',
+  },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+/** One row of {@link ERROR_CODES}. @example const spec: ErrorCodeSpec = ERROR_CODES.bad_request; */
+export interface ErrorCodeSpec {
+  readonly status: 400 | 401 | 403 | 404 | 405 | 422 | 500 | 503;
+  readonly family: 'request' | 'token' | 'refusal' | 'server';
+  readonly meaning: string;
+  readonly message: string;
+}
+
+type Codes = typeof ERROR_CODES;
+
+/** Every code an error body can carry. @example const code: ErrorCode = 'token_expired'; */
+export type ErrorCode = keyof Codes;
+
+/** The codes of one family. @example type Refusal = CodeOf<'refusal'>; */
+export type CodeOf<F extends ErrorCodeSpec['family']> = {
+  [C in ErrorCode]: Codes[C]['family'] extends F ? C : never;
+}[ErrorCode];
+
+/** 401: no usable token. @example const code: TokenErrorCode = 'token_missing'; */
+export type TokenErrorCode = CodeOf<'token'>;
+
+/** 403: the token (if any) is fine but does not open this door. @example const code: RefusalCode = 'ip_mismatch'; */
+export type RefusalCode = CodeOf<'refusal'>;
+
+/** The codes of one family, in table order. @example codesOf('token'); // ['token_missing', …] */
+export function codesOf<F extends ErrorCodeSpec['family']>(family: F): readonly CodeOf<F>[] {
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
+    (code) => ERROR_CODES[code].family === family,
+  ) as CodeOf<F>[];
+}
+
+/** True when `code` is one of {@link ERROR_CODES}. @example isErrorCode('token_expired'); // true */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+/**
+ * The one shape of every error response.
+ *
+ * @example
+ * const body: ErrorBody = { error: { code: 'token_expired', message: ERROR_CODES.token_expired.message } };
+ */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}

@@ -1,0 +1,50 @@
+/**
+ * `@pp-embed/viz-api`: the visualization server's wire contract, in one place and with no dependencies. The
+ * server, the widget, the test servers, the security suite and `docs/http-api.md` all read it, so that a route or
+ * an error code is added once and the compiler finds every place that must handle it.
+ *
+ * @example
+ * import { ERROR_CODES, ROUTES, type RouteResponse } from '@pp-embed/viz-api';
+ * const res = await fetch(`${host}${ROUTES.barchart.path}?dslabel=TermdbTest&term=sex`);
+ * if (!res.ok) console.log(ERROR_CODES[(await res.json()).error.code].meaning);
+ * else { const chart: RouteResponse<'barchart'> = await res.json(); }
+ * @module
+ */
+export {
+  codesOf,
+  type CodeOf,
+  ERROR_CODES,
+  type ErrorBody,
+  type ErrorCode,
+  type ErrorCodeSpec,
+  isErrorCode,
+  type RefusalCode,
+  type TokenErrorCode,
+} from './errors.js';
+export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
+export {
+  type ParamSpec,
+  readParam,
+  readParams,
+  type RouteClass,
+  type RouteId,
+  ROUTE_IDS,
+  ROUTE_METHODS,
+  type RouteParams,
+  type RouteResponse,
+  type RouteResponses,
+  ROUTES,
+  type RouteSpec,
+} from './routes.js';
+export type {
+  Bar,
+  BarchartResult,
+  Cohort,
+  Health,
+  SampleRow,
+  SamplesResult,
+  Term,
+  TermdbConfig,
+  TermList,
+  TermType,
+} from './types.js';

@@ -1,0 +1,39 @@
+/**
+ * The header a token travels in when a credential entry names none (ProteinPaint's default).
+ *
+ * @example
+ * headers.set(DEFAULT_HEADER_KEY, token);
+ */
+export const DEFAULT_HEADER_KEY = 'x-ds-access-token';
+
+/**
+ * A dataset label: what `dslabel` names, what a `datasets` entry of serverconfig.json declares and what a portal
+ * grants. Letters, digits, `_`, `.` and `-`, starting with a letter or digit, at most 100 characters.
+ *
+ * @example
+ * DATASET_LABEL.test('TermdbTest'); // true
+ * DATASET_LABEL.test('../etc');     // false
+ */
+export const DATASET_LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/** In words, for error messages. @example `dslabel: ${DATASET_LABEL_RULE}` */
+export const DATASET_LABEL_RULE = 'a dataset label: a letter or digit, then letters, digits, "_", "." or "-"';
+
+/**
+ * Limits every client can rely on.
+ *
+ * @example
+ * const pages = Math.ceil(total / LIMITS.defaultPageSize);
+ */
+export const LIMITS = {
+  /** Rows per page of `/termdb/samples` when `pageSize` is not given. */
+  defaultPageSize: 50,
+  /** The largest `pageSize`. */
+  maxPageSize: 500,
+  /** The largest `page`. */
+  maxPage: 1_000_000,
+  /** The longest text parameter (a term id, a parent id), in characters. */
+  maxParamLength: 200,
+  /** A token longer than this is refused before any decoding (`token_invalid`). */
+  maxTokenLength: 8192,
+} as const;

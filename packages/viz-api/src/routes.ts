@@ -1,0 +1,190 @@
+import { DATASET_LABEL, LIMITS } from './limits.js';
+import type { BarchartResult, SamplesResult, TermdbConfig, TermList } from './types.js';
+
+/**
+ * What a route returns, which decides how a credential protects it:
+ * - `discovery`: dataset metadata a widget needs before anything else (which header, which routes need a
+ *   token). It answers every origin the policy lets through, even without a token; the parts that need one
+ *   are left out.
+ * - `aggregated`: counts and the term tree. A `termdb` credential leaves them open.
+ * - `sample-level`: one row per sample. A `termdb` credential protects them.
+ *
+ * @example
+ * const cls: RouteClass = ROUTES.samples.class; // 'sample-level'
+ */
+export type RouteClass = 'discovery' | 'aggregated' | 'sample-level';
+
+/**
+ * One query parameter. Every parameter is given at most once; an empty value counts as absent.
+ * - `label`: a dataset label ({@link DATASET_LABEL}).
+ * - `text`: up to {@link LIMITS.maxParamLength} characters.
+ * - `integer`: a whole number from `min` to `max`; `default` when absent.
+ *
+ * @example
+ * const page: ParamSpec = { kind: 'integer', required: false, min: 1, max: 1_000_000, default: 1 };
+ */
+export type ParamSpec =
+  | { readonly kind: 'label' | 'text'; readonly required: boolean }
+  | {
+      readonly kind: 'integer';
+      readonly required: false;
+      readonly min: number;
+      readonly max: number;
+      readonly default: number;
+    };
+
+/**
+ * One dataset route: its name as `dsCredentials` route keys write it, its URL path, its class and its
+ * parameters. Routes answer GET and HEAD only.
+ *
+ * @example
+ * const spec: RouteSpec = ROUTES.barchart;
+ */
+export interface RouteSpec {
+  readonly name: string;
+  readonly path: string;
+  readonly class: RouteClass;
+  readonly params: Readonly<Record<string, ParamSpec>>;
+}
+
+const dslabel = { kind: 'label', required: true } as const;
+const term = { kind: 'text', required: true } as const;
+
+/**
+ * Every dataset route of the visualization server. The server mounts exactly these, behind the access
+ * decision; `pp-token explain` and the access policy read their classes from here; the widget calls them.
+ *
+ * @example
+ * fetch(`${host}${ROUTES.barchart.path}?dslabel=TermdbTest&term=sex`, { headers });
+ */
+export const ROUTES = {
+  config: { name: 'termdb/config', path: '/termdb/config', class: 'discovery', params: { dslabel } },
+  terms: {
+    name: 'termdb/terms',
+    path: '/termdb/terms',
+    class: 'aggregated',
+    params: { dslabel, parent: { kind: 'text', required: false } },
+  },
+  barchart: {
+    name: 'termdb/barchart',
+    path: '/termdb/barchart',
+    class: 'aggregated',
+    params: { dslabel, term },
+  },
+  samples: {
+    name: 'termdb/samples',
+    path: '/termdb/samples',
+    class: 'sample-level',
+    params: {
+      dslabel,
+      term,
+      page: { kind: 'integer', required: false, min: 1, max: LIMITS.maxPage, default: 1 },
+      pageSize: {
+        kind: 'integer',
+        required: false,
+        min: 1,
+        max: LIMITS.maxPageSize,
+        default: LIMITS.defaultPageSize,
+      },
+    },
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+/** A route's id: `config`, `terms`, `barchart`, `samples`. @example const id: RouteId = 'samples'; */
+export type RouteId = keyof typeof ROUTES;
+
+/** Every route id, in table order. @example for (const id of ROUTE_IDS) mount(ROUTES[id]); */
+export const ROUTE_IDS = Object.keys(ROUTES) as readonly RouteId[];
+
+/** The methods every dataset route answers. @example c.header('Allow', ROUTE_METHODS.join(', ')); */
+export const ROUTE_METHODS = ['GET', 'HEAD'] as const;
+
+/**
+ * The body each route answers with on success. The server's handlers are typed by it, and the widget's readers.
+ *
+ * @example
+ * type Chart = RouteResponse<'barchart'>; // BarchartResult
+ */
+export interface RouteResponses {
+  config: TermdbConfig;
+  terms: TermList;
+  barchart: BarchartResult;
+  samples: SamplesResult;
+}
+
+/** @example type Chart = RouteResponse<'barchart'>; */
+export type RouteResponse<R extends RouteId> = RouteResponses[R];
+
+type ParamValue<P> = P extends { kind: 'integer' }
+  ? number
+  : P extends { required: true }
+    ? string
+    : string | undefined;
+
+/**
+ * The parameters of a route after {@link readParams}: required text as `string`, optional text as
+ * `string | undefined`, integers as `number` (their default when absent).
+ *
+ * @example
+ * const p: RouteParams<'samples'> = { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: 50 };
+ */
+export type RouteParams<R extends RouteId> = {
+  -readonly [K in keyof (typeof ROUTES)[R]['params']]: ParamValue<(typeof ROUTES)[R]['params'][K]>;
+};
+
+/**
+ * Reads one parameter by the rules of {@link ParamSpec}, or says in a sentence what is wrong.
+ *
+ * @example
+ * readParam(new URLSearchParams('dslabel=TermdbTest'), 'dslabel', ROUTES.config.params.dslabel);
+ * // { ok: true, value: 'TermdbTest' }
+ */
+export function readParam(
+  query: URLSearchParams,
+  name: string,
+  spec: ParamSpec,
+): { ok: true; value: string | number | undefined } | { ok: false; problem: string } {
+  const values = query.getAll(name);
+  if (values.length > 1) return { ok: false, problem: `${name} must be given once.` };
+  const value = values[0];
+  if (value === undefined || value === '') {
+    if (spec.required) return { ok: false, problem: `${name} is required.` };
+    return { ok: true, value: spec.kind === 'integer' ? spec.default : undefined };
+  }
+  if (spec.kind === 'integer') {
+    const n = Number(value);
+    if (!/^\d{1,7}$/.test(value) || n < spec.min || n > spec.max) {
+      return { ok: false, problem: `${name} must be a whole number from ${spec.min} to ${spec.max}.` };
+    }
+    return { ok: true, value: n };
+  }
+  if (spec.kind === 'label') {
+    return DATASET_LABEL.test(value)
+      ? { ok: true, value }
+      : { ok: false, problem: `${name} must name one dataset.` };
+  }
+  return value.length > LIMITS.maxParamLength
+    ? { ok: false, problem: `${name} is too long.` }
+    : { ok: true, value };
+}
+
+/**
+ * Reads a route's parameters from a query string by the rules of {@link ParamSpec}, or says in a sentence what
+ * is wrong (for a 400 `bad_request`). Parameters the route does not take are ignored.
+ *
+ * @example
+ * const read = readParams('samples', new URL(url).searchParams);
+ * if (!read.ok) return badRequest(read.problem); // e.g. 'pageSize must be a whole number from 1 to 500.'
+ */
+export function readParams<R extends RouteId>(
+  route: R,
+  query: URLSearchParams,
+): { ok: true; params: RouteParams<R> } | { ok: false; problem: string } {
+  const out: Record<string, string | number | undefined> = {};
+  for (const [name, spec] of Object.entries(ROUTES[route].params) as [string, ParamSpec][]) {
+    const read = readParam(query, name, spec);
+    if (!read.ok) return read;
+    out[name] = read.value;
+  }
+  return { ok: true, params: out as RouteParams<R> };
+}

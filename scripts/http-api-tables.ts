@@ -1,0 +1,47 @@
+// The tables of docs/http-api.md, rendered from the wire contract (@pp-embed/viz-api).
+import {
+  ERROR_CODES,
+  LIMITS,
+  type ErrorCode,
+  type ParamSpec,
+  ROUTE_IDS,
+  ROUTE_METHODS,
+  type RouteClass,
+  ROUTES,
+} from '@pp-embed/viz-api';
+
+const UNDER_TERMDB: Record<RouteClass, string> = {
+  discovery: 'open (metadata only, see below)',
+  aggregated: 'open',
+  'sample-level': 'token required',
+};
+
+function param(name: string, spec: ParamSpec): string {
+  if (spec.kind === 'integer') return `\`${name}\` (${spec.min} to ${spec.max}, default ${spec.default})`;
+  return spec.required ? `\`${name}\`` : `\`${name}\` (optional)`;
+}
+
+/** Every route: id, method and path, class, parameters, and what a `termdb` credential does to it. */
+export function routeTable(): string {
+  const rows = ROUTE_IDS.map((id) => {
+    const route = ROUTES[id];
+    const params = Object.entries(route.params).map(([name, spec]) => param(name, spec as ParamSpec));
+    return `| \`${id}\` | \`${ROUTE_METHODS.join(', ')} ${route.path}\` | ${route.class} | ${params.join(', ')} | ${UNDER_TERMDB[route.class]} |`;
+  });
+  return [
+    '| route | path | class | parameters | under a `termdb` credential |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `Text parameters are at most ${LIMITS.maxParamLength} characters; a token is at most ${LIMITS.maxTokenLength}.`,
+  ].join('\n');
+}
+
+/** Every error code: status, code, what it means. */
+export function errorTable(): string {
+  const codes = Object.keys(ERROR_CODES) as ErrorCode[];
+  const rows = codes.map(
+    (code) => `| ${ERROR_CODES[code].status} | \`${code}\` | ${ERROR_CODES[code].meaning} |`,
+  );
+  return ['| status | code | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
