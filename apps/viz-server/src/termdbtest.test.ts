@@ -1,35 +1,38 @@
 // The real ProteinPaint test dataset through the whole server, when it is beside the checkout (as in CI).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { silentLogger } from '@pp-embed/server-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TERMDB_TEST, TERMDB_TEST_PRESENT, termdbTestTitle } from '../test/harness.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
-const FILE = resolve(import.meta.dirname, '../../../../shared/datasets/TermdbTest.db');
+const FILE = TERMDB_TEST;
+const present = TERMDB_TEST_PRESENT;
 
-describe.skipIf(!existsSync(FILE))('TermdbTest.db served by the app', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pp-termdbtest-'));
-  writeFileSync(
-    join(dir, 'serverconfig.json'),
-    JSON.stringify({ datasets: [{ label: 'TermdbTest', genome: 'hg38', file: FILE }] }),
-  );
-  const config = loadConfig(join(dir, 'serverconfig.json'));
-  const noop = () => undefined;
-  const app = createApp({
-    ...config,
-    bundle: undefined,
-    log: { info: noop, warn: noop, error: noop },
-    audit: noop,
+// Collected even when skipped, so nothing here may read the file unless it is there.
+describe.skipIf(!present)(termdbTestTitle('TermdbTest.db served by the app'), () => {
+  let app: ReturnType<typeof createApp>;
+  let db: Database.Database;
+  const categorical = present ? categoricalTerms() : [];
+
+  beforeAll(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-termdbtest-'));
+    writeFileSync(
+      join(dir, 'serverconfig.json'),
+      JSON.stringify({ datasets: [{ label: 'TermdbTest', genome: 'hg38', file: FILE }] }),
+    );
+    app = createApp({
+      ...loadConfig(join(dir, 'serverconfig.json')),
+      bundle: undefined,
+      log: silentLogger,
+      audit: () => undefined,
+    });
+    db = new Database(FILE, { readonly: true });
   });
-  const db = new Database(FILE, { readonly: true });
-  const categorical = db
-    .prepare(
-      "SELECT id FROM terms WHERE type = 'categorical' AND id IN (SELECT term_id FROM anno_categorical) ORDER BY id",
-    )
-    .pluck()
-    .all() as string[];
+  afterAll(() => db.close());
 
   it('lists its root terms', async () => {
     const res = await app.request('/termdb/config?dslabel=TermdbTest');
@@ -53,3 +56,17 @@ describe.skipIf(!existsSync(FILE))('TermdbTest.db served by the app', () => {
     expect(bars.reduce((a, b) => a + b.count, 0)).toBeGreaterThan(0);
   });
 });
+
+function categoricalTerms(): string[] {
+  const db = new Database(FILE, { readonly: true });
+  try {
+    return db
+      .prepare(
+        "SELECT id FROM terms WHERE type = 'categorical' AND id IN (SELECT term_id FROM anno_categorical) ORDER BY id",
+      )
+      .pluck()
+      .all() as string[];
+  } finally {
+    db.close();
+  }
+}

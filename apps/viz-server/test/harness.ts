@@ -1,13 +1,27 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
 import { createApp } from '../src/app.js';
 import { loadConfig, type LoadedConfig } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
 import { generateDataset } from '../src/termdb/generate.js';
+
+/** ProteinPaint's TermdbTest.db, when it is beside the checkout (academic-use licence: read in place, never copied). */
+export const TERMDB_TEST = fileURLToPath(
+  new URL('../../../../shared/datasets/TermdbTest.db', import.meta.url),
+);
+export const TERMDB_TEST_PRESENT = existsSync(TERMDB_TEST);
+
+/** A suite title that says why it is skipped on a checkout without ../shared. */
+export function termdbTestTitle(title: string): string {
+  return TERMDB_TEST_PRESENT
+    ? title
+    : `${title} (skipped: ../shared/datasets/TermdbTest.db is not beside the checkout)`;
+}
 
 export const PORTAL = 'http://portal.test:8080';
 export const PORTAL_HOST = 'portal.test:8080';

@@ -21,6 +21,11 @@ export interface ExplainRequest {
   minSampleSize?: number | null | undefined;
   /** The time to decide at, in milliseconds; the policy's clock when absent. */
   now?: number | undefined;
+  /**
+   * The header the token was sent in, as a browser's network panel shows it. Absent: the token is taken to be
+   * in whichever header the deciding entry reads.
+   */
+  tokenHeader?: string | undefined;
 }
 
 /** The outcome `explain` describes, with the HTTP status and code the server would answer. */
@@ -68,7 +73,8 @@ export async function explain(
     route,
     origin: request.origin,
     clientIp: request.clientIp,
-    header: () => offered,
+    header: (name) =>
+      request.tokenHeader === undefined || request.tokenHeader.toLowerCase() === name ? offered : undefined,
     minSampleSize: request.minSampleSize ?? null,
     ...(request.now !== undefined && { now: request.now }),
   };

@@ -237,13 +237,14 @@ export const commands: Record<string, Command> = {
   explain: {
     summary: 'explain, step by step, how a server with this config decides a request',
     usage:
-      'pp-token explain --config serverconfig.json --dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [TOKEN | -]',
+      'pp-token explain --config serverconfig.json --dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [TOKEN | -]',
     options: {
       config: { type: 'string' },
       dataset: { type: 'string' },
       route: { type: 'string' },
       origin: { type: 'string' },
       ip: { type: 'string' },
+      header: { type: 'string' },
       'no-token': { type: 'boolean' },
     },
     async run(values, positionals, io) {
@@ -267,6 +268,7 @@ export const commands: Record<string, Command> = {
           route,
           origin: str(values, 'origin'),
           clientIp: str(values, 'ip'),
+          tokenHeader: str(values, 'header'),
           minSampleSize: config.datasets.get(dataset)?.minSampleSize ?? null,
         },
         token,

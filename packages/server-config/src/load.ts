@@ -43,7 +43,12 @@ export const serverConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
     host: z.string().min(1).optional().meta({ description: 'Address to listen on. Default 127.0.0.1.' }),
-    port: z.number().int().min(0).max(65_535).optional().meta({ description: 'Port. Default 3001.' }),
+    port: z
+      .int({ error: 'expected a port number from 0 to 65535' })
+      .min(0, { error: 'expected a port number from 0 to 65535' })
+      .max(65_535, { error: 'expected a port number from 0 to 65535' })
+      .optional()
+      .meta({ description: 'Port. Default 3001.' }),
     datasets: z.array(datasetSchema).min(1, { error: 'expected at least one dataset' }),
     dsCredentials: z.unknown().optional(),
     trustProxy: z.array(z.string()).optional().meta({
@@ -55,10 +60,9 @@ export const serverConfigSchema = z
       .optional()
       .meta({ description: 'Origins allowed by CORS besides the embedders named in dsCredentials.' }),
     tokenLeeway: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_LEEWAY)
+      .int({ error: `expected a whole number of seconds from 0 to ${MAX_LEEWAY}` })
+      .min(0, { error: `expected a whole number of seconds from 0 to ${MAX_LEEWAY}` })
+      .max(MAX_LEEWAY, { error: `expected a whole number of seconds from 0 to ${MAX_LEEWAY}` })
       .optional()
       .meta({ description: 'Clock skew tolerated on token times, in seconds. Default 5.' }),
   })

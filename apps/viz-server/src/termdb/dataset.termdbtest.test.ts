@@ -1,8 +1,5 @@
 // The reader against ProteinPaint's own TermdbTest.db (academic-use licence: read in place, never copied).
 // Every expected count comes from SQL written here, not from the code under test.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -11,9 +8,10 @@ import type { TermdbDataset } from './dataset.js';
 import type { TermdbErrorCode } from './errors.js';
 import { TermdbError } from './errors.js';
 import type { Scope } from '@pp-embed/access-policy';
+import { TERMDB_TEST, TERMDB_TEST_PRESENT, termdbTestTitle } from '../../test/harness.js';
 
-const FILE = resolve(import.meta.dirname, '../../../../../shared/datasets/TermdbTest.db');
-const present = existsSync(FILE);
+const FILE = TERMDB_TEST;
+const present = TERMDB_TEST_PRESENT;
 
 const ALL: Scope = { cohorts: null, suppressBelow: null };
 // TermdbTest records cohort membership as a multivalue annotation, {"ABC":1} / {"XYZ":1} / {"ABC":1,"XYZ":1}.
@@ -49,7 +47,7 @@ function codeOf(f: () => unknown): TermdbErrorCode | 'no error' | 'other error' 
   }
 }
 
-describe.skipIf(!present)('TermdbTest.db', () => {
+describe.skipIf(!present)(termdbTestTitle('TermdbTest.db'), () => {
   let ds: TermdbDataset;
   let db: Database.Database;
 

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { TERMDB_TEST, TERMDB_TEST_PRESENT, termdbTestTitle } from '../../test/harness.js';
 import { generateDataset } from './generate.js';
 import { REQUIRED_COLUMNS } from './schema.js';
 
-const TERMDB_TEST = resolve(import.meta.dirname, '../../../../../shared/datasets/TermdbTest.db');
 const dir = mkdtempSync(join(tmpdir(), 'pp-generate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -84,7 +84,7 @@ describe('generateDataset', () => {
     expect(plan).toContain('COVERING INDEX anno_categorical_term_value (term_id=? AND value=?)');
   });
 
-  it.skipIf(!existsSync(TERMDB_TEST))('uses the table and column names of TermdbTest.db', () => {
+  it.skipIf(!TERMDB_TEST_PRESENT)(termdbTestTitle('uses the table and column names of TermdbTest.db'), () => {
     const file = fresh();
     generateDataset({ file, samples: 10, seed: 1 });
     for (const table of Object.keys(REQUIRED_COLUMNS)) {

@@ -1,0 +1,130 @@
+// The server and `explain` make one decision: random dsCredentials and random requests go through the real app
+// (HTTP status and error code) and through explain (its decision), and must come out the same.
+import type { IncomingMessage } from 'node:http';
+import { explain, loadPolicy } from '@pp-embed/access-policy';
+import { proxyTrust } from '@pp-embed/client-address';
+import { createSigner, generateSecret } from '@pp-embed/dataset-token';
+import { silentLogger } from '@pp-embed/server-runtime';
+import { ROUTE_IDS, ROUTES, type RouteId } from '@pp-embed/viz-api';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { demoDataset } from '../test/harness.js';
+import { createApp } from './app.js';
+import { openDataset } from './termdb/dataset.js';
+
+const SECRET = generateSecret();
+const OTHER_SECRET = generateSecret();
+const NOW = Date.now();
+const dataset = openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 });
+afterAll(() => dataset.close());
+
+const ROUTE_KEYS = ['*', 'termdb', ...ROUTE_IDS.map((id) => ROUTES[id].name)];
+const EMBEDDERS = ['*', 'portal.test:8080', 'lab.test'];
+const ORIGINS = ['http://portal.test:8080', 'http://lab.test', 'http://evil.test', 'null', undefined];
+const HEADERS = ['x-ds-access-token', 'x-portal-token'];
+
+type Entry = Record<string, unknown>;
+const entry: fc.Arbitrary<Entry> = fc.oneof(
+  fc.record({
+    type: fc.constant('jwt'),
+    secret: fc.constant(SECRET),
+    looseIpCheck: fc.boolean(),
+    headerKey: fc.constantFrom(...HEADERS),
+  }),
+  fc.constant({ type: 'open' }),
+  fc.constant({ type: 'forbidden' }),
+);
+const block = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
+  fc
+    .uniqueArray(fc.constantFrom(...keys), { minLength: 1, maxLength: 3 })
+    .chain((chosen) =>
+      fc.tuple(...chosen.map(() => value)).map((vs) => Object.fromEntries(chosen.map((k, i) => [k, vs[i]]))),
+    );
+const config = block(['PPDemo', '*'], block(ROUTE_KEYS, block(EMBEDDERS, entry)));
+
+const signer = (secret: string) => createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW });
+const TOKENS = {
+  none: () => undefined,
+  good: () => signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
+  cohort: () =>
+    signer(SECRET).sign({
+      datasets: ['PPDemo'],
+      email: 'a@b.org',
+      ip: '203.0.113.7',
+      clientAuthResult: { cohorts: ['ALPHA'] },
+    }),
+  noIp: () => signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org' }),
+  otherDataset: () => signer(SECRET).sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' }),
+  otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
+  garbage: () => 'not.a.token',
+};
+const request = fc.record({
+  route: fc.constantFrom(...ROUTE_IDS),
+  origin: fc.constantFrom(...ORIGINS),
+  token: fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[])),
+  ip: fc.constantFrom('203.0.113.7', '203.0.113.99', '198.51.100.1'),
+  header: fc.constantFrom(...HEADERS),
+});
+
+const QUERY: Record<RouteId, string> = {
+  config: '',
+  terms: '',
+  barchart: '&term=sex',
+  samples: '&term=sex',
+};
+
+describe('the server and explain, for random configs and requests', () => {
+  it('answer with the same status and code', async () => {
+    let refused = 0;
+    let allowed = 0;
+    await fc.assert(
+      fc.asyncProperty(config, request, async (raw, r) => {
+        const policy = loadPolicy(raw, { baseDir: '.', env: {}, now: () => NOW });
+        const app = createApp({
+          datasets: new Map([['PPDemo', dataset]]),
+          policy,
+          proxies: proxyTrust([]),
+          bundle: undefined,
+          log: silentLogger,
+          audit: () => undefined,
+          now: () => NOW,
+        });
+        const token = TOKENS[r.token]();
+        const headers: Record<string, string> = {};
+        if (r.origin !== undefined) headers.origin = r.origin;
+        if (token !== undefined) headers[r.header] = token;
+        const incoming = { socket: { remoteAddress: r.ip } } as unknown as IncomingMessage;
+        const path = `${ROUTES[r.route].path}?dslabel=PPDemo${QUERY[r.route]}`;
+        const res = await app.request(path, { headers }, { incoming });
+        const body = (await res.json()) as { error?: { code: string } };
+
+        const { decision } = await explain(
+          policy,
+          {
+            dataset: 'PPDemo',
+            route: ROUTES[r.route],
+            origin: r.origin,
+            clientIp: r.ip,
+            now: NOW,
+            tokenHeader: r.header,
+          },
+          token,
+        );
+        if (decision.outcome === 'allowed') {
+          allowed++;
+          expect({ status: res.status, body }).toMatchObject({ status: 200 });
+        } else {
+          refused++;
+          expect({ status: res.status, code: body.error?.code }).toEqual({
+            status: decision.status,
+            code: decision.code,
+          });
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // Not vacuous: both outcomes occur.
+    expect(allowed).toBeGreaterThan(20);
+    expect(refused).toBeGreaterThan(20);
+  });
+});

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { BARCHART, CONFIG, clock, load, newSecret, SAMPLES, signerFor, TERMS } from '../test/helpers.js';
+import { decide, type DecisionStep, type RequestFacts, scopeFor } from './decide.js';
+
+const secret = newSecret();
+const sign = signerFor(secret);
+const PORTAL = 'https://portal.example.org';
+const IP = '203.0.113.7';
+
+const termdb = load({
+  TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret } } },
+});
+const star = load({
+  TermdbTest: { '*': { 'portal.example.org': { type: 'jwt', secret, headerKey: 'X-Portal-Token' } } },
+});
+
+/** Facts with the token (if any) in the headers given, and the rest defaulted. */
+function facts(overrides: Partial<RequestFacts> & { headers?: Record<string, string> } = {}): RequestFacts {
+  const headers = overrides.headers ?? {};
+  return {
+    dataset: 'TermdbTest',
+    route: SAMPLES,
+    origin: PORTAL,
+    clientIp: IP,
+    minSampleSize: 5,
+    header: (name) => headers[name],
+    ...overrides,
+  };
+}
+
+const good = (extra: Record<string, unknown> = {}) =>
+  sign({ datasets: ['TermdbTest'], email: 'ana@example.org', ip: IP, ...extra });
+
+describe('decide', () => {
+  it('allows a granted token and gives its claims and an unsuppressed scope', async () => {
+    const d = await decide(termdb, facts({ headers: { 'x-ds-access-token': good() } }));
+    expect(d).toMatchObject({ allowed: true, granted: true, scope: { cohorts: null, suppressBelow: null } });
+    expect(d.allowed && d.claims?.email).toBe('ana@example.org');
+  });
+
+  it.each<[string, Partial<RequestFacts> & { headers?: Record<string, string> }, number, string]>([
+    ['no token', {}, 401, 'token_missing'],
+    [
+      'a token signed with another secret',
+      {
+        headers: {
+          'x-ds-access-token': signerFor(newSecret())({ datasets: ['TermdbTest'], email: 'a', ip: IP }),
+        },
+      },
+      401,
+      'token_invalid',
+    ],
+    [
+      'a token for another dataset',
+      { headers: { 'x-ds-access-token': sign({ datasets: ['Other'], email: 'a', ip: IP }) } },
+      403,
+      'dataset_not_granted',
+    ],
+    [
+      'a token from another address',
+      { clientIp: '198.51.100.1', headers: { 'x-ds-access-token': good() } },
+      403,
+      'ip_mismatch',
+    ],
+    ['an origin without a credential', { origin: 'https://evil.example' }, 403, 'embedder_not_allowed'],
+    [
+      'two token headers joined by the HTTP layer',
+      { headers: { 'x-ds-access-token': `${good()}, ${good()}` } },
+      400,
+      'bad_request',
+    ],
+  ])('refuses %s', async (_name, overrides, status, code) => {
+    const d = await decide(termdb, facts(overrides));
+    expect(d).toMatchObject({ allowed: false, status, code });
+    // What failed and where is for logs; it never carries the token.
+    expect(d.allowed || d.detail.includes('eyJ')).toBe(false);
+  });
+
+  it('names the config entry that decided, for logs', async () => {
+    const d = await decide(termdb, facts());
+    expect(d.allowed || d.path).toBe('dsCredentials.TermdbTest.termdb.portal.example.org');
+  });
+
+  it("reads the token from the deciding entry's header only", async () => {
+    const token = sign({ datasets: ['TermdbTest'], email: 'a', ip: IP });
+    const wrongHeader = await decide(
+      star,
+      facts({ route: BARCHART, headers: { 'x-ds-access-token': token } }),
+    );
+    expect(wrongHeader).toMatchObject({ allowed: false, code: 'token_missing' });
+    const right = await decide(star, facts({ route: BARCHART, headers: { 'x-portal-token': token } }));
+    expect(right.allowed).toBe(true);
+  });
+
+  describe('the discovery route', () => {
+    it('answers without a token under a "*" credential, leaving the guarded parts out', async () => {
+      const d = await decide(star, facts({ route: CONFIG }));
+      expect(d).toMatchObject({ allowed: true, granted: false, claims: undefined });
+      expect(d.allowed && d.scope).toEqual({ cohorts: null, suppressBelow: 5 });
+    });
+
+    it('answers with a refused token the same way, and with a good one in full', async () => {
+      const refused = await decide(
+        star,
+        facts({ route: CONFIG, headers: { 'x-portal-token': 'not.a.token' } }),
+      );
+      expect(refused).toMatchObject({ allowed: true, granted: false });
+      const full = await decide(star, facts({ route: CONFIG, headers: { 'x-portal-token': good() } }));
+      expect(full).toMatchObject({ allowed: true, granted: true });
+    });
+
+    it('still refuses an embedder without a credential', async () => {
+      expect(await decide(star, facts({ route: CONFIG, origin: 'https://evil.example' }))).toMatchObject({
+        allowed: false,
+        code: 'embedder_not_allowed',
+      });
+    });
+
+    it('an aggregated route under "*" is not discovery: it needs the token', async () => {
+      expect(await decide(star, facts({ route: TERMS }))).toMatchObject({
+        allowed: false,
+        code: 'token_missing',
+      });
+    });
+  });
+
+  describe('an open route', () => {
+    it('suppresses small cells for a caller without a token', async () => {
+      const d = await decide(termdb, facts({ route: BARCHART }));
+      expect(d).toMatchObject({
+        allowed: true,
+        claims: undefined,
+        scope: { cohorts: null, suppressBelow: 5 },
+      });
+    });
+
+    it('honours a token offered in the header of the entry that guards sample-level data, with its cohorts', async () => {
+      const token = good({ clientAuthResult: { cohorts: ['ABC'] } });
+      const d = await decide(termdb, facts({ route: BARCHART, headers: { 'x-ds-access-token': token } }));
+      expect(d).toMatchObject({ allowed: true, scope: { cohorts: ['ABC'], suppressBelow: null } });
+    });
+
+    it('answers as without a token when the offered one is refused: never a refusal, never wider', async () => {
+      const other = sign({ datasets: ['Other'], email: 'a', ip: IP });
+      const d = await decide(termdb, facts({ route: BARCHART, headers: { 'x-ds-access-token': other } }));
+      expect(d).toMatchObject({
+        allowed: true,
+        claims: undefined,
+        scope: { cohorts: null, suppressBelow: 5 },
+      });
+    });
+  });
+
+  it('decides at the time given in the facts', async () => {
+    const token = sign({ datasets: ['TermdbTest'], email: 'a', ip: IP, ttlSeconds: 60 });
+    const headers = { 'x-ds-access-token': token };
+    expect((await decide(termdb, facts({ headers, now: clock() + 30_000 }))).allowed).toBe(true);
+    expect(await decide(termdb, facts({ headers, now: clock() + 120_000 }))).toMatchObject({
+      code: 'token_expired',
+    });
+  });
+
+  it('records its steps only when asked, and the same decision either way', async () => {
+    const steps: DecisionStep[] = [];
+    const traced = await decide(termdb, facts({ headers: { 'x-ds-access-token': good() } }), steps);
+    const plain = await decide(termdb, facts({ headers: { 'x-ds-access-token': good() } }));
+    expect(steps.map((s) => s.step)).toEqual(['resolved', 'token', 'grant', 'scope']);
+    expect({ ...traced, claims: undefined }).toEqual({ ...plain, claims: undefined });
+  });
+
+  it('answers the same resolution object for the same dataset, route and origin (memoized per config)', async () => {
+    expect(termdb.resolve('TermdbTest', SAMPLES, PORTAL)).toBe(termdb.resolve('TermdbTest', SAMPLES, PORTAL));
+    // Junk origins never grow the memo without bound, and never change an answer.
+    for (let i = 0; i < 10_000; i++) termdb.resolve('TermdbTest', SAMPLES, `https://junk-${i}.example`);
+    expect(termdb.resolve('TermdbTest', SAMPLES, PORTAL)).toMatchObject({ kind: 'needs-token' });
+  });
+});
+
+describe('scopeFor', () => {
+  const claims = { datasets: ['T'], email: 'a', iat: 1, exp: 2 };
+  it.each<[string, unknown, readonly string[] | null]>([
+    ['no cohorts claim: every sample', undefined, null],
+    ['a list of cohorts: those', ['ABC', 'XYZ'], ['ABC', 'XYZ']],
+    ['an empty list: none', [], []],
+    ['not a list: none (a malformed grant never widens access)', 'ABC', []],
+    ['a list with a non-string: none', ['ABC', 7], []],
+  ])('%s', (_name, cohorts, expected) => {
+    const scope = scopeFor({ ...claims, ...(cohorts !== undefined && { clientAuthResult: { cohorts } }) }, 5);
+    expect(scope).toEqual({ cohorts: expected, suppressBelow: null });
+  });
+
+  it('suppresses below the dataset threshold without claims', () => {
+    expect(scopeFor(undefined, 5)).toEqual({ cohorts: null, suppressBelow: 5 });
+    expect(scopeFor(undefined, null)).toEqual({ cohorts: null, suppressBelow: null });
+  });
+});

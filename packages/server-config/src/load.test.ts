@@ -1,0 +1,164 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decide } from '@pp-embed/access-policy';
+import { createSigner, generateSecret } from '@pp-embed/dataset-token';
+import { ConfigError } from '@pp-embed/server-runtime';
+import { ROUTES } from '@pp-embed/viz-api';
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig, serverConfigJsonSchema } from './load.js';
+
+function write(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-server-config-'));
+  const file = join(dir, 'serverconfig.json');
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+  return file;
+}
+
+function problems(file: string): string[] {
+  try {
+    loadServerConfig(file, { env: {} });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const dataset = { label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', minSampleSize: 5 };
+
+describe('loadServerConfig', () => {
+  it('reads the settings, resolves dataset files against the config folder, and never opens them without an opener', () => {
+    const file = write({
+      '#': 'comment',
+      port: 4000,
+      datasets: [dataset],
+      corsOrigins: ['https://a.example'],
+    });
+    const config = loadServerConfig(file);
+    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', tokenLeeway: 5 });
+    expect(config.datasets.get('TermdbTest')).toMatchObject({
+      file: join(file, '..', 'TermdbTest.db'),
+      minSampleSize: 5,
+      path: 'datasets[0]',
+    });
+    expect([...config.corsOrigins]).toEqual(['https://a.example']);
+  });
+
+  it('gives every verifier the tokenLeeway of the file', async () => {
+    const secret = generateSecret();
+    const now = Date.UTC(2026, 10, 23);
+    const minted = createSigner({ algorithm: 'HS256', key: { secret }, now: () => now - 62_000 }).sign({
+      datasets: ['TermdbTest'],
+      email: 'a@b.org',
+      ttlSeconds: 60,
+    });
+    const credentials = { TermdbTest: { '*': { '*': { type: 'jwt', secret, looseIpCheck: true } } } };
+    const decideWith = async (tokenLeeway: number) => {
+      const { policy } = loadServerConfig(
+        write({ datasets: [dataset], tokenLeeway, dsCredentials: credentials }),
+        {
+          now: () => now,
+        },
+      );
+      return decide(policy, { dataset: 'TermdbTest', route: ROUTES.samples, header: () => minted });
+    };
+    expect((await decideWith(5)).allowed).toBe(true);
+    expect(await decideWith(0)).toMatchObject({ allowed: false, code: 'token_expired' });
+  });
+
+  it('calls the opener for each dataset, reports what it throws at the file, and closes what it opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-server-config-'));
+    writeFileSync(join(dir, 'a.db'), 'a');
+    writeFileSync(join(dir, 'b.db'), 'b');
+    writeFileSync(
+      join(dir, 'serverconfig.json'),
+      JSON.stringify({
+        datasets: [
+          { label: 'A', genome: 'hg38', file: 'a.db' },
+          { label: 'B', genome: 'hg38', file: 'b.db' },
+        ],
+      }),
+    );
+    const closed: string[] = [];
+    let caught: unknown;
+    try {
+      loadServerConfig(join(dir, 'serverconfig.json'), {
+        datasets: {
+          open: (d) => {
+            if (d.label === 'B') throw new Error('not a termdb file');
+            return d.label;
+          },
+          close: (label) => closed.push(label),
+        },
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ConfigError).problems).toEqual([
+      { path: 'datasets[1].file', message: 'not a termdb file' },
+    ]);
+    expect(closed).toEqual(['A']);
+  });
+
+  it('reports every problem at once, each with its JSON path', () => {
+    expect(
+      problems(
+        write({
+          datasets: [
+            dataset,
+            { label: 'TermdbTest', genome: 'hg38', file: 'x.db' },
+            { label: 'a/b', genome: 'hg38', file: 'y.db' },
+          ],
+          trustProxy: ['10.0.0.0/8', '10.0.0.0/99', 'proxy.local'],
+          corsOrigins: ['https://bad.example.org/path'],
+          tokenLeeway: 600,
+          colour: 'blue',
+          dsCredentials: {
+            TermdbTest: { '*': { 'portal.example.org': { type: 'jwt', secret: 'x'.repeat(12) } } },
+          },
+        }),
+      ),
+    ).toEqual([
+      'colour: is not a known setting',
+      'corsOrigins[0]: expected an origin such as "https://portal.example.org" (scheme, host, optional port; no path)',
+      'tokenLeeway: expected a whole number of seconds from 0 to 60',
+      'trustProxy[1]: the prefix length must be 0 to 32',
+      'trustProxy[2]: expected an IP address or a CIDR range such as 10.0.0.0/8',
+      'dsCredentials.TermdbTest.*.portal.example.org.secret: 12 bytes, HS256 needs at least 32',
+      'datasets[1].label: "TermdbTest" is used by another dataset',
+      'datasets[2].label: expected a dataset label: a letter or digit, then letters, digits, "_", "." or "-"',
+    ]);
+  });
+
+  it.each([
+    ['a file that is not JSON', '{ "datasets": ', '(root): not valid JSON'],
+    ['a file that is a list', '[]', '(root): expected a JSON object'],
+    ['no datasets', { datasets: [] }, 'datasets: expected at least one dataset'],
+  ])('stops on %s', (_name, config, message) => {
+    expect(problems(write(config))).toContain(message);
+  });
+
+  it('names a missing file', () => {
+    expect(problems(join(tmpdir(), 'no-such-dir', 'serverconfig.json'))).toEqual(['(root): file not found']);
+  });
+
+  it('builds the trusted-proxy rule from trustProxy', () => {
+    const { proxies } = loadServerConfig(write({ datasets: [dataset], trustProxy: ['10.0.0.0/8'] }));
+    expect(proxies.clientAddress('10.1.2.3', '1.1.1.1, 203.0.113.9')).toBe('203.0.113.9');
+  });
+});
+
+describe('serverConfigJsonSchema', () => {
+  it('describes every setting, with dsCredentials from the access-policy package', () => {
+    const schema = serverConfigJsonSchema() as {
+      properties: Record<string, { title?: string }>;
+      required: string[];
+    };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['datasets', 'dsCredentials', 'trustProxy', 'corsOrigins', 'tokenLeeway']),
+    );
+    expect(schema.properties.dsCredentials?.title).toBe('dsCredentials');
+    expect(schema.required).toContain('datasets');
+  });
+});
