@@ -373,7 +373,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
       maxTokenAgeSeconds: entry.maxTokenAge,
       leewaySeconds: place.options.leewaySeconds,
       now: place.options.now,
-      env: place.options.env ?? process.env,
+      env: place.options.env,
     });
   } catch (error) {
     if (!(error instanceof TokenSetupError)) throw error;
