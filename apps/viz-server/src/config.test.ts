@@ -1,17 +1,18 @@
+// What the server adds to the shared serverconfig.json loader (@pp-embed/server-config, tested there): opening
+// each termdb file, and reporting a file that cannot be served beside every other problem.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSecret } from '@pp-embed/dataset-token';
+import { ConfigError } from '@pp-embed/server-runtime';
 import { describe, expect, it } from 'vitest';
 import { demoDataset } from '../test/harness.js';
-import { ConfigError } from '@pp-embed/server-runtime';
 import { loadConfig } from './config.js';
 
-function write(config: unknown): string {
+function folder(files: Record<string, string | Buffer>, config: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'pp-config-'));
-  const file = join(dir, 'serverconfig.json');
-  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
-  return file;
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
+  return join(dir, 'serverconfig.json');
 }
 
 function problems(file: string): string[] {
@@ -25,94 +26,50 @@ function problems(file: string): string[] {
 }
 
 describe('loadConfig', () => {
-  it('loads a good config with comment keys, datasets relative to the file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-config-'));
-    writeFileSync(join(dir, 'data.db'), readFileSync(demoDataset()));
-    writeFileSync(
-      join(dir, 'serverconfig.json'),
-      JSON.stringify({
-        '#': 'a comment',
-        port: 4000,
-        datasets: [{ label: 'PPDemo', genome: 'hg38', file: 'data.db' }],
-        dsCredentials: {
-          PPDemo: { termdb: { 'portal.example.org': { type: 'jwt', secret: generateSecret() } } },
-        },
-      }),
+  it('opens every dataset, relative to the config file, ready to serve', () => {
+    const file = folder(
+      { 'data.db': readFileSync(demoDataset()) },
+      { datasets: [{ label: 'PPDemo', genome: 'hg38', file: 'data.db', minSampleSize: 5 }] },
     );
-    const config = loadConfig(join(dir, 'serverconfig.json'));
-    expect(config.port).toBe(4000);
-    expect([...config.datasets.keys()]).toEqual(['PPDemo']);
+    const config = loadConfig(file);
+    const dataset = config.datasets.get('PPDemo');
+    expect(dataset?.minSampleSize).toBe(5);
+    expect(dataset?.terms(null).length).toBeGreaterThan(0);
+    dataset?.close();
   });
 
-  it('reports every problem at once, each with its JSON path', () => {
-    const found = problems(
-      write({
+  it('names a file that is not a termdb database, beside the other problems', () => {
+    const file = folder(
+      { 'junk.db': 'this is not sqlite' },
+      {
         datasets: [
-          { label: 'PPDemo', genome: 'hg38', file: demoDataset() },
+          { label: 'J', genome: 'hg38', file: 'junk.db' },
           { label: 'Missing', genome: 'hg38', file: 'nowhere.db' },
-          { label: 'PPDemo', genome: 'hg38', file: demoDataset() },
         ],
-        trustProxy: ['10.0.0.0/99'],
-        corsOrigins: ['https://ok.example.org', 'https://bad.example.org/path'],
         colour: 'blue',
-        dsCredentials: {
-          PPDemo: {
-            '*': {
-              'portal.example.org': { type: 'jwt', secret: 'x'.repeat(12) },
-              'https://portal.example.org/app': { type: 'jwt', secret: { env: 'UNSET_SECRET' } },
-            },
-          },
-        },
-      }),
+      },
     );
-    expect(found).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^corsOrigins\[1\]: expected an origin/),
-        'colour: is not a known setting',
-        'dsCredentials.PPDemo.*.portal.example.org.secret: 12 bytes, HS256 needs at least 32',
-        expect.stringMatching(/^dsCredentials\.PPDemo\.\*\.(https|"https).*/),
-        expect.stringMatching(/UNSET_SECRET is not set/),
-        'trustProxy[0]: the prefix length must be 0 to 32',
-        expect.stringMatching(/^datasets\[1\]\.file: .*nowhere\.db not found$/),
-        'datasets[2].label: "PPDemo" is used by another dataset',
-      ]),
-    );
-  });
-
-  it.each([
-    ['a file that is not JSON', '{ "datasets": ', '(root): not valid JSON'],
-    ['no datasets', { datasets: [] }, 'datasets: expected at least one dataset'],
-    [
-      'a dataset label with a slash',
-      { datasets: [{ label: 'a/b', genome: 'hg38', file: 'x.db' }] },
-      'datasets[0].label: expected a dataset label',
-    ],
-  ])('stops on %s', (_name, config, message) => {
-    expect(problems(write(config))).toEqual([expect.stringContaining(message)]);
-  });
-
-  it('names a file that is not a termdb database', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-config-'));
-    writeFileSync(join(dir, 'junk.db'), 'this is not sqlite');
-    writeFileSync(
-      join(dir, 'serverconfig.json'),
-      JSON.stringify({ datasets: [{ label: 'J', genome: 'hg38', file: 'junk.db' }] }),
-    );
-    expect(problems(join(dir, 'serverconfig.json'))).toEqual([
-      expect.stringMatching(/^datasets\[0\]\.file: /),
+    expect(problems(file)).toEqual([
+      'colour: is not a known setting',
+      expect.stringMatching(/^datasets\[0\]\.file: Dataset file .*junk\.db cannot be used/),
+      expect.stringMatching(/^datasets\[1\]\.file: .*nowhere\.db not found$/),
     ]);
   });
 
   it('skips an optional dataset whose file is missing, with a warning', () => {
     const config = loadConfig(
-      write({
-        datasets: [
-          { label: 'PPDemo', genome: 'hg38', file: demoDataset() },
-          { label: 'TermdbTest', genome: 'hg38', file: 'absent.db', optional: true },
-        ],
-      }),
+      folder(
+        {},
+        {
+          datasets: [
+            { label: 'PPDemo', genome: 'hg38', file: demoDataset() },
+            { label: 'TermdbTest', genome: 'hg38', file: 'absent.db', optional: true },
+          ],
+        },
+      ),
     );
     expect([...config.datasets.keys()]).toEqual(['PPDemo']);
     expect(config.warnings).toEqual([expect.stringContaining('TermdbTest is skipped')]);
+    for (const dataset of config.datasets.values()) dataset.close();
   });
 });
