@@ -16,6 +16,7 @@ export {
 } from './errors.js';
 export { type JsonWebKeySet, type RemoteJwksOptions } from './jwks.js';
 export {
+  type JsonWebKey,
   jwkThumbprint,
   privateKeyFrom,
   publicJwk,

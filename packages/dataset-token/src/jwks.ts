@@ -1,8 +1,8 @@
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Algorithm, defaultAlgorithm, isAlgorithm, pinAlgorithms } from './algorithms.js';
 import { TokenError, TokenSetupError } from './errors.js';
-import { publicKeyFrom } from './keys.js';
+import { type JsonWebKey, publicKeyFrom } from './keys.js';
 
 /** A JSON Web Key Set (RFC 7517 §5). */
 export interface JsonWebKeySet {

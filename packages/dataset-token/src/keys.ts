@@ -1,14 +1,32 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  type JsonWebKey,
-  KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HMAC_MIN_SECRET_BYTES, type Algorithm, algorithmFamily } from './algorithms.js';
 import { TokenSetupError } from './errors.js';
+
+/**
+ * A JSON Web Key (RFC 7517 §4) as `publicKeyFrom`, `privateKeyFrom` and a JWKS take it and `publicJwk` returns
+ * it. Declared here, in the shape of Node's own, because the published declarations must compile with every
+ * supported `@types/node`, and `node:crypto` no longer exports a `JsonWebKey` type in `@types/node` 26.
+ *
+ * @example
+ * const jwk: JsonWebKey = { kty: 'EC', crv: 'P-256', x: '…', y: '…' };
+ */
+export interface JsonWebKey {
+  crv?: string;
+  d?: string;
+  dp?: string;
+  dq?: string;
+  e?: string;
+  k?: string;
+  kty?: string;
+  n?: string;
+  p?: string;
+  q?: string;
+  qi?: string;
+  x?: string;
+  y?: string;
+  [member: string]: unknown;
+}
 
 /**
  * Where a shared HMAC secret comes from: the value itself, an environment variable, or a file (one trailing
