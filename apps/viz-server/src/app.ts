@@ -10,6 +10,7 @@ import type { Bundle } from './http/bundle.js';
 import { cors } from './http/cors.js';
 import type { AppEnv } from './http/env.js';
 import { ApiError } from './http/errors.js';
+import { requestHeader } from './http/headers.js';
 import { termdbRoutes } from './routes/termdb.js';
 import type { TermdbDataset } from './termdb/dataset.js';
 import { TermdbError } from './termdb/errors.js';
@@ -113,7 +114,7 @@ function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response
       code: answer.code,
       reason: answer.detail ?? null,
       entry: answer.path ?? null,
-      origin: c.req.header('origin')?.slice(0, 200) ?? null,
+      origin: requestHeader(c, 'origin')?.slice(0, 200) ?? null,
     });
   } else if (answer.detail !== undefined) {
     log.info('bad_request', { route, code: answer.code, reason: answer.detail });

@@ -1,6 +1,7 @@
 /**
  * A bounded map of verified tokens to their claims. An entry never outlives the token's `exp`; when full, the
- * least recently used entry goes. A Map keeps insertion order, so re-inserting on a hit is the LRU bookkeeping.
+ * oldest entry goes. A hit does no bookkeeping: it is the hot path of every request a widget sends, and a token
+ * evicted while still in use costs one signature check when it comes back.
  */
 export class VerifiedTokenCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
@@ -18,9 +19,10 @@ export class VerifiedTokenCache<V> {
   get(token: string, now: number): V | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) return undefined;
-    this.#entries.delete(token);
-    if (now >= entry.expiresAt) return undefined;
-    this.#entries.set(token, entry);
+    if (now >= entry.expiresAt) {
+      this.#entries.delete(token);
+      return undefined;
+    }
     return entry.value;
   }
 

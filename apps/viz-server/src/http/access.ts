@@ -7,6 +7,7 @@ import type { TermdbDataset } from '../termdb/dataset.js';
 import type { AuditSink } from './audit.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
+import { requestHeader } from './headers.js';
 
 /** What the access decision allowed for one request; handlers read it from `c.var.access`. */
 export interface Access {
@@ -79,16 +80,16 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
       throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
     }
 
-    const origin = c.req.header('origin');
+    const origin = requestHeader(c, 'origin');
     const decision = await decide(deps.policy, {
       dataset: dataset.label,
       route,
       origin,
       clientIp: deps.proxies.clientAddress(
         c.env?.incoming?.socket?.remoteAddress,
-        c.req.header('x-forwarded-for'),
+        requestHeader(c, 'x-forwarded-for'),
       ),
-      header: (name) => c.req.header(name),
+      header: (name) => requestHeader(c, name),
       minSampleSize: dataset.minSampleSize,
     });
     if (!decision.allowed) {

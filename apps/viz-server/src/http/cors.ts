@@ -1,5 +1,7 @@
 import type { AccessPolicy } from '@pp-embed/access-policy';
 import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from './env.js';
+import { requestHeader } from './headers.js';
 
 /**
  * CORS for the embedding portals. Allowed origins are exactly the embedders of dsCredentials (as the policy
@@ -13,10 +15,10 @@ export function cors(policy: AccessPolicy, extraOrigins: ReadonlySet<string>) {
   const allowed = (origin: string | undefined): origin is string =>
     origin !== undefined && origin !== 'null' && (extraOrigins.has(origin) || policy.allowsOrigin(origin));
 
-  return createMiddleware(async (c, next) => {
-    const origin = c.req.header('origin');
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const origin = requestHeader(c, 'origin');
     const ok = allowed(origin);
-    if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined) {
+    if (c.req.method === 'OPTIONS' && requestHeader(c, 'access-control-request-method') !== undefined) {
       c.header('Vary', 'Origin');
       if (ok) {
         c.header('Access-Control-Allow-Origin', origin);

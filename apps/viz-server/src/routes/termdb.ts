@@ -12,6 +12,7 @@ import { type Context, Hono } from 'hono';
 import { type AccessDeps, accessControl } from '../http/access.js';
 import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/errors.js';
+import { requestHeader } from '../http/headers.js';
 
 /** A route's handler: its checked parameters in, its wire-contract body out. */
 type Handler<R extends RouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
@@ -26,7 +27,7 @@ export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
     config(c) {
       const { dataset, granted } = c.var.access;
       const refs = ROUTE_IDS.map((id) => ROUTES[id]);
-      const requirements = deps.policy.tokenRequirements(dataset.label, refs, c.req.header('origin'));
+      const requirements = deps.policy.tokenRequirements(dataset.label, refs, requestHeader(c, 'origin'));
       const tokenRequired = Object.fromEntries(
         ROUTE_IDS.map((id) => [id, requirements.tokenRequired[ROUTES[id].name] === true]),
       );
