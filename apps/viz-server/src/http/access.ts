@@ -1,7 +1,7 @@
 import { type AccessPolicy, decide, type Scope } from '@pp-embed/access-policy';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
-import { readParam, type RouteId, ROUTES } from '@pp-embed/viz-api';
+import { DEFAULT_HEADER_KEY, readParam, type RouteId, ROUTES } from '@pp-embed/viz-api';
 import { createMiddleware } from 'hono/factory';
 import type { TermdbDataset } from '../termdb/dataset.js';
 import type { AuditSink } from './audit.js';
@@ -31,7 +31,7 @@ export interface AccessDeps {
 
 // A compact JWS (or its first two parts): what a token looks like wherever it turns up in a URL.
 const TOKEN_SHAPE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+/;
-const TOKEN_PARAMS = new Set(['token', 'access_token', 'jwt', 'id_token', 'x-ds-access-token']);
+const TOKEN_PARAMS = new Set(['token', 'access_token', 'jwt', 'id_token', DEFAULT_HEADER_KEY]);
 
 /** True when the query string carries something that is, or is named like, an access token. */
 function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {

@@ -13,8 +13,7 @@ import '../pp-sample-table/pp-sample-table.js';
 import '../pp-term-tree/pp-term-tree.js';
 import { tokens } from '../shared-styles.js';
 import { viewerStyles } from './pp-viewer.styles.js';
-
-const MAX_PAGE_SIZE = 500;
+import { LIMITS } from '@pp-embed/viz-api';
 
 // Term-level refusals make the sample table pointless; the chart card already says why.
 const TERM_CODES = new Set(['term_not_supported', 'term_not_found', 'bad_request']);
@@ -79,7 +78,7 @@ export class PpViewer extends LitElement {
   declare genome: string | undefined;
   /** The id of the term to chart; the user's choice in the tree sets it. */
   declare term: string | undefined;
-  /** Rows per page of the sample table (1 to 500). */
+  /** Rows per page of the sample table (1 to the server's `LIMITS.maxPageSize`, 500). */
   declare pageSize: number;
   /** Returns the user's token, or nothing when signed out. Called before every request. */
   declare getDatasetAccessToken: TokenCallback | undefined;
@@ -125,7 +124,7 @@ export class PpViewer extends LitElement {
 
   constructor() {
     super();
-    this.pageSize = 50;
+    this.pageSize = LIMITS.defaultPageSize;
     this._page = 1;
   }
 
@@ -278,7 +277,9 @@ export class PpViewer extends LitElement {
     const size = Math.round(this.pageSize);
     const paging = {
       page: Math.max(1, Math.floor(this._page) || 1),
-      pageSize: Number.isFinite(size) ? Math.min(MAX_PAGE_SIZE, Math.max(1, size)) : 50,
+      pageSize: Number.isFinite(size)
+        ? Math.min(LIMITS.maxPageSize, Math.max(1, size))
+        : LIMITS.defaultPageSize,
     };
     this.#samples.ensure(
       `${termKey}\n${paging.page}\n${paging.pageSize}`,
