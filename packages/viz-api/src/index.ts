@@ -21,8 +21,19 @@ export {
   type RefusalCode,
   type TokenErrorCode,
 } from './errors.js';
+export { csvField, csvRow } from './csv.js';
+export {
+  type CategoryClause,
+  type Filter,
+  type FilterClause,
+  formatFilter,
+  isCategoryClause,
+  parseFilter,
+  type RangeClause,
+} from './filter.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
+  type ParamProblem,
   type ParamSpec,
   readParam,
   readParams,
@@ -38,13 +49,24 @@ export {
 } from './routes.js';
 export type {
   Bar,
+  BarchartPanel,
   BarchartResult,
+  BarRow,
+  Category,
   Cohort,
   Health,
+  NumericStats,
   SampleRow,
   SamplesResult,
+  SummaryGroup,
+  SummaryResult,
+  SurvivalCurve,
+  SurvivalResult,
+  SurvivalSeries,
   Term,
   TermdbConfig,
   TermList,
+  TermMatch,
+  TermSearchResult,
   TermType,
 } from './types.js';
