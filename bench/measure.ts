@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,6 +87,35 @@ export function freePort(): Promise<number> {
 }
 
 const VIZ_SERVER = fileURLToPath(new URL('../apps/viz-server/dist/main.js', import.meta.url));
+const GENERATOR = fileURLToPath(new URL('../apps/viz-server/dist/termdb/generate-cli.js', import.meta.url));
+
+/** Where benchmarks keep their generated datasets and configurations between runs. */
+export const BENCH_DIR = join(tmpdir(), 'pp-embed-bench');
+
+// Part of a generated dataset's file name: a change to what the generator writes gets a new file, never a
+// stale one from an earlier run (2: survival terms).
+const GENERATED_VERSION = 2;
+
+/** Runs a command to completion, its output shown. */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', env });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
+    );
+  });
+}
+
+/** A generated dataset (seed 1), made by the built generator once and kept between runs. */
+export async function benchDataset(samples: number): Promise<string> {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const file = join(BENCH_DIR, `bench-v${GENERATED_VERSION}-${samples}.db`);
+  if (!existsSync(file)) {
+    console.log(`generating ${samples.toLocaleString('en-US')} samples into ${file} ...`);
+    await run(process.execPath, [GENERATOR, '--out', file, '--samples', String(samples), '--seed', '1']);
+  }
+  return file;
+}
 
 /**
  * Starts the built visualization server with `config` (written to `dir`) on a free loopback port, as operators run

@@ -14,40 +14,17 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { median, ratio, startVizServer } from './measure.js';
+import { BENCH_DIR as WORK, benchDataset as dataset, median, ratio, startVizServer } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = join(ROOT, 'apps/viz-server/dist/main.js');
-const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
-const WORK = join(tmpdir(), 'pp-embed-bench');
 const ORIGIN = 'http://portal.bench:3000';
 const SECONDS = Number(process.env.PP_BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.PP_BENCH_ROUNDS ?? 5);
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
-    );
-  });
-}
-
-/** A generated dataset, made once and kept between runs (same seed, same file). */
-async function dataset(samples: number): Promise<string> {
-  mkdirSync(WORK, { recursive: true });
-  const file = join(WORK, `bench-${samples}.db`);
-  if (!existsSync(file)) {
-    console.log(`generating ${samples.toLocaleString('en-US')} samples into ${file} ...`);
-    await run(process.execPath, [GENERATOR, '--out', file, '--samples', String(samples), '--seed', '1']);
-  }
-  return file;
-}
 
 /** The built server with `config`, in a folder of this run. */
 function startServer(config: unknown): ReturnType<typeof startVizServer> {

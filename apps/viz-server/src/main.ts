@@ -68,6 +68,16 @@ async function main(): Promise<number> {
     throw error;
   }
   for (const warning of config.warnings) log.warn('config_warning', { warning });
+  for (const dataset of config.datasets.values()) {
+    const { samples, bytes, openMilliseconds, loadThreads } = dataset.stats();
+    log.info('dataset_ready', {
+      dataset: dataset.label,
+      samples,
+      megabytes: Math.round(bytes / 1e5) / 10,
+      openMilliseconds,
+      loadThreads,
+    });
+  }
   try {
     await config.policy.ready();
   } catch (error) {
