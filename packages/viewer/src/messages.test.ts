@@ -49,6 +49,9 @@ describe('messageFor', () => {
       'route_forbidden',
       'internal_error',
       'network_error',
+      'term_wrong_type',
+      'too_many_values',
+      'filter_invalid',
     ];
     const sentences = codes.filter((code) => code !== 'bad_request').map((code) => messageFor(code, context));
     expect(new Set(sentences).size).toBe(sentences.length);

@@ -3,7 +3,9 @@
  * through shadow roots, and waiting.
  * @module
  */
-import { inject, vi } from 'vitest';
+import { afterEach, inject, vi } from 'vitest';
+import type { TokenCallback } from '../src/client/client.js';
+import type { PpViewer } from '../src/components/pp-viewer/pp-viewer.js';
 import type { RecordedRequest, ScenarioOptions } from './fixture/server.js';
 
 /**
@@ -176,5 +178,28 @@ export function captureEvents(types = ['pp-ready', 'pp-error', 'pp-auth-required
     list,
     of: (type: string) => list.filter((event) => event.type === type).map((event) => event.detail),
     stop: () => types.forEach((type) => document.removeEventListener(type, listener)),
+  };
+}
+
+/**
+ * A function that puts a `<pp-viewer>` with these attributes (and token callback) on the page; every viewer it
+ * made is removed after each test.
+ *
+ * @example
+ * const mount = viewerMounter();
+ * const el = mount({ host, dslabel: 'TermdbTest', term: 'sex' }, () => 'token');
+ */
+export function viewerMounter(): (attributes: Record<string, string>, callback?: TokenCallback) => PpViewer {
+  const mounted: Element[] = [];
+  afterEach(() => {
+    for (const element of mounted.splice(0)) element.remove();
+  });
+  return (attributes, callback) => {
+    const element = document.createElement('pp-viewer');
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+    if (callback) element.getDatasetAccessToken = callback;
+    document.body.append(element);
+    mounted.push(element);
+    return element;
   };
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import {
   captureEvents,
   deepMarkup,
@@ -8,27 +8,14 @@ import {
   scenario,
   sleep,
   until,
+  viewerMounter,
 } from '../../../test/browser.js';
-import type { TokenCallback } from '../../client/client.js';
 import '../../define.js';
 import { defineElements } from '../../define.js';
-import type { PpViewer } from './pp-viewer.js';
 
 defineElements();
 
-const mounted: Element[] = [];
-afterEach(() => {
-  for (const element of mounted.splice(0)) element.remove();
-});
-
-function mount(attributes: Record<string, string>, callback?: TokenCallback): PpViewer {
-  const element = document.createElement('pp-viewer');
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  if (callback) element.getDatasetAccessToken = callback;
-  document.body.append(element);
-  mounted.push(element);
-  return element;
-}
+const mount = viewerMounter();
 
 const chartLabel = (el: Element) => deepQuery(el, 'svg[role="img"]')?.getAttribute('aria-label');
 const messageText = (el: Element) => deepQueryAll(el, '[part="message"]').map((m) => deepText(m));
@@ -327,7 +314,7 @@ describe('<pp-viewer> refusals', () => {
 
   it('explains a term that cannot be charted and shows no sample table for it', async () => {
     const s = await scenario({ tokens: { t: 'ok' } });
-    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'efs' }, () => 't');
+    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'dxdate' }, () => 't');
     await until(() => messageText(el).length > 0);
     expect(messageText(el)).toEqual(['This kind of term cannot be charted yet.']);
     expect(deepText(el)).not.toContain('Samples');
@@ -425,11 +412,11 @@ describe('<pp-viewer> loading and interaction', () => {
       );
     await until(() => item('Clinical outcomes'));
     item('Clinical outcomes')?.querySelector<HTMLElement>('.row')?.click();
-    await until(() => item('Event-free survival'));
-    const survival = item('Event-free survival');
-    expect(survival?.getAttribute('aria-disabled')).toBe('true');
-    expect(deepText(survival as Node)).toContain('not supported yet');
-    survival?.querySelector<HTMLElement>('.row')?.click();
+    await until(() => item('Cardiovascular System'));
+    const condition = item('Cardiovascular System');
+    expect(condition?.getAttribute('aria-disabled')).toBe('true');
+    expect(deepText(condition as Node)).toContain('not supported yet');
+    condition?.querySelector<HTMLElement>('.row')?.click();
     expect(el.term).toBeUndefined();
 
     const [children] = await s.requestsTo('/termdb/terms');
