@@ -14,6 +14,8 @@ import {
 import { tokens } from '../shared-styles.js';
 
 const ROW = 46;
+/** Violins need more height than boxes to show a shape. */
+const VIOLIN_ROW = 72;
 const TOP = 6;
 const AXIS = 40;
 const GAP = 10;
@@ -137,7 +139,8 @@ export class PpSummary extends LitElement {
     const d0 = ticks[0] as number;
     const d1 = ticks[ticks.length - 1] as number;
     const scale = (v: number) => x0 + ((v - d0) / (d1 - d0 || 1)) * (x1 - x0);
-    const height = TOP + data.groups.length * ROW + AXIS;
+    const row = this.mode === 'violin' ? VIOLIN_ROW : ROW;
+    const height = TOP + data.groups.length * row + AXIS;
     return html`<svg
       part="svg"
       role="img"
@@ -152,7 +155,9 @@ export class PpSummary extends LitElement {
           <text class="tick" x=${scale(t)} y=${height - AXIS + 18} text-anchor="middle">${valueText(t)}</text>`,
       )}
       <text class="note" x=${(x0 + x1) / 2} y=${height - 4} text-anchor="middle">${data.term.name}</text>
-      ${data.groups.map((g, i) => this.#renderGroup(g, i, TOP + i * ROW, scale, labels[i] ?? '', labelWidth, font, x0))}
+      ${data.groups.map((g, i) =>
+        this.#renderGroup(g, i, TOP + i * row, row, scale, labels[i] ?? '', labelWidth, font, x0),
+      )}
     </svg>`;
   }
 
@@ -160,13 +165,14 @@ export class PpSummary extends LitElement {
     g: SummaryGroup,
     index: number,
     top: number,
+    row: number,
     scale: (v: number) => number,
     label: string,
     labelWidth: number,
     font: string,
     x0: number,
   ): TemplateResult {
-    const mid = top + ROW / 2;
+    const mid = top + row / 2;
     const text = svg`<text class="label" x=${x0 - GAP} y=${mid} dy="0.35em" text-anchor="end">${fitText(label, labelWidth, font, 13)}</text>`;
     const s = g.stats;
     if (!s) {
@@ -176,7 +182,7 @@ export class PpSummary extends LitElement {
       return svg`<g>${text}<text class="note" x=${x0 + 4} y=${mid} dy="0.35em">${why}</text></g>`;
     }
     const color = seriesColor(index);
-    const half = ROW / 2 - 5;
+    const half = row / 2 - 5;
     const box =
       this.mode === 'violin'
         ? svg`<rect class="box" x=${scale(s.q1)} y=${mid - 3} width=${Math.max(1, scale(s.q3) - scale(s.q1))} height="6"></rect>`
@@ -204,10 +210,19 @@ export class PpSummary extends LitElement {
     const counts = g.density;
     if (!spec || !counts?.length) return nothing;
     const widthOf = (spec.stop - spec.start) / spec.bins;
-    const peak = Math.max(1, ...counts.map((c) => c ?? 0));
-    const points = counts.map(
-      (c, b) => [scale(spec.start + (b + 0.5) * widthOf), ((c ?? 0) / peak) * half] as const,
-    );
+    // The counts smoothed by a binomial kernel (three passes of 1-2-1, close to a Gaussian of 1.2 bins), so
+    // that the outline reads as a density rather than a histogram; hidden bins count as empty.
+    let smooth = counts.map((c) => c ?? 0);
+    for (let pass = 0; pass < 3; pass++) {
+      const previous = smooth;
+      smooth = previous.map((c, b) => ((previous[b - 1] ?? 0) + 2 * c + (previous[b + 1] ?? 0)) / 4);
+    }
+    const peak = Math.max(1e-9, ...smooth);
+    const points = [
+      [scale(spec.start), 0] as const,
+      ...smooth.map((c, b) => [scale(spec.start + (b + 0.5) * widthOf), (c / peak) * half] as const),
+      [scale(spec.stop), 0] as const,
+    ];
     const top = points.map(([x, h]) => `${x.toFixed(1)},${(mid - h).toFixed(1)}`);
     const bottom = points.map(([x, h]) => `${x.toFixed(1)},${(mid + h).toFixed(1)}`).reverse();
     return svg`<polygon class="violin" points=${[...top, ...bottom].join(' ')} fill=${color} stroke=${color}></polygon>`;

@@ -77,6 +77,14 @@ export class PpSurvival extends LitElement {
       .censor {
         stroke-width: 1.4;
       }
+      .risk {
+        font-size: 12px;
+        font-weight: 600;
+      }
+      .risk {
+        font-size: 12px;
+        font-weight: 600;
+      }
       .test {
         margin: 0 0 0.5em;
         color: var(--_text);
@@ -156,9 +164,9 @@ export class PpSurvival extends LitElement {
     const font = `12px ${family}`;
     const width = Math.max(300, this.#size.width || 600);
     const names = data.series.map((s) => s.label ?? 'All samples');
-    const x0 = Math.ceil(
-      Math.min(width * 0.3, Math.max(40, ...names.map((n) => textWidth(n, font, 12)))) + 12,
-    );
+    // Room on the left for the at-risk table's names, with a gap before the counts centred on the times.
+    const labelWidth = Math.min(width * 0.3, Math.max(40, ...names.map((n) => textWidth(n, font, 12))));
+    const x0 = Math.ceil(labelWidth + 30);
     const x1 = width - 16;
     const times = data.atRiskTimes;
     const last = Math.max(times[times.length - 1] ?? 0, ...data.series.map((s) => s.curve?.time.at(-1) ?? 0));
@@ -194,7 +202,7 @@ export class PpSurvival extends LitElement {
         (
           s,
           i,
-        ) => svg`<text class="label" x=${x0 - 8} y=${riskTop + 26 + i * RISK_ROW} text-anchor="end" fill=${seriesColor(i)}>${fitText(names[i] ?? '', x0 - 12, font, 12)}</text>
+        ) => svg`<text class="risk" x=${labelWidth} y=${riskTop + 26 + i * RISK_ROW} text-anchor="end" fill=${seriesColor(i)}>${fitText(names[i] ?? '', labelWidth, font, 12)}</text>
           ${s.atRisk.map(
             (n, k) =>
               svg`<text class="tick" x=${x(times[k] ?? 0)} y=${riskTop + 26 + i * RISK_ROW} text-anchor="middle">${n === null ? hiddenText(true, this.minSampleSize) : numberFormat.format(n)}</text>`,
