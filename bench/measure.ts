@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,14 +120,23 @@ export async function benchDataset(samples: number): Promise<string> {
 /**
  * Starts the built visualization server with `config` (written to `dir`) on a free loopback port, as operators run
  * it, and waits for its healthcheck. Its log lines are read as they come (a full pipe would stall the server) and
- * counted by event; nothing they hold is kept.
+ * counted by event; nothing they hold is kept, except the lines of the events named in `keep`. `startedMs` is the
+ * time from spawning the process to its first healthy answer.
  */
 export async function startVizServer(
   dir: string,
   config: unknown,
-): Promise<{ child: ChildProcess; url: string; events: () => Record<string, number> }> {
+  keep: readonly string[] = [],
+): Promise<{
+  child: ChildProcess;
+  url: string;
+  events: () => Record<string, number>;
+  kept: () => Record<string, unknown>[];
+  startedMs: number;
+}> {
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
   const port = await freePort();
+  const spawned = performance.now();
   const child = spawn(
     process.execPath,
     [VIZ_SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
@@ -136,23 +145,44 @@ export async function startVizServer(
     },
   );
   const counts: Record<string, number> = {};
+  const kept: Record<string, unknown>[] = [];
   const count = (chunk: Buffer) => {
-    for (const match of chunk.toString('utf8').matchAll(/"event":"([a-z_]+)"/g)) {
+    const text = chunk.toString('utf8');
+    for (const match of text.matchAll(/"event":"([a-z_]+)"/g)) {
       const event = match[1] as string;
       counts[event] = (counts[event] ?? 0) + 1;
+    }
+    if (keep.length === 0) return;
+    for (const line of text.split('\n')) {
+      const event = /"event":"([a-z_]+)"/.exec(line)?.[1];
+      if (event !== undefined && keep.includes(event)) kept.push(JSON.parse(line) as Record<string, unknown>);
     }
   };
   child.stdout?.on('data', count);
   child.stderr?.on('data', count);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 2000; i++) {
     try {
-      if ((await fetch(`${url}/healthcheck`)).ok) return { child, url, events: () => ({ ...counts }) };
+      if ((await fetch(`${url}/healthcheck`)).ok) {
+        const startedMs = performance.now() - spawned;
+        return { child, url, events: () => ({ ...counts }), kept: () => [...kept], startedMs };
+      }
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   child.kill();
   throw new Error('the visualization server did not start');
+}
+
+/** Resident memory of a process, in MB (Linux), or NaN where /proc is not there. */
+export function residentMegabytes(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) / 1024;
+  } catch {
+    return Number.NaN;
+  }
 }

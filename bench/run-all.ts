@@ -11,6 +11,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const benches = [
   'token.ts',
   'viz-server.ts',
+  'termdb-engine.ts',
+  'charts.ts',
   'portal-mint.ts',
   'viewer-bundle.ts',
   'load-mixed.ts',

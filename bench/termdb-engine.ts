@@ -30,7 +30,8 @@ interface Dataset {
   close(): void;
 }
 
-const MEMBERS = 'SELECT sample FROM subcohort_samples WHERE subcohort IN (SELECT value FROM json_each(@cohorts))';
+const MEMBERS =
+  'SELECT sample FROM subcohort_samples WHERE subcohort IN (SELECT value FROM json_each(@cohorts))';
 const COUNT_BY_VALUE = (scoped: string) => `
   WITH RECURSIVE keys(k) AS (
     SELECT min(value) FROM anno_categorical WHERE term_id = @term
@@ -62,7 +63,9 @@ export async function benchTermdbEngine(): Promise<void> {
   const ds = module.openDataset({ label: 'Big', genome: 'hg38', file, minSampleSize: 5 });
   const stats = ds.stats();
   const rss = process.memoryUsage().rss - rssBefore;
-  console.log(`open (check the file, read every term into columns)${' '.repeat(9)}${stats.openMilliseconds} ms`);
+  console.log(
+    `open (check the file, read every term into columns)${' '.repeat(9)}${stats.openMilliseconds} ms`,
+  );
   console.log(
     `columns in memory${' '.repeat(43)}${(stats.bytes / 1e6).toFixed(1)} MB (process RSS +${(rss / 1e6).toFixed(0)} MB)`,
   );
@@ -96,10 +99,13 @@ export async function benchTermdbEngine(): Promise<void> {
   try {
     for (const c of cases) {
       // Both answer the same counts; then alternate rounds so that load from other processes hits both alike.
-      const sqlCounts = Object.fromEntries((c.sql() as { key: string; n: number }[]).map((r) => [r.key, r.n]));
+      const sqlCounts = Object.fromEntries(
+        (c.sql() as { key: string; n: number }[]).map((r) => [r.key, r.n]),
+      );
       const columnCounts = Object.fromEntries(c.columns().bars.map((b) => [b.key, b.count]));
       for (const [key, n] of Object.entries(columnCounts)) {
-        if (sqlCounts[key] !== n) throw new Error(`${c.name}: ${key} is ${n} in columns, ${sqlCounts[key]} in SQL`);
+        if (sqlCounts[key] !== n)
+          throw new Error(`${c.name}: ${key} is ${n} in columns, ${sqlCounts[key]} in SQL`);
       }
       const sql: number[] = [];
       const columns: number[] = [];

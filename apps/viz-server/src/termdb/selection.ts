@@ -3,7 +3,7 @@
 // and never widen it.
 import { type Filter, isCategoryClause } from '@pp-embed/viz-api';
 
-import type { CategoricalColumn, Codes, Column, NumericColumn } from './columns.js';
+import type { Codes, Column, NumericColumn } from './columns.js';
 import { FilterInvalidError } from './errors.js';
 
 /** One byte per sample, 1 when counted; null means every sample. */
@@ -12,9 +12,16 @@ export type Mask = Uint8Array | null;
 /** A filter checked against the dataset, ready to apply. */
 export type CompiledFilter = readonly Test[];
 
+/**
+ * A clause as a lookup (`allowed[codes[i]]` is 1 for a sample that passes: categories, and ranges over terms
+ * with up to 65,536 distinct values) or, for terms with more, a range of ranks `lo..hi`.
+ */
 type Test =
-  | { readonly kind: 'category'; readonly codes: CategoricalColumn['codes']; readonly allowed: Uint8Array }
+  | { readonly kind: 'lookup'; readonly codes: Codes; readonly allowed: Uint8Array }
   | { readonly kind: 'rank'; readonly ranks: Codes; readonly lo: number; readonly hi: number };
+
+/** Above this many distinct values a range is tested by comparison rather than looked up. */
+const LOOKUP_RANKS = 1 << 16;
 
 /** The first index whose value is `>= x` (or `> x` when `strict`) in ascending `values`. */
 function lowerBound(values: Float64Array, x: number, strict: boolean): number {
@@ -47,7 +54,10 @@ function rangeTest(
       : clause.lte !== undefined
         ? lowerBound(values, clause.lte, true)
         : values.length;
-  return { kind: 'rank', ranks: column.ranks, lo, hi };
+  if (values.length > LOOKUP_RANKS) return { kind: 'rank', ranks: column.ranks, lo, hi };
+  const allowed = new Uint8Array(values.length + 1);
+  if (lo <= hi) allowed.fill(1, lo, hi + 1);
+  return { kind: 'lookup', codes: column.ranks, allowed };
 }
 
 /**
@@ -80,7 +90,7 @@ export function compileFilter(
           throw new FilterInvalidError(`${at} lists a category its term does not have.`);
         allowed[code] = 1;
       }
-      return { kind: 'category', codes: column.codes, allowed };
+      return { kind: 'lookup', codes: column.codes, allowed };
     }
     if (column.kind !== 'numeric') {
       throw new FilterInvalidError(`${at} gives a range for a categorical term; list categories instead.`);
@@ -98,9 +108,31 @@ export function compileFilter(
  */
 export function applyFilter(size: number, base: Mask, tests: CompiledFilter): Mask {
   if (tests.length === 0) return base;
-  const out = base === null ? new Uint8Array(size).fill(1) : base.slice();
+  const out = new Uint8Array(size);
+  const lookups = tests.filter((t) => t.kind === 'lookup');
+  const [a, b] = lookups;
+  // The grant and the first two lookups in one pass (filters rarely have more); each byte is 0 or 1, so AND
+  // keeps a sample only when every test passes, without a branch.
+  if (a !== undefined && b !== undefined) {
+    const [ca, ta, cb, tb] = [a.codes, a.allowed, b.codes, b.allowed];
+    if (base === null) {
+      for (let i = 0; i < size; i++) {
+        out[i] = (ta[ca[i] as number] as number) & (tb[cb[i] as number] as number);
+      }
+    } else {
+      for (let i = 0; i < size; i++) {
+        out[i] = (base[i] as number) & (ta[ca[i] as number] as number) & (tb[cb[i] as number] as number);
+      }
+    }
+  } else if (a !== undefined) {
+    const [ca, ta] = [a.codes, a.allowed];
+    if (base === null) for (let i = 0; i < size; i++) out[i] = ta[ca[i] as number] as number;
+    else for (let i = 0; i < size; i++) out[i] = (base[i] as number) & (ta[ca[i] as number] as number);
+  } else if (base === null) out.fill(1);
+  else out.set(base);
   for (const test of tests) {
-    if (test.kind === 'category') {
+    if (test === a || test === b) continue;
+    if (test.kind === 'lookup') {
       const { codes, allowed } = test;
       for (let i = 0; i < size; i++) out[i] = (out[i] as number) & (allowed[codes[i] as number] as number);
     } else {

@@ -33,8 +33,8 @@ const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 class CurveBuilder {
   readonly time: number[] = [];
   readonly survival: number[] = [];
-  readonly lower: number[] = [];
-  readonly upper: number[] = [];
+  /** Greenwood's variance of log S at each step; the interval is worked out once, at the end. */
+  readonly varLog: number[] = [];
   readonly atRisk: number[] = [];
   readonly events: number[] = [];
   readonly censored: number[] = [];
@@ -51,35 +51,39 @@ class CurveBuilder {
     events: number,
     censored: number,
   ) {
-    // 95% interval of S on the log scale (R's survfit default, conf.type = "log"), clipped to [0, 1].
-    const half = Z_975 * Math.sqrt(varLog);
-    const lower = s > 0 && Number.isFinite(varLog) ? s * Math.exp(-half) : 0;
-    const upper = s > 0 && Number.isFinite(varLog) ? Math.min(1, s * Math.exp(half)) : 0;
     const last = this.time.length - 1;
     if (slot >= 0 && slot === this.slot && last >= 0) {
       // Same slot of a sampled curve: the step moves to the later time and keeps the slot's sums.
       this.merged = true;
       this.time[last] = time;
-      this.survival[last] = round6(s);
-      this.lower[last] = round6(lower);
-      this.upper[last] = round6(upper);
+      this.survival[last] = s;
+      this.varLog[last] = varLog;
       this.events[last] = (this.events[last] as number) + events;
       this.censored[last] = (this.censored[last] as number) + censored;
       return;
     }
     this.slot = slot;
     this.time.push(time);
-    this.survival.push(round6(s));
-    this.lower.push(round6(lower));
-    this.upper.push(round6(upper));
+    this.survival.push(s);
+    this.varLog.push(varLog);
     this.atRisk.push(atRisk);
     this.events.push(events);
     this.censored.push(censored);
   }
 
   curve(): SurvivalCurve {
-    const { time, survival, lower, upper, atRisk, events, censored } = this;
-    return { time, survival, lower, upper, atRisk, events, censored };
+    const lower: number[] = [];
+    const upper: number[] = [];
+    this.survival.forEach((s, i) => {
+      // 95% interval of S on the log scale (R's survfit default, conf.type = "log"), clipped to [0, 1].
+      const v = this.varLog[i] as number;
+      const half = Z_975 * Math.sqrt(v);
+      const usable = s > 0 && Number.isFinite(v);
+      lower.push(usable ? round6(s * Math.exp(-half)) : 0);
+      upper.push(usable ? round6(Math.min(1, s * Math.exp(half))) : 0);
+    });
+    const { time, atRisk, events, censored } = this;
+    return { time, survival: this.survival.map(round6), lower, upper, atRisk, events, censored };
   }
 }
 
@@ -130,9 +134,13 @@ export function survivalStats(
   const builders = active.map(() => new CurveBuilder());
   const atRiskAtTick = active.map(() => new Array<number>(ticks.length).fill(0));
   const observed = new Float64Array(A);
-  const eventCount = new Float64Array(A);
   const expected = new Float64Array(A);
-  const variance = Array.from({ length: A }, () => new Float64Array(A));
+  // The log-rank covariance V = Σ f (diag(n) N - n nᵀ) over death times, kept as its two parts and for the
+  // curves the statistic uses (all but the last), the outer products in one triangle: V is symmetric.
+  const keep = Math.max(0, A - 1);
+  const diagonal = new Float64Array(keep);
+  const outer = new Float64Array(keep * keep);
+  let total = atRisk.reduce((x, y) => x + y, 0);
   let tick = 0;
 
   tally.replay((rank, groups, counts, events) => {
@@ -144,21 +152,18 @@ export function survivalStats(
     }
     // Log-rank: observed and expected deaths and their covariance at each death time (hypergeometric).
     let deaths = 0;
-    let total = 0;
     for (const g of groups) if ((index[g] as number) >= 0) deaths += events[g] as number;
-    for (let a = 0; a < A; a++) total += atRisk[a] as number;
     if (deaths > 0 && A > 1) {
       const f = total > 1 ? (deaths * (total - deaths)) / (total * total * (total - 1)) : 0;
-      for (let a = 0; a < A; a++) {
-        const na = atRisk[a] as number;
-        const da = events[active[a] as number] as number;
-        observed[a] = (observed[a] as number) + da;
-        expected[a] = (expected[a] as number) + (na * deaths) / total;
-        if (f === 0 || na === 0) continue;
-        const row = variance[a] as Float64Array;
-        for (let b = 0; b < A; b++) {
-          const nb = atRisk[b] as number;
-          row[b] = (row[b] as number) + (a === b ? f * na * (total - na) : -f * na * nb);
+      for (let a = 0; a < A; a++)
+        expected[a] = (expected[a] as number) + ((atRisk[a] as number) * deaths) / total;
+      if (f > 0) {
+        for (let a = 0; a < keep; a++) {
+          const fa = f * (atRisk[a] as number);
+          if (fa === 0) continue;
+          diagonal[a] = (diagonal[a] as number) + fa * total;
+          for (let b = 0; b <= a; b++)
+            outer[a * keep + b] = (outer[a * keep + b] as number) + fa * (atRisk[b] as number);
         }
       }
     }
@@ -168,7 +173,7 @@ export function survivalStats(
       const na = atRisk[a] as number;
       const da = events[g] as number;
       const ca = (counts[g] as number) - da;
-      eventCount[a] = (eventCount[a] as number) + da;
+      observed[a] = (observed[a] as number) + da;
       if (k !== null && Number.isNaN(truncated[a] as number) && na < k) truncated[a] = t;
       if (da > 0) {
         survival[a] = (survival[a] as number) * (1 - da / na);
@@ -186,6 +191,7 @@ export function survivalStats(
         );
       }
       atRisk[a] = na - da - ca;
+      total -= da + ca;
     }
   });
   for (; tick < ticks.length; tick++) for (let a = 0; a < A; a++) (atRiskAtTick[a] as number[])[tick] = 0;
@@ -194,10 +200,12 @@ export function survivalStats(
   if (A > 1) {
     // The statistic over all but one curve (the last is determined by the others), with a generalized
     // inverse for curves whose variance the others explain; its rank is the degrees of freedom.
-    const keep = A - 1;
     const diff = Array.from({ length: keep }, (_, a) => (observed[a] as number) - (expected[a] as number));
     const v = Array.from({ length: keep }, (_, a) =>
-      Array.from((variance[a] as Float64Array).subarray(0, keep)),
+      Array.from({ length: keep }, (_, b) => {
+        const product = outer[Math.max(a, b) * keep + Math.min(a, b)] as number;
+        return (a === b ? (diagonal[a] as number) : 0) - product;
+      }),
     );
     const { value, rank } = quadraticForm(diff, v);
     if (rank > 0) logRank = { chi2: value, df: rank, p: chiSquareTail(value, rank) };
@@ -221,7 +229,7 @@ export function survivalStats(
       };
     }
     const builder = a < 0 ? new CurveBuilder() : (builders[a] as CurveBuilder);
-    const events = a < 0 ? 0 : (eventCount[a] as number);
+    const events = a < 0 ? 0 : (observed[a] as number);
     const counts = a < 0 ? ticks.map(() => 0) : (atRiskAtTick[a] as number[]);
     return {
       ...base,

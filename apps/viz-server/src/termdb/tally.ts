@@ -56,31 +56,48 @@ export function tallyByRank(
   const touched: number[] = [];
   let lastRank = 0;
 
-  const table = G * D <= tableCells ? new Uint32Array(G * D) : null;
-  const eventTable = table !== null && outcome !== null ? new Uint32Array(G * D) : null;
-  for (let i = 0; i < size; i++) {
-    // A mask byte is 0 or 1: multiplying turns an excluded sample into "no value" without a branch.
-    const r = mask === null ? (ranks[i] as number) : (ranks[i] as number) * (mask[i] as number);
-    if (r === 0) continue;
-    const g = groups === null ? 1 : (groups[i] as number);
-    if (g === 0) continue;
-    n[g] = (n[g] as number) + 1;
-    if (r > lastRank) lastRank = r;
-    if (table === null) continue;
-    const cell = (g - 1) * D + (r - 1);
-    table[cell] = (table[cell] as number) + 1;
-    if (eventTable !== null && outcome?.[i] === 2) eventTable[cell] = (eventTable[cell] as number) + 1;
+  // The table is rank-major with two counts per cell (samples, then events), so that one rank's groups are
+  // read together; filling it is the hot loop, kept free of branches that depend on the data where it can be.
+  const table = G * D <= tableCells ? new Uint32Array(G * D * 2) : null;
+  if (table !== null) {
+    for (let i = 0; i < size; i++) {
+      // A mask byte is 0 or 1: multiplying turns an excluded sample into "no value" without a branch.
+      const r = mask === null ? (ranks[i] as number) : (ranks[i] as number) * (mask[i] as number);
+      const g = groups === null ? 1 : (groups[i] as number);
+      if (r === 0 || g === 0) continue;
+      const cell = ((r - 1) * G + (g - 1)) * 2;
+      table[cell] = (table[cell] as number) + 1;
+      // Outcome 2 (the event) adds 1 and outcome 1 (censored) adds 0.
+      if (outcome !== null) table[cell + 1] = (table[cell + 1] as number) + ((outcome[i] as number) >> 1);
+    }
+    for (let r = 1; r <= D; r++) {
+      for (let g = 1; g <= G; g++) {
+        const c = table[((r - 1) * G + (g - 1)) * 2] as number;
+        if (c === 0) continue;
+        n[g] = (n[g] as number) + c;
+        lastRank = r;
+      }
+    }
+  } else {
+    for (let i = 0; i < size; i++) {
+      const r = mask === null ? (ranks[i] as number) : (ranks[i] as number) * (mask[i] as number);
+      const g = groups === null ? 1 : (groups[i] as number);
+      if (r === 0 || g === 0) continue;
+      n[g] = (n[g] as number) + 1;
+      if (r > lastRank) lastRank = r;
+    }
   }
 
   /** The counts of one rank, from the table or from the samples of that value. */
   function gather(r: number): void {
     if (table !== null) {
+      const row = (r - 1) * G * 2;
       for (let g = 1; g <= G; g++) {
-        const c = table[(g - 1) * D + (r - 1)] as number;
+        const c = table[row + (g - 1) * 2] as number;
         if (c === 0) continue;
         touched.push(g);
         counts[g] = c;
-        events[g] = eventTable === null ? 0 : (eventTable[(g - 1) * D + (r - 1)] as number);
+        events[g] = table[row + (g - 1) * 2 + 1] as number;
       }
       return;
     }

@@ -1,0 +1,154 @@
+/**
+ * Every aggregated answer on 1,000,000 samples, over HTTP from the built server, beside the unrestricted barchart
+ * measured in the same run: barcharts restricted to a token's cohort, filtered, with an overlay and a divide-by
+ * term, numeric bins; summaries and survival curves split by a term, with and without suppression; term search.
+ * Goal: every median <= 30 ms. Also the server's start-up on that dataset (spawn to its first healthy answer, goal
+ * <= 2 s), the time it took to open the dataset, and the memory the dataset's columns take.
+ *
+ * Requests go one at a time, the cases in turn within each round, so load from other processes hits all alike.
+ *
+ * Run: pnpm build && node --import tsx/esm --conditions=source bench/charts.ts
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSigner, generateSecret } from '@pp-embed/dataset-token';
+import { BENCH_DIR, benchDataset, median, ratio, residentMegabytes, startVizServer } from './measure.js';
+
+const ORIGIN = 'http://portal.bench:3000';
+const ROUNDS = Number(process.env.PP_BENCH_ROUNDS ?? 25);
+const GOAL_MS = 30;
+
+const female = JSON.stringify([{ term: 'sex', values: ['2'] }]);
+const filter = JSON.stringify([
+  { term: 'sex', values: ['2'] },
+  { term: 'agedx', gte: 5, lt: 15 },
+]);
+
+interface Case {
+  name: string;
+  path: string;
+  /** `all`: a token without cohorts; `cohort`: a token restricted to one cohort; `none`: no token (suppressed). */
+  as: 'all' | 'cohort' | 'none';
+}
+
+const q = (route: string, params: Record<string, string>) =>
+  `/termdb/${route}?${new URLSearchParams({ dslabel: 'Big', ...params })}`;
+
+const CASES: Case[] = [
+  { name: 'barchart, unrestricted (the baseline)', path: q('barchart', { term: 'diaggrp' }), as: 'all' },
+  { name: 'barchart, one cohort', path: q('barchart', { term: 'diaggrp' }), as: 'cohort' },
+  {
+    name: 'barchart, one cohort, filtered (2 clauses)',
+    path: q('barchart', { term: 'diaggrp', filter }),
+    as: 'cohort',
+  },
+  {
+    name: 'barchart, no token (small counts suppressed)',
+    path: q('barchart', { term: 'race', filter: female }),
+    as: 'none',
+  },
+  {
+    name: 'barchart, overlay, one cohort',
+    path: q('barchart', { term: 'diaggrp', term2: 'race' }),
+    as: 'cohort',
+  },
+  {
+    name: 'barchart, overlay and divide-by, filtered, no token',
+    path: q('barchart', { term: 'diaggrp', term2: 'race', term0: 'treatment_arm', filter: female }),
+    as: 'none',
+  },
+  {
+    name: 'barchart of numeric bins, overlay of bins, filtered',
+    path: q('barchart', { term: 'bmi', term2: 'agedx', filter }),
+    as: 'cohort',
+  },
+  {
+    name: 'summary, split by diagnosis, one cohort',
+    path: q('summary', { term: 'bmi', term2: 'diaggrp' }),
+    as: 'cohort',
+  },
+  {
+    name: 'summary, split by race, filtered, no token',
+    path: q('summary', { term: 'agedx', term2: 'race', filter: female }),
+    as: 'none',
+  },
+  {
+    name: 'survival, split by diagnosis, one cohort',
+    path: q('survival', { term: 'os', term2: 'diaggrp' }),
+    as: 'cohort',
+  },
+  {
+    name: 'survival, split by arm, filtered, no token',
+    path: q('survival', { term: 'efs', term2: 'treatment_arm', filter }),
+    as: 'none',
+  },
+  { name: 'term search', path: q('search', { q: 'diagnosis' }), as: 'none' },
+];
+
+export async function benchCharts(): Promise<void> {
+  const file = await benchDataset(1_000_000);
+  console.log('\n# Charts on 1,000,000 samples (built server, loopback, one request at a time)');
+  const secret = generateSecret();
+  const dir = join(BENCH_DIR, `charts-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const server = await startVizServer(
+    dir,
+    {
+      datasets: [{ label: 'Big', genome: 'hg38', file, minSampleSize: 5 }],
+      dsCredentials: {
+        Big: { termdb: { 'portal.bench:3000': { type: 'jwt', secret, looseIpCheck: true } } },
+      },
+    },
+    ['dataset_ready'],
+  );
+  try {
+    const ready = server.kept()[0] ?? {};
+    console.log(ratio('server start-up to its first healthy answer, ms', server.startedMs, { atMost: 2000 }));
+    console.log(
+      `  of which opening the dataset (read every term into columns): ${String(ready.openMilliseconds)} ms, ${String(ready.loadThreads)} thread(s)`,
+    );
+    const signer = createSigner({ algorithm: 'HS256', key: { secret } });
+    const tokens = {
+      all: signer.sign({ datasets: ['Big'], email: 'bench@example.org' }),
+      cohort: signer.sign({
+        datasets: ['Big'],
+        email: 'bench@example.org',
+        clientAuthResult: { cohorts: ['ALPHA'] },
+      }),
+      none: undefined,
+    };
+    const request = async (c: Case): Promise<number> => {
+      const headers: Record<string, string> = { origin: ORIGIN };
+      const token = tokens[c.as];
+      if (token !== undefined) headers['x-ds-access-token'] = token;
+      const start = performance.now();
+      const res = await fetch(`${server.url}${c.path}`, { headers });
+      await res.arrayBuffer();
+      const ms = performance.now() - start;
+      if (!res.ok) throw new Error(`${c.name}: ${res.status}`);
+      return ms;
+    };
+    // One warm-up round, then rounds of every case in turn.
+    for (const c of CASES) await request(c);
+    const times = CASES.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, c] of CASES.entries()) (times[i] as number[]).push(await request(c));
+    }
+    const baseline = median(times[0] as number[]);
+    for (const [i, c] of CASES.entries()) {
+      const ms = median(times[i] as number[]);
+      console.log(ratio(`${c.name}, median ms`, ms, { atMost: GOAL_MS }));
+      if (i > 0) console.log(`  ${(ms / baseline).toFixed(2)} × the unrestricted barchart`);
+    }
+    console.log(
+      `dataset columns in memory${' '.repeat(35)}${String(ready.megabytes)} MB for ${Number(ready.samples).toLocaleString('en-US')} samples`,
+    );
+    console.log(
+      `server resident memory after the run${' '.repeat(24)}${residentMegabytes(server.child.pid).toFixed(0)} MB`,
+    );
+  } finally {
+    server.child.kill();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchCharts();
