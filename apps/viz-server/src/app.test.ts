@@ -45,6 +45,31 @@ describe('the visualization server', () => {
     });
   });
 
+  it('reports a JWKS URL it cannot fetch as an unavailable key set, and itself as degraded', async () => {
+    const keyless = harness({
+      dsCredentials: {
+        PPDemo: { termdb: { [PORTAL_HOST]: { type: 'jwt', jwks: 'http://127.0.0.1:9/jwks.json' } } },
+      },
+    });
+    await keyless.config.policy.ready().catch(() => undefined);
+    const res = await keyless.get('/healthcheck');
+    expect(res.status).toBe(200);
+    expect(await body(res)).toMatchObject({
+      status: 'degraded',
+      checks: {
+        keySets: [
+          {
+            url: 'http://127.0.0.1:9/jwks.json',
+            status: 'unavailable',
+            keys: 0,
+            ageSeconds: null,
+            problem: expect.any(String),
+          },
+        ],
+      },
+    });
+  });
+
   describe('while the server drains', () => {
     const draining = harness({}, { lifecycle: { draining: true } });
 

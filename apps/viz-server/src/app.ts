@@ -7,7 +7,7 @@ import {
   RateLimitedLog,
   SERVING,
 } from '@pp-embed/server-runtime';
-import type { ErrorCode, Health, KeySetHealth } from '@pp-embed/viz-api';
+import type { ErrorCode, Health } from '@pp-embed/viz-api';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthcheck', (c) => {
     const datasets = deps.datasets.health();
-    const keySets: KeySetHealth[] = [];
+    const keySets = deps.policy.keySets();
     const status = lifecycle.draining
       ? 'draining'
       : [...datasets, ...keySets].every((check) => check.status === 'ok')

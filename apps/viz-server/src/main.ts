@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(file);
+    config = loadConfig(file, { log });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -69,11 +69,8 @@ async function main(): Promise<number> {
     throw error;
   }
   for (const warning of config.warnings) log.warn('config_warning', { warning });
-  try {
-    await config.policy.ready();
-  } catch (error) {
-    log.warn('jwks_unavailable', { message: (error as Error).message });
-  }
+  // A JWKS that cannot be fetched now is logged by its key set (jwks_fetch_failed) and retried soon.
+  await config.policy.ready().catch(() => undefined);
   const path = bundlePath();
   const bundle = path === undefined ? undefined : readBundle(path);
   if (bundle === undefined)
