@@ -65,10 +65,20 @@ export const VIZ_EVENTS = new Set([
   'listening',
   'refused',
   'bad_request',
+  'log_suppressed',
   'config_warning',
-  'jwks_unavailable',
+  'jwks_fetched',
+  'jwks_fetch_failed',
+  'jwks_key_ignored',
   'bundle_missing',
   'sample_access',
+  'draining',
+  'stopped',
+  'dataset_swapped',
+  'dataset_update_refused',
+  'dataset_changed_in_place',
+  'dataset_unreadable',
+  'dataset_file_missing',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ export const PORTAL_EVENTS = new Set([
   'cross_origin_post',
   'token_minted',
   'token_refused',
+  'log_suppressed',
+  'draining',
+  'stopped',
 ]);
 
 export interface PortalUser {
