@@ -80,6 +80,8 @@ interface Generation {
   readonly since: number;
   leases: number;
   retired: boolean;
+  /** Its file was seen written in place (reported once). */
+  changedInPlace: boolean;
 }
 
 interface Slot {
@@ -240,6 +242,7 @@ export class DatasetRegistry {
       since: this.#now(),
       leases: 0,
       retired: false,
+      changedInPlace: false,
     };
     // Every method of the dataset, with a failed SQLite read turned into "unavailable" (and a look at the file).
     // Errors of the request itself (an unknown term, a bad page) pass through untouched.
@@ -285,9 +288,16 @@ export class DatasetRegistry {
 
   async #versionAtStart(slot: Slot): Promise<void> {
     const generation = slot.current;
+    const unchanged = async () => {
+      const now = await currentStamp(slot.options.file);
+      return now !== undefined && sameBytes(now, generation.stamp);
+    };
     try {
+      if (!(await unchanged())) return;
       const verdict = await verifyFile(slot.options.file, this.#checkTimeoutMs);
-      if (this.#closed || slot.current !== generation) return;
+      // The check read the file by its name: if another file is there now, the verdict is not about the one
+      // served (the watch deals with the new one).
+      if (this.#closed || slot.current !== generation || !(await unchanged())) return;
       generation.version = `sha256:${verdict.sha256.slice(0, 16)}`;
       if (verdict.problem !== null) {
         slot.status = 'unavailable';
@@ -390,8 +400,9 @@ export class DatasetRegistry {
       return;
     }
     if (slot.refused !== undefined && sameBytes(found, slot.refused) && !force) return;
-    if (sameFile(found, served) && !sameBytes(found, served) && slot.status !== 'unavailable') {
+    if (sameFile(found, served) && !sameBytes(found, served) && !slot.current.changedInPlace) {
       // Written in place under the open connection: its answers can no longer be trusted.
+      slot.current.changedInPlace = true;
       slot.status = 'unavailable';
       slot.problem = 'its file was changed in place; it is served again once the file passes the checks';
       this.#log.error('dataset_changed_in_place', {
