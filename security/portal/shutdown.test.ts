@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '@pp-embed/dataset-token';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildServer, DS, expectCleanLogs, LOOPBACK, PORTAL_MAIN, send } from '../harness.js';
-import { PORTAL_EVENTS } from './lab.js';
+import { type ChildServer, expectCleanLogs, LOOPBACK, send } from '../harness.js';
+import { PORTAL_EVENTS, startBuiltPortal } from './lab.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pp-security-portal-shutdown-'));
 const secret = generateSecret();
@@ -23,25 +23,10 @@ afterAll(async () => {
 
 async function startPortal(): Promise<ChildServer> {
   writeFileSync(join(dir, 'ds-secret'), secret, { mode: 0o600 });
-  const server = await ChildServer.start(PORTAL_MAIN, {
-    args: [
-      '--port',
-      '0',
-      '--host',
-      LOOPBACK,
-      '--db',
-      join(dir, `portal-${servers.length}.db`),
-      '--secret-file',
-      join(dir, 'ds-secret'),
-      '--datasets',
-      `${DS.hs}:hg38`,
-      '--viz-server',
-      'http://127.0.0.1:9',
-      '--drain-seconds',
-      '10',
-    ],
-    env: { PP_DS_SECRET: '', PP_PORTAL_DB: '', PORT: '' },
-    listening: (line) => (line.event === 'listening' && typeof line.url === 'string' ? line.url : undefined),
+  const server = await startBuiltPortal({
+    db: join(dir, `portal-${servers.length}.db`),
+    secretFile: join(dir, 'ds-secret'),
+    args: ['--drain-seconds', '10'],
   });
   servers.push(server);
   return server;
