@@ -11,19 +11,15 @@
  * Run: npx -y pnpm@10 run build && node --import tsx/esm --conditions=source bench/jwks-flood.ts
  *      PP_FLOOD_SECONDS (default 15 per phase) and PP_FLOOD_CONNECTIONS (default 16) tune it.
  */
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { publicJwk } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { freePort, rssKiB, startVizServer } from './measure.js';
+import { freePort, generateDataset, rssKiB, startVizServer } from './measure.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
 const SECONDS = Math.max(5, Number(process.env.PP_FLOOD_SECONDS ?? 15));
 const CONNECTIONS = Number(process.env.PP_FLOOD_CONNECTIONS ?? 16);
 const ORIGIN = 'http://portal.flood:3000';
@@ -35,10 +31,7 @@ const b64u = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 async function main(): Promise<number> {
   const dir = join(tmpdir(), `pp-embed-jwks-flood-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const dataset = join(dir, 'flood.db');
-  execFileSync(process.execPath, [GENERATOR, '--out', dataset, '--samples', '2000', '--seed', '1'], {
-    stdio: 'ignore',
-  });
+  const dataset = generateDataset(dir, 'flood.db');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keySet = JSON.stringify({ keys: [publicJwk(publicKey, 'ES256', 'portal-1')] });
   const keyServer = { huge: false, fetches: 0, bytesSent: 0 };

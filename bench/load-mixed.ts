@@ -11,7 +11,6 @@
  * Run: npx -y pnpm@10 run build && node --import tsx/esm --conditions=source bench/load-mixed.ts
  *      PP_LOAD_SECONDS (default 40, at most 45) and PP_LOAD_CONNECTIONS (default 32) tune it.
  */
-import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +18,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { rssKiB, startVizServer } from './measure.js';
+import { generateDataset, rssKiB, startVizServer } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = join(ROOT, 'apps/viz-server/dist/main.js');
-const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
 const SECONDS = Math.min(45, Math.max(5, Number(process.env.PP_LOAD_SECONDS ?? 40)));
 const CONNECTIONS = Number(process.env.PP_LOAD_CONNECTIONS ?? 32);
 const WARMUP_SECONDS = 3;
@@ -57,10 +55,7 @@ async function main(): Promise<number> {
   }
   const dir = join(tmpdir(), `pp-embed-load-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const dataset = join(dir, 'load.db');
-  execFileSync(process.execPath, [GENERATOR, '--out', dataset, '--samples', '2000', '--seed', '1'], {
-    stdio: 'ignore',
-  });
+  const dataset = generateDataset(dir, 'load.db');
 
   const secret = generateSecret();
   writeFileSync(join(dir, 'ds-secret'), secret, { mode: 0o600 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -86,6 +86,23 @@ export function freePort(): Promise<number> {
 }
 
 const VIZ_SERVER = fileURLToPath(new URL('../apps/viz-server/dist/main.js', import.meta.url));
+const GENERATOR = fileURLToPath(new URL('../apps/viz-server/dist/termdb/generate-cli.js', import.meta.url));
+
+/**
+ * Writes a generated termdb dataset with the built generator (2000 samples, seed 1 unless told otherwise) to
+ * `dir/name` and returns its path.
+ */
+export function generateDataset(dir: string, name: string, samples = 2000, seed = 1): string {
+  const file = join(dir, name);
+  execFileSync(
+    process.execPath,
+    [GENERATOR, '--out', file, '--samples', String(samples), '--seed', String(seed)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return file;
+}
 
 /** The built visualization server, started by {@link startVizServer}. */
 export interface VizServer {

@@ -15,18 +15,15 @@
  * Run: npx -y pnpm@10 run build && node --import tsx/esm --conditions=source bench/rolling-restart.ts
  *      PP_ROLLING_SECONDS (default 30, at least 20) and PP_ROLLING_CONNECTIONS (default 16) tune it.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { freePort, startVizServer, type VizServer } from './measure.js';
+import { freePort, generateDataset, startVizServer, type VizServer } from './measure.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
 const SECONDS = Math.max(20, Number(process.env.PP_ROLLING_SECONDS ?? 30));
 const CONNECTIONS = Number(process.env.PP_ROLLING_CONNECTIONS ?? 16);
 const ORIGIN = 'http://portal.rolling:3000';
@@ -110,10 +107,7 @@ async function main(): Promise<number> {
   }
   const dir = join(tmpdir(), `pp-embed-rolling-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const dataset = join(dir, 'rolling.db');
-  execFileSync(process.execPath, [GENERATOR, '--out', dataset, '--samples', '2000', '--seed', '1'], {
-    stdio: 'ignore',
-  });
+  const dataset = generateDataset(dir, 'rolling.db');
   const secret = generateSecret();
   writeFileSync(join(dir, 'ds-secret'), secret, { mode: 0o600 });
   const config = {
