@@ -40,7 +40,7 @@ export class VerifiedTokenCache<V> {
     this.#entries.clear();
   }
 
-  /** Drops every entry whose value matches. */
+  /** Drops every entry whose value matches. @example cache.deleteWhere((entry) => entry.kid === 'retired-1'); */
   deleteWhere(match: (value: V) => boolean): void {
     for (const [token, entry] of this.#entries) if (match(entry.value)) this.#entries.delete(token);
   }

@@ -129,6 +129,10 @@ export class DatasetRegistry {
   readonly #watchers: FSWatcher[] = [];
   #poll: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Stops a check that runs when the registry closes. */
+  readonly #stop = new AbortController();
+  /** Checks run one at a time: each reads a whole file, and a server may hold many large ones. */
+  #checks: Promise<unknown> = Promise.resolve();
 
   constructor(datasets: ReadonlyMap<string, TermdbDataset>, options: RegistryOptions) {
     this.#log = options.log;
@@ -224,6 +228,7 @@ export class DatasetRegistry {
    */
   close(): void {
     this.#closed = true;
+    this.#stop.abort();
     clearInterval(this.#poll);
     for (const watcher of this.#watchers) watcher.close();
     for (const slot of this.#slots.values()) {
@@ -294,7 +299,7 @@ export class DatasetRegistry {
     };
     try {
       if (!(await unchanged())) return;
-      const verdict = await verifyFile(slot.options.file, this.#checkTimeoutMs);
+      const verdict = await this.#verify(slot.options.file);
       // The check read the file by its name: if another file is there now, the verdict is not about the one
       // served (the watch deals with the new one).
       if (this.#closed || slot.current !== generation || !(await unchanged())) return;
@@ -310,12 +315,21 @@ export class DatasetRegistry {
         });
       }
     } catch (error) {
+      if (this.#closed) return;
       this.#log.warn('dataset_check_failed', {
         dataset: slot.options.label,
         file: slot.options.file,
         message: error instanceof Error ? error.message : String(error),
       });
     }
+  }
+
+  #verify(file: string): ReturnType<typeof verifyFile> {
+    const run = this.#checks.then(() =>
+      verifyFile(file, { timeoutMs: this.#checkTimeoutMs, signal: this.#stop.signal }),
+    );
+    this.#checks = run.catch(() => undefined);
+    return run;
   }
 
   #watch(): void {
@@ -423,12 +437,12 @@ export class DatasetRegistry {
     let opened: TermdbDataset | undefined;
     let sha256: string;
     try {
-      const verdict = await verifyFile(file, this.#checkTimeoutMs);
+      const verdict = await this.#verify(file);
       if (verdict.problem !== null) throw new DatasetInvalidError(file, verdict.problem);
       sha256 = verdict.sha256;
       opened = openDataset(slot.options);
     } catch (error) {
-      this.#refuse(slot, found, error);
+      if (!this.#closed) this.#refuse(slot, found, error);
       return;
     }
     const after = await currentStamp(file);

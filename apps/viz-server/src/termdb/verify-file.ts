@@ -44,28 +44,42 @@ const SQLITE = createRequire(import.meta.url).resolve('better-sqlite3');
 
 /**
  * Hashes a dataset file and runs SQLite's quick_check on it in a worker thread. Rejects when the file cannot
- * be read at all or the check takes longer than `timeoutMs`.
+ * be read at all, when the check takes longer than `timeoutMs`, or when `signal` aborts (the worker is stopped).
  *
  * @example
  * const { sha256, problem } = await verifyFile('/data/TermdbTest.db');
  * if (problem !== null) log.error('dataset_update_refused', { problem });
  */
-export function verifyFile(file: string, timeoutMs = 600_000): Promise<FileVerdict> {
+export function verifyFile(
+  file: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<FileVerdict> {
+  const timeoutMs = options.timeoutMs ?? 600_000;
   return new Promise((resolve, reject) => {
+    if (options.signal?.aborted === true) {
+      reject(new Error('the check was stopped'));
+      return;
+    }
     const worker = new Worker(WORKER, { eval: true, workerData: { file, sqlite: SQLITE } });
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new Error(`the check took longer than ${Math.round(timeoutMs / 1000)} s`));
-    }, timeoutMs);
-    worker.once('message', (message: FileVerdict | { error: string }) => {
+    const finish = (settle: () => void) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
       void worker.terminate();
-      if ('error' in message) reject(new Error(`the file cannot be read (${message.error})`));
-      else resolve(message);
-    });
-    worker.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
+      settle();
+    };
+    const stop = () => finish(() => reject(new Error('the check was stopped')));
+    options.signal?.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`the check took longer than ${Math.round(timeoutMs / 1000)} s`))),
+      timeoutMs,
+    );
+    worker.once('message', (message: FileVerdict | { error: string }) =>
+      finish(() =>
+        'error' in message
+          ? reject(new Error(`the file cannot be read (${message.error})`))
+          : resolve(message),
+      ),
+    );
+    worker.once('error', (error) => finish(() => reject(error)));
   });
 }
