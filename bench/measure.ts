@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,18 +86,49 @@ export function freePort(): Promise<number> {
 }
 
 const VIZ_SERVER = fileURLToPath(new URL('../apps/viz-server/dist/main.js', import.meta.url));
+const GENERATOR = fileURLToPath(new URL('../apps/viz-server/dist/termdb/generate-cli.js', import.meta.url));
 
 /**
- * Starts the built visualization server with `config` (written to `dir`) on a free loopback port, as operators run
- * it, and waits for its healthcheck. Its log lines are read as they come (a full pipe would stall the server) and
- * counted by event; nothing they hold is kept.
+ * Writes a generated termdb dataset with the built generator (2000 samples, seed 1 unless told otherwise) to
+ * `dir/name` and returns its path.
+ */
+export function generateDataset(dir: string, name: string, samples = 2000, seed = 1): string {
+  const file = join(dir, name);
+  execFileSync(
+    process.execPath,
+    [GENERATOR, '--out', file, '--samples', String(samples), '--seed', String(seed)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return file;
+}
+
+/** The built visualization server, started by {@link startVizServer}. */
+export interface VizServer {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  /** Log lines written so far, by event. */
+  events: () => Record<string, number>;
+  /** Bytes written so far on stderr (diagnostics) and stdout (the audit trail). */
+  logBytes: () => { stderr: number; stdout: number };
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts the built visualization server with `config` (written to `dir`) on a loopback port (a free one unless
+ * given), as operators run it, and waits for its healthcheck. Its log lines are read as they come (a full pipe
+ * would stall the server) and counted by event; nothing they hold is kept.
  */
 export async function startVizServer(
   dir: string,
   config: unknown,
-): Promise<{ child: ChildProcess; url: string; events: () => Record<string, number> }> {
+  options: { port?: number } = {},
+): Promise<VizServer> {
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     process.execPath,
     [VIZ_SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
@@ -105,19 +136,24 @@ export async function startVizServer(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const counts: Record<string, number> = {};
-  const count = (chunk: Buffer) => {
+  const bytes = { stderr: 0, stdout: 0 };
+  const count = (stream: 'stderr' | 'stdout') => (chunk: Buffer) => {
+    bytes[stream] += chunk.length;
     for (const match of chunk.toString('utf8').matchAll(/"event":"([a-z_]+)"/g)) {
       const event = match[1] as string;
       counts[event] = (counts[event] ?? 0) + 1;
     }
   };
-  child.stdout?.on('data', count);
-  child.stderr?.on('data', count);
+  child.stdout?.on('data', count('stdout'));
+  child.stderr?.on('data', count('stderr'));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`${url}/healthcheck`)).ok) return { child, url, events: () => ({ ...counts }) };
+      if ((await fetch(`${url}/healthcheck`)).ok) {
+        return { child, url, port, events: () => ({ ...counts }), logBytes: () => ({ ...bytes }), exited };
+      }
     } catch {
       // not listening yet
     }
@@ -125,4 +161,14 @@ export async function startVizServer(
   }
   child.kill();
   throw new Error('the visualization server did not start');
+}
+
+/** Resident memory of a process, from /proc/<pid>/status, in KiB; undefined once it is gone. */
+export function rssKiB(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
 }

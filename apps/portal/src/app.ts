@@ -9,9 +9,16 @@ import { SlidingWindowLimiter } from './auth/rate-limit.js';
 import type { Stores } from './db/stores.js';
 import { clientAddress, expectedOrigin, isHttps } from './http/client.js';
 import { clearCookie, readCookie } from './http/cookies.js';
-import { type AppConfig, apiError, pageUser, type Portal, type PortalEnv } from './http/env.js';
+import { type AppConfig, apiError, logRefusal, pageUser, type Portal, type PortalEnv } from './http/env.js';
 import { securityHeaders } from './http/security.js';
-import { describeError, type Logger, silentLogger } from '@pp-embed/server-runtime';
+import {
+  describeError,
+  type DrainState,
+  type Logger,
+  RateLimitedLog,
+  SERVING,
+  silentLogger,
+} from '@pp-embed/server-runtime';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
 import { pageRoutes } from './routes/pages.js';
@@ -59,6 +66,10 @@ export interface AppDeps {
   loginLimits?: LoginLimits;
   /** scrypt parameters for new and dummy hashes; tests lower them. */
   passwordParams?: ScryptParams;
+  /** Where refusals a client can cause at will are logged, bounded. Default: over `logger`. */
+  refusals?: RateLimitedLog;
+  /** Whether the portal is shutting down. Default: never. */
+  lifecycle?: DrainState;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -89,12 +100,14 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? silentLogger;
   const limits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
+  const lifecycle = deps.lifecycle ?? SERVING;
   const portal: Portal = {
     config,
     stores,
     keys,
     clock,
     logger,
+    refusals: deps.refusals ?? new RateLimitedLog(logger),
     csrf: new CsrfTokens(stores.csrfKey),
     accounts: new Accounts(stores.users, deps.passwordParams),
     limits: {
@@ -128,15 +141,39 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     const started = performance.now();
     await next();
     // The path only: a query string could carry anything.
-    logger.info('request', {
+    const fields = {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
       ms: Math.round(performance.now() - started),
-    });
+    };
+    // A refused request is one anyone can send at will: bounded per status, origin and address.
+    if (c.res.status >= 400 && c.res.status < 500) {
+      const origin = c.req.header('origin')?.slice(0, 200) ?? null;
+      const address = c.var.client ?? null;
+      portal.refusals.info({ code: String(c.res.status), origin, address }, 'request', {
+        ...fields,
+        address,
+      });
+    } else logger.info('request', fields);
   });
 
   app.use(securityHeaders(config.vizServerUrl));
+
+  // While the portal shuts down, every new request (on a connection still open) is refused, so that a load
+  // balancer or browser goes elsewhere; requests already running finish.
+  app.use(async (c, next) => {
+    if (!lifecycle.draining) return next();
+    c.header('Retry-After', '1');
+    if (c.req.path === '/healthcheck') return c.json({ status: 'draining' }, 503);
+    if (isApi(c.req.path)) {
+      return apiError(c, 503, 'server_draining', 'The portal is restarting. Send the request again.');
+    }
+    return c.html(
+      messagePage({ title: 'Restarting', message: 'The portal is restarting. Reload the page in a moment.' }),
+      503,
+    );
+  });
 
   app.use(async (c, next) => {
     const https = isHttps(c, config);
@@ -156,7 +193,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     if (c.req.method !== 'POST') return next();
     const strict = isApi(c.req.path);
     if (!sameOriginRequest(c.req.header('sec-fetch-site'), c.req.header('origin'), c.var.origin, strict)) {
-      logger.warn('cross_origin_post', { path: c.req.path });
+      logRefusal(portal, c, 'cross_origin_post', { path: c.req.path });
       if (strict) return apiError(c, 403, 'csrf_failed', 'Cross-origin requests are not accepted.');
       return c.html(
         messagePage({

@@ -53,8 +53,9 @@ Commands:
   revoke EMAIL DATASET                  remove a grant
   list                                  users and their grants
   seed-demo                             create the demo users and print their logins
-  keys-add --dir DIR                    write a new ES256 signing key named by date; it signs once the
-                                        portal notices it (within a minute) and the previous key retires
+  keys-add --dir DIR                    write a new ES256 signing key named by date; the portal publishes it
+                                        within a minute and signs with it two minutes later (the previous
+                                        key then retires)
 
 --db defaults to PP_PORTAL_DB, then portal.db. Passwords are never accepted as arguments.`;
 

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       seedDemo: false,
       sessionIdleSeconds: 1800,
       sessionMaxAgeSeconds: 43_200,
+      drainSeconds: 10,
     });
     expect(c.datasets.map((d) => d.label)).toEqual(['PPDemo', 'TermdbTest']);
     expect(c.signing.algorithm).toBe('HS256');

@@ -105,6 +105,8 @@ export interface PortalConfig {
   sessionMaxAgeSeconds: number;
   /** Create the demo users at start and print their logins. */
   seedDemo: boolean;
+  /** On SIGTERM, how long requests in flight may run before their connections are closed, in seconds. */
+  drainSeconds: number;
 }
 
 interface Setting {
@@ -173,6 +175,11 @@ const SETTINGS = {
     env: 'PP_PORTAL_SESSION_MAX_AGE',
     flag: 'session-max-age',
     help: 'Seconds after sign-in at which a session ends regardless. Default 43200.',
+  },
+  drainSeconds: {
+    env: 'PP_PORTAL_DRAIN_SECONDS',
+    flag: 'drain-seconds',
+    help: 'On SIGTERM, how long requests in flight may run before the portal closes them and exits, 0 to 300. Default 10.',
   },
   seedDemo: {
     env: 'PP_PORTAL_SEED_DEMO',
@@ -280,6 +287,7 @@ const schema = z.object({
   sessionIdleSeconds: wholeNumber(60, 7 * 86_400, 1800),
   sessionMaxAgeSeconds: wholeNumber(300, 30 * 86_400, 43_200),
   seedDemo: flag(false),
+  drainSeconds: wholeNumber(0, 300, 10),
 });
 
 function names(setting: SettingName): string {
@@ -407,6 +415,7 @@ export function loadConfig(
       sessionIdleSeconds: v.sessionIdleSeconds,
       sessionMaxAgeSeconds: v.sessionMaxAgeSeconds,
       seedDemo: v.seedDemo,
+      drainSeconds: v.drainSeconds,
     },
   };
 }

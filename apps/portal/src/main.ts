@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { DatabaseError, openDatabase } from './db/database.js';
 import { openStores } from './db/stores.js';
 import { seedDemo } from './demo.js';
-import { jsonLogger } from '@pp-embed/server-runtime';
+import { jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
 import { listen } from './server.js';
 import { createTokenKeys } from './tokens/keys.js';
 
@@ -63,8 +63,18 @@ async function main(): Promise<number> {
     });
   }
 
-  const app = createApp({ config, stores, keys, logger, assetsDir });
-  const running = await listen(app, { host: config.host, port: config.port });
+  const lifecycle = new Lifecycle({ log: logger, drainMs: config.drainSeconds * 1000 });
+  const refusals = new RateLimitedLog(logger);
+  const app = createApp({ config, stores, keys, logger, refusals, assetsDir, lifecycle });
+  const purge = setInterval(() => stores.sessions.purge(Date.now()), 10 * 60_000);
+  purge.unref();
+  // The database is closed only once the requests in flight are answered.
+  lifecycle.exitOnSignals(() => {
+    clearInterval(purge);
+    refusals.flush();
+    db.close();
+  });
+  const running = await listen(app, { host: config.host, port: config.port, lifecycle });
   logger.info('listening', {
     url: running.url,
     vizServer: config.vizServerUrl,
@@ -72,16 +82,8 @@ async function main(): Promise<number> {
     tokenIp: config.tokenIp,
   });
 
-  const purge = setInterval(() => stores.sessions.purge(Date.now()), 10 * 60_000);
-  purge.unref();
-  // Rotation without a restart: a new key is also picked up by itself within a minute.
+  // A new key is published at once on SIGHUP (by itself within a minute), and signs after the rotation wait.
   process.on('SIGHUP', () => keys.reload());
-  const stop = () => {
-    clearInterval(purge);
-    running.close().finally(() => db.close());
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
   return 0;
 }
 

@@ -7,7 +7,7 @@ import type { ScryptParams } from '../src/auth/password.js';
 import { openDatabase } from '../src/db/database.js';
 import { openStores, type Stores } from '../src/db/stores.js';
 import type { AppConfig, PortalEnv } from '../src/http/env.js';
-import type { Logger } from '@pp-embed/server-runtime';
+import type { DrainState, Logger } from '@pp-embed/server-runtime';
 import { hs256Keys, type TokenKeys } from '../src/tokens/keys.js';
 import { proxyTrust } from '@pp-embed/client-address';
 
@@ -77,6 +77,7 @@ export interface SetupOptions {
   loginLimits?: LoginLimits;
   assetsDir?: string;
   clock?: FrozenClock;
+  lifecycle?: DrainState;
 }
 
 export interface Setup {
@@ -118,6 +119,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
     passwordParams: FAST_SCRYPT,
     assetsDir: options.assetsDir,
     ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
+    ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
   });
   return { app, db, stores, clock, secret, keys, logs: lines, config };
 }

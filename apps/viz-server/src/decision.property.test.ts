@@ -11,12 +11,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { demoDataset } from '../test/harness.js';
 import { createApp } from './app.js';
 import { openDataset } from './termdb/dataset.js';
+import { DatasetRegistry } from './termdb/registry.js';
 
 const SECRET = generateSecret();
 const OTHER_SECRET = generateSecret();
 const NOW = Date.now();
-const dataset = openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 });
-afterAll(() => dataset.close());
+const datasets = new DatasetRegistry(
+  new Map([
+    ['PPDemo', openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 })],
+  ]),
+  { log: silentLogger, watch: false },
+);
+afterAll(() => datasets.close());
 
 const ROUTE_KEYS = ['*', 'termdb', ...ROUTE_IDS.map((id) => ROUTES[id].name)];
 const EMBEDDERS = ['*', 'portal.test:8080', 'lab.test'];
@@ -81,7 +87,7 @@ describe('the server and explain, for random configs and requests', () => {
       fc.asyncProperty(config, request, async (raw, r) => {
         const policy = loadPolicy(raw, { baseDir: '.', env: {}, now: () => NOW });
         const app = createApp({
-          datasets: new Map([['PPDemo', dataset]]),
+          datasets,
           policy,
           proxies: proxyTrust([]),
           bundle: undefined,

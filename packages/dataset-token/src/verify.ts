@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { LIMITS } from '@pp-embed/viz-api';
+import { type KeySetHealth, LIMITS } from '@pp-embed/viz-api';
 import jwt from 'jsonwebtoken';
 import { type Algorithm, isAlgorithm, pinAlgorithms } from './algorithms.js';
 import { VerifiedTokenCache } from './cache.js';
@@ -63,6 +63,8 @@ export interface Verifier {
   readonly algorithms: readonly Algorithm[];
   /** Loads remote keys ahead of the first request; a no-op for local keys. */
   ready(): Promise<void>;
+  /** The state of a key set fetched from a JWKS URL, for a health check; undefined for local keys. */
+  keySetHealth(): KeySetHealth | undefined;
 }
 
 interface KeySet {
@@ -70,6 +72,8 @@ interface KeySet {
   resolve(kid: string | undefined, alg: Algorithm): ResolvedKey | Promise<ResolvedKey>;
   algorithms: readonly Algorithm[];
   ready(): Promise<void>;
+  /** The remote key set, when the keys come from a URL. */
+  remote?: RemoteJwks;
 }
 
 const ALG_REFUSED = 'token algorithm is not accepted';
@@ -146,6 +150,7 @@ function buildKeySet(options: VerifierOptions): KeySet {
         return agree(await remote.resolve(kid), alg);
       },
       ready: () => remote.refresh(),
+      remote,
     };
   }
   const keys = 'jwks' in key ? parseJwks(key.jwks) : readJwksFile(key.jwksFile);
@@ -194,7 +199,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keySet = buildKeySet(options);
   const issuer = options.issuer === undefined ? undefined : ([] as string[]).concat(options.issuer);
   const audience = options.audience === undefined ? undefined : ([] as string[]).concat(options.audience);
-  const cache = new VerifiedTokenCache<DatasetTokenClaims>(cacheSize);
+  const cache = new VerifiedTokenCache<{ claims: DatasetTokenClaims; kid: string }>(cacheSize);
+  // A token verified with a key that has left the JWKS is not served from the cache any more: removing a key
+  // is how a portal revokes it.
+  keySet.remote?.onKeysRemoved((kids) => {
+    const gone = new Set(kids);
+    cache.deleteWhere((entry) => gone.has(entry.kid));
+  });
 
   // Every token from one portal carries the same header segment, so its checked decoding is kept (bounded).
   const headers = new Map<string, { alg: Algorithm; kid: string | undefined }>();
@@ -279,6 +290,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     algorithms: keySet.algorithms,
     ready: () => keySet.ready(),
+    keySetHealth: () => keySet.remote?.health(),
     async verify(token, at) {
       if (token === undefined || token === null || token === '') {
         throw new TokenError('token_missing', 'no token was sent');
@@ -286,13 +298,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (typeof token !== 'string') throw new TokenError('token_invalid', 'token is not a string');
       const nowSeconds = (at ?? now()) / 1000;
       const cached = cache.get(token, nowSeconds - leeway);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) return cached.claims;
       try {
         const found = keyFor(token);
         // Local keys resolve synchronously; only a remote key set costs an extra turn of the event loop.
         const key = found instanceof Promise ? await found : found;
         const claims = verifyWithKey(token, key, nowSeconds);
-        cache.set(token, claims, claims.exp);
+        cache.set(token, { claims, kid: key.kid ?? '' }, claims.exp);
         return claims;
       } catch (error) {
         throw error instanceof TokenError

@@ -37,6 +37,8 @@ const origin = z.string().refine(
 
 /** The longest clock skew an operator may allow on token times, in seconds. */
 const MAX_LEEWAY = 60;
+/** The longest drain an operator may ask for, in seconds: an orchestrator's own kill timeout is rarely longer. */
+const MAX_DRAIN = 300;
 
 /** serverconfig.json, except dsCredentials, which the access-policy package reads and checks. */
 export const serverConfigSchema = z
@@ -65,6 +67,15 @@ export const serverConfigSchema = z
       .max(MAX_LEEWAY, { error: `expected a whole number of seconds from 0 to ${MAX_LEEWAY}` })
       .optional()
       .meta({ description: 'Clock skew tolerated on token times, in seconds. Default 5.' }),
+    drainSeconds: z
+      .int({ error: `expected a whole number of seconds from 0 to ${MAX_DRAIN}` })
+      .min(0, { error: `expected a whole number of seconds from 0 to ${MAX_DRAIN}` })
+      .max(MAX_DRAIN, { error: `expected a whole number of seconds from 0 to ${MAX_DRAIN}` })
+      .optional()
+      .meta({
+        description:
+          'On SIGTERM, how long the server waits for requests in flight before it closes their connections and exits. Default 10.',
+      }),
   })
   .meta({ title: 'pp-embed visualization server configuration' });
 
@@ -125,6 +136,8 @@ export interface ServerConfig<D = DatasetDeclaration> {
   readonly corsOrigins: ReadonlySet<string>;
   /** Clock skew tolerated on token times, in seconds, as every verifier of `policy` applies it. */
   readonly tokenLeeway: number;
+  /** How long a shutdown waits for requests in flight, in seconds. */
+  readonly drainSeconds: number;
   /** Legal but worth a look; printed at start. */
   readonly warnings: readonly string[];
 }
@@ -141,6 +154,7 @@ export interface LoadServerConfigOptions<D> {
 }
 
 const DEFAULT_LEEWAY = 5;
+const DEFAULT_DRAIN = 10;
 
 /**
  * Reads serverconfig.json in one pass: each setting, each dataset, the trusted proxies and the whole
@@ -193,6 +207,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
   const port = check('port');
   const corsOrigins = check('corsOrigins');
   const tokenLeeway = check('tokenLeeway') ?? DEFAULT_LEEWAY;
+  const drainSeconds = check('drainSeconds') ?? DEFAULT_DRAIN;
 
   const trustProxy = check('trustProxy') ?? [];
   for (const { index, message } of trustedProxyProblems(trustProxy)) report(['trustProxy', index], message);
@@ -254,6 +269,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
     proxies: proxyTrust(trustProxy),
     corsOrigins: new Set(corsOrigins ?? []),
     tokenLeeway,
+    drainSeconds,
     warnings,
   };
 }

@@ -48,6 +48,8 @@ describe('messageFor', () => {
       'ip_mismatch',
       'route_forbidden',
       'internal_error',
+      'dataset_unavailable',
+      'server_draining',
       'network_error',
     ];
     const sentences = codes.filter((code) => code !== 'bad_request').map((code) => messageFor(code, context));

@@ -66,6 +66,9 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   host_missing: () => 'This view has no visualization server address, so nothing can be shown.',
   dslabel_missing: () => 'This view does not name a dataset, so nothing can be shown.',
   internal_error: () => 'The visualization server ran into a problem. Please try again later.',
+  dataset_unavailable: ({ ds }) =>
+    `${ds} is being updated on the visualization server. Try again in a moment.`,
+  server_draining: () => 'The visualization server is restarting. Try again in a moment.',
   // The widget sends well-formed requests only; these mean the server and the widget disagree on the contract.
   bad_request: unknownCode,
   not_found: unknownCode,

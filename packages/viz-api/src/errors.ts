@@ -98,6 +98,20 @@ export const ERROR_CODES = {
     meaning: 'a server fault (logged on the server; no detail is sent)',
     message: 'The server could not answer this request.',
   },
+  dataset_unavailable: {
+    status: 503,
+    family: 'server',
+    meaning:
+      'the dataset file cannot be read right now (changed in place, or unreadable); it is answered again once a good file is back (with `Retry-After`)',
+    message: 'This dataset cannot be read right now. Try again shortly.',
+  },
+  server_draining: {
+    status: 503,
+    family: 'server',
+    meaning:
+      'the server is shutting down: it finishes the requests it has and takes no new ones (with `Retry-After` and `Connection: close`; send the request again)',
+    message: 'The server is shutting down. Send the request again.',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** One row of {@link ERROR_CODES}. @example const spec: ErrorCodeSpec = ERROR_CODES.bad_request; */

@@ -6,7 +6,7 @@ import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
 import type { PortalConfig } from '../config.js';
 import type { Session } from '../db/sessions.js';
 import type { Stores } from '../db/stores.js';
-import type { Logger } from '@pp-embed/server-runtime';
+import type { Logger, RateLimitedLog } from '@pp-embed/server-runtime';
 import type { TokenKeys } from '../tokens/keys.js';
 import type { PageUser } from '../views/layout.js';
 
@@ -58,6 +58,8 @@ export interface Portal {
   keys: TokenKeys;
   clock: () => number;
   logger: Logger;
+  /** Lines a client can cause at will, bounded per (event, origin, address): see {@link logRefusal}. */
+  refusals: RateLimitedLog;
   csrf: CsrfTokens;
   accounts: Accounts;
   limits: { perAccount: SlidingWindowLimiter; perAddress: SlidingWindowLimiter };
@@ -81,6 +83,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
+  | 'server_draining'
   | 'internal_error';
 
 /**
@@ -109,4 +112,23 @@ export function pageUser(portal: Portal, session: Session | undefined): PageUser
   return session === undefined
     ? undefined
     : { email: session.email, csrf: portal.csrf.forSession(session.id) };
+}
+
+/**
+ * Logs a refusal that anyone can cause at will (a failed CSRF check, a cross-origin post, a throttled sign-in),
+ * at most a few lines per minute for each event, origin and client address, so that a flood cannot fill the
+ * disk; what was dropped is counted in a `log_suppressed` line.
+ *
+ * @example
+ * logRefusal(portal, c, 'csrf_failed', { path: '/logout', email: session.email });
+ */
+export function logRefusal(
+  portal: Pick<Portal, 'refusals'>,
+  c: Context<PortalEnv>,
+  event: string,
+  fields: Record<string, unknown> = {},
+): void {
+  const origin = c.req.header('origin')?.slice(0, 200) ?? null;
+  const address = c.var.client ?? null;
+  portal.refusals.warn({ code: event, origin, address }, event, { ...fields, origin, address });
 }

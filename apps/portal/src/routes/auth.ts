@@ -3,7 +3,7 @@ import { MAX_PASSWORD_LENGTH } from '../auth/password.js';
 import { randomId } from '../db/sessions.js';
 import { isValidEmail, MAX_EMAIL_LENGTH, normalizeEmail } from '../db/users.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
-import { pageUser, type Portal, type PortalEnv } from '../http/env.js';
+import { logRefusal, pageUser, type Portal, type PortalEnv } from '../http/env.js';
 import { loginPage, messagePage } from '../views/pages.js';
 
 /**
@@ -106,7 +106,7 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const typed = field(body, 'email').slice(0, MAX_EMAIL_LENGTH);
     const nonce = readCookie(c, 'sign-in', c.var.https);
     if (nonce === undefined || !csrf.checkSignIn(nonce, body.csrf)) {
-      logger.warn('csrf_failed', { path: '/login' });
+      logRefusal(portal, c, 'csrf_failed', { path: '/login' });
       return form(
         c,
         {
@@ -125,7 +125,7 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const wait = Math.max(limits.perAccount.retryAfterMs(email), limits.perAddress.retryAfterMs(address));
     if (wait > 0) {
       const minutes = Math.ceil(wait / 60_000);
-      logger.warn('login_throttled', { email });
+      logRefusal(portal, c, 'login_throttled', { email });
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       return form(
         c,
@@ -170,7 +170,7 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const body = await readForm(c);
     if (body === undefined) return unreadable(c);
     if (!csrf.checkSession(session.id, body.csrf)) {
-      logger.warn('csrf_failed', { path: '/logout', email: session.email });
+      logRefusal(portal, c, 'csrf_failed', { path: '/logout', email: session.email });
       c.header('Cache-Control', 'no-store');
       return c.html(
         messagePage({

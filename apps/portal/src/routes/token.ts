@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
-import { apiError, type Portal, type PortalEnv } from '../http/env.js';
+import { apiError, logRefusal, type Portal, type PortalEnv } from '../http/env.js';
+import { JWKS_MAX_AGE_SECONDS } from '../tokens/keys.js';
 import { signRequest, tokenClaims } from '../tokens/mint.js';
 
 const REFUSALS = {
@@ -35,7 +36,7 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       return apiError(c, 401, 'not_signed_in', 'Sign in to get a dataset token.');
     }
     if (!csrf.checkSession(session.id, c.req.header('x-csrf-token'))) {
-      logger.warn('csrf_failed', { path: '/api/dataset-token', email: session.email });
+      logRefusal(portal, c, 'csrf_failed', { path: '/api/dataset-token', email: session.email });
       return apiError(c, 403, 'csrf_failed', 'The request did not carry this session’s CSRF token.');
     }
     const dataset = c.req.query('dataset');
@@ -73,8 +74,8 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       return apiError(c, 404, 'not_found', 'This portal signs with a shared secret and publishes no keys.');
     }
     c.header('Content-Type', 'application/jwk-set+json');
-    // Short, so that a verifier sees a new key soon; it also refetches at once on an unknown kid.
-    c.header('Cache-Control', 'public, max-age=60');
+    // Short, so that a verifier sees a new key well before it signs (the rotation rule, tokens/keys.ts).
+    c.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     return c.body(JSON.stringify(jwks));
   });
 

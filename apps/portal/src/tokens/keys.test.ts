@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createVerifier, generateKeyPair, TokenSetupError } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/database.js';
-import { es256KeyDirectory } from './keys.js';
+import { es256KeyDirectory, JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_SECONDS } from './keys.js';
 
 const TTL = 600;
 const subject = { datasets: ['PPDemo'], email: 'ana@example.org' };
@@ -31,27 +31,50 @@ function setupKeys() {
   return { dir, add, db, keys, kids, oldKid, clock, set: (t: number) => (now = t) };
 }
 
+const AHEAD = PUBLISH_AHEAD_SECONDS * 1000;
+
 describe('es256KeyDirectory', () => {
-  it('signs with the key of the file that sorts last, with its thumbprint as kid', () => {
-    const { add, dir, kids, keys, oldKid } = setupKeys();
+  it('signs with the key of the file that sorts last once it has been published long enough, with its thumbprint as kid', () => {
+    const { add, kids, keys, oldKid, set } = setupKeys();
     expect(keys.signer().kid).toBe(oldKid);
     expect(kids()).toEqual([oldKid]);
+    set(start + 1000);
     const newer = add('2026-06-01.pem');
     keys.reload();
+    expect(kids()).toEqual([oldKid, newer]);
+    expect(keys.signer().kid).toBe(oldKid);
+    set(start + 1000 + AHEAD);
+    keys.reload();
     expect(keys.signer().kid).toBe(newer);
-    expect(dir).toBeTruthy();
   });
 
-  it('rotates without downtime: the old key stays published until every token it signed has expired', async () => {
+  it('publishes a new key two minutes before it signs (the JWKS max-age and a minute), so no verifier meets an unknown kid', () => {
+    expect(PUBLISH_AHEAD_SECONDS).toBe(JWKS_MAX_AGE_SECONDS + 60);
+    const { add, keys, kids, set } = setupKeys();
+    const publishedAt = new Map<string, number>(kids().map((kid) => [kid as string, start]));
+    let newKid: string | undefined;
+    for (let t = start; t <= start + 10 * 60_000; t += 5_000) {
+      set(t);
+      if (t === start + 30_000) newKid = add('2026-06-01.pem');
+      for (const kid of kids()) if (!publishedAt.has(kid as string)) publishedAt.set(kid as string, t);
+      const signing = keys.signer().kid as string;
+      if (signing === newKid) expect(t - (publishedAt.get(signing) ?? t)).toBeGreaterThanOrEqual(AHEAD);
+    }
+    expect(keys.signer().kid).toBe(newKid);
+  });
+
+  it('rotates without a refused token: the old key stays published until every token it signed has expired', async () => {
     const { add, keys, kids, oldKid, set } = setupKeys();
     const oldToken = keys.signer().sign(subject);
 
-    // A new key appears; it is noticed at the next rescan, a minute later.
+    // A new key appears; it is published at the next rescan, a minute later, and signs two minutes after that.
     set(start + 30_000);
     const newKid = add('2026-06-01.pem');
+    set(start + 60_000);
+    expect(kids()).toEqual([oldKid, newKid]);
     expect(keys.signer().kid).toBe(oldKid);
     const lastOldToken = keys.signer().sign(subject);
-    const retiredAt = start + 60_000;
+    const retiredAt = start + 60_000 + AHEAD;
     set(retiredAt);
     expect(keys.signer().kid).toBe(newKid);
     const newToken = keys.signer().sign(subject);
@@ -63,36 +86,41 @@ describe('es256KeyDirectory', () => {
     await expect(verifyAt(start + 1000, oldToken)).resolves.toMatchObject({ email: 'ana@example.org' });
     await expect(verifyAt(retiredAt + 1000, newToken)).resolves.toBeDefined();
 
-    // The old key's last token expires at start + 30 s + ttl; the key stays published past that, plus the
+    // The old key's last token expires ttl after it was signed; the key stays published past that, plus the
     // longest clock leeway a verifier may grant (60 s), and is gone after.
     const until = retiredAt + (TTL + 60) * 1000;
     set(until - 1);
     expect(kids()).toEqual([oldKid, newKid]);
-    await expect(verifyAt(start + 30_000 + TTL * 1000 - 1000, lastOldToken)).resolves.toBeDefined();
+    await expect(verifyAt(start + 60_000 + TTL * 1000 - 1000, lastOldToken)).resolves.toBeDefined();
     set(until);
     expect(kids()).toEqual([newKid]);
   });
 
-  it('keeps a retired key published from the database even when its file is deleted at once', () => {
+  it('keeps signing with the old key from memory when its file is deleted before the new key may sign', () => {
     const { add, dir, keys, kids, oldKid, set } = setupKeys();
     const newKid = add('2026-06-01.pem');
     rmSync(join(dir, '2026-01-01.pem'));
     set(start + 60_000);
+    expect(keys.signer().kid).toBe(oldKid);
+    set(start + 60_000 + AHEAD);
     expect(keys.signer().kid).toBe(newKid);
     expect(kids()).toEqual([oldKid, newKid]);
   });
 
-  it('remembers retirement across a restart, and does not extend it', () => {
+  it('remembers publication and retirement across a restart, and does not extend either', () => {
     const { add, dir, db, keys, oldKid, set } = setupKeys();
-    const newKid = add('2026-06-01.pem');
     set(start + 60_000);
+    const newKid = add('2026-06-01.pem');
     keys.reload();
-    // A restart ten minutes later: the old file is still there, but it retired at start + 60 s.
-    const later = start + 10 * 60_000;
-    const restarted = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => later });
-    expect(restarted.signer().kid).toBe(newKid);
-    expect(restarted.jwks()?.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
-    const gone = start + 60_000 + (TTL + 60) * 1000;
+    // A restart a minute later: the new key has waited a minute already, not from zero.
+    const restart = start + 2 * 60_000;
+    const early = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => restart });
+    expect(early.signer().kid).toBe(oldKid);
+    const ripe = start + 60_000 + AHEAD;
+    const later = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => ripe });
+    expect(later.signer().kid).toBe(newKid);
+    expect(later.jwks()?.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
+    const gone = ripe + (TTL + 60) * 1000;
     const afterwards = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => gone });
     expect(afterwards.jwks()?.keys.map((k) => k.kid)).toEqual([newKid]);
   });
