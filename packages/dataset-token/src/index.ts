@@ -28,6 +28,11 @@ export {
 export { generateKeyPair, generateSecret } from './generate.js';
 export { createSigner, type SignRequest, type Signer, type SignerOptions, type SigningKey } from './sign.js';
 export {
+  createDocumentVerifier,
+  type DocumentVerifier,
+  type DocumentVerifierOptions,
+  REVOCATION_FEED_TYP,
+  type SignedDocument,
   createVerifier,
   MAX_LEEWAY_SECONDS,
   MAX_TOKEN_LENGTH,

@@ -43,11 +43,13 @@ describe('messageFor', () => {
       'token_invalid',
       'token_expired',
       'token_not_yet_valid',
+      'token_revoked',
       'embedder_not_allowed',
       'dataset_not_granted',
       'ip_mismatch',
       'route_forbidden',
       'internal_error',
+      'revocation_unavailable',
       'network_error',
     ];
     const sentences = codes.filter((code) => code !== 'bad_request').map((code) => messageFor(code, context));

@@ -41,6 +41,7 @@ export type {
   BarchartResult,
   Cohort,
   Health,
+  RevocationFeedHealth,
   SampleRow,
   SamplesResult,
   Term,
