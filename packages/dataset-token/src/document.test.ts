@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claims, clock, ecKeys, forgeHmac, newSecret, NOW, NOW_MS } from '../test/helpers.js';
+import { claims, clock, ecKeys, forgeHmac, newSecret, NOW, NOW_MS, refusal } from '../test/helpers.js';
 import { TokenError } from './errors.js';
 import { publicJwk } from './keys.js';
 import { createSigner } from './sign.js';
@@ -8,15 +8,6 @@ import { createDocumentVerifier, createVerifier, REVOCATION_FEED_TYP } from './v
 const secret = newSecret();
 const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: clock });
 const documents = createDocumentVerifier({ key: { secret }, typ: REVOCATION_FEED_TYP, now: clock });
-
-async function refusal(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
-}
 
 describe('signed documents (a revocation feed)', () => {
   it('signs a document with the token key and verifies it with its typ, iat and exp', async () => {
