@@ -14,7 +14,7 @@ export {
   type TokenSetupErrorCode,
   isDatasetTokenError,
 } from './errors.js';
-export { type JsonWebKeySet, type RemoteJwksOptions } from './jwks.js';
+export { type JsonWebKeySet, keyServerUrl, type RemoteJwksOptions } from './jwks.js';
 export {
   type JsonWebKey,
   jwkThumbprint,

@@ -99,6 +99,32 @@ export interface RemoteJwksOptions {
 const MAX_JWKS_BYTES = 512 * 1024;
 
 /**
+ * The rule for every URL a server fetches keys or signed key material from (a JWKS, a revocation feed): https, or
+ * http on the loopback address only, and no credentials in it. Throws {@link TokenSetupError} naming `what`.
+ *
+ * @example
+ * keyServerUrl('https://portal.example.org/.well-known/pp-revocations', 'revocation feed URL');
+ */
+export function keyServerUrl(url: string | URL, what: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new TokenSetupError('option_invalid', `${what} is not a valid URL`, { cause, option: 'key' });
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new TokenSetupError('option_invalid', `${what} must use https (http only on the loopback address)`, {
+      option: 'key',
+    });
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new TokenSetupError('option_invalid', `${what} must not carry credentials`, { option: 'key' });
+  }
+  return parsed;
+}
+
+/**
  * A key set fetched from a URL, cached, refreshed when stale, and fetched again on an unknown `kid` at most once
  * per cooldown (so a flood of tokens with made-up `kid`s costs one request a minute). The URL comes from the
  * server's configuration only: header members such as `jku` and `x5u` are never followed (RFC 8725 §3.10).
@@ -116,23 +142,7 @@ export class RemoteJwks {
   #inFlight: Promise<void> | undefined;
 
   constructor(url: string | URL, options: RemoteJwksOptions = {}) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch (cause) {
-      throw new TokenSetupError('option_invalid', 'jwks URL is not a valid URL', { cause, option: 'key' });
-    }
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-      throw new TokenSetupError(
-        'option_invalid',
-        'jwks URL must use https (http only on the loopback address)',
-        { option: 'key' },
-      );
-    }
-    if (parsed.username !== '' || parsed.password !== '') {
-      throw new TokenSetupError('option_invalid', 'jwks URL must not carry credentials', { option: 'key' });
-    }
+    const parsed = keyServerUrl(url, 'jwks URL');
     this.#url = parsed;
     this.#maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
     this.#cooldownMs = options.cooldownMs ?? 60_000;
