@@ -1,5 +1,6 @@
 import type { DatasetTokenClaims, DocumentVerifier } from '@pp-embed/dataset-token';
 import { type Logger, silentLogger } from '@pp-embed/server-runtime';
+import type { RevocationFeedHealth } from '@pp-embed/viz-api';
 import { parseFeed, type RevocationFeed } from './feed.js';
 import { RevocationList } from './list.js';
 import type { Revocation } from './revocation.js';
@@ -25,16 +26,8 @@ export type RevocationVerdict =
       readonly maxStaleSeconds: number;
     };
 
-/** One feed's state for `/healthcheck` (the wire contract's `RevocationFeedHealth`). */
-export interface FeedHealth {
-  readonly feed: string;
-  readonly state: 'fresh' | 'stale' | 'failed-closed' | 'never-synced';
-  readonly seq: number | null;
-  readonly entries: number;
-  readonly lastSyncAt: string | null;
-  readonly maxStaleSeconds: number;
-  readonly lastError: string | null;
-}
+/** One feed's state for `/healthcheck`: the wire contract's row. */
+export type FeedHealth = RevocationFeedHealth;
 
 /**
  * Options of {@link RevocationFeedClient}.
