@@ -45,7 +45,7 @@ async function feedServer(options: { body?: (jws: string) => string; now?: () =>
     }
     void publisher
       .answer({
-        ifNoneMatch: req.headers['if-none-match'],
+        ifNoneMatch: req.headers['if-none-match'] as string | undefined,
         prefer: req.headers.prefer,
         signal: controller.signal,
       })
