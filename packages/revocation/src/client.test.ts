@@ -46,7 +46,7 @@ async function feedServer(options: { body?: (jws: string) => string; now?: () =>
     void publisher
       .answer({
         ifNoneMatch: req.headers['if-none-match'] as string | undefined,
-        prefer: req.headers.prefer,
+        prefer: req.headers.prefer as string | undefined,
         signal: controller.signal,
       })
       .then((answer) => {
