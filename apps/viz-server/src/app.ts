@@ -1,4 +1,5 @@
 import type { AccessPolicy } from '@pp-embed/access-policy';
+import type { RevocationFeeds } from '@pp-embed/revocation';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import { describeError, type Logger } from '@pp-embed/server-runtime';
 import type { Health } from '@pp-embed/viz-api';
@@ -27,6 +28,8 @@ export interface AppDeps {
   log: Logger;
   audit: AuditSink;
   now?: () => number;
+  /** The portals' revocation feeds (serverconfig.json `revocationFeeds`), started by the caller. */
+  revocations?: RevocationFeeds | undefined;
 }
 
 /**
@@ -51,9 +54,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.use('*', cors(deps.policy, deps.corsOrigins ?? new Set()));
 
-  app.get('/healthcheck', (c) =>
-    c.json({ status: 'ok', datasets: [...deps.datasets.keys()] } satisfies Health),
-  );
+  app.get('/healthcheck', (c) => {
+    const health: Health = { status: 'ok', datasets: [...deps.datasets.keys()] };
+    // The replica answers while a feed is out of date (open routes still work); monitoring reads the state.
+    if (deps.revocations !== undefined) c.header('Cache-Control', 'no-store');
+    return c.json(
+      deps.revocations === undefined ? health : { ...health, revocation: deps.revocations.health(now()) },
+    );
+  });
 
   app.get('/bin/proteinpaint.js', (c) => {
     const bundle = deps.bundle;
@@ -85,6 +93,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       proxies: deps.proxies,
       audit: deps.audit,
       now,
+      revocations: deps.revocations,
     }),
   );
 
@@ -107,7 +116,7 @@ function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response
     return c.json(internal.body(), internal.status);
   }
   const status = answer.status;
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || answer.code === 'revocation_unavailable') {
     log.info('refused', {
       route,
       status,
@@ -128,6 +137,8 @@ function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response
         : 'Bearer realm="pp-embed", error="invalid_token"',
     );
   }
+  // RFC 9110 §10.2.3: the feed is retried every few seconds; a client may ask again soon.
+  if (answer.code === 'revocation_unavailable') c.header('Retry-After', '5');
   return c.json(answer.body(), status);
 }
 

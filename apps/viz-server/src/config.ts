@@ -1,4 +1,5 @@
 import { loadServerConfig, type ServerConfig } from '@pp-embed/server-config';
+import type { Logger } from '@pp-embed/server-runtime';
 import { openDataset, type TermdbDataset } from './termdb/dataset.js';
 
 /** A configuration ready to serve: every dataset open, the policy built, the trusted proxies parsed. */
@@ -7,6 +8,8 @@ export type LoadedConfig = ServerConfig<TermdbDataset>;
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Where the revocation feeds log, and how they fetch (tests). */
+  revocation?: { logger?: Logger; fetch?: typeof fetch };
 }
 
 /**

@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(file);
+    config = loadConfig(file, { revocation: { logger: log } });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -73,6 +73,13 @@ async function main(): Promise<number> {
   } catch (error) {
     log.warn('jwks_unavailable', { message: (error as Error).message });
   }
+  const revocations = config.revocations;
+  if (revocations !== undefined) {
+    // Until a feed is read, tokens of its embedders are refused (fail closed); the loop keeps trying.
+    const unread = await revocations.syncOnce();
+    if (unread.length > 0) log.warn('revocation_feeds_unread_at_start', { feeds: unread });
+    revocations.start();
+  }
   const path = bundlePath();
   const bundle = path === undefined ? undefined : readBundle(path);
   if (bundle === undefined)
@@ -84,6 +91,7 @@ async function main(): Promise<number> {
     log.info('listening', { url: `http://${hostname}:${info.port}`, datasets: [...config.datasets.keys()] });
   });
   const stop = () => {
+    void revocations?.stop();
     server.close();
     for (const dataset of config.datasets.values()) dataset.close();
   };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
 import { createApp } from '../src/app.js';
-import { loadConfig, type LoadedConfig } from '../src/config.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
 import { generateDataset } from '../src/termdb/generate.js';
@@ -58,7 +58,10 @@ export interface Harness {
  * Writes a serverconfig.json around the generated dataset (and any extra settings), loads it as the server
  * would, and builds the app with logs captured.
  */
-export function harness(settings: Record<string, unknown> = {}, options: { bundle?: Bundle } = {}): Harness {
+export function harness(
+  settings: Record<string, unknown> = {},
+  options: { bundle?: Bundle; load?: LoadOptions; now?: () => number } = {},
+): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'pp-viz-config-'));
   const secret = generateSecret();
   writeFileSync(join(dir, 'secret'), secret);
@@ -70,7 +73,7 @@ export function harness(settings: Record<string, unknown> = {}, options: { bundl
     ...settings,
   };
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const loaded = loadConfig(join(dir, 'serverconfig.json'));
+  const loaded = loadConfig(join(dir, 'serverconfig.json'), options.load);
   const logs: string[] = [];
   const audit: AuditRecord[] = [];
   const app = createApp({
@@ -82,6 +85,7 @@ export function harness(settings: Record<string, unknown> = {}, options: { bundl
       error: (event, fields) => logs.push(JSON.stringify({ level: 'error', event, ...fields })),
     },
     audit: (record) => audit.push(record),
+    ...(options.now !== undefined && { now: options.now }),
   });
   const signer = createSigner({ algorithm: 'HS256', key: { secret } });
   return {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { claims, clock, ecKeys, forgeHmac, newSecret, NOW, NOW_MS, refusal } from '../test/helpers.js';
-import { TokenError } from './errors.js';
 import { publicJwk } from './keys.js';
 import { createSigner } from './sign.js';
 import { createDocumentVerifier, createVerifier, REVOCATION_FEED_TYP } from './verify.js';

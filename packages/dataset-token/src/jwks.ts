@@ -114,9 +114,13 @@ export function keyServerUrl(url: string | URL, what: string): URL {
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-    throw new TokenSetupError('option_invalid', `${what} must use https (http only on the loopback address)`, {
-      option: 'key',
-    });
+    throw new TokenSetupError(
+      'option_invalid',
+      `${what} must use https (http only on the loopback address)`,
+      {
+        option: 'key',
+      },
+    );
   }
   if (parsed.username !== '' || parsed.password !== '') {
     throw new TokenSetupError('option_invalid', `${what} must not carry credentials`, { option: 'key' });

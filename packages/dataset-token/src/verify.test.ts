@@ -17,7 +17,7 @@ import {
   b64,
   refusal,
 } from '../test/helpers.js';
-import { TokenError, TokenSetupError } from './errors.js';
+import { TokenSetupError } from './errors.js';
 import { createVerifier, MAX_TOKEN_LENGTH, type VerifierOptions } from './verify.js';
 
 const secret = newSecret();
