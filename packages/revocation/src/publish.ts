@@ -19,7 +19,7 @@ export interface FeedSnapshot {
  * Options of {@link FeedPublisher}.
  *
  * @example
- * const options: FeedPublisherOptions = { version: () => store.revocations.version(), snapshot: () => store.revocations.snapshot(now()), signer: () => keys.signer() };
+ * const options: FeedPublisherOptions = { version: () => store.revocations.version(), snapshot: () => store.revocations.snapshot(Date.now()), signer: () => keys.signer() };
  */
 export interface FeedPublisherOptions {
   /** The store's current epoch and sequence number: a cheap read. */
@@ -27,7 +27,7 @@ export interface FeedPublisherOptions {
   /** Every revocation that can still match a live token. */
   snapshot(): Promise<FeedSnapshot>;
   /** The key that signs the portal's tokens signs its feed. */
-  signer(): Signer;
+  signer(): Signer | Promise<Signer>;
   /** The longest a request is held open. Default 25 s, under the usual proxy idle timeouts. */
   maxWaitSeconds?: number;
   /** Milliseconds since the epoch. */
@@ -121,7 +121,7 @@ export class FeedPublisher {
       return { status: 200, etag, body: cached.body };
     }
     const snapshot = await this.#options.snapshot();
-    const body = signFeed(this.#options.signer(), snapshot);
+    const body = signFeed(await this.#options.signer(), snapshot);
     const signedEtag = feedEtag(snapshot);
     this.#signed = { etag: signedEtag, body, at: now };
     return { status: 200, etag: signedEtag, body };

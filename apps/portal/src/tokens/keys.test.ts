@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, generateKeyPair, TokenSetupError } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/database.js';
+import { testStore } from '../../test/store.js';
 import { es256KeyDirectory } from './keys.js';
 
 const TTL = 600;
@@ -20,46 +20,48 @@ function keyDir() {
   return { dir, add };
 }
 
-function setupKeys() {
+async function setupKeys() {
   let now = start;
   const clock = () => now;
   const { dir, add } = keyDir();
   const oldKid = add('2026-01-01.pem');
-  const db = openDatabase(':memory:');
-  const keys = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock, rescanSeconds: 60 });
-  const kids = () => (keys.jwks()?.keys ?? []).map((k) => k.kid);
-  return { dir, add, db, keys, kids, oldKid, clock, set: (t: number) => (now = t) };
+  const { sql } = await testStore();
+  const keys = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock, rescanSeconds: 60 });
+  const kids = async () => ((await keys.jwks())?.keys ?? []).map((k) => k.kid);
+  const signerKid = async () => (await keys.signer()).kid;
+  return { dir, add, sql, keys, kids, signerKid, oldKid, clock, set: (t: number) => (now = t) };
 }
 
 describe('es256KeyDirectory', () => {
-  it('signs with the key of the file that sorts last, with its thumbprint as kid', () => {
-    const { add, dir, kids, keys, oldKid } = setupKeys();
-    expect(keys.signer().kid).toBe(oldKid);
-    expect(kids()).toEqual([oldKid]);
+  it('signs with the key of the file that sorts last, with its thumbprint as kid', async () => {
+    const { add, dir, kids, keys, oldKid, signerKid } = await setupKeys();
+    expect(await signerKid()).toBe(oldKid);
+    expect(await kids()).toEqual([oldKid]);
     const newer = add('2026-06-01.pem');
-    keys.reload();
-    expect(keys.signer().kid).toBe(newer);
+    await keys.reload();
+    expect(await signerKid()).toBe(newer);
     expect(dir).toBeTruthy();
   });
 
   it('rotates without downtime: the old key stays published until every token it signed has expired', async () => {
-    const { add, keys, kids, oldKid, set } = setupKeys();
-    const oldToken = keys.signer().sign(subject);
+    const { add, keys, kids, oldKid, set, signerKid } = await setupKeys();
+    const oldToken = (await keys.signer()).sign(subject);
 
     // A new key appears; it is noticed at the next rescan, a minute later.
     set(start + 30_000);
     const newKid = add('2026-06-01.pem');
-    expect(keys.signer().kid).toBe(oldKid);
-    const lastOldToken = keys.signer().sign(subject);
+    expect(await signerKid()).toBe(oldKid);
+    const lastOldToken = (await keys.signer()).sign(subject);
     const retiredAt = start + 60_000;
     set(retiredAt);
-    expect(keys.signer().kid).toBe(newKid);
-    const newToken = keys.signer().sign(subject);
-    expect(kids()).toEqual([oldKid, newKid]);
+    expect(await signerKid()).toBe(newKid);
+    const newToken = (await keys.signer()).sign(subject);
+    expect(await kids()).toEqual([oldKid, newKid]);
+    const published = (await keys.jwks())!;
 
     // Every token verifies through the published set as long as it is valid.
     const verifyAt = (t: number, token: string) =>
-      createVerifier({ key: { jwks: keys.jwks()! }, now: () => t, cacheSize: 0 }).verify(token);
+      createVerifier({ key: { jwks: published }, now: () => t, cacheSize: 0 }).verify(token);
     await expect(verifyAt(start + 1000, oldToken)).resolves.toMatchObject({ email: 'ana@example.org' });
     await expect(verifyAt(retiredAt + 1000, newToken)).resolves.toBeDefined();
 
@@ -67,53 +69,55 @@ describe('es256KeyDirectory', () => {
     // longest clock leeway a verifier may grant (60 s), and is gone after.
     const until = retiredAt + (TTL + 60) * 1000;
     set(until - 1);
-    expect(kids()).toEqual([oldKid, newKid]);
+    expect(await kids()).toEqual([oldKid, newKid]);
     await expect(verifyAt(start + 30_000 + TTL * 1000 - 1000, lastOldToken)).resolves.toBeDefined();
     set(until);
-    expect(kids()).toEqual([newKid]);
+    expect(await kids()).toEqual([newKid]);
   });
 
-  it('keeps a retired key published from the database even when its file is deleted at once', () => {
-    const { add, dir, keys, kids, oldKid, set } = setupKeys();
+  it('keeps a retired key published from the database even when its file is deleted at once', async () => {
+    const { add, dir, kids, oldKid, set, signerKid } = await setupKeys();
     const newKid = add('2026-06-01.pem');
     rmSync(join(dir, '2026-01-01.pem'));
     set(start + 60_000);
-    expect(keys.signer().kid).toBe(newKid);
-    expect(kids()).toEqual([oldKid, newKid]);
+    expect(await signerKid()).toBe(newKid);
+    expect(await kids()).toEqual([oldKid, newKid]);
   });
 
-  it('remembers retirement across a restart, and does not extend it', () => {
-    const { add, dir, db, keys, oldKid, set } = setupKeys();
+  it('remembers retirement across a restart, and does not extend it', async () => {
+    const { add, dir, sql, keys, oldKid, set } = await setupKeys();
     const newKid = add('2026-06-01.pem');
     set(start + 60_000);
-    keys.reload();
+    await keys.reload();
     // A restart ten minutes later: the old file is still there, but it retired at start + 60 s.
     const later = start + 10 * 60_000;
-    const restarted = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => later });
-    expect(restarted.signer().kid).toBe(newKid);
-    expect(restarted.jwks()?.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
+    const restarted = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock: () => later });
+    expect((await restarted.signer()).kid).toBe(newKid);
+    expect((await restarted.jwks())?.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
     const gone = start + 60_000 + (TTL + 60) * 1000;
-    const afterwards = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => gone });
-    expect(afterwards.jwks()?.keys.map((k) => k.kid)).toEqual([newKid]);
+    const afterwards = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock: () => gone });
+    expect((await afterwards.jwks())?.keys.map((k) => k.kid)).toEqual([newKid]);
   });
 
-  it('keeps signing with the last good key when a new file is broken', () => {
-    const { dir, keys, oldKid, set } = setupKeys();
+  it('keeps signing with the last good key when a new file is broken', async () => {
+    const { dir, oldKid, set, signerKid } = await setupKeys();
     // A key file caught half written: a real key, cut short.
     const pem = generateKeyPair('ES256').privateKeyPem;
     writeFileSync(join(dir, '2026-06-01.pem'), pem.slice(0, pem.length / 2));
     set(start + 60_000);
-    expect(keys.signer().kid).toBe(oldKid);
+    expect(await signerKid()).toBe(oldKid);
   });
 
-  it('refuses at start an empty directory, a broken key, or a key that is not P-256', () => {
-    const db = openDatabase(':memory:');
+  it('refuses at start an empty directory, a broken key, or a key that is not P-256', async () => {
+    const { sql } = await testStore();
     const empty = mkdtempSync(join(tmpdir(), 'portal-keys-'));
-    expect(() => es256KeyDirectory({ dir: empty, db, ttlSeconds: TTL })).toThrow(/holds no \.pem file/);
+    await expect(es256KeyDirectory({ dir: empty, sql, ttlSeconds: TTL })).rejects.toThrow(
+      /holds no \.pem file/,
+    );
     const rsa = mkdtempSync(join(tmpdir(), 'portal-keys-'));
     writeFileSync(join(rsa, 'a.pem'), generateKeyPair('RS256').privateKeyPem);
-    expect(() => es256KeyDirectory({ dir: rsa, db, ttlSeconds: TTL })).toThrow(TokenSetupError);
-    expect(() => es256KeyDirectory({ dir: join(empty, 'missing'), db, ttlSeconds: TTL })).toThrow(
+    await expect(es256KeyDirectory({ dir: rsa, sql, ttlSeconds: TTL })).rejects.toThrow(TokenSetupError);
+    await expect(es256KeyDirectory({ dir: join(empty, 'missing'), sql, ttlSeconds: TTL })).rejects.toThrow(
       /cannot read the key directory/,
     );
   });

@@ -9,7 +9,7 @@ import {
   type Signer,
   TokenSetupError,
 } from '@pp-embed/dataset-token';
-import type Database from 'better-sqlite3';
+import type { Sql } from '../db/sql.js';
 import type { SigningConfig } from '../config.js';
 import type { Logger } from '@pp-embed/server-runtime';
 
@@ -22,12 +22,12 @@ import type { Logger } from '@pp-embed/server-runtime';
  */
 export interface TokenKeys {
   readonly algorithm: 'HS256' | 'ES256';
-  /** The signer for a token minted now. */
-  signer(): Signer;
+  /** The signer for a token (or the revocation feed) signed now. */
+  signer(): Promise<Signer>;
   /** The JWKS to publish at `/.well-known/jwks.json`; undefined when the portal signs with a shared secret. */
-  jwks(): JsonWebKeySet | undefined;
+  jwks(): Promise<JsonWebKeySet | undefined>;
   /** Reads the key directory again now (ES256); a no-op for HS256. */
-  reload(): void;
+  reload(): Promise<void>;
 }
 
 /**
@@ -57,19 +57,24 @@ export function hs256Keys(secret: Uint8Array, options: KeyOptions): TokenKeys {
     maxTtlSeconds: options.ttlSeconds,
     now: options.clock ?? Date.now,
   });
-  return { algorithm: 'HS256', signer: () => signer, jwks: () => undefined, reload: () => undefined };
+  return {
+    algorithm: 'HS256',
+    signer: async () => signer,
+    jwks: async () => undefined,
+    reload: async () => undefined,
+  };
 }
 
 /**
  * Options of {@link es256KeyDirectory}.
  *
  * @example
- * const options: KeyDirectoryOptions = { dir: 'keys', db, ttlSeconds: 600, rescanSeconds: 60 };
+ * const options: KeyDirectoryOptions = { dir: 'keys', sql: store.sql, ttlSeconds: 600, rescanSeconds: 60 };
  */
 export interface KeyDirectoryOptions extends KeyOptions {
   dir: string;
-  /** Where the public halves and retirement times are kept (the `signing_keys` table). */
-  db: Database.Database;
+  /** The store where the public halves and retirement times are kept (the `signing_keys` table). */
+  sql: Sql;
   /** How often the directory is looked at for a new key. Default 60 s. */
   rescanSeconds?: number;
   logger?: Logger;
@@ -104,28 +109,13 @@ interface Loaded {
  * key cannot be used, or when the directory holds none.
  *
  * @example
- * const keys = es256KeyDirectory({ dir: '/etc/pp-portal/keys', db, ttlSeconds: 600 });
- * app.get('/.well-known/jwks.json', (c) => c.json(keys.jwks()));
+ * const keys = await es256KeyDirectory({ dir: '/etc/pp-portal/keys', sql: store.sql, ttlSeconds: 600 });
+ * app.get('/.well-known/jwks.json', async (c) => c.json(await keys.jwks()));
  */
-export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
+export async function es256KeyDirectory(options: KeyDirectoryOptions): Promise<TokenKeys> {
   const clock = options.clock ?? Date.now;
   const rescanMs = (options.rescanSeconds ?? 60) * 1000;
-  const { db, dir, ttlSeconds } = options;
-  const upsert = db.prepare<[string, string, number, number]>(
-    `INSERT INTO signing_keys (kid, public_jwk, first_seen_at, retired_at, max_ttl_seconds) VALUES (?, ?, ?, NULL, ?)
-     ON CONFLICT (kid) DO UPDATE SET retired_at = NULL,
-       max_ttl_seconds = max(max_ttl_seconds, excluded.max_ttl_seconds)`,
-  );
-  const retireOthers = db.prepare<[number, string]>(
-    'UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ?',
-  );
-  // Another process on the same database may have retired our previous key earlier than we stopped using it.
-  const retireOurs = db.prepare<[number, string]>(
-    'UPDATE signing_keys SET retired_at = max(coalesce(retired_at, 0), ?) WHERE kid = ?',
-  );
-  const rows = db.prepare<[], KeyRow>(
-    'SELECT kid, public_jwk, retired_at, max_ttl_seconds FROM signing_keys ORDER BY first_seen_at, kid',
-  );
+  const { sql, dir, ttlSeconds } = options;
 
   function fingerprintOf(files: readonly string[]): string {
     return files
@@ -178,21 +168,38 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
     return loaded as Loaded;
   }
 
-  function activate(loaded: Loaded, previousKid: string | undefined, now: number): void {
+  async function activate(loaded: Loaded, previousKid: string | undefined, now: number): Promise<void> {
     const kid = loaded.signer.kid as string;
-    db.transaction(() => {
-      upsert.run(kid, JSON.stringify(loaded.jwk), now, ttlSeconds);
-      if (previousKid !== undefined && previousKid !== kid) retireOurs.run(now, previousKid);
-      retireOthers.run(now, kid);
-    }).immediate();
+    await sql.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO signing_keys (kid, public_jwk, first_seen_at, retired_at, max_ttl_seconds)
+         VALUES (?, ?, ?, NULL, ?)
+         ON CONFLICT (kid) DO UPDATE SET retired_at = NULL, max_ttl_seconds = CASE
+           WHEN signing_keys.max_ttl_seconds > excluded.max_ttl_seconds THEN signing_keys.max_ttl_seconds
+           ELSE excluded.max_ttl_seconds END`,
+        [kid, JSON.stringify(loaded.jwk), now, ttlSeconds],
+      );
+      if (previousKid !== undefined && previousKid !== kid) {
+        // Another process on the same store may have retired our previous key earlier than we stopped using it.
+        await tx.run(
+          `UPDATE signing_keys SET retired_at = CASE WHEN coalesce(retired_at, 0) > ? THEN retired_at ELSE ? END
+           WHERE kid = ?`,
+          [now, now, previousKid],
+        );
+      }
+      await tx.run('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ?', [
+        now,
+        kid,
+      ]);
+    });
   }
 
   const files = pemFiles();
   let state = load(files, fingerprintOf(files));
-  activate(state, undefined, clock());
+  await activate(state, undefined, clock());
   let checkedAt = clock();
 
-  function rescan(force: boolean): void {
+  async function rescan(force: boolean): Promise<void> {
     const now = clock();
     if (!force && now - checkedAt < rescanMs) return;
     checkedAt = now;
@@ -203,7 +210,7 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
       const next = load(names, fingerprint);
       const previousKid = state.signer.kid;
       state = next;
-      activate(next, previousKid, now);
+      await activate(next, previousKid, now);
       if (next.signer.kid !== previousKid) {
         options.logger?.info('signing_key_rotated', { kid: next.signer.kid, retired: previousKid });
       }
@@ -218,15 +225,22 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
 
   return {
     algorithm: 'ES256',
-    signer() {
-      rescan(false);
+    async signer() {
+      await rescan(false);
       return state.signer;
     },
-    jwks() {
-      rescan(false);
+    async jwks() {
+      await rescan(false);
       const now = clock();
+      const rows = await sql.all<KeyRow>(
+        'SELECT kid, public_jwk, retired_at, max_ttl_seconds FROM signing_keys ORDER BY first_seen_at, kid',
+      );
       const keys = rows
-        .all()
+        .map((row) => ({
+          ...row,
+          retired_at: row.retired_at === null ? null : Number(row.retired_at),
+          max_ttl_seconds: Number(row.max_ttl_seconds),
+        }))
         .filter(
           (row) =>
             row.retired_at === null ||
@@ -243,12 +257,12 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
  * The keys a configuration asks for: the HS256 secret, or the ES256 key directory.
  *
  * @example
- * const keys = createTokenKeys(config.signing, { db, ttlSeconds: config.tokenTtlSeconds, logger });
+ * const keys = await createTokenKeys(config.signing, { sql: store.sql, ttlSeconds: config.tokenTtlSeconds, logger });
  */
-export function createTokenKeys(
+export async function createTokenKeys(
   signing: SigningConfig,
-  options: KeyOptions & { db: Database.Database; logger?: Logger },
-): TokenKeys {
+  options: KeyOptions & { sql: Sql; logger?: Logger },
+): Promise<TokenKeys> {
   return signing.algorithm === 'HS256'
     ? hs256Keys(signing.secret.reveal(), options)
     : es256KeyDirectory({ ...options, dir: signing.keysDir });
