@@ -76,6 +76,8 @@ export interface SetupOptions {
   loginLimits?: LoginLimits;
   assetsDir?: string;
   clock?: FrozenClock;
+  /** Another replica on the same store: the app is built over it, and the USERS are not added again. */
+  store?: PortalStore;
 }
 
 export interface Setup {
@@ -93,11 +95,13 @@ export interface Setup {
 /** An app over a fresh store (SQLite or PostgreSQL, per run) with the USERS above, HS256 keys and a frozen clock. */
 export async function setup(options: SetupOptions = {}): Promise<Setup> {
   const clock = options.clock ?? frozenClock();
-  const store = await testStore();
+  const store = options.store ?? (await testStore());
   const secret = generateSecret();
   const keys =
     (await options.keys?.(store, clock)) ?? hs256Keys(Buffer.from(secret), { ttlSeconds: 600, clock });
-  for (const u of Object.values(USERS)) await addUser(store, u.email, u.grants, clock());
+  if (options.store === undefined) {
+    for (const u of Object.values(USERS)) await addUser(store, u.email, u.grants, clock());
+  }
   const { logger, lines } = capturingLogger();
   const config: AppConfig = {
     vizServerUrl: 'http://127.0.0.1:3001',
