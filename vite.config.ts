@@ -54,6 +54,9 @@ export default defineConfig({
       nodeProject('scripts', { include: ['*.test.ts'] }),
       // Attacks against the built servers, run as child processes over real HTTP (after `pnpm build`).
       nodeProject('security', { include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
+      // Two portal and three visualization server replicas behind HAProxy on PostgreSQL (after `pnpm build`):
+      // about 20 s, most of it starting the processes.
+      nodeProject('scale-out', { include: ['*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
       // Browser-side packages bring their own config (Vitest browser mode).
       'packages/*/vite.config.ts',
     ],
