@@ -14,6 +14,8 @@ const benches = [
   'portal-mint.ts',
   'viewer-bundle.ts',
   'load-mixed.ts',
+  'revocation.ts',
+  'replicas.ts',
   'fuzz.ts',
 ];
 

@@ -69,6 +69,8 @@ export interface Topology {
   haproxy: Replica;
   /** Signs in on one portal (a replica's URL or the balancer) and returns a session that mints tokens. */
   signIn(portal: string, email: string): Promise<PortalSession>;
+  /** Another HAProxy in front of some of the visualization replicas (for benchmarks: 1 vs 3 behind a balancer). */
+  balancer(replicas: readonly Replica[]): Promise<Replica>;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,21 @@ function dataset(): string {
   }
   return file;
 }
+
+const HAPROXY_DEFAULTS = [
+  'global',
+  '  maxconn 4096',
+  'defaults',
+  '  mode http',
+  '  timeout connect 2s',
+  '  timeout client 60s',
+  // Longer than the revocation feed's held requests (at most 25 s).
+  '  timeout server 60s',
+  '  retries 3',
+  '  option redispatch 1',
+  // Idempotent GETs that die with a replica are sent again to another one.
+  '  retry-on all-retryable-errors',
+];
 
 /** One tier behind the balancer: round robin over replicas that answer their health check (every 500 ms). */
 function tier(name: string, port: number, replicas: readonly number[]): string[] {
@@ -215,18 +232,7 @@ export async function startTopology(options: {
     writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
 
     const haproxyConfig = [
-      'global',
-      '  maxconn 4096',
-      'defaults',
-      '  mode http',
-      '  timeout connect 2s',
-      '  timeout client 60s',
-      // Longer than the revocation feed's held requests (at most 25 s).
-      '  timeout server 60s',
-      '  retries 3',
-      '  option redispatch 1',
-      // Idempotent GETs that die with a replica are sent again to another one.
-      '  retry-on all-retryable-errors',
+      ...HAPROXY_DEFAULTS,
       ...tier('portal', portalLb, portalPorts),
       ...tier('viz', vizLb, vizPorts),
       '',
@@ -262,6 +268,21 @@ export async function startTopology(options: {
       viz,
       haproxy,
       signIn: (portal, email) => signIn(portal, portalOrigin, email),
+      async balancer(replicas) {
+        const port = await freePort();
+        const file = join(dir, `haproxy-${port}.cfg`);
+        const ports = replicas.map((r) => Number(new URL(r.url).port));
+        writeFileSync(file, [...HAPROXY_DEFAULTS, ...tier('viz', port, ports), ''].join('\n'));
+        const extra = start(
+          `haproxy-${port}`,
+          `http://127.0.0.1:${port}`,
+          [HAPROXY as string, '-db', '-f', file],
+          {},
+        );
+        stopAll.push(() => extra.kill());
+        await waitFor(`${extra.url}/healthcheck`, extra);
+        return extra;
+      },
       async stop() {
         for (const stop of stopAll.reverse()) {
           try {
