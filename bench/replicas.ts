@@ -14,6 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { HAPROXY, type Replica, startTopology, USER } from '../scale-out/topology.js';
 import { median } from './measure.js';
 

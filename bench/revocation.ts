@@ -8,6 +8,7 @@
  * Run: pnpm build && node --import tsx/esm --conditions=source bench/revocation.ts
  */
 import { ADMIN, HAPROXY, samples, startTopology, USER } from '../scale-out/topology.js';
+import { pathToFileURL } from 'node:url';
 import { ratio } from './measure.js';
 
 const ROUNDS = Number(process.env.PP_BENCH_ROUNDS ?? 30);
