@@ -1,5 +1,5 @@
 import type { AccessPolicy } from '@pp-embed/access-policy';
-import type { RevocationFeeds } from '@pp-embed/revocation';
+import type { RevocationFeeds, RevocationLookup } from '@pp-embed/revocation';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import { describeError, type Logger } from '@pp-embed/server-runtime';
 import type { Health } from '@pp-embed/viz-api';
@@ -29,7 +29,7 @@ export interface AppDeps {
   audit: AuditSink;
   now?: () => number;
   /** The portals' revocation feeds (serverconfig.json `revocationFeeds`), started by the caller. */
-  revocations?: RevocationFeeds | undefined;
+  revocations?: (RevocationLookup & Pick<RevocationFeeds, 'health'>) | undefined;
 }
 
 /**
