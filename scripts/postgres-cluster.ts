@@ -25,7 +25,12 @@ export interface PostgresCluster {
   resume(): void;
 }
 
-/** Where Debian's PostgreSQL binaries are, or undefined when it is not installed. */
+/**
+ * Where Debian's PostgreSQL binaries are (the newest version installed), or undefined when it is not installed.
+ *
+ * @example
+ * postgresBin(); // '/usr/lib/postgresql/15/bin'
+ */
 export function postgresBin(): string | undefined {
   if (process.env.PP_PG_BIN !== undefined) return process.env.PP_PG_BIN;
   const root = '/usr/lib/postgresql';

@@ -34,6 +34,12 @@ export const PORTAL_EVENTS = new Set([
   'cross_origin_post',
   'token_minted',
   'token_refused',
+  'revoked',
+  'admin_refused',
+  'store_unavailable',
+  'store_connection_lost',
+  'store_listen_lost',
+  'purge_failed',
 ]);
 
 export interface PortalUser {
