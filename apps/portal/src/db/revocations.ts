@@ -124,6 +124,10 @@ export class RevocationStore implements Recorder {
       actor: null,
     });
     const until = revocationUntil(entry, MAX_TOKEN_TTL_SECONDS) * 1000;
+    // Sequence numbers are the feed's versions, so they must commit in order: a revocation numbered 5 that commits
+    // after 6 would be behind a version replicas already hold. One writer at a time (SQLite serializes writers
+    // anyway).
+    if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('pp-revocations'))");
     await tx.run(
       `INSERT INTO revocations (type, jti, sub, dataset, before_s, exp_s, at_ms, reason, until_ms, actor)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -170,9 +174,16 @@ export class RevocationStore implements Recorder {
   /** Every revocation that can still match a live token, for the feed. */
   async snapshot(now: number): Promise<FeedSnapshot> {
     return this.#sql.transaction(async (tx) => {
-      const rows = await tx.all<Row>('SELECT * FROM revocations WHERE until_ms > ? ORDER BY id', [now]);
-      const seq = await tx.get<{ seq: number | null }>('SELECT max(id) AS seq FROM revocations');
-      return { epoch: await this.#epoch(), seq: Number(seq?.seq ?? 0), revocations: rows.map(toRevocation) };
+      // The version first, then exactly the rows up to it: a revocation committed in between belongs to the next
+      // version, never to this one unlisted.
+      const seq = Number(
+        (await tx.get<{ seq: number | null }>('SELECT max(id) AS seq FROM revocations'))?.seq ?? 0,
+      );
+      const rows = await tx.all<Row>('SELECT * FROM revocations WHERE until_ms > ? AND id <= ? ORDER BY id', [
+        now,
+        seq,
+      ]);
+      return { epoch: await this.#epoch(), seq, revocations: rows.map(toRevocation) };
     });
   }
 
