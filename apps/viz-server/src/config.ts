@@ -9,7 +9,7 @@ export type LoadedConfig = ServerConfig<TermdbDataset>;
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => number;
-  /** Where key sets fetched from JWKS URLs report fetches, failures and ignored keys. */
+  /** Where key sets fetched from JWKS URLs report fetches, failures and ignored keys, and the revocation feeds log. */
   log?: Logger;
 }
 
@@ -41,7 +41,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
   const { log, ...rest } = options;
   return loadServerConfig<TermdbDataset>(file, {
     ...rest,
-    ...(log !== undefined && { remoteJwks: { onEvent: logJwksEvent(log) } }),
+    ...(log !== undefined && { remoteJwks: { onEvent: logJwksEvent(log) }, revocation: { logger: log } }),
     datasets: {
       open: (d) =>
         openDataset({ label: d.label, genome: d.genome, file: d.file, minSampleSize: d.minSampleSize }),

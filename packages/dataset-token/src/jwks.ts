@@ -223,6 +223,36 @@ export interface RemoteJwksOptions {
 const MAX_JWKS_BYTES = 512 * 1024;
 
 /**
+ * The rule for every URL a server fetches keys or signed key material from (a JWKS, a revocation feed): https, or
+ * http on the loopback address only, and no credentials in it. Throws {@link TokenSetupError} naming `what`.
+ *
+ * @example
+ * keyServerUrl('https://portal.example.org/.well-known/pp-revocations', 'revocation feed URL');
+ */
+export function keyServerUrl(url: string | URL, what: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new TokenSetupError('option_invalid', `${what} is not a valid URL`, { cause, option: 'key' });
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new TokenSetupError(
+      'option_invalid',
+      `${what} must use https (http only on the loopback address)`,
+      {
+        option: 'key',
+      },
+    );
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new TokenSetupError('option_invalid', `${what} must not carry credentials`, { option: 'key' });
+  }
+  return parsed;
+}
+
+/**
  * `max-age` of a Cache-Control header, less `Age` (the time a shared cache already kept it), in milliseconds;
  * undefined when there is none. `no-cache` and `no-store` are a max-age of 0 (RFC 9111 §5.2.2).
  */
@@ -322,23 +352,7 @@ export class RemoteJwks {
   readonly #removedListeners: ((kids: readonly string[]) => void)[] = [];
 
   constructor(url: string | URL, options: RemoteJwksOptions = {}) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch (cause) {
-      throw new TokenSetupError('option_invalid', 'jwks URL is not a valid URL', { cause, option: 'key' });
-    }
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-      throw new TokenSetupError(
-        'option_invalid',
-        'jwks URL must use https (http only on the loopback address)',
-        { option: 'key' },
-      );
-    }
-    if (parsed.username !== '' || parsed.password !== '') {
-      throw new TokenSetupError('option_invalid', 'jwks URL must not carry credentials', { option: 'key' });
-    }
+    const parsed = keyServerUrl(url, 'jwks URL');
     this.#url = parsed;
     this.#maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
     this.#minAgeMs = Math.min(options.minAgeMs ?? 30_000, this.#maxAgeMs);

@@ -2,10 +2,11 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Accounts } from '../auth/accounts.js';
 import type { CsrfTokens } from '../auth/csrf.js';
-import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
+import type { FeedPublisher } from '@pp-embed/revocation';
 import type { PortalConfig } from '../config.js';
+import type { WindowLimit } from '../db/login-failures.js';
 import type { Session } from '../db/sessions.js';
-import type { Stores } from '../db/stores.js';
+import type { PortalStore } from '../db/store.js';
 import type { Logger, RateLimitedLog } from '@pp-embed/server-runtime';
 import type { TokenKeys } from '../tokens/keys.js';
 import type { PageUser } from '../views/layout.js';
@@ -54,7 +55,7 @@ export interface PortalEnv {
  */
 export interface Portal {
   config: AppConfig;
-  stores: Stores;
+  store: PortalStore;
   keys: TokenKeys;
   clock: () => number;
   logger: Logger;
@@ -62,7 +63,10 @@ export interface Portal {
   refusals: RateLimitedLog;
   csrf: CsrfTokens;
   accounts: Accounts;
-  limits: { perAccount: SlidingWindowLimiter; perAddress: SlidingWindowLimiter };
+  /** Failed sign-ins allowed, counted in the store (shared by every replica). */
+  limits: { perAccount: WindowLimit; perAddress: WindowLimit };
+  /** The revocation feed endpoint's publisher. */
+  feed: FeedPublisher;
   /** Built assets by file name, e.g. `dataset-page.js`. */
   assets: ReadonlyMap<string, string>;
 }
@@ -84,6 +88,7 @@ export type ApiErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'server_draining'
+  | 'store_unavailable'
   | 'internal_error';
 
 /**
