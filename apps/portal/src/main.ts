@@ -83,6 +83,8 @@ async function main(): Promise<number> {
   // Revocations committed by the other portal replicas on the same store wake the held feed requests too.
   const stopWatching = opened.watchRevocations(() => feed.notify());
   const lifecycle = new Lifecycle({ log: logger, drainMs: config.drainSeconds * 1000 });
+  // Held feed requests answer at once when the shutdown starts, rather than holding it to the drain deadline.
+  lifecycle.drainSignal.addEventListener('abort', () => feed.close(), { once: true });
   const refusals = new RateLimitedLog(logger);
   const app = createApp({ config, store: opened, keys, logger, refusals, assetsDir, lifecycle, feed });
   const longestWindow = Math.max(

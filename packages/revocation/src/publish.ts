@@ -63,6 +63,7 @@ export class FeedPublisher {
   #changed: Promise<void>;
   #signal!: () => void;
   #signed: { etag: string; body: string; at: number } | undefined;
+  #closed = false;
 
   constructor(options: FeedPublisherOptions) {
     this.#options = options;
@@ -85,6 +86,18 @@ export class FeedPublisher {
   }
 
   /**
+   * Stops holding requests, for a portal that shuts down: held ones answer at once (304 when nothing changed), and
+   * later ones are not held, so that no request keeps the shutdown waiting and each replica asks again elsewhere.
+   *
+   * @example
+   * lifecycle.drainSignal.addEventListener('abort', () => publisher.close(), { once: true });
+   */
+  close(): void {
+    this.#closed = true;
+    this.notify();
+  }
+
+  /**
    * The answer to one feed request.
    *
    * @example
@@ -99,7 +112,12 @@ export class FeedPublisher {
     const deadline = this.#now() + wait * 1000;
     let version = await this.#options.version();
     let etag = feedEtag(version);
-    while (request.ifNoneMatch === etag && this.#now() < deadline && request.signal?.aborted !== true) {
+    while (
+      request.ifNoneMatch === etag &&
+      this.#now() < deadline &&
+      request.signal?.aborted !== true &&
+      !this.#closed
+    ) {
       const changed = this.#changed;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - this.#now()));
