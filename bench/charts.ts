@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
-import { BENCH_DIR, benchDataset, median, ratio, residentMegabytes, startVizServer } from './measure.js';
+import { BENCH_DIR, benchDataset, median, ratio, rssKiB, startVizServer } from './measure.js';
 
 const ORIGIN = 'http://portal.bench:3000';
 const ROUNDS = Number(process.env.PP_BENCH_ROUNDS ?? 25);
@@ -86,7 +86,7 @@ const CASES: Case[] = [
 ];
 
 export async function benchCharts(): Promise<void> {
-  const file = await benchDataset(1_000_000);
+  const file = benchDataset(1_000_000);
   console.log('\n# Charts on 1,000,000 samples (built server, loopback, one request at a time)');
   const secret = generateSecret();
   const dir = join(BENCH_DIR, `charts-${process.pid}`);
@@ -99,7 +99,7 @@ export async function benchCharts(): Promise<void> {
         Big: { termdb: { 'portal.bench:3000': { type: 'jwt', secret, looseIpCheck: true } } },
       },
     },
-    ['dataset_ready'],
+    { keep: ['dataset_ready'] },
   );
   try {
     const ready = server.kept()[0] ?? {};
@@ -144,7 +144,7 @@ export async function benchCharts(): Promise<void> {
       `dataset columns in memory${' '.repeat(35)}${String(ready.megabytes)} MB for ${Number(ready.samples).toLocaleString('en-US')} samples`,
     );
     console.log(
-      `server resident memory after the run${' '.repeat(24)}${residentMegabytes(server.child.pid).toFixed(0)} MB`,
+      `server resident memory after the run${' '.repeat(24)}${((rssKiB(server.child.pid ?? 0) ?? Number.NaN) / 1024).toFixed(0)} MB`,
     );
   } finally {
     server.child.kill();

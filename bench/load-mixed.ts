@@ -11,19 +11,17 @@
  * Run: npx -y pnpm@10 run build && node --import tsx/esm --conditions=source bench/load-mixed.ts
  *      PP_LOAD_SECONDS (default 40, at most 45) and PP_LOAD_CONNECTIONS (default 32) tune it.
  */
-import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { startVizServer } from './measure.js';
+import { generateDataset, rssKiB, startVizServer } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = join(ROOT, 'apps/viz-server/dist/main.js');
-const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
 const SECONDS = Math.min(45, Math.max(5, Number(process.env.PP_LOAD_SECONDS ?? 40)));
 const CONNECTIONS = Number(process.env.PP_LOAD_CONNECTIONS ?? 32);
 const WARMUP_SECONDS = 3;
@@ -42,15 +40,6 @@ interface Scenario {
   weight: number;
 }
 
-function rssKiB(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? undefined : Number(match[1]);
-  } catch {
-    return undefined;
-  }
-}
-
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const b64u = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 
@@ -66,10 +55,7 @@ async function main(): Promise<number> {
   }
   const dir = join(tmpdir(), `pp-embed-load-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const dataset = join(dir, 'load.db');
-  execFileSync(process.execPath, [GENERATOR, '--out', dataset, '--samples', '2000', '--seed', '1'], {
-    stdio: 'ignore',
-  });
+  const dataset = generateDataset(dir, 'load.db');
 
   const secret = generateSecret();
   writeFileSync(join(dir, 'ds-secret'), secret, { mode: 0o600 });
@@ -78,6 +64,7 @@ async function main(): Promise<number> {
     child,
     url,
     events: logLines,
+    logBytes,
   } = await startVizServer(dir, {
     datasets: [
       { label: DS, genome: 'hg38', file: dataset, minSampleSize: 5 },
@@ -304,9 +291,13 @@ async function main(): Promise<number> {
     };
     sample();
     const timer = setInterval(sample, 1000);
+    const bytesBefore = logBytes();
     const result = await run(SECONDS);
     clearInterval(timer);
     sample();
+    const bytesAfter = logBytes();
+    const perMinute = (stream: 'stderr' | 'stdout') =>
+      ((bytesAfter[stream] - bytesBefore[stream]) / result.duration) * 60;
 
     const alive = child.exitCode === null && child.signalCode === null;
     const health = alive ? (await fetch(`${url}/healthcheck`)).status : 0;
@@ -355,6 +346,12 @@ async function main(): Promise<number> {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );
+    // Diagnostics are bounded (refusals are rate-limited per code, origin and address); the audit trail is not.
+    const diagnosticsKiB = perMinute('stderr') / 1024;
+    const bounded = diagnosticsKiB <= 256;
+    console.log(
+      `log volume per minute          diagnostics (stderr) ${diagnosticsKiB.toFixed(1)} KiB (goal <= 256 KiB)  ${bounded ? 'met' : 'NOT MET'}; audit trail (stdout) ${(perMinute('stdout') / 1024 / 1024).toFixed(1)} MiB`,
+    );
     console.log(`server after the run           ${alive ? 'alive' : 'DEAD'}, /healthcheck ${health}`);
 
     const ok =
@@ -363,10 +360,11 @@ async function main(): Promise<number> {
       unexpected === 0 &&
       flat &&
       alive &&
+      bounded &&
       health === 200 &&
       (events.internal_error ?? 0) === 0;
     console.log(
-      `\n${ok ? 'PASS' : 'FAIL'}: 5xx ${fiveXx}, socket errors ${errors}, unexpected answers ${unexpected}, memory ${flat ? 'flat' : 'growing'}`,
+      `\n${ok ? 'PASS' : 'FAIL'}: 5xx ${fiveXx}, socket errors ${errors}, unexpected answers ${unexpected}, memory ${flat ? 'flat' : 'growing'}, diagnostics ${bounded ? 'bounded' : 'UNBOUNDED'}`,
     );
     return ok ? 0 : 1;
   } finally {

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../scripts/free-port.js';
 
 /** Small helpers shared by the benchmarks: rates, ratios, and the built visualization server under test. */
 
@@ -74,20 +74,26 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** A port that is free on 127.0.0.1 right now, for a server the benchmark starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort } from '../scripts/free-port.js';
 
 const VIZ_SERVER = fileURLToPath(new URL('../apps/viz-server/dist/main.js', import.meta.url));
 const GENERATOR = fileURLToPath(new URL('../apps/viz-server/dist/termdb/generate-cli.js', import.meta.url));
+
+/**
+ * Writes a generated termdb dataset with the built generator (2000 samples, seed 1 unless told otherwise) to
+ * `dir/name` and returns its path.
+ */
+export function generateDataset(dir: string, name: string, samples = 2000, seed = 1): string {
+  const file = join(dir, name);
+  execFileSync(
+    process.execPath,
+    [GENERATOR, '--out', file, '--samples', String(samples), '--seed', String(seed)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return file;
+}
 
 /** Where benchmarks keep their generated datasets and configurations between runs. */
 export const BENCH_DIR = join(tmpdir(), 'pp-embed-bench');
@@ -96,46 +102,51 @@ export const BENCH_DIR = join(tmpdir(), 'pp-embed-bench');
 // stale one from an earlier run (2: survival terms).
 const GENERATED_VERSION = 2;
 
-/** Runs a command to completion, its output shown. */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
-    );
-  });
-}
-
-/** A generated dataset (seed 1), made by the built generator once and kept between runs. */
-export async function benchDataset(samples: number): Promise<string> {
+/** A generated dataset (seed 1) in {@link BENCH_DIR}, made by the built generator once and kept between runs. */
+export function benchDataset(samples: number): string {
   mkdirSync(BENCH_DIR, { recursive: true });
-  const file = join(BENCH_DIR, `bench-v${GENERATED_VERSION}-${samples}.db`);
+  const name = `bench-v${GENERATED_VERSION}-${samples}.db`;
+  const file = join(BENCH_DIR, name);
   if (!existsSync(file)) {
     console.log(`generating ${samples.toLocaleString('en-US')} samples into ${file} ...`);
-    await run(process.execPath, [GENERATOR, '--out', file, '--samples', String(samples), '--seed', '1']);
+    // Written under another name and renamed: an interrupted run leaves no half-written file under this one.
+    const partial = generateDataset(BENCH_DIR, `${name}.${process.pid}.partial`, samples, 1);
+    renameSync(partial, file);
   }
   return file;
 }
 
+/** The built visualization server, started by {@link startVizServer}. */
+export interface VizServer {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  /** Log lines written so far, by event. */
+  events: () => Record<string, number>;
+  /** The log lines of the events named in `keep`, parsed. */
+  kept: () => Record<string, unknown>[];
+  /** Bytes written so far on stderr (diagnostics) and stdout (the audit trail). */
+  logBytes: () => { stderr: number; stdout: number };
+  /** From spawning the process to its first healthy answer. */
+  startedMs: number;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+}
+
 /**
- * Starts the built visualization server with `config` (written to `dir`) on a free loopback port, as operators run
- * it, and waits for its healthcheck. Its log lines are read as they come (a full pipe would stall the server) and
- * counted by event; nothing they hold is kept, except the lines of the events named in `keep`. `startedMs` is the
- * time from spawning the process to its first healthy answer.
+ * Starts the built visualization server with `config` (written to `dir`) on a loopback port (a free one unless
+ * given), as operators run it, and waits for its healthcheck. Its log lines are read as they come (a full pipe
+ * would stall the server) and counted by event; nothing they hold is kept, except the lines of the events named
+ * in `keep`.
  */
 export async function startVizServer(
   dir: string,
   config: unknown,
-  keep: readonly string[] = [],
-): Promise<{
-  child: ChildProcess;
-  url: string;
-  events: () => Record<string, number>;
-  kept: () => Record<string, unknown>[];
-  startedMs: number;
-}> {
+  options: { port?: number; keep?: readonly string[] } = {},
+): Promise<VizServer> {
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const keep = options.keep ?? [];
   const spawned = performance.now();
   const child = spawn(
     process.execPath,
@@ -144,28 +155,40 @@ export async function startVizServer(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const counts: Record<string, number> = {};
+  const bytes = { stderr: 0, stdout: 0 };
   const kept: Record<string, unknown>[] = [];
-  const count = (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    for (const match of text.matchAll(/"event":"([a-z_]+)"/g)) {
-      const event = match[1] as string;
-      counts[event] = (counts[event] ?? 0) + 1;
-    }
-    if (keep.length === 0) return;
-    for (const line of text.split('\n')) {
+  // A chunk may end inside a line: the tail waits for the next chunk before its line is read.
+  const partial = { stderr: '', stdout: '' };
+  const count = (stream: 'stderr' | 'stdout') => (chunk: Buffer) => {
+    bytes[stream] += chunk.length;
+    const lines = (partial[stream] + chunk.toString('utf8')).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) {
       const event = /"event":"([a-z_]+)"/.exec(line)?.[1];
-      if (event !== undefined && keep.includes(event)) kept.push(JSON.parse(line) as Record<string, unknown>);
+      if (event === undefined) continue;
+      counts[event] = (counts[event] ?? 0) + 1;
+      if (keep.includes(event)) kept.push(JSON.parse(line) as Record<string, unknown>);
     }
   };
-  child.stdout?.on('data', count);
-  child.stderr?.on('data', count);
+  child.stdout?.on('data', count('stdout'));
+  child.stderr?.on('data', count('stderr'));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 2000; i++) {
     try {
       if ((await fetch(`${url}/healthcheck`)).ok) {
         const startedMs = performance.now() - spawned;
-        return { child, url, events: () => ({ ...counts }), kept: () => [...kept], startedMs };
+        return {
+          child,
+          url,
+          port,
+          events: () => ({ ...counts }),
+          kept: () => [...kept],
+          logBytes: () => ({ ...bytes }),
+          startedMs,
+          exited,
+        };
       }
     } catch {
       // not listening yet
@@ -176,13 +199,12 @@ export async function startVizServer(
   throw new Error('the visualization server did not start');
 }
 
-/** Resident memory of a process, in MB (Linux), or NaN where /proc is not there. */
-export function residentMegabytes(pid: number | undefined): number {
+/** Resident memory of a process, from /proc/<pid>/status, in KiB; undefined once it is gone. */
+export function rssKiB(pid: number): number | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? Number.NaN : Number(kb) / 1024;
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Number(match[1]);
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }

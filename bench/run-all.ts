@@ -16,6 +16,10 @@ const benches = [
   'portal-mint.ts',
   'viewer-bundle.ts',
   'load-mixed.ts',
+  'rolling-restart.ts',
+  'jwks-flood.ts',
+  'revocation.ts',
+  'replicas.ts',
   'fuzz.ts',
 ];
 

@@ -54,7 +54,7 @@ function timeMs(fn: () => unknown): number {
 }
 
 export async function benchTermdbEngine(): Promise<void> {
-  const file = await benchDataset(1_000_000);
+  const file = benchDataset(1_000_000);
   console.log('\n# Dataset engine: per-request SQL vs in-memory columns (1,000,000 samples, one process)');
   const rssBefore = process.memoryUsage().rss;
   const module = (await import(pathToFileURL(join(ROOT, 'apps/viz-server/dist/termdb/dataset.js')).href)) as {

@@ -116,7 +116,7 @@ function pairedRatio(a: readonly number[], b: readonly number[]): number {
 export async function benchVizServer(): Promise<void> {
   if (!existsSync(SERVER)) throw new Error('build first: pnpm build');
   console.log('\n# Visualization server: protected vs open (16 connections, loopback)');
-  const small = await dataset(5000);
+  const small = dataset(5000);
   const secret = generateSecret();
   const { url, child } = await startServer({
     datasets: [
@@ -191,7 +191,7 @@ export async function benchVizServer(): Promise<void> {
   }
 
   console.log('\n# Categorical barchart latency on 1,000,000 samples');
-  const big = await dataset(1_000_000);
+  const big = dataset(1_000_000);
   const server = await startServer({ datasets: [{ label: 'Big', genome: 'hg38', file: big }] });
   try {
     const times: number[] = [];

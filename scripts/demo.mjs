@@ -27,6 +27,9 @@ function start(name, args, env) {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own process group: Ctrl-C reaches this script only, which sends each server one SIGTERM (a second
+    // signal would make a server skip its drain).
+    detached: true,
   });
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -40,9 +43,15 @@ function start(name, args, env) {
 
 let stopping = false;
 function stop(code = 0) {
+  if (stopping) return;
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 300).unref();
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  // The servers drain (10 s at most), then exit; so does the demo.
+  Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve)))).then(() =>
+    process.exit(code),
+  );
+  setTimeout(() => process.exit(code), 15_000).unref();
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));

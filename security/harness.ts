@@ -63,32 +63,51 @@ export const barchartPath = (ds: string, term = 'sex'): string =>
 /** Events the servers write; anything else in a log is a forged or unexpected line. */
 export const VIZ_EVENTS = new Set([
   'listening',
+  'dataset_ready',
   'refused',
   'bad_request',
+  'log_suppressed',
   'config_warning',
-  'jwks_unavailable',
+  'jwks_fetched',
+  'jwks_fetch_failed',
+  'jwks_key_ignored',
   'bundle_missing',
   'sample_access',
+  'draining',
+  'stopped',
+  'dataset_swapped',
+  'dataset_update_refused',
+  'dataset_changed_in_place',
+  'dataset_unreadable',
+  'dataset_file_missing',
+  'dataset_damaged',
+  'dataset_check_failed',
+  'dataset_watch_failed',
+  'forced_exit',
+  'shutdown_failed',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Dataset
 
 /**
- * The generated termdb dataset (2000 samples, seed 1), made once per build of the generator with the built CLI
- * and shared by every test file: files run in parallel, so it is written under a temporary name and renamed.
+ * A generated termdb dataset (by default 2000 samples, seed 1), made once per build of the generator with the
+ * built CLI and shared by every test file: files run in parallel, so it is written under a temporary name and
+ * renamed. Treat it as read-only; copy it to change it.
  */
-export function generatedDataset(): string {
+export function generatedDataset(samples = 2000, seed = 1): string {
   if (!existsSync(VIZ_GENERATOR)) throw new Error('build first: npx -y pnpm@10 run build');
   const version = createHash('sha256').update(readFileSync(VIZ_GENERATOR)).digest('hex').slice(0, 12);
   const dir = join(tmpdir(), 'pp-embed-security');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `termdb-2000-seed1-${version}.db`);
+  const file = join(dir, `termdb-${samples}-seed${seed}-${version}.db`);
   if (existsSync(file)) return file;
   const scratch = join(dir, `${randomUUID()}.db`);
-  execFileSync(process.execPath, [VIZ_GENERATOR, '--out', scratch, '--samples', '2000', '--seed', '1'], {
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [VIZ_GENERATOR, '--out', scratch, '--samples', String(samples), '--seed', String(seed)],
+    { stdio: 'pipe' },
+  );
   renameSync(scratch, file);
   return file;
 }
@@ -331,18 +350,6 @@ function unchunk(body: string): string {
     out += rest.slice(eol + 2, eol + 2 + size);
     rest = rest.slice(eol + 2 + size + 2);
   }
-}
-
-/** A free loopback port (for a second start of a server on a fresh port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /**

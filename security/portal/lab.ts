@@ -34,7 +34,49 @@ export const PORTAL_EVENTS = new Set([
   'cross_origin_post',
   'token_minted',
   'token_refused',
+  'log_suppressed',
+  'draining',
+  'stopped',
+  'revoked',
+  'admin_refused',
+  'store_unavailable',
+  'store_connection_lost',
+  'store_listen_lost',
+  'purge_failed',
 ]);
+
+/**
+ * Starts the BUILT portal on a free loopback port with a database and a shared-secret file, configured by flags
+ * only (nothing from the environment of the test run), serving the HsData page.
+ *
+ * @example
+ * const server = await startBuiltPortal({ db: join(dir, 'portal.db'), secretFile, args: ['--drain-seconds', '10'] });
+ */
+export function startBuiltPortal(options: {
+  db: string;
+  secretFile: string;
+  args?: readonly string[];
+}): Promise<ChildServer> {
+  return ChildServer.start(PORTAL_MAIN, {
+    args: [
+      '--port',
+      '0',
+      '--host',
+      LOOPBACK,
+      '--db',
+      options.db,
+      '--secret-file',
+      options.secretFile,
+      '--datasets',
+      `${DS.hs}:hg38`,
+      '--viz-server',
+      'http://127.0.0.1:9',
+      ...(options.args ?? []),
+    ],
+    env: { PP_DS_SECRET: '', PP_PORTAL_DB: '', PP_PORTAL_DATABASE_URL: '', PORT: '' },
+    listening: (line) => (line.event === 'listening' && typeof line.url === 'string' ? line.url : undefined),
+  });
+}
 
 export interface PortalUser {
   email: string;
@@ -122,26 +164,10 @@ export class PortalLab {
         lab.#cli(['--db', db, 'grant', user.email, DS.hs, '--client-auth-result', '{"role":"analyst"}']),
       ),
     );
-    const server = await ChildServer.start(PORTAL_MAIN, {
-      args: [
-        '--port',
-        '0',
-        '--host',
-        LOOPBACK,
-        '--db',
-        db,
-        '--secret-file',
-        join(lab.dir, 'ds-secret'),
-        '--datasets',
-        `${DS.hs}:hg38`,
-        '--viz-server',
-        'http://127.0.0.1:9',
-        ...(options.trustProxy === undefined ? [] : ['--trust-proxy', options.trustProxy.join(',')]),
-      ],
-      // Settings come from flags only: nothing from the environment of the test run.
-      env: { PP_DS_SECRET: '', PP_PORTAL_DB: '', PORT: '' },
-      listening: (line) =>
-        line.event === 'listening' && typeof line.url === 'string' ? line.url : undefined,
+    const server = await startBuiltPortal({
+      db,
+      secretFile: join(lab.dir, 'ds-secret'),
+      args: options.trustProxy === undefined ? [] : ['--trust-proxy', options.trustProxy.join(',')],
     });
     lab.servers.push(server);
     return lab;

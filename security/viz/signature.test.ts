@@ -234,9 +234,11 @@ describe('keys carried by the token (RFC 8725 §3.10; RFC 7515 §4.1.3 and §4.1
 describe('`jku` and `x5u` are never fetched (RFC 8725 §3.10; OWASP JWT cheat sheet; PortSwigger "jku header injection")', () => {
   let trap: Awaited<ReturnType<typeof connectionTrap>>;
   let jwksBefore = 0;
+  let startedAt = 0;
   beforeAll(async () => {
     trap = await connectionTrap();
     jwksBefore = lab().jwksRequests;
+    startedAt = performance.now();
   });
   afterAll(() => trap.close());
 
@@ -276,13 +278,14 @@ describe('`jku` and `x5u` are never fetched (RFC 8725 §3.10; OWASP JWT cheat sh
     },
   );
 
-  it('received no connection on the trap, and a flood of unknown kids cost at most one JWKS refetch', async () => {
+  it('received no connection on the trap, and a flood of unknown kids cost at most one JWKS refetch per 5 s cooldown', async () => {
     for (let i = 0; i < 30; i++) {
       const token = lab().token(DS.jwks, { header: { kid: `unknown-${i}`, jku: `${trap.url}/jwks.json` } });
       await refusedAs401(DS.jwks, token);
     }
     expect(trap.connections()).toBe(0);
-    expect(lab().jwksRequests - jwksBefore).toBeLessThanOrEqual(1);
+    const cooldowns = Math.ceil((performance.now() - startedAt) / 5000);
+    expect(lab().jwksRequests - jwksBefore).toBeLessThanOrEqual(cooldowns);
   });
 });
 

@@ -5,16 +5,27 @@ import { bodyLimit } from 'hono/body-limit';
 import { Accounts } from './auth/accounts.js';
 import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
 import type { ScryptParams } from './auth/password.js';
-import { SlidingWindowLimiter } from './auth/rate-limit.js';
-import type { Stores } from './db/stores.js';
+import { FeedPublisher } from '@pp-embed/revocation';
+import type { WindowLimit } from './db/login-failures.js';
+import { StoreUnavailableError } from './db/sql.js';
+import type { PortalStore } from './db/store.js';
 import { clientAddress, expectedOrigin, isHttps } from './http/client.js';
 import { clearCookie, readCookie } from './http/cookies.js';
-import { type AppConfig, apiError, pageUser, type Portal, type PortalEnv } from './http/env.js';
+import { type AppConfig, apiError, logRefusal, pageUser, type Portal, type PortalEnv } from './http/env.js';
 import { securityHeaders } from './http/security.js';
-import { describeError, type Logger, silentLogger } from '@pp-embed/server-runtime';
+import {
+  describeError,
+  type DrainState,
+  type Logger,
+  RateLimitedLog,
+  SERVING,
+  silentLogger,
+} from '@pp-embed/server-runtime';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
+import { adminRoutes } from './routes/admin.js';
 import { pageRoutes } from './routes/pages.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { tokenRoutes } from './routes/token.js';
 import type { TokenKeys } from './tokens/keys.js';
 import { messagePage } from './views/pages.js';
@@ -26,8 +37,8 @@ import { messagePage } from './views/pages.js';
  * const strict: LoginLimits = { perAccount: { limit: 3, windowMs: 3_600_000 }, perAddress: { limit: 10, windowMs: 3_600_000 } };
  */
 export interface LoginLimits {
-  perAccount: { limit: number; windowMs: number };
-  perAddress: { limit: number; windowMs: number };
+  perAccount: WindowLimit;
+  perAddress: WindowLimit;
 }
 
 /**
@@ -42,15 +53,17 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
 };
 
 /**
- * What {@link createApp} is built from. Only `config`, `stores` and `keys` are required.
+ * What {@link createApp} is built from. Only `config`, `store` and `keys` are required.
  *
  * @example
- * const deps: AppDeps = { config, stores: openStores(openDatabase(':memory:')), keys: hs256Keys(secret, { ttlSeconds: 600 }) };
+ * const deps: AppDeps = { config, store: await openStore({ kind: 'sqlite', path: ':memory:' }), keys: hs256Keys(secret, { ttlSeconds: 600 }) };
  */
 export interface AppDeps {
   config: AppConfig;
-  stores: Stores;
+  store: PortalStore;
   keys: TokenKeys;
+  /** The revocation feed's publisher; made here when absent. `main.ts` wakes it for other processes' changes. */
+  feed?: FeedPublisher;
   /** Milliseconds since the epoch. Default Date.now. */
   clock?: () => number;
   logger?: Logger;
@@ -59,6 +72,10 @@ export interface AppDeps {
   loginLimits?: LoginLimits;
   /** scrypt parameters for new and dummy hashes; tests lower them. */
   passwordParams?: ScryptParams;
+  /** Where refusals a client can cause at will are logged, bounded. Default: over `logger`. */
+  refusals?: RateLimitedLog;
+  /** Whether the portal is shutting down. Default: never. */
+  lifecycle?: DrainState;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -77,30 +94,40 @@ function readAssets(dir: string | undefined): Map<string, string> {
  * tests call `app.request()` directly.
  *
  * Routes: `GET /`, `GET /datasets/:dslabel`, `GET|POST /login`, `POST /logout`, `POST /api/dataset-token`,
- * `GET /.well-known/jwks.json`, `GET /assets/*`, `GET /healthcheck`. Every POST must come from the portal's own
+ * `GET /.well-known/jwks.json`, `GET /.well-known/pp-revocations`, `GET|POST /admin`, `GET /assets/*`,
+ * `GET /healthcheck`. Every POST must come from the portal's own
  * pages (Fetch Metadata / Origin) and carry a CSRF token; every response carries the security headers and CSP.
  *
  * @example
- * const app = createApp({ config, stores, keys, logger: jsonLogger() });
+ * const app = createApp({ config, store, keys, logger: jsonLogger() });
  * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 3000 });
  */
 export function createApp(deps: AppDeps): Hono<PortalEnv> {
-  const { config, stores, keys } = deps;
+  const { config, store, keys } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? silentLogger;
-  const limits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
+  const lifecycle = deps.lifecycle ?? SERVING;
+  const feed =
+    deps.feed ??
+    new FeedPublisher({
+      version: () => store.revocations.version(),
+      snapshot: () => store.revocations.snapshot(clock()),
+      signer: () => keys.signer(),
+      now: clock,
+    });
+  // A revocation committed by this process wakes the held feed requests at once.
+  store.revocations.onChange(() => feed.notify());
   const portal: Portal = {
     config,
-    stores,
+    store,
     keys,
     clock,
     logger,
-    csrf: new CsrfTokens(stores.csrfKey),
-    accounts: new Accounts(stores.users, deps.passwordParams),
-    limits: {
-      perAccount: new SlidingWindowLimiter(limits.perAccount, clock),
-      perAddress: new SlidingWindowLimiter(limits.perAddress, clock),
-    },
+    refusals: deps.refusals ?? new RateLimitedLog(logger),
+    csrf: new CsrfTokens(store.csrfKey),
+    accounts: new Accounts(store.users, deps.passwordParams),
+    limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
+    feed,
     assets: readAssets(deps.assetsDir),
   };
 
@@ -108,6 +135,26 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   const isApi = (path: string) => path.startsWith('/api/');
 
   app.onError((error, c) => {
+    if (error instanceof StoreUnavailableError) {
+      // The store is away (PostgreSQL restarting, the network): a clear refusal; the next request tries again.
+      logger.error('store_unavailable', { path: c.req.path, ...describeError(error) });
+      c.header('Retry-After', '5');
+      if (isApi(c.req.path)) {
+        return apiError(
+          c,
+          503,
+          'store_unavailable',
+          'The portal cannot reach its database. Try again shortly.',
+        );
+      }
+      return c.html(
+        messagePage({
+          title: 'Temporarily unavailable',
+          message: 'The portal cannot reach its database right now. Try again in a moment.',
+        }),
+        503,
+      );
+    }
     logger.error('internal_error', { path: c.req.path, ...describeError(error) });
     if (isApi(c.req.path)) return apiError(c, 500, 'internal_error', 'The portal could not answer.');
     return c.html(
@@ -128,15 +175,39 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     const started = performance.now();
     await next();
     // The path only: a query string could carry anything.
-    logger.info('request', {
+    const fields = {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
       ms: Math.round(performance.now() - started),
-    });
+    };
+    // A refused request is one anyone can send at will: bounded per status, origin and address.
+    if (c.res.status >= 400 && c.res.status < 500) {
+      const origin = c.req.header('origin')?.slice(0, 200) ?? null;
+      const address = c.var.client ?? null;
+      portal.refusals.info({ code: String(c.res.status), origin, address }, 'request', {
+        ...fields,
+        address,
+      });
+    } else logger.info('request', fields);
   });
 
   app.use(securityHeaders(config.vizServerUrl));
+
+  // While the portal shuts down, every new request (on a connection still open) is refused, so that a load
+  // balancer or browser goes elsewhere; requests already running finish.
+  app.use(async (c, next) => {
+    if (!lifecycle.draining) return next();
+    c.header('Retry-After', '1');
+    if (c.req.path === '/healthcheck') return c.json({ status: 'draining' }, 503);
+    if (isApi(c.req.path)) {
+      return apiError(c, 503, 'server_draining', 'The portal is restarting. Send the request again.');
+    }
+    return c.html(
+      messagePage({ title: 'Restarting', message: 'The portal is restarting. Reload the page in a moment.' }),
+      503,
+    );
+  });
 
   app.use(async (c, next) => {
     const https = isHttps(c, config);
@@ -145,8 +216,8 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     c.set('client', clientAddress(c, config.proxies));
     const id = readCookie(c, 'session', https);
     const now = clock();
-    const session = stores.sessions.find(id, now);
-    if (session !== undefined) stores.sessions.touch(session, now);
+    const session = await store.sessions.find(id, now);
+    if (session !== undefined) await store.sessions.touch(session, now);
     else if (id !== undefined) clearCookie(c, 'session', https);
     c.set('session', session);
     await next();
@@ -156,7 +227,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     if (c.req.method !== 'POST') return next();
     const strict = isApi(c.req.path);
     if (!sameOriginRequest(c.req.header('sec-fetch-site'), c.req.header('origin'), c.var.origin, strict)) {
-      logger.warn('cross_origin_post', { path: c.req.path });
+      logRefusal(portal, c, 'cross_origin_post', { path: c.req.path });
       if (strict) return apiError(c, 403, 'csrf_failed', 'Cross-origin requests are not accepted.');
       return c.html(
         messagePage({
@@ -178,6 +249,8 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   );
 
   app.route('/', assetRoutes(portal));
+  app.route('/', revocationRoutes(portal));
+  app.route('/', adminRoutes(portal));
   app.route('/', tokenRoutes(portal));
   app.route('/', authRoutes(portal));
   app.route('/', pageRoutes(portal));

@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDatasetTokenError } from '@pp-embed/dataset-token';
-import { createApp } from './app.js';
+import { FeedPublisher } from '@pp-embed/revocation';
+import { createApp, DEFAULT_LOGIN_LIMITS } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DatabaseError, openDatabase } from './db/database.js';
-import { openStores } from './db/stores.js';
+import { DatabaseError, openStore, type PortalStore } from './db/store.js';
 import { seedDemo } from './demo.js';
-import { jsonLogger } from '@pp-embed/server-runtime';
+import { jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
 import { listen } from './server.js';
 import { createTokenKeys } from './tokens/keys.js';
 
@@ -33,24 +33,35 @@ async function main(): Promise<number> {
   const { config } = loaded;
   const logger = jsonLogger();
 
-  let db;
+  let store: PortalStore | undefined;
   let keys;
   try {
-    db = openDatabase(config.databasePath);
-    keys = createTokenKeys(config.signing, { db, ttlSeconds: config.tokenTtlSeconds, logger });
+    store = await openStore(
+      config.store,
+      { maxAgeMs: config.sessionMaxAgeSeconds * 1000, idleMs: config.sessionIdleSeconds * 1000 },
+      { logger },
+    );
+    keys = await createTokenKeys(config.signing, {
+      sql: store.sql,
+      ttlSeconds: config.tokenTtlSeconds,
+      logger,
+    });
   } catch (error) {
+    await store?.close();
     if (!(error instanceof DatabaseError) && !isDatasetTokenError(error)) throw error;
-    const setting = error instanceof DatabaseError ? 'PP_PORTAL_DB' : 'PP_PORTAL_KEYS_DIR';
-    process.stderr.write(`${setting}: ${error.message}\n`);
+    const setting =
+      error instanceof DatabaseError
+        ? config.store.kind === 'postgres'
+          ? 'PP_PORTAL_DATABASE_URL'
+          : 'PP_PORTAL_DB'
+        : 'PP_PORTAL_KEYS_DIR';
+    process.stderr.write(`${setting}: ${(error as Error).message}\n`);
     return 2;
   }
-  const stores = openStores(db, {
-    maxAgeMs: config.sessionMaxAgeSeconds * 1000,
-    idleMs: config.sessionIdleSeconds * 1000,
-  });
+  const opened = store;
 
   if (config.seedDemo) {
-    const logins = await seedDemo(db);
+    const logins = await seedDemo(opened);
     process.stdout.write('Demo logins (new passwords on every start):\n');
     for (const l of logins) process.stdout.write(`  ${l.email.padEnd(18)} ${l.password}   ${l.access}\n`);
   }
@@ -63,8 +74,41 @@ async function main(): Promise<number> {
     });
   }
 
-  const app = createApp({ config, stores, keys, logger, assetsDir });
-  const running = await listen(app, { host: config.host, port: config.port });
+  const tokenKeys = keys;
+  const feed = new FeedPublisher({
+    version: () => opened.revocations.version(),
+    snapshot: () => opened.revocations.snapshot(Date.now()),
+    signer: () => tokenKeys.signer(),
+  });
+  // Revocations committed by the other portal replicas on the same store wake the held feed requests too.
+  const stopWatching = opened.watchRevocations(() => feed.notify());
+  const lifecycle = new Lifecycle({ log: logger, drainMs: config.drainSeconds * 1000 });
+  // Held feed requests answer at once when the shutdown starts, rather than holding it to the drain deadline.
+  lifecycle.drainSignal.addEventListener('abort', () => feed.close(), { once: true });
+  const refusals = new RateLimitedLog(logger);
+  const app = createApp({ config, store: opened, keys, logger, refusals, assetsDir, lifecycle, feed });
+  const longestWindow = Math.max(
+    DEFAULT_LOGIN_LIMITS.perAccount.windowMs,
+    DEFAULT_LOGIN_LIMITS.perAddress.windowMs,
+  );
+  const purge = setInterval(() => {
+    const now = Date.now();
+    // A store that is away now is purged next time.
+    void Promise.all([
+      opened.sessions.purge(now),
+      opened.loginFailures.purge(now, longestWindow),
+      opened.revocations.prune(now),
+    ]).catch((error: unknown) => logger.warn('purge_failed', { message: (error as Error).message }));
+  }, 10 * 60_000);
+  purge.unref();
+  // The store is closed only once the requests in flight are answered.
+  lifecycle.exitOnSignals(async () => {
+    clearInterval(purge);
+    stopWatching();
+    refusals.flush();
+    await opened.close();
+  });
+  const running = await listen(app, { host: config.host, port: config.port, lifecycle });
   logger.info('listening', {
     url: running.url,
     vizServer: config.vizServerUrl,
@@ -72,16 +116,8 @@ async function main(): Promise<number> {
     tokenIp: config.tokenIp,
   });
 
-  const purge = setInterval(() => stores.sessions.purge(Date.now()), 10 * 60_000);
-  purge.unref();
-  // Rotation without a restart: a new key is also picked up by itself within a minute.
-  process.on('SIGHUP', () => keys.reload());
-  const stop = () => {
-    clearInterval(purge);
-    running.close().finally(() => db.close());
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // A new key is published at once on SIGHUP (by itself within a minute), and signs after the rotation wait.
+  process.on('SIGHUP', () => void tokenKeys.reload());
   return 0;
 }
 

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { Lifecycle, type ServeTimeouts, silentLogger } from '@pp-embed/server-runtime';
 import type { Hono } from 'hono';
 import type { PortalEnv } from './http/env.js';
 
@@ -15,36 +15,27 @@ export interface RunningServer {
   /** e.g. `http://127.0.0.1:3000`. */
   url: string;
   port: number;
+  /** Drains (requests in flight finish) and stops. */
   close(): Promise<void>;
 }
 
 /**
- * Serves the app over HTTP and resolves once it listens (port 0 picks a free port).
+ * Serves the app over HTTP under `lifecycle` (one made here when none is given: the app then never hears that
+ * it drains) and resolves once it listens (port 0 picks a free port).
  *
  * @example
- * const { url } = await listen(createApp(deps), { host: '127.0.0.1', port: 3000 });
+ * const lifecycle = new Lifecycle({ log: logger });
+ * const { url } = await listen(createApp({ ...deps, lifecycle }), { host: '127.0.0.1', port: 3000, lifecycle });
  */
-export function listen(
+export async function listen(
   app: Hono<PortalEnv>,
-  options: { host: string; port: number },
+  options: { host: string; port: number; lifecycle?: Lifecycle; timeouts?: ServeTimeouts },
 ): Promise<RunningServer> {
-  return new Promise((resolve, reject) => {
-    const server = serve(
-      { fetch: app.fetch, hostname: options.host, port: options.port },
-      (info: AddressInfo) => {
-        const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-        resolve({
-          url: `http://${host}:${info.port}`,
-          port: info.port,
-          close: () =>
-            new Promise<void>((done, fail) => {
-              server.close((error) => (error ? fail(error) : done()));
-              // Keep-alive connections would otherwise hold close() open until they time out.
-              if ('closeAllConnections' in server) server.closeAllConnections();
-            }),
-        });
-      },
-    );
-    server.once('error', reject);
+  const lifecycle = options.lifecycle ?? new Lifecycle({ log: silentLogger });
+  const { url, port } = await lifecycle.listen(getRequestListener(app.fetch), {
+    hostname: options.host,
+    port: options.port,
+    ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
   });
+  return { url, port, close: async () => void (await lifecycle.shutdown('close')) };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, generateKeyPair, type JsonWebKeySet } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
-import { es256KeyDirectory } from '../src/tokens/keys.js';
+import { es256KeyDirectory, PUBLISH_AHEAD_SECONDS } from '../src/tokens/keys.js';
 import { Browser, setup, USERS } from './helpers.js';
 import { proxyTrust } from '@pp-embed/client-address';
 
@@ -67,7 +67,7 @@ describe('POST /api/dataset-token', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portal-keys-'));
     writeFileSync(join(dir, '2026-01-01.pem'), generateKeyPair('ES256').privateKeyPem);
     const s = await setup({
-      keys: (stores, clock) => es256KeyDirectory({ dir, db: stores.db, ttlSeconds: 600, clock }),
+      keys: (store, clock) => es256KeyDirectory({ dir, sql: store.sql, ttlSeconds: 600, clock }),
     });
     const jwksResponse = await new Browser(s.app).get('/.well-known/jwks.json');
     expect(jwksResponse.status).toBe(200);
@@ -197,7 +197,7 @@ describe('GET /.well-known/jwks.json', () => {
       return pair.kid;
     })();
     const s = await setup({
-      keys: (stores, clock) => es256KeyDirectory({ dir, db: stores.db, ttlSeconds: 600, clock }),
+      keys: (store, clock) => es256KeyDirectory({ dir, sql: store.sql, ttlSeconds: 600, clock }),
     });
     const kids = async () =>
       ((await (await new Browser(s.app).get('/.well-known/jwks.json')).json()) as JsonWebKeySet).keys.map(
@@ -208,9 +208,15 @@ describe('GET /.well-known/jwks.json', () => {
 
     const next = generateKeyPair('ES256');
     writeFileSync(join(dir, '2026-06-01.pem'), next.privateKeyPem);
+    // Published at the next rescan, a minute later; signing two minutes after that (the rotation rule).
     s.clock.advance(60_000);
-    const newToken = ((await (await browser.token()).json()) as TokenBody).token;
     expect(await kids()).toEqual([oldKid, next.kid]);
+    s.clock.advance(PUBLISH_AHEAD_SECONDS * 1000);
+    const newToken = ((await (await browser.token()).json()) as TokenBody).token;
+    const header = JSON.parse(Buffer.from(newToken.split('.')[0] ?? '', 'base64url').toString()) as {
+      kid?: string;
+    };
+    expect(header.kid).toBe(next.kid);
     const jwks = (await (await new Browser(s.app).get('/.well-known/jwks.json')).json()) as JsonWebKeySet;
     const verifier = createVerifier({ key: { jwks }, now: s.clock });
     await expect(verifier.verify(oldToken)).resolves.toMatchObject({ email: USERS.ana.email });

@@ -29,10 +29,94 @@ type Bars = { key: string; count: number | null; suppressed: boolean }[];
 describe('the visualization server', () => {
   const h = harness();
 
-  it('answers the healthcheck', async () => {
+  it('answers the healthcheck with every dataset`s state, never cached', async () => {
     const res = await h.get('/healthcheck');
     expect(res.status).toBe(200);
-    expect(await body(res)).toEqual({ status: 'ok', datasets: ['PPDemo'] });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await body(res)).toEqual({
+      status: 'ok',
+      datasets: ['PPDemo'],
+      checks: {
+        datasets: [
+          { label: 'PPDemo', status: 'ok', version: null, since: expect.any(String), problem: null },
+        ],
+        keySets: [],
+        revocationFeeds: [],
+      },
+    });
+  });
+
+  it('reports a JWKS URL it cannot fetch as an unavailable key set, and itself as degraded', async () => {
+    const keyless = harness({
+      dsCredentials: {
+        PPDemo: { termdb: { [PORTAL_HOST]: { type: 'jwt', jwks: 'http://127.0.0.1:9/jwks.json' } } },
+      },
+    });
+    await keyless.config.policy.ready().catch(() => undefined);
+    const res = await keyless.get('/healthcheck');
+    expect(res.status).toBe(200);
+    expect(await body(res)).toMatchObject({
+      status: 'degraded',
+      checks: {
+        keySets: [
+          {
+            url: 'http://127.0.0.1:9/jwks.json',
+            status: 'unavailable',
+            keys: 0,
+            ageSeconds: null,
+            problem: expect.any(String),
+          },
+        ],
+      },
+    });
+  });
+
+  describe('while the server drains', () => {
+    const draining = harness({}, { lifecycle: { draining: true } });
+
+    it('answers a data request 503 server_draining with Retry-After, readable by the embedding page', async () => {
+      const res = await draining.get('/termdb/barchart?dslabel=PPDemo&term=sex');
+      expect(res.status).toBe(503);
+      expect(await errorCode(res)).toBe('server_draining');
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.headers.get('access-control-allow-origin')).toBe(PORTAL);
+    });
+
+    it('says "draining" with a 503 at /healthcheck, so that a load balancer stops sending requests', async () => {
+      const res = await draining.get('/healthcheck');
+      expect(res.status).toBe(503);
+      expect(await body(res)).toMatchObject({ status: 'draining', datasets: ['PPDemo'] });
+    });
+  });
+
+  describe('a dataset whose file cannot be read', () => {
+    it('is answered 503 dataset_unavailable and reported by /healthcheck until a good file is back', async () => {
+      const { copyFileSync, readFileSync, writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const dir = harness().dir;
+      const file = join(dir, 'PPDemo-copy.db');
+      copyFileSync(demoDataset(), file);
+      const live = harness({ datasets: [{ label: 'PPDemo', genome: 'hg38', file, minSampleSize: 5 }] });
+      writeFileSync(file, 'not a database any more');
+      await live.datasets.check();
+
+      const res = await live.get('/termdb/barchart?dslabel=PPDemo&term=sex');
+      expect(res.status).toBe(503);
+      expect(await errorCode(res)).toBe('dataset_unavailable');
+      expect(res.headers.get('retry-after')).toBe('5');
+      const health = await live.get('/healthcheck');
+      expect(health.status).toBe(200);
+      expect(await body(health)).toMatchObject({
+        status: 'degraded',
+        checks: { datasets: [{ label: 'PPDemo', status: 'unavailable' }] },
+      });
+
+      writeFileSync(file, readFileSync(demoDataset()));
+      await live.datasets.check();
+      expect((await live.get('/termdb/barchart?dslabel=PPDemo&term=sex')).status).toBe(200);
+      expect(await body(await live.get('/healthcheck'))).toMatchObject({ status: 'ok' });
+      live.datasets.close();
+    });
   });
 
   describe('/termdb/config', () => {
@@ -245,6 +329,30 @@ describe('the visualization server', () => {
       const res = await h.get(path, needsToken ? { token: h.token() } : {});
       expect(res.status).toBe(status);
       expect(await errorCode(res)).toBe(code);
+    });
+  });
+
+  describe('logs under a flood', () => {
+    it('writes a bounded number of refusal lines per code, origin and address', async () => {
+      const flood = harness();
+      for (let i = 0; i < 200; i++) await flood.get('/termdb/samples?dslabel=PPDemo&term=sex');
+      for (let i = 0; i < 30; i++) {
+        await flood.get('/termdb/samples?dslabel=PPDemo&term=sex', { ip: '198.51.100.9' });
+      }
+      const refused = flood.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = refused.filter((l) => l.event === 'refused');
+      expect(lines.filter((l) => l.address === CLIENT_IP)).toHaveLength(10);
+      expect(lines.filter((l) => l.address === '198.51.100.9')).toHaveLength(10);
+      expect(lines[0]).toMatchObject({ code: 'token_missing', origin: PORTAL, address: CLIENT_IP });
+    });
+
+    it('never drops an audit line of a granted sample-level answer', async () => {
+      const flood = harness();
+      const token = flood.token();
+      for (let i = 0; i < 200; i++) {
+        expect((await flood.get('/termdb/samples?dslabel=PPDemo&term=sex', { token })).status).toBe(200);
+      }
+      expect(flood.audit).toHaveLength(200);
     });
   });
 

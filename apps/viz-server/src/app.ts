@@ -1,7 +1,14 @@
 import type { AccessPolicy } from '@pp-embed/access-policy';
+import type { RevocationFeeds, RevocationLookup } from '@pp-embed/revocation';
 import type { ProxyTrust } from '@pp-embed/client-address';
-import { describeError, type Logger } from '@pp-embed/server-runtime';
-import type { Health } from '@pp-embed/viz-api';
+import {
+  describeError,
+  type DrainState,
+  type Logger,
+  RateLimitedLog,
+  SERVING,
+} from '@pp-embed/server-runtime';
+import type { ErrorCode, Health } from '@pp-embed/viz-api';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -10,13 +17,13 @@ import type { Bundle } from './http/bundle.js';
 import { cors } from './http/cors.js';
 import type { AppEnv } from './http/env.js';
 import { ApiError } from './http/errors.js';
-import { requestHeader } from './http/headers.js';
+import { clientAddress, requestHeader } from './http/headers.js';
 import { termdbRoutes } from './routes/termdb.js';
-import type { TermdbDataset } from './termdb/dataset.js';
 import { TermdbError } from './termdb/errors.js';
+import type { DatasetRegistry } from './termdb/registry.js';
 
 export interface AppDeps {
-  datasets: ReadonlyMap<string, TermdbDataset>;
+  datasets: Pick<DatasetRegistry, 'acquire' | 'labels' | 'health'>;
   policy: AccessPolicy;
   /** Origins allowed by CORS besides the policy's embedders. */
   corsOrigins?: ReadonlySet<string>;
@@ -25,9 +32,23 @@ export interface AppDeps {
   /** The widget script, or undefined when it has not been built. */
   bundle: Bundle | undefined;
   log: Logger;
+  /** Where refusals and malformed requests are logged, bounded per (code, origin, address). Default: over `log`. */
+  refusals?: RateLimitedLog;
   audit: AuditSink;
+  /** Whether the server is shutting down. Default: never. */
+  lifecycle?: DrainState;
   now?: () => number;
+  /** The portals' revocation feeds (serverconfig.json `revocationFeeds`), started by the caller. */
+  revocations?: (RevocationLookup & Pick<RevocationFeeds, 'health'>) | undefined;
 }
+
+// RFC 9110 §10.2.3: how soon a 503 may be retried. Draining: at once, on a new connection (another replica).
+// Revocation: the feed is retried every few seconds.
+const RETRY_AFTER: Partial<Record<ErrorCode, string>> = {
+  server_draining: '1',
+  dataset_unavailable: '5',
+  revocation_unavailable: '5',
+};
 
 /**
  * Builds the visualization server from its dependencies. Nothing here listens on a port or reads the
@@ -35,11 +56,14 @@ export interface AppDeps {
  *
  * @example
  * const config = loadConfig('serverconfig.json');
- * const app = createApp({ ...config, bundle: readBundle(bundlePath), log: jsonLogger(), audit: jsonAudit() });
+ * const datasets = new DatasetRegistry(config.datasets, { log });
+ * const app = createApp({ ...config, datasets, bundle: readBundle(bundlePath), log, audit: jsonAudit() });
  * const res = await app.request('/termdb/config?dslabel=TermdbTest');
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const now = deps.now ?? Date.now;
+  const lifecycle = deps.lifecycle ?? SERVING;
+  const refusals = deps.refusals ?? new RateLimitedLog(deps.log);
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -50,10 +74,32 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (c.req.path.startsWith('/termdb/')) c.res.headers.set('Cache-Control', 'no-store');
   });
   app.use('*', cors(deps.policy, deps.corsOrigins ?? new Set()));
+  // Behind CORS, so that the widget can read the code of the refusal.
+  app.use('*', async (c, next) => {
+    if (lifecycle.draining && c.req.path !== '/healthcheck') throw new ApiError('server_draining');
+    await next();
+  });
 
-  app.get('/healthcheck', (c) =>
-    c.json({ status: 'ok', datasets: [...deps.datasets.keys()] } satisfies Health),
-  );
+  app.get('/healthcheck', (c) => {
+    const datasets = deps.datasets.health();
+    const keySets = deps.policy.keySets();
+    // A feed out of date leaves the replica serving (open routes still work, and tokens until the feed's limit):
+    // degraded, for monitoring to read.
+    const revocationFeeds = deps.revocations?.health(now()) ?? [];
+    const status = lifecycle.draining
+      ? 'draining'
+      : [...datasets, ...keySets].every((check) => check.status === 'ok') &&
+          revocationFeeds.every((feed) => feed.state === 'fresh')
+        ? 'ok'
+        : 'degraded';
+    c.header('Cache-Control', 'no-store');
+    const health: Health = {
+      status,
+      datasets: deps.datasets.labels,
+      checks: { datasets, keySets, revocationFeeds },
+    };
+    return c.json(health, status === 'draining' ? 503 : 200);
+  });
 
   app.get('/bin/proteinpaint.js', (c) => {
     const bundle = deps.bundle;
@@ -85,6 +131,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       proxies: deps.proxies,
       audit: deps.audit,
       now,
+      revocations: deps.revocations,
     }),
   );
 
@@ -93,11 +140,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(error.body(), error.status);
   });
 
-  app.onError((error, c) => respondToError(error, c, deps.log));
+  app.onError((error, c) => respondToError(error, c, deps.log, refusals, deps.proxies));
   return app;
 }
 
-function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response {
+function respondToError(
+  error: Error,
+  c: Context<AppEnv>,
+  log: Logger,
+  refusals: RateLimitedLog,
+  proxies: ProxyTrust,
+): Response {
   // Both come from the client: capped so that a refused request cannot inflate the log.
   const route = c.req.path.slice(0, 200);
   const answer = toApiError(error);
@@ -107,18 +160,28 @@ function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response
     return c.json(internal.body(), internal.status);
   }
   const status = answer.status;
-  if (status === 401 || status === 403) {
-    log.info('refused', {
-      route,
-      status,
-      code: answer.code,
-      reason: answer.detail ?? null,
-      entry: answer.path ?? null,
-      origin: requestHeader(c, 'origin')?.slice(0, 200) ?? null,
-    });
-  } else if (answer.detail !== undefined) {
-    log.info('bad_request', { route, code: answer.code, reason: answer.detail });
+  // Anyone can cause these at will: bounded per (code, origin, address) so that a flood cannot fill the disk.
+  const refused = status === 401 || status === 403 || answer.code === 'revocation_unavailable';
+  if (refused || answer.detail !== undefined) {
+    const origin = requestHeader(c, 'origin')?.slice(0, 200) ?? null;
+    const address = clientAddress(c, proxies) ?? null;
+    const key = { code: answer.code, origin, address };
+    if (refused) {
+      refusals.info(key, 'refused', {
+        route,
+        status,
+        code: answer.code,
+        reason: answer.detail ?? null,
+        entry: answer.path ?? null,
+        origin,
+        address,
+      });
+    } else {
+      refusals.info(key, 'bad_request', { route, code: answer.code, reason: answer.detail, origin, address });
+    }
   }
+  const retryAfter = RETRY_AFTER[answer.code];
+  if (retryAfter !== undefined) c.header('Retry-After', retryAfter);
   if (status === 401) {
     // RFC 6750 §3: a request without credentials gets the challenge without an error code.
     c.header(

@@ -1,4 +1,6 @@
+import type { JwksEvent } from '@pp-embed/dataset-token';
 import { loadServerConfig, type ServerConfig } from '@pp-embed/server-config';
+import type { Logger } from '@pp-embed/server-runtime';
 import { openDataset, type TermdbDataset } from './termdb/dataset.js';
 
 /** A configuration ready to serve: every dataset open, the policy built, the trusted proxies parsed. */
@@ -7,6 +9,23 @@ export type LoadedConfig = ServerConfig<TermdbDataset>;
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Where key sets fetched from JWKS URLs report fetches, failures and ignored keys, and the revocation feeds log. */
+  log?: Logger;
+}
+
+/**
+ * The log line of each event of a key set fetched from a JWKS URL: a failure is a warning with the URL, its
+ * cause and the age of the keys still in use.
+ *
+ * @example
+ * new RemoteJwks(url, { onEvent: logJwksEvent(log) });
+ */
+export function logJwksEvent(log: Logger): (event: JwksEvent) => void {
+  return ({ type, ...fields }) => {
+    if (type === 'fetched') log.info('jwks_fetched', fields);
+    else if (type === 'fetch_failed') log.warn('jwks_fetch_failed', fields);
+    else log.warn('jwks_key_ignored', fields);
+  };
 }
 
 /**
@@ -19,8 +38,10 @@ export interface LoadOptions {
  * serve({ fetch: createApp({ ...config, bundle, log, audit }).fetch, port: config.port });
  */
 export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfig {
+  const { log, ...rest } = options;
   return loadServerConfig<TermdbDataset>(file, {
-    ...options,
+    ...rest,
+    ...(log !== undefined && { remoteJwks: { onEvent: logJwksEvent(log) }, revocation: { logger: log } }),
     datasets: {
       open: (d) =>
         openDataset({ label: d.label, genome: d.genome, file: d.file, minSampleSize: d.minSampleSize }),

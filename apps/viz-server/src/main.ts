@@ -2,13 +2,14 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serve } from '@hono/node-server';
-import { ConfigError, jsonLogger } from '@pp-embed/server-runtime';
+import { getRequestListener } from '@hono/node-server';
+import { ConfigError, jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { DEMO_CONFIG, ensureDemoAssets } from './demo.js';
 import { jsonAudit } from './http/audit.js';
 import { readBundle } from './http/bundle.js';
+import { DatasetRegistry } from './termdb/registry.js';
 
 const USAGE = `pp-viz-server: serve termdb datasets behind dsCredentials
 
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(file);
+    config = loadConfig(file, { log });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -78,27 +79,33 @@ async function main(): Promise<number> {
       loadThreads,
     });
   }
-  try {
-    await config.policy.ready();
-  } catch (error) {
-    log.warn('jwks_unavailable', { message: (error as Error).message });
+  // A JWKS that cannot be fetched now is logged by its key set (jwks_fetch_failed) and retried soon.
+  await config.policy.ready().catch(() => undefined);
+  const revocations = config.revocations;
+  if (revocations !== undefined) {
+    // Until a feed is read, tokens of its embedders are refused (fail closed); the loop keeps trying.
+    const unread = await revocations.syncOnce();
+    if (unread.length > 0) log.warn('revocation_feeds_unread_at_start', { feeds: unread });
+    revocations.start();
   }
   const path = bundlePath();
   const bundle = path === undefined ? undefined : readBundle(path);
   if (bundle === undefined)
     log.warn('bundle_missing', { message: 'proteinpaint.js is not built; /bin/proteinpaint.js answers 404' });
-  const app = createApp({ ...config, bundle, log, audit: jsonAudit() });
+  const datasets = new DatasetRegistry(config.datasets, { log });
+  const lifecycle = new Lifecycle({ log, drainMs: config.drainSeconds * 1000 });
+  const refusals = new RateLimitedLog(log);
+  const app = createApp({ ...config, datasets, bundle, log, refusals, audit: jsonAudit(), lifecycle });
   const port = values.port === undefined ? config.port : Number(values.port);
   const hostname = values.host ?? config.host;
-  const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
-    log.info('listening', { url: `http://${hostname}:${info.port}`, datasets: [...config.datasets.keys()] });
+  // Datasets are closed, and the revocation feeds stopped, only once the requests in flight are answered.
+  lifecycle.exitOnSignals(async () => {
+    refusals.flush();
+    datasets.close();
+    await revocations?.stop();
   });
-  const stop = () => {
-    server.close();
-    for (const dataset of config.datasets.values()) dataset.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const { url } = await lifecycle.listen(getRequestListener(app.fetch), { hostname, port });
+  log.info('listening', { url, datasets: datasets.labels });
   return 0;
 }
 

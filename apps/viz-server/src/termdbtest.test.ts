@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMDB_TEST, TERMDB_TEST_PRESENT, termdbTestTitle } from '../test/harness.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
+import { DatasetRegistry } from './termdb/registry.js';
 
 const FILE = TERMDB_TEST;
 const present = TERMDB_TEST_PRESENT;
@@ -24,8 +25,10 @@ describe.skipIf(!present)(termdbTestTitle('TermdbTest.db served by the app'), ()
       join(dir, 'serverconfig.json'),
       JSON.stringify({ datasets: [{ label: 'TermdbTest', genome: 'hg38', file: FILE }] }),
     );
+    const config = loadConfig(join(dir, 'serverconfig.json'));
     app = createApp({
-      ...loadConfig(join(dir, 'serverconfig.json')),
+      ...config,
+      datasets: new DatasetRegistry(config.datasets, { log: silentLogger, watch: false }),
       bundle: undefined,
       log: silentLogger,
       audit: () => undefined,

@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
+import type { DrainState, Logger } from '@pp-embed/server-runtime';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../src/app.js';
-import { loadConfig, type LoadedConfig } from '../src/config.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
 import { openDataset, type TermdbDataset } from '../src/termdb/dataset.js';
 import { generateDataset } from '../src/termdb/generate.js';
+import { DatasetRegistry } from '../src/termdb/registry.js';
 
 /** ProteinPaint's TermdbTest.db, when it is beside the checkout (academic-use licence: read in place, never copied). */
 export const TERMDB_TEST = fileURLToPath(
@@ -44,6 +46,7 @@ export function demoDataset(): string {
 export interface Harness {
   dir: string;
   config: LoadedConfig;
+  datasets: DatasetRegistry;
   app: ReturnType<typeof createApp>;
   secret: string;
   logs: string[];
@@ -61,7 +64,10 @@ export interface Harness {
  * Writes a serverconfig.json around the generated dataset (and any extra settings), loads it as the server
  * would, and builds the app with logs captured.
  */
-export function harness(settings: Record<string, unknown> = {}, options: { bundle?: Bundle } = {}): Harness {
+export function harness(
+  settings: Record<string, unknown> = {},
+  options: { bundle?: Bundle; lifecycle?: DrainState; load?: LoadOptions; now?: () => number } = {},
+): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'pp-viz-config-'));
   const secret = generateSecret();
   writeFileSync(join(dir, 'secret'), secret);
@@ -73,23 +79,29 @@ export function harness(settings: Record<string, unknown> = {}, options: { bundl
     ...settings,
   };
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const loaded = loadConfig(join(dir, 'serverconfig.json'));
+  const loaded = loadConfig(join(dir, 'serverconfig.json'), options.load);
   const logs: string[] = [];
   const audit: AuditRecord[] = [];
+  const log: Logger = {
+    info: (event, fields) => logs.push(JSON.stringify({ level: 'info', event, ...fields })),
+    warn: (event, fields) => logs.push(JSON.stringify({ level: 'warn', event, ...fields })),
+    error: (event, fields) => logs.push(JSON.stringify({ level: 'error', event, ...fields })),
+  };
+  const datasets = new DatasetRegistry(loaded.datasets, { log, watch: false });
   const app = createApp({
     ...loaded,
+    datasets,
     bundle: options.bundle,
-    log: {
-      info: (event, fields) => logs.push(JSON.stringify({ level: 'info', event, ...fields })),
-      warn: (event, fields) => logs.push(JSON.stringify({ level: 'warn', event, ...fields })),
-      error: (event, fields) => logs.push(JSON.stringify({ level: 'error', event, ...fields })),
-    },
+    log,
     audit: (record) => audit.push(record),
+    ...(options.lifecycle !== undefined && { lifecycle: options.lifecycle }),
+    ...(options.now !== undefined && { now: options.now }),
   });
   const signer = createSigner({ algorithm: 'HS256', key: { secret } });
   return {
     dir,
     config: loaded,
+    datasets,
     app,
     secret,
     logs,

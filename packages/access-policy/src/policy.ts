@@ -8,6 +8,7 @@ import {
   type TokenEntry,
 } from './entries.js';
 import type { ConfigProblem } from '@pp-embed/server-runtime';
+import type { KeySetHealth } from '@pp-embed/viz-api';
 import { type Embedder, embedderFromOrigin } from './origin.js';
 
 /** Codes for a request refused before any token is looked at. */
@@ -108,6 +109,13 @@ export interface AccessPolicy {
    * await policy.ready();
    */
   ready(): Promise<void>;
+  /**
+   * The state of every key set fetched from a JWKS URL, one per URL, for the server's health check.
+   *
+   * @example
+   * const stale = policy.keySets().filter((k) => k.status !== 'ok');
+   */
+  keySets(): KeySetHealth[];
   /** A route of the server's catalog, by name (`termdb/samples`). */
   route(name: string): RouteRef | undefined;
   /** Every entry, in file order. */
@@ -319,6 +327,14 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     },
     async ready() {
       await Promise.all([...verifiers].map((v) => v.ready()));
+    },
+    keySets() {
+      const byUrl = new Map<string, KeySetHealth>();
+      for (const verifier of verifiers) {
+        const health = verifier.keySetHealth();
+        if (health !== undefined && !byUrl.has(health.url)) byUrl.set(health.url, health);
+      }
+      return [...byUrl.values()];
     },
     route: (name) => tables.routeCatalog.get(name),
   };

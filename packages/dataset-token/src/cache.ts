@@ -39,4 +39,9 @@ export class VerifiedTokenCache<V> {
   clear(): void {
     this.#entries.clear();
   }
+
+  /** Drops every entry whose value matches. @example cache.deleteWhere((entry) => entry.kid === 'retired-1'); */
+  deleteWhere(match: (value: V) => boolean): void {
+    for (const [token, entry] of this.#entries) if (match(entry.value)) this.#entries.delete(token);
+  }
 }

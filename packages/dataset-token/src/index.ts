@@ -14,7 +14,13 @@ export {
   type TokenSetupErrorCode,
   isDatasetTokenError,
 } from './errors.js';
-export { type JsonWebKeySet, type RemoteJwksOptions } from './jwks.js';
+export {
+  type IgnoredKey,
+  type JsonWebKeySet,
+  type JwksEvent,
+  keyServerUrl,
+  type RemoteJwksOptions,
+} from './jwks.js';
 export {
   type JsonWebKey,
   jwkThumbprint,
@@ -28,6 +34,11 @@ export {
 export { generateKeyPair, generateSecret } from './generate.js';
 export { createSigner, type SignRequest, type Signer, type SignerOptions, type SigningKey } from './sign.js';
 export {
+  createDocumentVerifier,
+  type DocumentVerifier,
+  type DocumentVerifierOptions,
+  REVOCATION_FEED_TYP,
+  type SignedDocument,
   createVerifier,
   MAX_LEEWAY_SECONDS,
   MAX_TOKEN_LENGTH,

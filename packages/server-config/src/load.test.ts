@@ -36,7 +36,7 @@ describe('loadServerConfig', () => {
       corsOrigins: ['https://a.example'],
     });
     const config = loadServerConfig(file);
-    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', tokenLeeway: 5 });
+    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', tokenLeeway: 5, drainSeconds: 10 });
     expect(config.datasets.get('TermdbTest')).toMatchObject({
       file: join(file, '..', 'TermdbTest.db'),
       minSampleSize: 5,
@@ -113,6 +113,7 @@ describe('loadServerConfig', () => {
           trustProxy: ['10.0.0.0/8', '10.0.0.0/99', 'proxy.local'],
           corsOrigins: ['https://bad.example.org/path'],
           tokenLeeway: 600,
+          drainSeconds: -1,
           colour: 'blue',
           dsCredentials: {
             TermdbTest: { '*': { 'portal.example.org': { type: 'jwt', secret: 'x'.repeat(12) } } },
@@ -123,6 +124,7 @@ describe('loadServerConfig', () => {
       'colour: is not a known setting',
       'corsOrigins[0]: expected an origin such as "https://portal.example.org" (scheme, host, optional port; no path)',
       'tokenLeeway: expected a whole number of seconds from 0 to 60',
+      'drainSeconds: expected a whole number of seconds from 0 to 300',
       'trustProxy[1]: the prefix length must be 0 to 32',
       'trustProxy[2]: expected an IP address or a CIDR range such as 10.0.0.0/8',
       'dsCredentials.TermdbTest.*.portal.example.org.secret: 12 bytes, HS256 needs at least 32',

@@ -6,6 +6,9 @@ import { proxyTrust, type ProxyTrust, trustedProxyProblems } from '@pp-embed/cli
 import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
 import * as z from 'zod';
+import type { RevocationFeeds } from '@pp-embed/revocation';
+import type { Logger } from '@pp-embed/server-runtime';
+import { readRevocationFeeds, reportIssues, revocationFeedsSchema } from './revocation-feeds.js';
 
 const datasetSchema = z
   .strictObject({
@@ -37,6 +40,8 @@ const origin = z.string().refine(
 
 /** The longest clock skew an operator may allow on token times, in seconds. */
 const MAX_LEEWAY = 60;
+/** The longest drain an operator may ask for, in seconds: an orchestrator's own kill timeout is rarely longer. */
+const MAX_DRAIN = 300;
 
 /** serverconfig.json, except dsCredentials, which the access-policy package reads and checks. */
 export const serverConfigSchema = z
@@ -65,6 +70,16 @@ export const serverConfigSchema = z
       .max(MAX_LEEWAY, { error: `expected a whole number of seconds from 0 to ${MAX_LEEWAY}` })
       .optional()
       .meta({ description: 'Clock skew tolerated on token times, in seconds. Default 5.' }),
+    drainSeconds: z
+      .int({ error: `expected a whole number of seconds from 0 to ${MAX_DRAIN}` })
+      .min(0, { error: `expected a whole number of seconds from 0 to ${MAX_DRAIN}` })
+      .max(MAX_DRAIN, { error: `expected a whole number of seconds from 0 to ${MAX_DRAIN}` })
+      .optional()
+      .meta({
+        description:
+          'On SIGTERM, how long the server waits for requests in flight before it closes their connections and exits. Default 10.',
+      }),
+    revocationFeeds: revocationFeedsSchema.optional(),
   })
   .meta({ title: 'pp-embed visualization server configuration' });
 
@@ -125,8 +140,12 @@ export interface ServerConfig<D = DatasetDeclaration> {
   readonly corsOrigins: ReadonlySet<string>;
   /** Clock skew tolerated on token times, in seconds, as every verifier of `policy` applies it. */
   readonly tokenLeeway: number;
+  /** How long a shutdown waits for requests in flight, in seconds. */
+  readonly drainSeconds: number;
   /** Legal but worth a look; printed at start. */
   readonly warnings: readonly string[];
+  /** The portals' revocation feeds (`revocationFeeds`), not started; undefined when none is configured. */
+  readonly revocations: RevocationFeeds | undefined;
 }
 
 export interface LoadServerConfigOptions<D> {
@@ -138,9 +157,12 @@ export interface LoadServerConfigOptions<D> {
   remoteJwks?: RemoteJwksOptions;
   /** Opens each dataset. Without it the datasets are their declarations and their files are not looked at. */
   datasets?: DatasetOpener<D>;
+  /** Where the revocation feeds log, and (in tests) how they fetch. */
+  revocation?: { logger?: Logger; fetch?: typeof fetch };
 }
 
 const DEFAULT_LEEWAY = 5;
+const DEFAULT_DRAIN = 10;
 
 /**
  * Reads serverconfig.json in one pass: each setting, each dataset, the trusted proxies and the whole
@@ -193,6 +215,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
   const port = check('port');
   const corsOrigins = check('corsOrigins');
   const tokenLeeway = check('tokenLeeway') ?? DEFAULT_LEEWAY;
+  const drainSeconds = check('drainSeconds') ?? DEFAULT_DRAIN;
 
   const trustProxy = check('trustProxy') ?? [];
   for (const { index, message } of trustedProxyProblems(trustProxy)) report(['trustProxy', index], message);
@@ -211,6 +234,20 @@ export function loadServerConfig<D = DatasetDeclaration>(
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
+
+  const revocations = readRevocationFeeds(
+    record.revocationFeeds,
+    policy,
+    {
+      baseDir,
+      leewaySeconds: tokenLeeway,
+      ...(options.env !== undefined && { env: options.env }),
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
+      ...options.revocation,
+    },
+    report,
+  );
 
   const declarations = readDatasets(record.datasets, baseDir, report);
   const datasets = new Map<string, D>();
@@ -254,7 +291,9 @@ export function loadServerConfig<D = DatasetDeclaration>(
     proxies: proxyTrust(trustProxy),
     corsOrigins: new Set(corsOrigins ?? []),
     tokenLeeway,
+    drainSeconds,
     warnings,
+    revocations,
   };
 }
 
@@ -277,15 +316,7 @@ function readDatasets(
   value.forEach((entry: unknown, index) => {
     const result = datasetSchema.safeParse(entry);
     if (!result.success) {
-      for (const issue of result.error.issues) {
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-        for (const key of keys) {
-          report(
-            ['datasets', index, ...issue.path, ...(key === undefined ? [] : [key])],
-            key === undefined ? issue.message : 'is not a known setting',
-          );
-        }
-      }
+      reportIssues(['datasets', index], result.error.issues, report);
       return;
     }
     const d = result.data;

@@ -9,4 +9,17 @@
  * @module
  */
 export { ConfigError, type ConfigProblem, formatPath } from './config-error.js';
+export {
+  DEFAULT_DRAIN_MS,
+  type DrainState,
+  Lifecycle,
+  type LifecycleOptions,
+  type Listening,
+  type ListenOptions,
+  type ServeTimeouts,
+  SERVING,
+  type ShutdownSummary,
+  type SignalOptions,
+} from './lifecycle.js';
 export { describeError, jsonLogger, type Logger, silentLogger } from './log.js';
+export { type LogKey, RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';

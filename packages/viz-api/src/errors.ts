@@ -88,6 +88,12 @@ export const ERROR_CODES = {
     meaning: "the token's `nbf` is in the future",
     message: 'The access token is not valid yet.',
   },
+  token_revoked: {
+    status: 401,
+    family: 'token',
+    meaning: 'the token was revoked by its portal (by `jti`, user, grant or embedder) before its `exp`',
+    message: 'The access token has been revoked.',
+  },
   embedder_not_allowed: {
     status: 403,
     family: 'refusal',
@@ -117,6 +123,27 @@ export const ERROR_CODES = {
     family: 'server',
     meaning: 'a server fault (logged on the server; no detail is sent)',
     message: 'The server could not answer this request.',
+  },
+  dataset_unavailable: {
+    status: 503,
+    family: 'server',
+    meaning:
+      'the dataset file cannot be read right now (changed in place, or unreadable); it is answered again once a good file is back (with `Retry-After`)',
+    message: 'This dataset cannot be read right now. Try again shortly.',
+  },
+  server_draining: {
+    status: 503,
+    family: 'server',
+    meaning:
+      'the server is shutting down: it finishes the requests it has and takes no new ones (with `Retry-After` and `Connection: close`; send the request again)',
+    message: 'The server is shutting down. Send the request again.',
+  },
+  revocation_unavailable: {
+    status: 503,
+    family: 'server',
+    meaning:
+      "the portal's revocation feed has not been reached within the configured staleness limit, so tokens it covers are not accepted",
+    message: 'Access cannot be checked right now. Try again shortly.',
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -366,12 +366,93 @@ export interface SamplesResult {
 }
 
 /**
- * `GET /healthcheck`.
+ * How one dataset is being served, in `GET /healthcheck`.
+ *
+ * - `ok`: the file on disk is the one being served.
+ * - `stale`: an older copy is served because the file on disk was refused by the checks, or is gone;
+ *   `problem` says which. Answers stay consistent (one file's tree and counts), but not current.
+ * - `unavailable`: the served file cannot be read (it was overwritten in place, or is damaged): data routes
+ *   answer 503 `dataset_unavailable` until a file that passes the checks is back.
  *
  * @example
- * const ok = health.status === 'ok';
+ * const ds: DatasetHealth = { label: 'TermdbTest', status: 'ok', version: 'sha256:2c26b46b68ffc68f', since: '2026-01-01T00:00:00.000Z', problem: null };
+ */
+export interface DatasetHealth {
+  readonly label: string;
+  readonly status: 'ok' | 'stale' | 'unavailable';
+  /** What is served: `sha256:` and the first 16 hex digits of the file's SHA-256; null until it is computed. */
+  readonly version: string | null;
+  /** When the served file was opened (ISO 8601). */
+  readonly since: string;
+  /** Why the status is not `ok`, in a sentence without file paths; null when it is. */
+  readonly problem: string | null;
+}
+
+/**
+ * A key set fetched from a JWKS URL, in `GET /healthcheck`.
+ *
+ * - `ok`: the last fetch succeeded and the keys are within their refresh time.
+ * - `stale`: the last fetch failed, and the keys of an earlier fetch are still used; `ageSeconds` says how old.
+ * - `unavailable`: no fetch has succeeded: tokens checked against this set are refused.
+ *
+ * @example
+ * const keys: KeySetHealth = { url: 'https://portal.example.org/.well-known/jwks.json', status: 'ok', keys: 2, ageSeconds: 42, problem: null };
+ */
+export interface KeySetHealth {
+  /** Scheme, host and path of the JWKS URL (no query). */
+  readonly url: string;
+  readonly status: 'ok' | 'stale' | 'unavailable';
+  /** Usable keys in the set. */
+  readonly keys: number;
+  /** Seconds since the keys in use were fetched; null when none ever were. */
+  readonly ageSeconds: number | null;
+  /** The last fetch failure, when the status is not `ok`; null when it is. */
+  readonly problem: string | null;
+}
+
+/**
+ * `GET /healthcheck`: 200 while the server serves (`ok`, or `degraded` when a dataset or a key set is not `ok` or a
+ * revocation feed is not `fresh`), 503 with `draining` once it is shutting down, so that a load balancer stops
+ * sending it requests.
+ *
+ * @example
+ * const health: Health = await (await fetch(`${host}/healthcheck`)).json();
+ * for (const ds of health.checks.datasets) if (ds.status !== 'ok') console.warn(ds.label, ds.problem);
  */
 export interface Health {
-  readonly status: 'ok';
+  readonly status: 'ok' | 'degraded' | 'draining';
+  /** The labels of the datasets served, in configuration order. */
   readonly datasets: readonly string[];
+  readonly checks: {
+    readonly datasets: readonly DatasetHealth[];
+    readonly keySets: readonly KeySetHealth[];
+    /** One row per revocation feed of serverconfig.json (`revocationFeeds`); empty when none is configured. */
+    readonly revocationFeeds: readonly RevocationFeedHealth[];
+  };
+}
+
+/**
+ * What a replica knows of one portal's revocation feed, in `/healthcheck`.
+ *
+ * - `fresh`: the feed answered within its staleness limit; revocations it lists are refused.
+ * - `stale`: the feed has not answered for a while, the last good list still applies, and protected requests are
+ *   still served; past `maxStaleSeconds` the state becomes `failed-closed`.
+ * - `failed-closed`: tokens of the feed's embedders are refused with `revocation_unavailable` until it answers.
+ * - `never-synced`: no list was ever loaded since start: the same refusal.
+ *
+ * @example
+ * const alarm = health.checks.revocationFeeds.some((feed) => feed.state !== 'fresh');
+ */
+export interface RevocationFeedHealth {
+  readonly feed: string;
+  readonly state: 'fresh' | 'stale' | 'failed-closed' | 'never-synced';
+  /** The feed's sequence number of the list in force; null before the first. */
+  readonly seq: number | null;
+  /** Live revocations in the list in force. */
+  readonly entries: number;
+  /** When the feed last answered (a new list or "unchanged"), ISO 8601; null before the first answer. */
+  readonly lastSyncAt: string | null;
+  readonly maxStaleSeconds: number;
+  /** Why the last attempt failed, when it did: a fixed phrase, never the feed's content. */
+  readonly lastError: string | null;
 }

@@ -2,11 +2,12 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Accounts } from '../auth/accounts.js';
 import type { CsrfTokens } from '../auth/csrf.js';
-import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
+import type { FeedPublisher } from '@pp-embed/revocation';
 import type { PortalConfig } from '../config.js';
+import type { WindowLimit } from '../db/login-failures.js';
 import type { Session } from '../db/sessions.js';
-import type { Stores } from '../db/stores.js';
-import type { Logger } from '@pp-embed/server-runtime';
+import type { PortalStore } from '../db/store.js';
+import type { Logger, RateLimitedLog } from '@pp-embed/server-runtime';
 import type { TokenKeys } from '../tokens/keys.js';
 import type { PageUser } from '../views/layout.js';
 
@@ -54,13 +55,18 @@ export interface PortalEnv {
  */
 export interface Portal {
   config: AppConfig;
-  stores: Stores;
+  store: PortalStore;
   keys: TokenKeys;
   clock: () => number;
   logger: Logger;
+  /** Lines a client can cause at will, bounded per (event, origin, address): see {@link logRefusal}. */
+  refusals: RateLimitedLog;
   csrf: CsrfTokens;
   accounts: Accounts;
-  limits: { perAccount: SlidingWindowLimiter; perAddress: SlidingWindowLimiter };
+  /** Failed sign-ins allowed, counted in the store (shared by every replica). */
+  limits: { perAccount: WindowLimit; perAddress: WindowLimit };
+  /** The revocation feed endpoint's publisher. */
+  feed: FeedPublisher;
   /** Built assets by file name, e.g. `dataset-page.js`. */
   assets: ReadonlyMap<string, string>;
 }
@@ -81,6 +87,8 @@ export type ApiErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
+  | 'server_draining'
+  | 'store_unavailable'
   | 'internal_error';
 
 /**
@@ -109,4 +117,23 @@ export function pageUser(portal: Portal, session: Session | undefined): PageUser
   return session === undefined
     ? undefined
     : { email: session.email, csrf: portal.csrf.forSession(session.id) };
+}
+
+/**
+ * Logs a refusal that anyone can cause at will (a failed CSRF check, a cross-origin post, a throttled sign-in),
+ * at most a few lines per minute for each event, origin and client address, so that a flood cannot fill the
+ * disk; what was dropped is counted in a `log_suppressed` line.
+ *
+ * @example
+ * logRefusal(portal, c, 'csrf_failed', { path: '/logout', email: session.email });
+ */
+export function logRefusal(
+  portal: Pick<Portal, 'refusals'>,
+  c: Context<PortalEnv>,
+  event: string,
+  fields: Record<string, unknown> = {},
+): void {
+  const origin = c.req.header('origin')?.slice(0, 200) ?? null;
+  const address = c.var.client ?? null;
+  portal.refusals.warn({ code: event, origin, address }, event, { ...fields, origin, address });
 }

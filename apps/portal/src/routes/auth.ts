@@ -3,7 +3,7 @@ import { MAX_PASSWORD_LENGTH } from '../auth/password.js';
 import { randomId } from '../db/sessions.js';
 import { isValidEmail, MAX_EMAIL_LENGTH, normalizeEmail } from '../db/users.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
-import { pageUser, type Portal, type PortalEnv } from '../http/env.js';
+import { logRefusal, pageUser, type Portal, type PortalEnv } from '../http/env.js';
 import { loginPage, messagePage } from '../views/pages.js';
 
 /**
@@ -62,9 +62,12 @@ const field = (form: Record<string, unknown>, name: string): string => {
  * app.route('/', authRoutes(portal));
  */
 export function authRoutes(portal: Portal): Hono<PortalEnv> {
-  const { stores, csrf, accounts, limits, logger, clock } = portal;
+  const { store, csrf, accounts, limits, logger, clock } = portal;
   const routes = new Hono<PortalEnv>();
-  const sessionSeconds = Math.floor(stores.sessions.lifetimes.maxAgeMs / 1000);
+  const sessionSeconds = Math.floor(store.sessions.lifetimes.maxAgeMs / 1000);
+  const failures = store.loginFailures;
+  const accountKey = (email: string) => `account:${email}`;
+  const addressKey = (address: string) => `address:${address}`;
 
   /** The sign-in nonce cookie, made when missing; the form's CSRF token is bound to it. */
   function signInNonce(c: Context<PortalEnv>): string {
@@ -106,7 +109,7 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const typed = field(body, 'email').slice(0, MAX_EMAIL_LENGTH);
     const nonce = readCookie(c, 'sign-in', c.var.https);
     if (nonce === undefined || !csrf.checkSignIn(nonce, body.csrf)) {
-      logger.warn('csrf_failed', { path: '/login' });
+      logRefusal(portal, c, 'csrf_failed', { path: '/login' });
       return form(
         c,
         {
@@ -122,10 +125,14 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const email = normalizeEmail(typed);
     const password = field(body, 'password');
     const address = c.var.client ?? 'unknown';
-    const wait = Math.max(limits.perAccount.retryAfterMs(email), limits.perAddress.retryAfterMs(address));
+    const now = clock();
+    const wait = Math.max(
+      await failures.retryAfterMs(accountKey(email), limits.perAccount, now),
+      await failures.retryAfterMs(addressKey(address), limits.perAddress, now),
+    );
     if (wait > 0) {
       const minutes = Math.ceil(wait / 60_000);
-      logger.warn('login_throttled', { email });
+      logRefusal(portal, c, 'login_throttled', { email });
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       return form(
         c,
@@ -144,17 +151,17 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
         ? await accounts.authenticate(email, password)
         : undefined;
     if (user === undefined) {
-      limits.perAccount.hit(email);
-      limits.perAddress.hit(address);
+      await failures.hit(accountKey(email), clock());
+      await failures.hit(addressKey(address), clock());
       logger.info('login_failed', { email });
       return form(c, { nonce, next, email: typed, error: WRONG_CREDENTIALS }, 401);
     }
 
-    limits.perAccount.reset(email);
-    // Session fixation: whatever session id the browser brought is dropped, and the new one is fresh.
+    await failures.reset(accountKey(email));
+    // Session fixation: whatever session id the browser brought is ended (with its tokens), and the new one is fresh.
     const previous = readCookie(c, 'session', c.var.https);
-    if (previous !== undefined) stores.sessions.delete(previous);
-    const { id } = stores.sessions.create(user.id, clock());
+    if (previous !== undefined) await store.sessions.end(previous, clock());
+    const { id } = await store.sessions.create(user.id, clock());
     writeCookie(c, 'session', id, { https: c.var.https, maxAgeSeconds: sessionSeconds });
     clearCookie(c, 'sign-in', c.var.https);
     logger.info('login_succeeded', { email: user.email });
@@ -170,7 +177,7 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const body = await readForm(c);
     if (body === undefined) return unreadable(c);
     if (!csrf.checkSession(session.id, body.csrf)) {
-      logger.warn('csrf_failed', { path: '/logout', email: session.email });
+      logRefusal(portal, c, 'csrf_failed', { path: '/logout', email: session.email });
       c.header('Cache-Control', 'no-store');
       return c.html(
         messagePage({
@@ -181,7 +188,8 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
         403,
       );
     }
-    stores.sessions.delete(session.id);
+    // Signing out withdraws the tokens minted for this session, on every visualization server, within seconds.
+    await store.sessions.end(session.id, clock());
     clearCookie(c, 'session', c.var.https);
     logger.info('logout', { email: session.email });
     return c.redirect('/', 303);

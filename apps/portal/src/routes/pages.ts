@@ -10,7 +10,7 @@ import { type DatasetAccess, datasetPage, homePage, messagePage } from '../views
  * app.route('/', pageRoutes(portal));
  */
 export function pageRoutes(portal: Portal): Hono<PortalEnv> {
-  const { config, stores } = portal;
+  const { config, store } = portal;
   const routes = new Hono<PortalEnv>();
 
   const endpoint = (label: string) => `/api/dataset-token?dataset=${encodeURIComponent(label)}`;
@@ -21,27 +21,27 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
    * instead of `token_missing`, which would ask a signed-in user to sign in. The token lists only that other
    * dataset, so it opens nothing here.
    */
-  function access(userId: number, label: string): DatasetAccess {
-    const grants = stores.grants.forUser(userId);
+  async function access(userId: number, label: string): Promise<DatasetAccess> {
+    const grants = await store.grants.forUser(userId);
     const grant = grants.find((g) => g.dataset === label);
     if (grant !== undefined) return { kind: 'granted', grant, tokenEndpoint: endpoint(label) };
     const other = grants[0];
     return { kind: 'no-grant', tokenEndpoint: other === undefined ? undefined : endpoint(other.dataset) };
   }
 
-  routes.get('/', (c) => {
+  routes.get('/', async (c) => {
     const session = c.var.session;
     c.header('Cache-Control', 'no-store');
     return c.html(
       homePage({
         datasets: config.datasets,
         user: pageUser(portal, session),
-        grants: session === undefined ? [] : stores.grants.forUser(session.userId),
+        grants: session === undefined ? [] : await store.grants.forUser(session.userId),
       }),
     );
   });
 
-  routes.get('/datasets/:dslabel', (c) => {
+  routes.get('/datasets/:dslabel', async (c) => {
     const session = c.var.session;
     const user = pageUser(portal, session);
     c.header('Cache-Control', 'no-store');
@@ -57,7 +57,7 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
         dataset,
         vizServerUrl: config.vizServerUrl,
         user,
-        access: session === undefined ? { kind: 'anonymous' } : access(session.userId, dataset.label),
+        access: session === undefined ? { kind: 'anonymous' } : await access(session.userId, dataset.label),
         csrf: user?.csrf,
       }),
     );

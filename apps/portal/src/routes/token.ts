@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
-import { apiError, type Portal, type PortalEnv } from '../http/env.js';
+import { apiError, logRefusal, type Portal, type PortalEnv } from '../http/env.js';
+import { JWKS_MAX_AGE_SECONDS } from '../tokens/keys.js';
 import { signRequest, tokenClaims } from '../tokens/mint.js';
 
 const REFUSALS = {
@@ -24,10 +25,10 @@ const REFUSALS = {
  * app.route('/', tokenRoutes(portal));
  */
 export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
-  const { stores, csrf, keys, config, logger, clock } = portal;
+  const { store, csrf, keys, config, logger, clock } = portal;
   const routes = new Hono<PortalEnv>();
 
-  routes.post('/api/dataset-token', (c) => {
+  routes.post('/api/dataset-token', async (c) => {
     const session = c.var.session;
     if (session === undefined) {
       // RFC 9110 §15.5.2: a 401 names how to authenticate; here, by signing in to get a session cookie.
@@ -35,14 +36,14 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       return apiError(c, 401, 'not_signed_in', 'Sign in to get a dataset token.');
     }
     if (!csrf.checkSession(session.id, c.req.header('x-csrf-token'))) {
-      logger.warn('csrf_failed', { path: '/api/dataset-token', email: session.email });
+      logRefusal(portal, c, 'csrf_failed', { path: '/api/dataset-token', email: session.email });
       return apiError(c, 403, 'csrf_failed', 'The request did not carry this session’s CSRF token.');
     }
     const dataset = c.req.query('dataset');
     if (dataset !== undefined && !DATASET_LABEL.test(dataset)) {
       return apiError(c, 400, 'bad_request', 'dataset must be a dataset label.');
     }
-    const decision = tokenClaims(stores.grants.forUser(session.userId), dataset);
+    const decision = tokenClaims(await store.grants.forUser(session.userId), dataset);
     if (!decision.ok) {
       logger.info('token_refused', { email: session.email, code: decision.code });
       return apiError(c, decision.status, decision.code, REFUSALS[decision.code]);
@@ -52,9 +53,20 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       ip = c.var.client;
       if (ip === undefined) throw new Error('tokenIp is "client" but the client address is unknown');
     }
+    // A revocation made this second withdraws every token with an earlier `iat`, this second's included: wait for
+    // it to pass (under a second, and only just after a revocation) so that the token is not born revoked.
+    const cutoff = await store.revocations.cutoffFor(session.email, decision.datasets, clock());
+    const wait = cutoff * 1000 - clock();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
     const now = clock();
-    const signer = keys.signer();
+    const signer = await keys.signer();
     const token = signer.sign(signRequest(decision, session.email, ip));
+    const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
+      jti: string;
+      exp: number;
+    };
+    // Signing out withdraws exactly the tokens minted for the session.
+    await store.sessions.recordToken(session, jti, exp);
     // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
     const expiresIn = Math.floor(Math.floor(now / 1000) + signer.ttlSeconds - now / 1000);
     logger.info('token_minted', { email: session.email, datasets: decision.datasets });
@@ -67,14 +79,14 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     return apiError(c, 405, 'method_not_allowed', 'Use POST.');
   });
 
-  routes.get('/.well-known/jwks.json', (c) => {
-    const jwks = keys.jwks();
+  routes.get('/.well-known/jwks.json', async (c) => {
+    const jwks = await keys.jwks();
     if (jwks === undefined) {
       return apiError(c, 404, 'not_found', 'This portal signs with a shared secret and publishes no keys.');
     }
     c.header('Content-Type', 'application/jwk-set+json');
-    // Short, so that a verifier sees a new key soon; it also refetches at once on an unknown kid.
-    c.header('Cache-Control', 'public, max-age=60');
+    // Short, so that a verifier sees a new key well before it signs (the rotation rule, tokens/keys.ts).
+    c.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     return c.body(JSON.stringify(jwks));
   });
 

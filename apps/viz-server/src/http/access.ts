@@ -1,13 +1,15 @@
 import { type AccessPolicy, decide, type Scope } from '@pp-embed/access-policy';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
+import type { RevocationLookup } from '@pp-embed/revocation';
 import { DEFAULT_HEADER_KEY, readParam, type RouteId, ROUTES } from '@pp-embed/viz-api';
 import { createMiddleware } from 'hono/factory';
 import type { TermdbDataset } from '../termdb/dataset.js';
+import type { DatasetRegistry } from '../termdb/registry.js';
 import type { AuditSink } from './audit.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
-import { requestHeader } from './headers.js';
+import { clientAddress, requestHeader } from './headers.js';
 
 /** What the access decision allowed for one request; handlers read it from `c.var.access`. */
 export interface Access {
@@ -22,11 +24,12 @@ export interface Access {
 }
 
 export interface AccessDeps {
-  datasets: ReadonlyMap<string, TermdbDataset>;
+  datasets: Pick<DatasetRegistry, 'acquire'>;
   policy: AccessPolicy;
   proxies: ProxyTrust;
   audit: AuditSink;
   now: () => number;
+  revocations?: RevocationLookup | undefined;
 }
 
 // A compact JWS (or its first two parts): what a token looks like wherever it turns up in a URL.
@@ -51,10 +54,11 @@ function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {
 }
 
 /**
- * The access middleware of every dataset route. It refuses tokens offered in the URL, finds the dataset, asks
- * the one access decision (`decide` of @pp-embed/access-policy) what this dataset, route, origin, address and
- * token allow, and leaves the answer in `c.var.access`. A refused request never reaches a handler. Granted
- * sample-level answers are written to the audit trail.
+ * The access middleware of every dataset route. It refuses tokens offered in the URL, finds the dataset and
+ * holds the file it is served from until the answer is made (a file swapped in meanwhile serves the next
+ * request), asks the one access decision (`decide` of @pp-embed/access-policy) what this dataset, route, origin,
+ * address and token allow, and leaves the answer in `c.var.access`. A refused request never reaches a handler.
+ * Granted sample-level answers are written to the audit trail.
  *
  * @example
  * app.get(ROUTES.samples.path, accessControl('samples', deps), (c) => c.json(…c.var.access.scope…));
@@ -75,44 +79,47 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
     if (!label.ok || typeof label.value !== 'string') {
       throw new ApiError('bad_request', { message: 'dslabel must name one dataset.' });
     }
-    const dataset = deps.datasets.get(label.value);
-    if (dataset === undefined) {
+    const lease = deps.datasets.acquire(label.value);
+    if (lease === undefined) {
       throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
     }
-
-    const origin = requestHeader(c, 'origin');
-    const decision = await decide(deps.policy, {
-      dataset: dataset.label,
-      route,
-      origin,
-      clientIp: deps.proxies.clientAddress(
-        c.env?.incoming?.socket?.remoteAddress,
-        requestHeader(c, 'x-forwarded-for'),
-      ),
-      header: (name) => requestHeader(c, name),
-      minSampleSize: dataset.minSampleSize,
-    });
-    if (!decision.allowed) {
-      throw new ApiError(decision.code, {
-        ...(decision.code === 'bad_request' && { message: 'Send exactly one access token header.' }),
-        detail: decision.detail,
-        path: decision.path,
-        cause: decision.cause,
-      });
-    }
-    const { claims, scope, granted } = decision;
-    c.set('access', { dataset, route: routeId, claims, scope, granted });
-    await next();
-    if (route.class === 'sample-level' && c.res.status === 200) {
-      deps.audit({
-        time: new Date(deps.now()).toISOString(),
-        email: claims?.email ?? null,
+    try {
+      const dataset = lease.dataset;
+      const origin = requestHeader(c, 'origin');
+      const decision = await decide(deps.policy, {
         dataset: dataset.label,
-        route: route.name,
-        origin: origin ?? null,
-        jti: claims?.jti ?? null,
-        samples: c.get('sampleCount') ?? null,
+        route,
+        origin,
+        clientIp: clientAddress(c, deps.proxies),
+        header: (name) => requestHeader(c, name),
+        minSampleSize: dataset.minSampleSize,
+        now: deps.now(),
+        revocations: deps.revocations,
       });
+      if (!decision.allowed) {
+        throw new ApiError(decision.code, {
+          ...(decision.code === 'bad_request' && { message: 'Send exactly one access token header.' }),
+          detail: decision.detail,
+          path: decision.path,
+          cause: decision.cause,
+        });
+      }
+      const { claims, scope, granted } = decision;
+      c.set('access', { dataset, route: routeId, claims, scope, granted });
+      await next();
+      if (route.class === 'sample-level' && c.res.status === 200) {
+        deps.audit({
+          time: new Date(deps.now()).toISOString(),
+          email: claims?.email ?? null,
+          dataset: dataset.label,
+          route: route.name,
+          origin: origin ?? null,
+          jti: claims?.jti ?? null,
+          samples: c.get('sampleCount') ?? null,
+        });
+      }
+    } finally {
+      lease.release();
     }
   });
 }

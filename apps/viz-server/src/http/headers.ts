@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { ProxyTrust } from '@pp-embed/client-address';
 import type { Context } from 'hono';
 import type { AppEnv } from './env.js';
 
@@ -16,4 +17,14 @@ export function requestHeader(c: Context<AppEnv>, name: string): string | undefi
   const distinct = (c.env?.incoming as Partial<IncomingMessage> | undefined)?.headersDistinct;
   if (distinct === undefined) return c.req.header(name);
   return distinct[name]?.join(', ');
+}
+
+/**
+ * The address the request came from, behind the trusted proxies (the right-most untrusted hop).
+ *
+ * @example
+ * const address = clientAddress(c, deps.proxies); // '203.0.113.7'
+ */
+export function clientAddress(c: Context<AppEnv>, proxies: ProxyTrust): string | undefined {
+  return proxies.clientAddress(c.env?.incoming?.socket?.remoteAddress, requestHeader(c, 'x-forwarded-for'));
 }

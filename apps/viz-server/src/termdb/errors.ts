@@ -1,9 +1,11 @@
 /**
+/**
  * Stable, machine-readable failures of the termdb layer. The server maps each code once: the request codes
  * to the wire contract's status for them (`term_not_found` 404, `term_not_supported` 422, the others 400),
- * `dataset_invalid` to a startup failure. Messages are plain sentences for developers, sent to the client
- * and written to logs: they name parameters and limits, never echo a request's text, and never carry a
- * library's raw message (the underlying error, if any, is kept as `cause`).
+ * `dataset_invalid` to a startup failure (or a refused update), `dataset_unavailable` to 503. Messages are
+ * plain sentences for developers, sent to the client and written to logs: they name parameters and limits,
+ * never echo a request's text, and never carry a library's raw message (the underlying error, if any, is kept
+ * as `cause`).
  */
 export type TermdbErrorCode =
   | 'term_not_found'
@@ -11,7 +13,8 @@ export type TermdbErrorCode =
   | 'term_wrong_type'
   | 'too_many_values'
   | 'filter_invalid'
-  | 'dataset_invalid';
+  | 'dataset_invalid'
+  | 'dataset_unavailable';
 
 /**
  * Base class of every error this layer throws on purpose; anything else is a bug.
@@ -125,6 +128,24 @@ export class DatasetInvalidError extends TermdbError {
   constructor(file: string, reason: string, options?: { cause?: unknown }) {
     super('dataset_invalid', `Dataset file ${file} cannot be used: ${reason}.`, options);
     this.file = file;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The dataset's file cannot be read right now: it was changed in place under the open connection, or a read
+ * failed. Requests are refused until a file that passes the checks is served again.
+ *
+ * @example
+ * throw new DatasetUnavailableError('TermdbTest', 'the file was changed in place');
+ */
+export class DatasetUnavailableError extends TermdbError {
+  readonly label: string;
+  readonly reason: string;
+
+  constructor(label: string, reason: string, options?: { cause?: unknown }) {
+    super('dataset_unavailable', `Dataset ${label} cannot be read right now: ${reason}.`, options);
+    this.label = label;
     this.reason = reason;
   }
 }
