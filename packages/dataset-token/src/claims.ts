@@ -2,8 +2,24 @@ import { isIP } from 'node:net';
 import { TokenError } from './errors.js';
 
 /**
+ * What the portal vouches for about the user's access to the datasets a token lists (the `access` claim):
+ * - `granted`: the user is granted the datasets (what a ProteinPaint token means, so a token without the claim is
+ *   read as granted);
+ * - `signedIn`: the user is signed in to the portal but holds no grant for them. The visualization server answers
+ *   aggregated routes by its signed-in disclosure rule and refuses sample-level routes (`grant_required`).
+ *
+ * @example
+ * const access: AccessClaim = 'signedIn';
+ */
+export type AccessClaim = 'signedIn' | 'granted';
+
+/** Every value of the `access` claim. @example ACCESS_CLAIMS.includes('granted'); // true */
+export const ACCESS_CLAIMS: readonly AccessClaim[] = ['signedIn', 'granted'];
+
+/**
  * The claims of a dataset access token: the ProteinPaint contract (`datasets`, `email`, `ip`, `iat`, `exp`,
- * `clientAuthResult`) plus the registered claims of RFC 7519 §4.1 that we check when they are present.
+ * `clientAuthResult`), the `access` claim, and the registered claims of RFC 7519 §4.1 that we check when they are
+ * present.
  */
 export interface DatasetTokenClaims {
   /** Exact labels of the datasets the user may see. Never empty. */
@@ -22,6 +38,8 @@ export interface DatasetTokenClaims {
   readonly jti?: string;
   /** Role data from the portal, e.g. `{ role: 'analyst', cohorts: ['ABC'] }`. */
   readonly clientAuthResult?: Readonly<Record<string, unknown>>;
+  /** What the portal vouches for: a grant (absent or `granted`), or a signed-in user without one. */
+  readonly access?: AccessClaim;
 }
 
 /** What a portal supplies when it mints a token; times and `jti` are added by the signer. */
@@ -30,6 +48,7 @@ export interface TokenSubject {
   email: string;
   ip?: string | undefined;
   clientAuthResult?: Readonly<Record<string, unknown>> | undefined;
+  access?: AccessClaim | undefined;
 }
 
 export const LIMITS = {
@@ -52,7 +71,7 @@ function fail(claim: string, problem: string): never {
 
 /** Checks the fields a portal supplies (shared by signing and verifying so that we never mint what we refuse). */
 export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fail): void {
-  const { datasets, email, ip, clientAuthResult } = payload;
+  const { datasets, email, ip, clientAuthResult, access } = payload;
   if (!Array.isArray(datasets)) onFail('datasets', 'must be an array of dataset labels');
   if (datasets.length === 0) onFail('datasets', 'must name at least one dataset');
   if (datasets.length > LIMITS.datasets) onFail('datasets', `names more than ${LIMITS.datasets} datasets`);
@@ -67,6 +86,10 @@ export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fa
     onFail('ip', 'must be an IPv4 or IPv6 address');
   if (clientAuthResult !== undefined && !isPlainObject(clientAuthResult)) {
     onFail('clientAuthResult', 'must be a JSON object');
+  }
+  // An access level the server does not know is refused rather than read as either: it decides what is shown.
+  if (access !== undefined && !(ACCESS_CLAIMS as readonly unknown[]).includes(access)) {
+    onFail('access', `must be ${ACCESS_CLAIMS.map((a) => `"${a}"`).join(' or ')}`);
   }
 }
 
@@ -136,5 +159,6 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   if (payload.clientAuthResult !== undefined) {
     claims.clientAuthResult = payload.clientAuthResult as Record<string, unknown>;
   }
+  if (payload.access !== undefined) claims.access = payload.access as AccessClaim;
   return Object.freeze(claims);
 }

@@ -127,6 +127,7 @@ export function createSigner(options: SignerOptions): Signer {
       };
       if (request.ip !== undefined) payload.ip = request.ip;
       if (request.clientAuthResult !== undefined) payload.clientAuthResult = request.clientAuthResult;
+      if (request.access !== undefined) payload.access = request.access;
       if (options.issuer !== undefined) payload.iss = options.issuer;
       if (audience !== undefined) payload.aud = audience.length === 1 ? audience[0] : audience;
       return jwt.sign(payload, key, {

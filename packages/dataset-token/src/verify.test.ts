@@ -45,6 +45,15 @@ describe('createVerifier with a shared secret', () => {
     expect(Object.isFrozen(result)).toBe(true);
   });
 
+  it('keeps the access claim the portal vouches for', async () => {
+    for (const access of ['signedIn', 'granted'] as const) {
+      const result = await verifier().verify(forgeHmac(HS256, claims({ access }), secret));
+      expect(result.access).toBe(access);
+    }
+    const without = await verifier().verify(forgeHmac(HS256, claims(), secret));
+    expect(without).not.toHaveProperty('access');
+  });
+
   it('keeps only the known claims', async () => {
     const result = await verifier().verify(forgeHmac(HS256, claims({ admin: true }), secret));
     expect(result).not.toHaveProperty('admin');
@@ -105,6 +114,8 @@ describe('createVerifier with a shared secret', () => {
     ['an ip that is not an address', { ip: '10.1.2' }, 'ip'],
     ['clientAuthResult as an array', { clientAuthResult: ['admin'] }, 'clientAuthResult'],
     ['clientAuthResult as a string', { clientAuthResult: 'admin' }, 'clientAuthResult'],
+    ['an access level the server does not know', { access: 'admin' }, 'access'],
+    ['access in another case', { access: 'Granted' }, 'access'],
     ['iss as a number', { iss: 7 }, 'iss'],
     ['a numeric jti', { jti: 7 }, 'jti'],
   ])('refuses a token with %s', async (_name, overrides, claim) => {

@@ -57,6 +57,8 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
     `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
+  grant_required: ({ ds }) =>
+    `You are signed in, but sample-level data for ${ds} needs a grant for it. Ask the portal's administrators for one.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
   route_forbidden: ({ ds, route }) =>
     route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,

@@ -23,6 +23,18 @@ export {
 } from './errors.js';
 export { csvField, csvRow } from './csv.js';
 export {
+  type Disclosure,
+  DISCLOSURE_PRESET_NAMES,
+  DISCLOSURE_PRESETS,
+  type DisclosurePreset,
+  type DisclosureRule,
+  isDisclosurePreset,
+  presetRule,
+  shownAs,
+  type Tier,
+  TIERS,
+} from './disclosure.js';
+export {
   type CategoryClause,
   type Filter,
   type FilterClause,

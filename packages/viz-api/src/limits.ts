@@ -52,4 +52,11 @@ export const LIMITS = {
   maxCurvePoints: 400,
   /** The most terms one search answers with. */
   maxSearchResults: 50,
+  /**
+   * Under a disclosure rule, the most terms one answer may involve, its filter's terms included (each is a
+   * dimension of the table the rule is applied to).
+   */
+  maxTermsUnderRule: 5,
+  /** Under a disclosure rule, the most cells of that table (every category of every term involved, times each other). */
+  maxCellsUnderRule: 200_000,
 } as const;
