@@ -1,7 +1,14 @@
 import { type DatasetTokenClaims, TokenError } from '@pp-embed/dataset-token';
-import { ROUTES, type RefusalCode, type TokenErrorCode } from '@pp-embed/viz-api';
+import {
+  type DisclosureRule,
+  ROUTES,
+  type RefusalCode,
+  type Tier,
+  type TokenErrorCode,
+} from '@pp-embed/viz-api';
 import type { RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import { type Authorization, authorize, requiredDatasets } from './authorize.js';
+import { type DatasetDisclosure, NO_DISCLOSURE, rulesBeneath, type TierRule, tierOf } from './disclosure.js';
 import type { OpenEntry, RouteRef, TokenEntry } from './entries.js';
 import { type AccessPolicy, type Trace, traceResolution } from './policy.js';
 
@@ -15,7 +22,7 @@ import { type AccessPolicy, type Trace, traceResolution } from './policy.js';
  *   origin: c.req.header('origin'),
  *   clientIp: '203.0.113.7',
  *   header: (name) => c.req.header(name),
- *   minSampleSize: 5,
+ *   disclosure: dataset.disclosure,
  * };
  */
 export interface RequestFacts {
@@ -28,8 +35,8 @@ export interface RequestFacts {
   readonly clientIp?: string | undefined;
   /** Reads one request header by its lowercase name; undefined when absent. */
   readonly header: (name: string) => string | undefined;
-  /** The dataset's small-cell threshold for callers without a verified token; null for none. */
-  readonly minSampleSize?: number | null;
+  /** The dataset's disclosure rules per tier (serverconfig.json); absent: exact counts for everyone. */
+  readonly disclosure?: DatasetDisclosure | undefined;
   /** The time of the request in milliseconds; the policy's clock when absent. */
   readonly now?: number;
   /**
@@ -43,13 +50,20 @@ export interface RequestFacts {
  * What one caller may see. Every data call takes it, so that no route can forget it.
  *
  * @example
- * const anonymous: Scope = { cohorts: null, suppressBelow: 5 };
+ * const anonymous: Scope = { cohorts: null, tier: 'anonymous', rule: presetRule('genomics-england'), beneath: [] };
  */
 export interface Scope {
   /** Only samples in at least one of these cohorts; `[]` means no samples; null means no restriction. */
   readonly cohorts: readonly string[] | null;
-  /** Aggregated counts `0 < n < suppressBelow` are withheld; null turns suppression off. */
-  readonly suppressBelow: number | null;
+  /** Who is asking. */
+  readonly tier: Tier;
+  /** The disclosure rule every aggregated count of the answer goes through; null: exact counts. */
+  readonly rule: DisclosureRule | null;
+  /**
+   * The rules of the lower tiers, lowest first, which the caller can also see by asking without its token: what
+   * `rule` hides must stay hidden given what they show.
+   */
+  readonly beneath: readonly DisclosureRule[];
 }
 
 /** The codes a decision can refuse with. @example const code: DecisionCode = 'ip_mismatch'; */
@@ -106,23 +120,40 @@ export type DecisionStep =
     }
   | { readonly step: 'discovery'; readonly code: DecisionCode }
   | { readonly step: 'optional-token'; readonly guard: TokenEntry | undefined; readonly offered: boolean }
-  | { readonly step: 'scope'; readonly scope: Scope; readonly verified: boolean };
+  | {
+      readonly step: 'sample-rows';
+      readonly disclosure: DatasetDisclosure;
+      readonly rule: TierRule;
+      readonly code: 'route_forbidden' | 'grant_required';
+    }
+  | {
+      readonly step: 'scope';
+      readonly scope: Scope;
+      readonly verified: boolean;
+      /** The tier's setting, with its config path. */
+      readonly tierRule: TierRule;
+      /** Why the counts are exact although the tier has a rule: the caller may read the sample-level rows. */
+      readonly rows: 'readable' | 'not-readable' | undefined;
+    };
 
 // On a route that needs no token, an offered token is read in the header of the entry guarding the dataset's
-// sample-level data: verified and granted, it lifts small-cell suppression and applies its cohorts.
+// sample-level data: verified and granted, it sets the caller's tier (and so its disclosure rule) and applies its
+// cohorts. The same entry decides whether a granted caller may read the rows, and so sees exact counts.
 const GUARD_ROUTE: RouteRef = ROUTES.samples;
 
 /**
  * The one access decision. Resolves dataset, route and embedder (memoized per config), reads the token from the
  * deciding entry's header only, verifies it, asks the revocation list of the entry's embedder whether the token
- * was withdrawn, checks the grant (datasets, address), applies the discovery
- * exception and works out the caller's scope. The server's middleware calls it for every dataset request;
- * `explain` calls it with `steps` and tells each one. Never throws.
+ * was withdrawn, checks the grant (datasets, address), applies the discovery exception, decides the caller's
+ * tier and disclosure rule, and works out the caller's scope. Sample-level routes answer only callers who see
+ * exact counts (or rows the operator published): a caller whose counts are controlled would undo the control by
+ * counting rows. The server's middleware calls it for every dataset request; `explain` calls it with `steps` and
+ * tells each one. Never throws.
  *
  * @example
  * const decision = await decide(policy, {
  *   dataset: 'TermdbTest', route: ROUTES.samples, origin: 'https://portal.example.org',
- *   clientIp: '203.0.113.7', header: (name) => headers.get(name) ?? undefined, minSampleSize: 5,
+ *   clientIp: '203.0.113.7', header: (name) => headers.get(name) ?? undefined, disclosure,
  * });
  * decision.allowed; // false
  * decision.allowed || decision.code; // 'token_missing'
@@ -151,15 +182,15 @@ export async function decide(
       const checked = await checkToken(entry, offered, facts, steps);
       if ('claims' in checked) claims = checked.claims;
     }
-    return allowed(claims, facts, result.entry, true, steps);
+    return allowed(policy, claims, entry, facts, result.entry, true, steps);
   }
 
   const entry = result.entry;
   const checked = await checkToken(entry, facts.header(entry.headerKey), facts, steps);
-  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps);
+  if ('claims' in checked) return allowed(policy, checked.claims, entry, facts, entry, true, steps);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
-    return allowed(undefined, facts, entry, false, steps);
+    return allowed(policy, undefined, undefined, facts, entry, false, steps);
   }
   return checked;
 }
@@ -240,16 +271,81 @@ async function checkToken(
   return { claims };
 }
 
-function allowed(
+async function allowed(
+  policy: AccessPolicy,
   claims: DatasetTokenClaims | undefined,
+  verifiedBy: TokenEntry | undefined,
   facts: RequestFacts,
   entry: TokenEntry | OpenEntry | undefined,
   granted: boolean,
   steps: DecisionStep[] | undefined,
-): Decision {
-  const scope = scopeFor(claims, facts.minSampleSize ?? null);
-  steps?.push({ step: 'scope', scope, verified: claims !== undefined });
+): Promise<Decision> {
+  const disclosure = facts.disclosure ?? NO_DISCLOSURE;
+  const tier = tierOf(claims);
+  const tierRule = disclosure[tier];
+  // Who may read the rows sees exact counts: controlling the counts of a caller who can count rows protects nothing.
+  let rows: 'readable' | 'not-readable' | undefined;
+  let rule = tierRule.rule;
+  if (facts.route.class === 'sample-level') {
+    // Reaching here with verified claims means the entry that guards this route granted them, unless the route is
+    // open; then only who sees exact counts (or the operator's published rows) may have them.
+    const code =
+      tier === 'signedIn'
+        ? 'grant_required'
+        : verifiedBy === undefined && tierRule.rule !== null && disclosure.sampleRows !== 'public'
+          ? 'route_forbidden'
+          : undefined;
+    if (code !== undefined) steps?.push({ step: 'sample-rows', disclosure, rule: tierRule, code });
+    if (code === 'grant_required') {
+      return refused(
+        403,
+        code,
+        'the token\'s access claim is "signedIn": rows need a grant',
+        verifiedBy?.path,
+      );
+    }
+    if (code === 'route_forbidden') {
+      return refused(
+        403,
+        code,
+        `rows of a dataset no credential protects are not served under a disclosure rule (${disclosure.sampleRowsPath})`,
+        disclosure.sampleRowsPath,
+      );
+    }
+    if (rule !== null) rows = 'readable';
+    rule = null;
+  } else if (tier === 'granted' && rule !== null) {
+    rows = (await readsRows(policy, claims, verifiedBy, facts, disclosure)) ? 'readable' : 'not-readable';
+    if (rows === 'readable') rule = null;
+  }
+  const scope: Scope = {
+    ...cohortsOf(claims),
+    tier,
+    rule,
+    // A caller restricted to cohorts counts other samples than the lower tiers do: their tables do not nest.
+    beneath:
+      rule === null || claims?.clientAuthResult?.cohorts !== undefined ? [] : rulesBeneath(disclosure, tier),
+  };
+  steps?.push({ step: 'scope', scope, verified: claims !== undefined, tierRule, rows });
   return { allowed: true, claims, scope, granted, entry };
+}
+
+/** Whether a granted caller may also read the dataset's sample-level routes from this origin. */
+async function readsRows(
+  policy: AccessPolicy,
+  claims: DatasetTokenClaims | undefined,
+  verifiedBy: TokenEntry | undefined,
+  facts: RequestFacts,
+  disclosure: DatasetDisclosure,
+): Promise<boolean> {
+  const guard = traceResolution(policy, facts.dataset, GUARD_ROUTE, facts.origin).result;
+  if (guard.kind === 'forbidden') return false;
+  if (guard.kind === 'open') return disclosure.sampleRows === 'public' || disclosure.anonymous.rule === null;
+  if (claims === undefined) return false;
+  if (guard.entry === verifiedBy) return true;
+  // Another entry guards the rows: the token must pass it as well (its own key, grant and address rule).
+  const checked = await checkToken(guard.entry, facts.header(guard.entry.headerKey), facts, undefined);
+  return 'claims' in checked && checked.claims.access !== 'signedIn';
 }
 
 const NO_SAMPLES: readonly string[] = Object.freeze([]);
@@ -257,16 +353,14 @@ const NO_SAMPLES: readonly string[] = Object.freeze([]);
 /**
  * The role rule: `clientAuthResult.cohorts`, an array of cohort ids, restricts every result to samples in those
  * cohorts. Present but not an array of strings: no samples at all (a malformed grant must not widen access).
- * Without verified claims, aggregated counts below `minSampleSize` are suppressed.
  *
  * @example
- * scopeFor(undefined, 5); // { cohorts: null, suppressBelow: 5 }
- * scopeFor({ …claims, clientAuthResult: { cohorts: ['ABC'] } }, 5); // { cohorts: ['ABC'], suppressBelow: null }
+ * cohortsOf(undefined); // { cohorts: null }
+ * cohortsOf({ …claims, clientAuthResult: { cohorts: ['ABC'] } }); // { cohorts: ['ABC'] }
  */
-export function scopeFor(claims: DatasetTokenClaims | undefined, minSampleSize: number | null): Scope {
-  if (claims === undefined) return { cohorts: null, suppressBelow: minSampleSize };
-  const cohorts = claims.clientAuthResult?.cohorts;
-  if (cohorts === undefined) return { cohorts: null, suppressBelow: null };
+export function cohortsOf(claims: DatasetTokenClaims | undefined): Pick<Scope, 'cohorts'> {
+  const cohorts = claims?.clientAuthResult?.cohorts;
+  if (cohorts === undefined) return { cohorts: null };
   const valid = Array.isArray(cohorts) && cohorts.every((id) => typeof id === 'string');
-  return { cohorts: valid ? (cohorts as string[]) : NO_SAMPLES, suppressBelow: null };
+  return { cohorts: valid ? (cohorts as string[]) : NO_SAMPLES };
 }

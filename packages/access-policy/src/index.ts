@@ -28,14 +28,26 @@ export {
   type TokenEntry,
 } from './entries.js';
 export {
+  cohortsOf,
   decide,
   type Decision,
   type DecisionCode,
   type DecisionStep,
   type RequestFacts,
   type Scope,
-  scopeFor,
 } from './decide.js';
+export {
+  type DatasetDisclosure,
+  datasetDisclosure,
+  describeCount,
+  describeRule,
+  disclosureProblems,
+  NO_DISCLOSURE,
+  rulesBeneath,
+  type TierRule,
+  tierOf,
+  tierWords,
+} from './disclosure.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema, secretSource } from './schema.js';
 export { type Embedder, embedderFromOrigin } from './origin.js';

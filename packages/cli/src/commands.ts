@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { explain } from '@pp-embed/access-policy';
+import { describeCount, explain } from '@pp-embed/access-policy';
 import { loadServerConfig } from '@pp-embed/server-config';
 import { ConfigError } from '@pp-embed/server-runtime';
 import {
+  ACCESS_CLAIMS,
+  type AccessClaim,
   type Algorithm,
   createSigner,
   createVerifier,
@@ -142,7 +144,7 @@ export const commands: Record<string, Command> = {
   mint: {
     summary: 'sign a dataset token',
     usage:
-      'pp-token mint --alg ALG (--secret-env NAME | --secret-file FILE | --key PRIVATE.pem) --dataset LABEL [--dataset LABEL] --email ID [--ip ADDR] [--ttl 10m] [--client-auth-result JSON] [--kid KID] [--issuer ISS] [--audience AUD]',
+      'pp-token mint --alg ALG (--secret-env NAME | --secret-file FILE | --key PRIVATE.pem) --dataset LABEL [--dataset LABEL] --email ID [--ip ADDR] [--ttl 10m] [--client-auth-result JSON] [--access signedIn|granted] [--kid KID] [--issuer ISS] [--audience AUD]',
     options: {
       ...keyOptions,
       alg: { type: 'string' },
@@ -152,6 +154,7 @@ export const commands: Record<string, Command> = {
       ip: { type: 'string' },
       ttl: { type: 'string' },
       'client-auth-result': { type: 'string' },
+      access: { type: 'string' },
       kid: { type: 'string' },
       issuer: { type: 'string' },
       audience: { type: 'string' },
@@ -173,6 +176,10 @@ export const commands: Record<string, Command> = {
           throw new UsageError('--client-auth-result must be JSON, e.g. \'{"role":"analyst"}\'');
         }
       }
+      const access = str(values, 'access');
+      if (access !== undefined && !(ACCESS_CLAIMS as readonly string[]).includes(access)) {
+        throw new UsageError(`--access must be ${ACCESS_CLAIMS.join(' or ')}`);
+      }
       const ttl = seconds(values, 'ttl');
       const signer = createSigner({
         algorithm: alg as Algorithm,
@@ -190,6 +197,7 @@ export const commands: Record<string, Command> = {
           email: required(values, 'email'),
           ip: str(values, 'ip'),
           clientAuthResult,
+          access: access as AccessClaim | undefined,
         }),
       );
       return 0;
@@ -237,7 +245,7 @@ export const commands: Record<string, Command> = {
   explain: {
     summary: 'explain, step by step, how a server with this config decides a request',
     usage:
-      'pp-token explain --config serverconfig.json --dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [TOKEN | -]',
+      'pp-token explain --config serverconfig.json --dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [--count N]... [TOKEN | -]',
     options: {
       config: { type: 'string' },
       dataset: { type: 'string' },
@@ -246,6 +254,7 @@ export const commands: Record<string, Command> = {
       ip: { type: 'string' },
       header: { type: 'string' },
       'no-token': { type: 'boolean' },
+      count: { type: 'string', multiple: true },
     },
     async run(values, positionals, io) {
       const file = required(values, 'config');
@@ -260,6 +269,13 @@ export const commands: Record<string, Command> = {
       }
       const dataset = required(values, 'dataset');
       const route = required(values, 'route');
+      const counts = list(values, 'count').map((text) => {
+        const n = Number(text);
+        if (!/^\d{1,9}$/.test(text) || !Number.isSafeInteger(n)) {
+          throw new UsageError(`--count ${text} is not a whole number`);
+        }
+        return n;
+      });
       const token = values['no-token'] === true ? undefined : tokenArgument(positionals, io);
       // The revocation lists the server would hold: each feed read once, as a replica reads it at start.
       const revocations = config.revocations;
@@ -276,13 +292,15 @@ export const commands: Record<string, Command> = {
           origin: str(values, 'origin'),
           clientIp: str(values, 'ip'),
           tokenHeader: str(values, 'header'),
-          minSampleSize: config.datasets.get(dataset)?.minSampleSize ?? null,
+          disclosure: config.datasets.get(dataset)?.disclosure,
           now: io.now(),
           revocations,
         },
         token,
       );
       for (const step of steps) io.out(step);
+      // Which part of the caller's rule hides (or shows) a count of each size asked about.
+      if (decision.outcome === 'allowed') for (const n of counts) io.out(describeCount(decision.rule, n));
       return decision.outcome === 'allowed' ? 0 : 1;
     },
   },
