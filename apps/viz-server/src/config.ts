@@ -43,8 +43,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
     ...rest,
     ...(log !== undefined && { remoteJwks: { onEvent: logJwksEvent(log) }, revocation: { logger: log } }),
     datasets: {
-      open: (d) =>
-        openDataset({ label: d.label, genome: d.genome, file: d.file, minSampleSize: d.minSampleSize }),
+      open: (d) => openDataset({ label: d.label, genome: d.genome, file: d.file, disclosure: d.disclosure }),
       close: (dataset) => dataset.close(),
     },
   });

@@ -13,13 +13,15 @@ import { demoDataset } from '../test/harness.js';
 import { createApp } from './app.js';
 import { openDataset } from './termdb/dataset.js';
 import { DatasetRegistry } from './termdb/registry.js';
+import { minSampleSize } from '../test/scopes.js';
 
 const SECRET = generateSecret();
 const OTHER_SECRET = generateSecret();
 const NOW = Date.now();
+const DISCLOSURE = minSampleSize(5);
 const datasets = new DatasetRegistry(
   new Map([
-    ['PPDemo', openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 })],
+    ['PPDemo', openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), disclosure: DISCLOSURE })],
   ]),
   { log: silentLogger, watch: false },
 );
@@ -61,6 +63,8 @@ const TOKENS = {
       clientAuthResult: { cohorts: ['ALPHA'] },
     }),
   noIp: () => signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org' }),
+  signedIn: () =>
+    signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7', access: 'signedIn' }),
   otherDataset: () => signer(SECRET).sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' }),
   otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   garbage: () => 'not.a.token',
@@ -160,6 +164,7 @@ describe('the server and explain, for random configs and requests', () => {
             now: NOW,
             tokenHeader: r.header,
             revocations: revocations(r.revocations),
+            disclosure: DISCLOSURE,
           },
           token,
         );

@@ -92,7 +92,7 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
         origin,
         clientIp: clientAddress(c, deps.proxies),
         header: (name) => requestHeader(c, name),
-        minSampleSize: dataset.minSampleSize,
+        disclosure: dataset.disclosure,
         now: deps.now(),
         revocations: deps.revocations,
       });

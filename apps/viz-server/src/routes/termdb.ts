@@ -33,7 +33,7 @@ function downloadName(...parts: string[]): string {
 export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
   const handlers: { [R in RouteId]: Handler<R> } = {
     config(c) {
-      const { dataset, granted } = c.var.access;
+      const { dataset, granted, scope } = c.var.access;
       const refs = ROUTE_IDS.map((id) => ROUTES[id]);
       const requirements = deps.policy.tokenRequirements(dataset.label, refs, requestHeader(c, 'origin'));
       const tokenRequired = Object.fromEntries(
@@ -43,7 +43,8 @@ export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
         dslabel: dataset.label,
         genome: dataset.genome,
         auth: { headerKey: requirements.headerKey ?? DEFAULT_HEADER_KEY, tokenRequired },
-        minSampleSize: dataset.minSampleSize,
+        minSampleSize: scope.rule?.threshold ?? null,
+        disclosure: { tier: scope.tier, rule: scope.rule },
         rootTerms: granted ? dataset.terms(null) : null,
         cohorts: granted ? dataset.cohorts() : null,
       };
