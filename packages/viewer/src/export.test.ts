@@ -1,3 +1,4 @@
+import { presetRule } from '@pp-embed/viz-api';
 import { describe, expect, it } from 'vitest';
 import { pValueText } from './components/pp-survival/pp-survival.js';
 import { barchartCsv, fileName, summaryCsv } from './export.js';
@@ -19,6 +20,10 @@ describe('chart exports', () => {
       total: null,
       cohorts: null,
       filter: [],
+      disclosure: {
+        tier: 'anonymous',
+        rule: presetRule('genomics-england'),
+      },
       charts: [
         {
           key: null,
@@ -50,22 +55,27 @@ describe('chart exports', () => {
       ],
     };
     expect(barchartCsv(chart).split('\r\n')).toEqual([
-      'Race,Sex,count,hidden',
+      'Race,Sex,count,shown as',
       '"White, non-Hispanic",Male,40,',
       '"White, non-Hispanic",Female,,withheld',
-      "'=Other,Male,,suppressed",
+      "'=Other,Male,,<5",
       "'=Other,Female,0,",
+      '"<5: 1 to 4 samples · hidden: withheld so that small counts cannot be worked out. Genomics England’s rule, for visitors who are not signed in."',
       '',
     ]);
   });
 
-  it('write a summary group by group', () => {
+  it('write a summary group by group, rounded counts said to be approximate', () => {
     const summary: SummaryResult = {
       term: term('agedx', 'Age'),
       term2: null,
       density: null,
       cohorts: null,
       filter: [],
+      disclosure: {
+        tier: 'anonymous',
+        rule: presetRule('opensafely'),
+      },
       groups: [
         {
           key: null,
@@ -88,7 +98,7 @@ describe('chart exports', () => {
       ],
     };
     expect(summaryCsv(summary)).toBe(
-      'group,n,hidden,mean,sd,median,q1,q3,min,max,whiskerLow,whiskerHigh\r\nAll samples,10,,5.5,3,5.5,3.25,7.75,,,1.45,9.55\r\n',
+      'group,n,shown as,mean,sd,median,q1,q3,min,max,whiskerLow,whiskerHigh\r\nAll samples,10,approximate,5.5,3,5.5,3.25,7.75,,,1.45,9.55\r\n"≤7: 1 to 7 samples · hidden: withheld so that small counts cannot be worked out · ≈: rounded to the nearest 5. OpenSAFELY’s rule, for visitors who are not signed in."\r\n',
     );
   });
 

@@ -1,16 +1,27 @@
 /**
- * Exports of what the widget shows: a chart as SVG or PNG (its title and legend included) and its numbers as
- * CSV. They are made from what is on screen, so they carry the same suppression: a hidden count is an empty
- * field with `suppressed` or `withheld` beside it, never a number.
+ * Exports of what the widget shows: a chart as SVG or PNG (its title and legend included, and the line that says
+ * how counts are shown) and its numbers as CSV. They are made from what is on screen, so they carry the same
+ * disclosure control: a hidden count is an empty field with the rule's mark (`<5`) or `withheld` beside it, never
+ * a number; a rounded count says so; the last line says whose rule it is.
  * @module
  */
-import { csvRow } from '@pp-embed/viz-api';
-import { seriesColor, textWidth } from './components/chart-kit.js';
+import { csvRow, type Disclosure } from '@pp-embed/viz-api';
+import { ruleNote, seriesColor, textWidth } from './components/chart-kit.js';
 import type { BarchartResult, SummaryResult, SurvivalResult } from './types.js';
 
-/** Why a count is not in an export. */
-const hiddenAs = (count: number | null, suppressed: boolean) =>
-  count !== null ? '' : suppressed ? 'suppressed' : 'withheld';
+/** How a count of an export is shown: '' for exact, the rule's mark for a small hidden one, and so on. */
+function shownAs(count: number | null, suppressed: boolean, disclosure: Disclosure | undefined): string {
+  const rule = disclosure?.rule ?? null;
+  if (count === null) return suppressed ? (rule?.hiddenAs ?? 'suppressed') : 'withheld';
+  if (count !== 0 && rule !== null && (rule.rounding > 1 || rule.noise > 0)) return 'approximate';
+  return '';
+}
+
+/** The last line of an export under a rule: how its counts are shown, and whose rule. */
+const ruleLine = (disclosure: Disclosure | undefined) => {
+  const note = ruleNote(disclosure);
+  return note === '' ? '' : csvRow([note]);
+};
 
 /**
  * The numbers of a barchart as CSV: one line per cell (chart, bar, overlay segment), hidden counts empty.
@@ -24,7 +35,7 @@ export function barchartCsv(data: BarchartResult): string {
     data.term.name,
     ...(data.term2 ? [data.term2.name] : []),
     'count',
-    'hidden',
+    'shown as',
   ];
   const lines = data.charts.flatMap((panel) =>
     panel.bars.flatMap((bar) =>
@@ -34,12 +45,12 @@ export function barchartCsv(data: BarchartResult): string {
           bar.label,
           ...(data.term2 ? [cell.label] : []),
           cell.count,
-          hiddenAs(cell.count, cell.suppressed),
+          shownAs(cell.count, cell.suppressed, data.disclosure),
         ]),
       ),
     ),
   );
-  return csvRow(head) + lines.join('');
+  return csvRow(head) + lines.join('') + ruleLine(data.disclosure);
 }
 
 /**
@@ -51,17 +62,18 @@ export function barchartCsv(data: BarchartResult): string {
 export function summaryCsv(data: SummaryResult): string {
   const fields = ['mean', 'sd', 'median', 'q1', 'q3', 'min', 'max', 'whiskerLow', 'whiskerHigh'] as const;
   return (
-    csvRow([data.term2?.name ?? 'group', 'n', 'hidden', ...fields]) +
+    csvRow([data.term2?.name ?? 'group', 'n', 'shown as', ...fields]) +
     data.groups
       .map((g) =>
         csvRow([
           g.label ?? 'All samples',
           g.n,
-          hiddenAs(g.n, g.suppressed),
+          shownAs(g.n, g.suppressed, data.disclosure),
           ...fields.map((f) => g.stats?.[f]),
         ]),
       )
-      .join('')
+      .join('') +
+    ruleLine(data.disclosure)
   );
 }
 
@@ -104,7 +116,7 @@ export function survivalCsv(data: SurvivalResult): string {
   }
   if (data.logRank)
     out += csvRow([`log-rank chi2 ${data.logRank.chi2} df ${data.logRank.df} p ${data.logRank.p}`]);
-  return out;
+  return out + ruleLine(data.disclosure);
 }
 
 // Presentation that CSS gives the chart on screen, written into the exported file so that it looks the same
@@ -131,16 +143,17 @@ export interface LegendEntry {
 }
 
 /**
- * A self-contained SVG file of a chart on screen: computed styles inlined, a white background, and the title
- * and legend (HTML on screen) drawn above it.
+ * A self-contained SVG file of a chart on screen: computed styles inlined, a white background, the title and
+ * legend (HTML on screen) drawn above it, and a note (how its counts are shown) below.
  *
  * @example
- * const file = svgFile(chart.shadowRoot.querySelector('svg'), 'Diagnosis by Sex', legend);
+ * const file = svgFile(chart.shadowRoot.querySelector('svg'), 'Diagnosis by Sex', legend, ruleNote(data.disclosure));
  */
 export function svgFile(
   source: SVGSVGElement,
   title: string,
   legend: readonly LegendEntry[],
+  note = '',
 ): { markup: string; width: number; height: number } {
   const clone = source.cloneNode(true) as SVGSVGElement;
   const originals = [source, ...source.querySelectorAll('*')];
@@ -169,7 +182,7 @@ export function svgFile(
     return item;
   });
   const top = legend.length ? y + 16 : 36;
-  const height = top + chartHeight;
+  const height = top + chartHeight + (note === '' ? 0 : 28);
   clone.setAttribute('x', '0');
   clone.setAttribute('y', String(top));
   clone.removeAttribute('tabindex');
@@ -179,6 +192,9 @@ export function svgFile(
     `<text x="0" y="20" font-size="15" font-weight="650" font-family="${escapeXml(font)}" fill="#1d2733">${escapeXml(title)}</text>` +
     items.join('') +
     new XMLSerializer().serializeToString(clone) +
+    (note === ''
+      ? ''
+      : `<text x="0" y="${height - 8}" font-size="11" font-family="${escapeXml(font)}" fill="#5b6675">${escapeXml(note)}</text>`) +
     `</svg>`;
   return { markup, width, height };
 }

@@ -275,14 +275,16 @@ describe('<pp-viewer> exports', () => {
       'TermdbTest-Race-by-Sex.png',
     ]);
     const csv = await files[0]!.blob.text();
-    expect(csv.split('\r\n')[0]).toBe('Race,Sex,count,hidden');
-    // The same suppression as the screen: small cells are empty, never a number.
-    expect(csv).toMatch(/\r\nOther,Female,,suppressed\r\n/);
+    expect(csv.split('\r\n')[0]).toBe('Race,Sex,count,shown as');
+    // The same disclosure control as the screen: small cells are empty, never a number, and the rule is said.
+    expect(csv).toMatch(/\r\nOther,Female,,<5\r\n/);
+    expect(csv).toContain('<5: 1 to 4 samples');
     const svg = await files[1]!.blob.text();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('Race by Sex');
     expect(svg).toContain('>Female</text>');
     expect(svg).toContain('fill:');
+    expect(svg).toContain('&#60;5: 1 to 4 samples');
     expect(files[2]!.blob.type).toBe('image/png');
     const png = new Uint8Array(await files[2]!.blob.arrayBuffer());
     expect([...png.slice(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
