@@ -35,6 +35,20 @@ describe('explain', () => {
     ]);
   });
 
+  it('says that a key without a port matched the origin on another port', async () => {
+    const { steps } = await explain(policy, { ...fromPortal, origin: 'https://portal.example.org:8443' });
+    expect(steps).toContain(
+      'No embedder key is "portal.example.org:8443", so the key "portal.example.org" matched: a key without a port matches every port of its host (dsCredentials.TermdbTest.termdb.portal.example.org).',
+    );
+  });
+
+  it('says which keys would match an origin with a port that no key covers', async () => {
+    const { steps } = await explain(policy, { ...fromPortal, origin: 'http://localhost:8080' });
+    expect(steps).toContain(
+      'No embedder key in dsCredentials.TermdbTest.termdb matches and there is no "*" embedder (its keys: "portal.example.org" and "lab.example.edu"). A key "localhost" (every port) or "localhost:8080" (this port) would match. A protected route with no credential for the embedder is refused (fail closed).',
+    );
+  });
+
   it('says what the token needs when none is given', async () => {
     const { decision, steps } = await explain(policy, fromPortal);
     expect(decision).toEqual({ outcome: 'refused', status: 401, code: 'token_missing' });

@@ -195,14 +195,23 @@ function embedderSentences(origin: string | null | undefined, t: Trace): string[
   const entryPath = t.result.entry?.path ?? '';
   if (t.embedderVia === 'exact')
     out.push(`Embedder key ${quote(e.kind === 'host' ? e.host : '')} matched (${entryPath}).`);
-  else if (t.embedderVia === 'star') {
+  else if (t.embedderVia === 'hostname') {
+    const { host, hostname } = e.kind === 'host' ? e : { host: '', hostname: '' };
+    out.push(
+      `No embedder key is ${quote(host)}, so the key ${quote(hostname)} matched: a key without a port matches every port of its host (${entryPath}).`,
+    );
+  } else if (t.embedderVia === 'star') {
     out.push(
       `${e.kind === 'host' ? `No embedder key is ${quote(e.host)}, so the` : 'The'} "*" embedder matched (${entryPath}).`,
     );
   } else {
     const keys = [...(block?.embedders.keys() ?? [])].map(quote);
+    const portNote =
+      e.kind === 'host' && e.host !== e.hostname
+        ? ` A key ${quote(e.hostname)} (every port) or ${quote(e.host)} (this port) would match.`
+        : '';
     out.push(
-      `No embedder key in ${block?.path} matches and there is no "*" embedder (its keys: ${list(keys)}). ` +
+      `No embedder key in ${block?.path} matches and there is no "*" embedder (its keys: ${list(keys)}).${portNote} ` +
         'A protected route with no credential for the embedder is refused (fail closed).',
     );
   }

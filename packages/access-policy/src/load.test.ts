@@ -446,7 +446,7 @@ describe('validation', () => {
       'an embedder with a default port',
       { T: { '*': { 'portal.example.org:443': open() } } },
       'dsCredentials.T.*.portal.example.org:443',
-      'drop the default port',
+      'never carries a default port',
     ],
     [
       'an embedder pattern',

@@ -61,7 +61,8 @@ export interface AccessPolicy {
    * 1. dataset: the exact label's block; only when there is none, the `*` block (ProteinPaint's rule: an exact
    *    label replaces `*` entirely, it does not fall back to it);
    * 2. route, within that block: the exact route name, then `termdb` (sample-level routes only), then `*`;
-   * 3. embedder, within that route block: the exact host from `Origin`, then `*`.
+   * 3. embedder, within that route block: the origin's `host:port`, then its host alone (a key without a port
+   *    matches every port), then `*`.
    * No route key covers the request: open. A route block covers it but no embedder key matches: forbidden
    * `embedder_not_allowed` (fail closed; ProteinPaint answers open here).
    *
@@ -73,7 +74,8 @@ export interface AccessPolicy {
    */
   resolve(dataset: string, route: RouteRef, origin: string | null | undefined): Resolution;
   /**
-   * For CORS: true when the origin's host is an exact embedder key anywhere in the block, or when any route
+   * For CORS: true when the origin's host matches an embedder key anywhere in the block (a key without a port
+   * matches every port of its host), or when any route
    * has a `*` embedder (then every origin, including `null` and no origin, is allowed). An allowed origin is
    * not a granted one: `resolve` still decides each request. Tokens travel in a header, never a cookie, so the
    * server answers without `Access-Control-Allow-Credentials`.
@@ -152,7 +154,11 @@ export interface Trace {
     readonly via: 'exact' | 'termdb' | 'star' | 'none';
   };
   readonly embedder: Embedder;
-  readonly embedderVia: 'exact' | 'star' | 'none' | undefined;
+  /**
+   * `exact`: the key is the origin's `host[:port]`; `hostname`: a key without a port matched the origin's host on
+   * another port; `star`: the `*` key; `none`: no key matched.
+   */
+  readonly embedderVia: 'exact' | 'hostname' | 'star' | 'none' | undefined;
   readonly result: Resolution;
 }
 
@@ -246,9 +252,21 @@ function trace(
     };
   }
 
-  const byHost = embedder.kind === 'host' ? routeBlock.embedders.get(embedder.host) : undefined;
-  const entry = byHost ?? routeBlock.embedders.get(ANY);
-  const embedderVia = byHost !== undefined ? 'exact' : entry !== undefined ? 'star' : 'none';
+  // host[:port] first, then the host on any port (a key without a port), then `*`.
+  const exactHost = embedder.kind === 'host' ? routeBlock.embedders.get(embedder.host) : undefined;
+  const anyPort =
+    exactHost === undefined && embedder.kind === 'host' && embedder.hostname !== embedder.host
+      ? routeBlock.embedders.get(embedder.hostname)
+      : undefined;
+  const entry = exactHost ?? anyPort ?? routeBlock.embedders.get(ANY);
+  const embedderVia =
+    exactHost !== undefined
+      ? 'exact'
+      : anyPort !== undefined
+        ? 'hostname'
+        : entry !== undefined
+          ? 'star'
+          : 'none';
   let result: Resolution;
   if (entry === undefined) {
     // Fail closed: the dataset and route are protected and this embedder has no credential for them.
@@ -296,7 +314,8 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     allowsOrigin(origin) {
       if (anyEmbedder) return true;
       const embedder = embedderFromOrigin(origin);
-      return embedder.kind === 'host' && hosts.has(embedder.host);
+      // A key without a port is the host's name alone, so `hosts` holds it when any port is allowed.
+      return embedder.kind === 'host' && (hosts.has(embedder.host) || hosts.has(embedder.hostname));
     },
     headerKeys: () => headerKeys,
     tokenRequirements(dataset, routes, origin) {
