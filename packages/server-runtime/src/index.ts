@@ -1,6 +1,7 @@
 /**
  * `@pp-embed/server-runtime`: what the visualization server, the reference portal and `pp-token` share as
- * processes: JSON-line logs, and one error type for a configuration that cannot be used.
+ * processes: JSON-line logs, one error type for a configuration that cannot be used, and the "did you mean" of
+ * its messages.
  *
  * @example
  * import { ConfigError, jsonLogger } from '@pp-embed/server-runtime';
@@ -10,3 +11,4 @@
  */
 export { ConfigError, type ConfigProblem, formatPath } from './config-error.js';
 export { describeError, jsonLogger, type Logger, silentLogger } from './log.js';
+export { closestName } from './did-you-mean.js';
