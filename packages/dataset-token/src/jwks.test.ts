@@ -71,7 +71,7 @@ describe('a verifier with a JWKS URL', () => {
         second.privateKey,
       );
       const error = await verifier.verify(forged).catch((e: unknown) => e);
-      expect((error as TokenError).code).toBe('token_invalid');
+      expect([(error as TokenError).code, (error as TokenError).reason]).toEqual(['token_invalid', 'key']);
     }
     expect(requests).toBe(2);
   });

@@ -18,8 +18,12 @@ export {
   type ErrorCode,
   type ErrorCodeSpec,
   isErrorCode,
+  isTokenInvalidReason,
+  type LoginErrorCode,
   type RefusalCode,
+  TOKEN_INVALID_REASONS,
   type TokenErrorCode,
+  type TokenInvalidReason,
 } from './errors.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
