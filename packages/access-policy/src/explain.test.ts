@@ -111,18 +111,18 @@ describe('explain', () => {
     ]);
   });
 
-  it('explains looseIpCheck with a missing ip claim and a neighbour address', async () => {
+  it('explains the loose address check with a missing ip claim and a neighbour address', async () => {
     const lab = { ...fromPortal, origin: 'https://lab.example.edu' };
     const noIp = await explain(policy, lab, sign({ datasets: ['TermdbTest'], email: 'a@b.org' }));
     expect(noIp.decision.outcome).toBe('allowed');
-    expect(noIp.steps).toContain('The token has no "ip" claim, which looseIpCheck accepts.');
+    expect(noIp.steps).toContain('The token has no "ip" claim, which the loose address check accepts.');
     const near = await explain(
       policy,
       { ...lab, clientIp: '203.0.113.250' },
       sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' }),
     );
     expect(near.steps).toContain(
-      'Address check (looseIpCheck): the client address 203.0.113.250 is in the network of the "ip" claim 203.0.113.7.',
+      'Loose address check: the client address 203.0.113.250 is in the network of the "ip" claim 203.0.113.7.',
     );
   });
 

@@ -325,7 +325,7 @@ describe('resolve', () => {
       embedder: 'portal.example.org',
       headerKey: 'x-portal-token',
       dsnames: [{ id: 'TermdbTest', label: 'Test' }],
-      looseIpCheck: true,
+      ipCheck: 'loose',
     });
     expect(typeof r.entry.verifier.verify).toBe('function');
   });

@@ -5,8 +5,9 @@ import {
   type PolicyEntry,
   type RouteRef,
   SAMPLE_LEVEL,
-  type TokenEntry,
+  type CredentialEntry,
 } from './entries.js';
+import type { LoginThrottle } from './throttle.js';
 import type { ConfigProblem } from '@pp-embed/server-runtime';
 import { type Embedder, embedderFromOrigin } from './origin.js';
 
@@ -29,7 +30,7 @@ export type Resolution =
       readonly path: string;
       readonly entry: ForbiddenEntry | undefined;
     }
-  | { readonly kind: 'needs-token'; readonly entry: TokenEntry };
+  | { readonly kind: 'needs-token'; readonly entry: CredentialEntry };
 
 /** Whether one route needs a token from one origin, for the server's `/termdb/config` answer. */
 export interface RouteRequirement {
@@ -138,6 +139,7 @@ export interface PolicyTables {
   entries: readonly PolicyEntry[];
   routeCatalog: ReadonlyMap<string, RouteRef>;
   warnings: readonly ConfigProblem[];
+  throttle: LoginThrottle;
 }
 
 /** Every step of one decision, for `explain`. @internal */
@@ -163,6 +165,14 @@ export interface Trace {
 }
 
 const tracersOf = new WeakMap<AccessPolicy, Tracer>();
+const throttles = new WeakMap<AccessPolicy, LoginThrottle>();
+
+/** @internal The dataset-password throttle of `policy`: one per loaded policy, so per server process. */
+export function throttleOf(policy: AccessPolicy): LoginThrottle {
+  const throttle = throttles.get(policy);
+  if (throttle === undefined) throw new TypeError('not a policy built by loadPolicy');
+  return throttle;
+}
 
 type Tracer = (dataset: string, route: RouteRef, origin: string | null | undefined) => Trace;
 
@@ -293,11 +303,11 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
   const hosts = new Set<string>();
   let anyEmbedder = false;
   const headers = new Set<string>();
-  const verifiers = new Set<TokenEntry['verifier']>();
+  const verifiers = new Set<CredentialEntry['verifier']>();
   for (const entry of tables.entries) {
     if (entry.embedder === ANY) anyEmbedder = true;
     else hosts.add(entry.embedder);
-    if (entry.type === 'jwt') {
+    if (entry.type === 'jwt' || entry.type === 'basic') {
       headers.add(entry.headerKey);
       verifiers.add(entry.verifier);
     }
@@ -342,5 +352,6 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     route: (name) => tables.routeCatalog.get(name),
   };
   tracersOf.set(policy, tracer);
+  throttles.set(policy, tables.throttle);
   return Object.freeze(policy);
 }

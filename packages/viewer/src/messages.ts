@@ -58,6 +58,8 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
   route_forbidden: ({ ds, route }) =>
     route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,
+  password_invalid: ({ ds }) => `That password is not correct for ${ds}.`,
+  too_many_attempts: () => 'Too many attempts. Wait a few minutes, then try again.',
   dataset_not_found: ({ ds }) => `The visualization server has no dataset named ${ds}.`,
   term_not_found: ({ ds }) => `This term is not part of ${ds}.`,
   term_not_supported: () => 'This kind of term cannot be charted yet.',
@@ -70,5 +72,6 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   bad_request: unknownCode,
   not_found: unknownCode,
   method_not_allowed: unknownCode,
+  login_not_available: unknownCode,
   unexpected_response: unknownCode,
 };
