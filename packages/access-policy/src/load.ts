@@ -179,9 +179,9 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
   for (const [datasetKey, datasetValue] of top ?? []) {
     const datasetSegments = [datasetKey];
     // A bad key is reported and what it holds still checked, so that one pass finds every mistake.
-    if (!checkKey(datasetKey, datasetSegments, 'dataset label', report) && UNCHECKED.has(datasetKey))
-      continue;
-    if (served !== undefined && datasetKey !== ANY && !served.has(datasetKey)) {
+    const labelOk = checkKey(datasetKey, datasetSegments, 'dataset label', report);
+    if (!labelOk && UNCHECKED.has(datasetKey)) continue;
+    if (labelOk && served !== undefined && datasetKey !== ANY && !served.has(datasetKey)) {
       // A key for no served dataset protects nothing; the dataset it meant stays as open as it was.
       const near = closestName(datasetKey, served);
       report(
