@@ -551,7 +551,8 @@ function buildPasswordEntry(
   if (damaged.has('tokenSecret') || damaged.has('maxTokenAge') || passwordHash === undefined)
     return undefined;
   const maxTokenAge = typeof raw.maxTokenAge === 'number' ? raw.maxTokenAge : PASSWORD_TOKEN_AGE.default;
-  const audience = `${PASSWORD_TOKEN_ISSUER}:${rules.path}`;
+  // The entry's place in the block, not in the file: replicas agree however the block is included.
+  const audience = `${PASSWORD_TOKEN_ISSUER}:${formatPath('', place.segments)}`;
   const secret = secretSourceOf(raw.tokenSecret as SecretField, place.options);
   let signer: Signer;
   let verifier: Verifier;

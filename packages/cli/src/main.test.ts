@@ -143,7 +143,10 @@ describe('pp-token explain', () => {
     config,
     JSON.stringify({
       // pp-token reads the config with the server's loader, but never opens the dataset files.
-      datasets: [{ label: 'TermdbTest', genome: 'hg38', file: 'not-here.db', minSampleSize: 5 }],
+      datasets: [
+        { label: 'TermdbTest', genome: 'hg38', file: 'not-here.db', minSampleSize: 5 },
+        { label: 'Closed', genome: 'hg38', file: 'not-here-either.db' },
+      ],
       tokenLeeway: 0,
       dsCredentials: {
         TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
