@@ -9,6 +9,7 @@ import { loadConfig } from './config.js';
 import { DEMO_CONFIG, ensureDemoAssets } from './demo.js';
 import { jsonAudit } from './http/audit.js';
 import { readBundle } from './http/bundle.js';
+import { logAccessTable } from './startup.js';
 
 const USAGE = `pp-viz-server: serve termdb datasets behind dsCredentials
 
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
     throw error;
   }
   for (const warning of config.warnings) log.warn('config_warning', { warning });
+  logAccessTable(config, log);
   try {
     await config.policy.ready();
   } catch (error) {

@@ -94,3 +94,9 @@ export type PolicyEntry = OpenEntry | ForbiddenEntry | CredentialEntry;
 /** Route keys with a meaning of their own; every other route key is a route name. */
 export const ANY = '*';
 export const SAMPLE_LEVEL = 'termdb';
+
+/**
+ * Characters that make a key a glob in ProteinPaint. Keys are matched exactly here, so a pattern would silently
+ * match nothing and leave the requests it was meant to cover without its credential.
+ */
+export const PATTERN = /[*?[\]{}]|^!/;

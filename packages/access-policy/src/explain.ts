@@ -2,7 +2,7 @@ import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import { TOKEN_INVALID_REASONS, type TokenErrorCode, type TokenInvalidReason } from '@pp-embed/viz-api';
 import { canonicalIp } from '@pp-embed/client-address';
 import { decide, type DecisionCode, type DecisionStep, type RequestFacts } from './decide.js';
-import type { CredentialEntry, RouteRef } from './entries.js';
+import type { CredentialEntry, RouteRef, TokenEntry } from './entries.js';
 import type { AccessPolicy, Trace } from './policy.js';
 
 /** The facts of one request, as the server would see them; the token is given apart. */
@@ -238,6 +238,21 @@ function embedderSentences(origin: string | null | undefined, t: Trace): string[
   return out;
 }
 
+/**
+ * @internal What checks a portal's token, by the kind of key, never the key: `signed with the shared secret
+ * (HS256)`. The access table says the same.
+ */
+export function signedWith(entry: TokenEntry): string {
+  const algorithms = entry.verifier.algorithms;
+  const key =
+    entry.keySource === 'secret'
+      ? 'the shared secret'
+      : entry.keySource === 'publicKey'
+        ? "the portal's public key"
+        : "a key of the portal's JWKS";
+  return algorithms.length > 0 ? `signed with ${key} (${algorithms.join(' or ')})` : `signed with ${key}`;
+}
+
 function ipSentence(entry: CredentialEntry): string {
   return entry.ipCheck === 'loose'
     ? `whose "ip" claim, if any, is in the client's /24 (IPv4) or /64 (IPv6) network (loose address check)`
@@ -254,17 +269,8 @@ function requirementSentence(entry: CredentialEntry, dataset: string): string {
       `requests carry that token in the ${quote(entry.headerKey)} header, and it must name ${quote(dataset)} and have been issued ${entry.ipCheck === 'none' ? 'from any address' : `to the client address (${entry.ipCheck} address check)`}.`
     );
   }
-  const algorithms = entry.verifier.algorithms;
-  const key =
-    entry.keySource === 'secret'
-      ? 'the shared secret'
-      : entry.keySource === 'publicKey'
-        ? "the portal's public key"
-        : "a key of the portal's JWKS";
-  const signed =
-    algorithms.length > 0 ? `signed with ${key} (${algorithms.join(' or ')})` : `signed with ${key}`;
   const parts = [
-    `The entry's type is "jwt": a token is needed in the ${quote(entry.headerKey)} header, ${signed}`,
+    `The entry's type is "jwt": a token is needed in the ${quote(entry.headerKey)} header, ${signedWith(entry)}`,
   ];
   if (entry.issuer !== undefined) parts.push(`with "iss" ${list(entry.issuer.map(quote))}`);
   if (entry.audience !== undefined) parts.push(`with "aud" ${list(entry.audience.map(quote))}`);

@@ -43,6 +43,7 @@ export {
 } from './decide.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema } from './schema.js';
+export { type AccessRow, type AccessTable, accessTable, formatAccessTable } from './table.js';
 export { hashPassword, type PasswordHash, parsePasswordHash, verifyPassword } from './password.js';
 export { type LoginThrottleOptions } from './throttle.js';
 export {

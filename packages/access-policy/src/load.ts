@@ -18,6 +18,7 @@ import {
   type DsName,
   type IpCheck,
   type PasswordEntry,
+  PATTERN,
   type PolicyEntry,
   type RouteRef,
   SAMPLE_LEVEL,
@@ -78,9 +79,6 @@ const DATASET_HEADER_KEY = 'headerKey';
 /** ProteinPaint's documented synonym of the `*` route key. */
 const ANY_ROUTE_GLOB = '/**';
 
-// Characters that would make a key a glob in ProteinPaint. We match keys exactly, so a pattern would silently
-// match nothing and leave the requests it was meant to cover without its credential.
-const PATTERN = /[*?[\]{}]|^!/;
 // C0 controls, DEL and the Unicode line separators: never in a label or route name, and a way to forge log lines.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;

@@ -102,9 +102,18 @@ describe('migrateDsCredentials', () => {
 
   it('leaves what only the operator can fix, and says so', async () => {
     const { left } = await migrateDsCredentials(
-      { T: { '*': { '*': 'a string entry' } }, U: { type: 'oauth' } },
+      {
+        T: { '*': { '*': 'a string entry', '*.example.org': { type: 'open' } } },
+        U: { type: 'oauth' },
+        'SJ*': {},
+      },
       cheap,
     );
-    expect(left.map((p) => p.path)).toEqual(['dsCredentials.T.*.*', 'dsCredentials.U']);
+    expect(left.map((p) => p.path)).toEqual([
+      'dsCredentials.T.*.*',
+      'dsCredentials.T.*.*.example.org',
+      'dsCredentials.U',
+      'dsCredentials.SJ*',
+    ]);
   });
 });

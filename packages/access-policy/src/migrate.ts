@@ -1,5 +1,6 @@
 import { secretProblem } from '@pp-embed/dataset-token';
 import { type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
+import { ANY, PATTERN } from './entries.js';
 import { hashPassword } from './password.js';
 import { KEY_FIELDS, PROTEINPAINT_FIELDS } from './schema.js';
 
@@ -118,8 +119,14 @@ export async function migrateDsCredentials(raw: unknown, options: MigrateOptions
   // One new variable per distinct weak secret: entries that shared a secret (one portal) keep sharing one.
   const secretNames = new Map<string, string>();
 
+  const pattern = (key: string, segments: readonly string[]): boolean => {
+    if (key === ANY || key === '/**' || !PATTERN.test(key)) return false;
+    left.push({ path: at(segments), message: 'a pattern; pp-embed compares keys exactly: list each one' });
+    return true;
+  };
   for (const [dataset, value] of Object.entries(copy)) {
     if (dataset.startsWith('#') || !isObject(value)) continue;
+    pattern(dataset, [dataset]);
     let block = value;
     const legacy = reshapeLegacy(block);
     if (legacy !== undefined) {
@@ -136,9 +143,11 @@ export async function migrateDsCredentials(raw: unknown, options: MigrateOptions
     }
     for (const [route, embedders] of Object.entries(block)) {
       if (route.startsWith('#') || route === 'headerKey' || !isObject(embedders)) continue;
+      pattern(route, [dataset, route]);
       for (const [embedder, entry] of Object.entries(embedders)) {
         const segments = [dataset, route, embedder];
         if (embedder.startsWith('#')) continue;
+        pattern(embedder, segments);
         if (typeof entry === 'string') {
           left.push({
             path: at(segments),
