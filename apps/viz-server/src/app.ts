@@ -18,8 +18,6 @@ import { TermdbError } from './termdb/errors.js';
 export interface AppDeps {
   datasets: ReadonlyMap<string, TermdbDataset>;
   policy: AccessPolicy;
-  /** Origins allowed by CORS besides the policy's embedders. */
-  corsOrigins?: ReadonlySet<string>;
   /** The trusted proxies, which say who the client is. */
   proxies: ProxyTrust;
   /** The widget script, or undefined when it has not been built. */
@@ -49,7 +47,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // Dataset answers may be private to one user: no shared cache may keep them.
     if (c.req.path.startsWith('/termdb/')) c.res.headers.set('Cache-Control', 'no-store');
   });
-  app.use('*', cors(deps.policy, deps.corsOrigins ?? new Set()));
+  app.use('*', cors(deps.policy));
 
   app.get('/healthcheck', (c) =>
     c.json({ status: 'ok', datasets: [...deps.datasets.keys()] } satisfies Health),
@@ -79,13 +77,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route(
     '/',
-    termdbRoutes({
-      datasets: deps.datasets,
-      policy: deps.policy,
-      proxies: deps.proxies,
-      audit: deps.audit,
-      now,
-    }),
+    termdbRoutes(
+      { datasets: deps.datasets, policy: deps.policy, proxies: deps.proxies, audit: deps.audit, now },
+      deps.log,
+    ),
   );
 
   app.notFound((c) => {
@@ -107,11 +102,12 @@ function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response
     return c.json(internal.body(), internal.status);
   }
   const status = answer.status;
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || status === 429) {
     log.info('refused', {
       route,
       status,
       code: answer.code,
+      ...(answer.reason !== undefined && { tokenReason: answer.reason }),
       reason: answer.detail ?? null,
       entry: answer.path ?? null,
       origin: requestHeader(c, 'origin')?.slice(0, 200) ?? null,
@@ -119,11 +115,13 @@ function respondToError(error: Error, c: Context<AppEnv>, log: Logger): Response
   } else if (answer.detail !== undefined) {
     log.info('bad_request', { route, code: answer.code, reason: answer.detail });
   }
+  // RFC 6585 §4: how long to wait before the next try.
+  if (answer.retryAfter !== undefined) c.header('Retry-After', String(answer.retryAfter));
   if (status === 401) {
     // RFC 6750 §3: a request without credentials gets the challenge without an error code.
     c.header(
       'WWW-Authenticate',
-      answer.code === 'token_missing'
+      answer.code === 'token_missing' || answer.code === 'password_invalid'
         ? 'Bearer realm="pp-embed"'
         : 'Bearer realm="pp-embed", error="invalid_token"',
     );

@@ -5,7 +5,7 @@ import { explain, loadPolicy } from '@pp-embed/access-policy';
 import { proxyTrust } from '@pp-embed/client-address';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import { silentLogger } from '@pp-embed/server-runtime';
-import { ROUTE_IDS, ROUTES, type RouteId } from '@pp-embed/viz-api';
+import { DATA_ROUTE_IDS, type DataRouteId, ROUTES } from '@pp-embed/viz-api';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoDataset } from '../test/harness.js';
@@ -18,7 +18,7 @@ const NOW = Date.now();
 const dataset = openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 });
 afterAll(() => dataset.close());
 
-const ROUTE_KEYS = ['*', 'termdb', ...ROUTE_IDS.map((id) => ROUTES[id].name)];
+const ROUTE_KEYS = ['*', 'termdb', ...DATA_ROUTE_IDS.map((id) => ROUTES[id].name)];
 const EMBEDDERS = ['*', 'portal.test:8080', 'lab.test'];
 const ORIGINS = ['http://portal.test:8080', 'http://lab.test', 'http://evil.test', 'null', undefined];
 const HEADERS = ['x-ds-access-token', 'x-portal-token'];
@@ -59,14 +59,14 @@ const TOKENS = {
   garbage: () => 'not.a.token',
 };
 const request = fc.record({
-  route: fc.constantFrom(...ROUTE_IDS),
+  route: fc.constantFrom(...DATA_ROUTE_IDS),
   origin: fc.constantFrom(...ORIGINS),
   token: fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[])),
   ip: fc.constantFrom('203.0.113.7', '203.0.113.99', '198.51.100.1'),
   header: fc.constantFrom(...HEADERS),
 });
 
-const QUERY: Record<RouteId, string> = {
+const QUERY: Record<DataRouteId, string> = {
   config: '',
   terms: '',
   barchart: '&term=sex',

@@ -109,6 +109,11 @@ export type Decision =
       readonly reason?: TokenInvalidReason;
       /** With `too_many_attempts`: seconds until a try is counted again. */
       readonly retryAfter?: number;
+      /**
+       * True when the origin is one whose pages may read no answer of this server (`allowsOrigin` is false), and
+       * this refusal is the one answer meant for them: send it with the CORS headers for that origin.
+       */
+      readonly toOrigin?: true;
     };
 
 /**
@@ -130,6 +135,7 @@ export type DecisionStep =
       readonly result: Authorization;
     }
   | { readonly step: 'discovery'; readonly code: DecisionCode }
+  | { readonly step: 'unlisted-origin'; readonly host: string }
   | {
       readonly step: 'password';
       readonly entry: CredentialEntry | undefined;
@@ -170,6 +176,17 @@ export async function decide(
   steps?.push({ step: 'resolved', trace });
   const result = trace.result;
 
+  if (
+    facts.route.class === 'discovery' &&
+    trace.embedder.kind === 'host' &&
+    !policy.allowsOrigin(facts.origin)
+  ) {
+    // A page whose origin no entry names can read no answer of this server, so its widget would see only a
+    // CORS failure. Its discovery request is told the true cause, in an answer it may read and that holds no data.
+    steps?.push({ step: 'unlisted-origin', host: trace.embedder.host });
+    const out = refused(403, 'embedder_not_allowed', 'the origin is no embedder of any dataset', undefined);
+    return { ...out, toOrigin: true };
+  }
   if (result.kind === 'forbidden') {
     return refused(403, result.code, forbiddenDetail(result.code), result.path);
   }

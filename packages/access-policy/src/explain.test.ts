@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, load, newSecret, signerFor } from '../test/helpers.js';
+import { clock, jwt, load, newSecret, signerFor } from '../test/helpers.js';
 import { explain, type ExplainRequest } from './explain.js';
 
 const secret = newSecret();
@@ -46,6 +46,40 @@ describe('explain', () => {
     const { steps } = await explain(policy, { ...fromPortal, origin: 'http://localhost:8080' });
     expect(steps).toContain(
       'No embedder key in dsCredentials.TermdbTest.termdb matches and there is no "*" embedder (its keys: "portal.example.org" and "lab.example.edu"). A key "localhost" (every port) or "localhost:8080" (this port) would match. A protected route with no credential for the embedder is refused (fail closed).',
+    );
+  });
+
+  it('tells an origin no entry names, on the discovery route, in the answer its page may read', async () => {
+    const closedOff = load({ TermdbTest: { termdb: { 'portal.example.org': jwt() } } });
+    const { decision, steps } = await explain(closedOff, {
+      dataset: 'TermdbTest',
+      route: 'termdb/config',
+      origin: 'https://staging.example.org',
+    });
+    expect(decision).toEqual({ outcome: 'refused', status: 403, code: 'embedder_not_allowed' });
+    expect(steps).toContain(
+      'No entry of any dataset names embedder "staging.example.org" and there is no "*" embedder (nor is the origin in corsOrigins), so a page there may read no answer of this server; its discovery request is answered with embedder_not_allowed, the one answer that page may read, so that the widget can say why.',
+    );
+    const listed = load(
+      { TermdbTest: { termdb: { 'portal.example.org': jwt() } } },
+      { corsOrigins: ['https://staging.example.org'] },
+    );
+    expect(
+      (
+        await explain(listed, {
+          dataset: 'TermdbTest',
+          route: 'termdb/config',
+          origin: 'https://staging.example.org',
+        })
+      ).decision,
+    ).toEqual({ outcome: 'allowed', status: 200 });
+  });
+
+  it('names the reason of a token_invalid, which no sign-in fixes', async () => {
+    const other = signerFor(newSecret())({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
+    const { steps } = await explain(policy, fromPortal, other);
+    expect(steps).toContain(
+      'The token was refused: token signature does not match (reason "signature": the signature does not match the key the server holds for this portal; the portal\'s token is wrong, so signing in again does not help).',
     );
   });
 

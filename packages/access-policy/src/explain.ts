@@ -119,6 +119,10 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
       return scopeSentences(step.scope, step.verified);
     case 'password':
       return [passwordSentence(step)];
+    case 'unlisted-origin':
+      return [
+        `No entry of any dataset names embedder ${quote(step.host)} and there is no "*" embedder (nor is the origin in corsOrigins), so a page there may read no answer of this server; its discovery request is answered with embedder_not_allowed, the one answer that page may read, so that the widget can say why.`,
+      ];
   }
 }
 

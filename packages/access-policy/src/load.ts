@@ -57,6 +57,11 @@ export interface LoadPolicyOptions {
   datasets?: readonly string[];
   /** Limits on dataset-password tries (`basic` entries). */
   loginThrottle?: LoginThrottleOptions;
+  /**
+   * Origins (`https://docs.example.org`) whose pages may read this server's answers besides the embedders the
+   * block names: serverconfig.json's `corsOrigins`. They embed nothing the block does not let them.
+   */
+  corsOrigins?: readonly string[];
 }
 
 type Segments = readonly (string | number)[];
@@ -86,7 +91,10 @@ const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 // The server's routes: a route key must be "*", "termdb" or one of these names, since a misspelt route would
 // otherwise leave the real route open.
 const CATALOG: ReadonlyMap<string, RouteRef> = new Map(
-  Object.values(ROUTES).map((r: RouteRef): [string, RouteRef] => [r.name, { name: r.name, class: r.class }]),
+  Object.values(ROUTES)
+    // The login route is no route key: a password sent to it is checked for the route it names.
+    .filter((r) => r.class !== 'login')
+    .map((r: RouteRef): [string, RouteRef] => [r.name, { name: r.name, class: r.class }]),
 );
 
 // Fetch Standard, "forbidden request-header": a page's script cannot set these, so the widget could never send a
@@ -295,6 +303,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
     routeCatalog: CATALOG,
     warnings: [...warnings, ...shadowWarnings(datasets)],
     throttle: new LoginThrottle(options.loginThrottle),
+    corsOrigins: new Set(options.corsOrigins ?? []),
   });
 }
 

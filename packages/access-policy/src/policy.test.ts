@@ -406,8 +406,14 @@ describe('tokenRequirements', () => {
       { route: 'termdb/config', kind: 'open' },
       { route: 'termdb/terms', kind: 'forbidden', code: 'embedder_not_allowed' },
       { route: 'termdb/barchart', kind: 'open' },
-      { route: 'termdb/samples', kind: 'needs-token', headerKey: 'x-portal-token' },
+      { route: 'termdb/samples', kind: 'needs-token', headerKey: 'x-portal-token', credential: 'jwt' },
     ]);
+    expect({ ...answer.passwordRequired }).toEqual({
+      'termdb/config': false,
+      'termdb/terms': false,
+      'termdb/barchart': false,
+      'termdb/samples': false,
+    });
     expect(JSON.parse(JSON.stringify(answer.tokenRequired))).toEqual({ ...answer.tokenRequired });
   });
 

@@ -38,6 +38,11 @@ export interface RouteRequirement {
   readonly kind: Resolution['kind'];
   /** The header to send the token in, when `kind` is `needs-token`. */
   readonly headerKey?: string;
+  /**
+   * Where that token comes from, when `kind` is `needs-token`: the portal (`jwt`) or the login route, for the
+   * dataset password (`basic`).
+   */
+  readonly credential?: 'jwt' | 'basic';
   /** The refusal, when `kind` is `forbidden`. */
   readonly code?: ForbiddenCode;
 }
@@ -50,6 +55,8 @@ export interface TokenRequirements {
   readonly headerKey: string | undefined;
   /** Route name → true when the route needs a token from this origin. A null-prototype object. */
   readonly tokenRequired: Readonly<Record<string, boolean>>;
+  /** Route name → true when that token is the one issued for the dataset password. A null-prototype object. */
+  readonly passwordRequired: Readonly<Record<string, boolean>>;
   readonly routes: readonly RouteRequirement[];
 }
 
@@ -76,7 +83,7 @@ export interface AccessPolicy {
   resolve(dataset: string, route: RouteRef, origin: string | null | undefined): Resolution;
   /**
    * For CORS: true when the origin's host matches an embedder key anywhere in the block (a key without a port
-   * matches every port of its host), or when any route
+   * matches every port of its host), when it is one of the `corsOrigins` it was loaded with, or when any route
    * has a `*` embedder (then every origin, including `null` and no origin, is allowed). An allowed origin is
    * not a granted one: `resolve` still decides each request. Tokens travel in a header, never a cookie, so the
    * server answers without `Access-Control-Allow-Credentials`.
@@ -140,6 +147,7 @@ export interface PolicyTables {
   routeCatalog: ReadonlyMap<string, RouteRef>;
   warnings: readonly ConfigProblem[];
   throttle: LoginThrottle;
+  corsOrigins: ReadonlySet<string>;
 }
 
 /** Every step of one decision, for `explain`. @internal */
@@ -323,6 +331,7 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     resolve: (dataset, route, origin) => tracer(dataset, route, origin).result,
     allowsOrigin(origin) {
       if (anyEmbedder) return true;
+      if (typeof origin === 'string' && tables.corsOrigins.has(origin)) return true;
       const embedder = embedderFromOrigin(origin);
       // A key without a port is the host's name alone, so `hosts` holds it when any port is allowed.
       return embedder.kind === 'host' && (hosts.has(embedder.host) || hosts.has(embedder.hostname));
@@ -330,21 +339,28 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     headerKeys: () => headerKeys,
     tokenRequirements(dataset, routes, origin) {
       const tokenRequired = Object.create(null) as Record<string, boolean>;
+      const passwordRequired = Object.create(null) as Record<string, boolean>;
       const details: RouteRequirement[] = [];
       let headerKey: string | undefined;
       for (const route of routes) {
         const r = tracer(dataset, route, origin).result;
         tokenRequired[route.name] = r.kind === 'needs-token';
+        passwordRequired[route.name] = r.kind === 'needs-token' && r.entry.type === 'basic';
         if (r.kind === 'needs-token') {
           headerKey ??= r.entry.headerKey;
-          details.push({ route: route.name, kind: r.kind, headerKey: r.entry.headerKey });
+          details.push({
+            route: route.name,
+            kind: r.kind,
+            headerKey: r.entry.headerKey,
+            credential: r.entry.type,
+          });
         } else if (r.kind === 'forbidden') {
           details.push({ route: route.name, kind: r.kind, code: r.code });
         } else {
           details.push({ route: route.name, kind: r.kind });
         }
       }
-      return { headerKey, tokenRequired, routes: details };
+      return { headerKey, tokenRequired, passwordRequired, routes: details };
     },
     async ready() {
       await Promise.all([...verifiers].map((v) => v.ready()));

@@ -231,6 +231,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
                 : [],
             )
           : [],
+        corsOrigins: corsOrigins ?? [],
         ...(options.env !== undefined && { env: options.env }),
         ...(options.now !== undefined && { now: options.now }),
         ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),

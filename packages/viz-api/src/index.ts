@@ -27,7 +27,11 @@ export {
 } from './errors.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
+  DATA_ROUTE_IDS,
+  type DataRouteId,
+  type LoginRequest,
   type ParamSpec,
+  readLoginBody,
   readParam,
   readParams,
   type RouteClass,
@@ -45,6 +49,7 @@ export type {
   BarchartResult,
   Cohort,
   Health,
+  LoginResult,
   SampleRow,
   SamplesResult,
   Term,

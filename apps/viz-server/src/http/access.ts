@@ -1,7 +1,22 @@
-import { type AccessPolicy, decide, type Scope } from '@pp-embed/access-policy';
+import {
+  type AccessPolicy,
+  decide,
+  type Decision,
+  type RequestFacts,
+  type RouteRef,
+  type Scope,
+} from '@pp-embed/access-policy';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
-import { DEFAULT_HEADER_KEY, readParam, type RouteId, ROUTES } from '@pp-embed/viz-api';
+import {
+  type DataRouteId,
+  DEFAULT_HEADER_KEY,
+  type ParamSpec,
+  readParam,
+  ROUTES,
+  type RouteSpec,
+} from '@pp-embed/viz-api';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { TermdbDataset } from '../termdb/dataset.js';
 import type { AuditSink } from './audit.js';
@@ -12,7 +27,7 @@ import { requestHeader } from './headers.js';
 /** What the access decision allowed for one request; handlers read it from `c.var.access`. */
 export interface Access {
   dataset: TermdbDataset;
-  route: RouteId;
+  route: DataRouteId;
   /** Verified claims, when the request carried a token that verified and was granted. */
   claims: DatasetTokenClaims | undefined;
   /** The data this caller may see; every data call takes it. */
@@ -51,6 +66,82 @@ function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {
 }
 
 /**
+ * What every dataset route checks before the access decision: no token in the URL (refused so that the caller
+ * learns at once; the URL itself is never logged), and a `dslabel` naming a served dataset.
+ *
+ * @example
+ * const { url, dataset } = datasetOf(c, ROUTES.samples, deps, headerKeys);
+ */
+export function datasetOf(
+  c: Context<AppEnv>,
+  route: RouteSpec,
+  deps: Pick<AccessDeps, 'datasets'>,
+  headerKeys: ReadonlySet<string>,
+): { url: URL; dataset: TermdbDataset } {
+  const url = new URL(c.req.url);
+  if (tokenInQuery(url, headerKeys)) {
+    throw new ApiError('bad_request', {
+      message: 'Send the access token in the request header, never in the URL.',
+      detail: 'token-like text in the query string',
+    });
+  }
+  const label = readParam(url.searchParams, 'dslabel', route.params.dslabel as ParamSpec);
+  if (!label.ok || typeof label.value !== 'string') {
+    throw new ApiError('bad_request', { message: 'dslabel must name one dataset.' });
+  }
+  const dataset = deps.datasets.get(label.value);
+  if (dataset === undefined) {
+    throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
+  }
+  return { url, dataset };
+}
+
+/**
+ * The facts of a request for the access decision: the dataset and route, the `Origin`, the client address after
+ * the trusted-proxy rule, and the request's headers.
+ *
+ * @example
+ * const decision = await decide(deps.policy, factsOf(c, deps, dataset, ROUTES.samples));
+ */
+export function factsOf(
+  c: Context<AppEnv>,
+  deps: Pick<AccessDeps, 'proxies'>,
+  dataset: TermdbDataset,
+  route: RouteRef,
+): RequestFacts {
+  return {
+    dataset: dataset.label,
+    route,
+    origin: requestHeader(c, 'origin'),
+    clientIp: deps.proxies.clientAddress(
+      c.env?.incoming?.socket?.remoteAddress,
+      requestHeader(c, 'x-forwarded-for'),
+    ),
+    header: (name) => requestHeader(c, name),
+    minSampleSize: dataset.minSampleSize,
+  };
+}
+
+/**
+ * A refused decision as the error the server answers with: the client gets the code (and a `token_invalid`'s
+ * reason, and a throttled login's Retry-After); the detail, entry path and cause go to the log only.
+ *
+ * @example
+ * if (!decision.allowed) throw refusal(decision);
+ */
+export function refusal(decision: Extract<Decision, { allowed: false }>): ApiError {
+  return new ApiError(decision.code, {
+    ...(decision.code === 'bad_request' && { message: 'Send exactly one access token header.' }),
+    detail: decision.detail,
+    path: decision.path,
+    cause: decision.cause,
+    reason: decision.reason,
+    retryAfter: decision.retryAfter,
+    toOrigin: decision.toOrigin,
+  });
+}
+
+/**
  * The access middleware of every dataset route. It refuses tokens offered in the URL, finds the dataset, asks
  * the one access decision (`decide` of @pp-embed/access-policy) what this dataset, route, origin, address and
  * token allow, and leaves the answer in `c.var.access`. A refused request never reaches a handler. Granted
@@ -59,47 +150,15 @@ function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {
  * @example
  * app.get(ROUTES.samples.path, accessControl('samples', deps), (c) => c.json(…c.var.access.scope…));
  */
-export function accessControl(routeId: RouteId, deps: AccessDeps) {
+export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
   const route = ROUTES[routeId];
   const headerKeys = new Set(deps.policy.headerKeys());
   return createMiddleware<AppEnv>(async (c, next) => {
-    const url = new URL(c.req.url);
-    if (tokenInQuery(url, headerKeys)) {
-      // Refused so that the caller learns at once; the URL itself is never logged.
-      throw new ApiError('bad_request', {
-        message: 'Send the access token in the request header, never in the URL.',
-        detail: 'token-like text in the query string',
-      });
-    }
-    const label = readParam(url.searchParams, 'dslabel', route.params.dslabel);
-    if (!label.ok || typeof label.value !== 'string') {
-      throw new ApiError('bad_request', { message: 'dslabel must name one dataset.' });
-    }
-    const dataset = deps.datasets.get(label.value);
-    if (dataset === undefined) {
-      throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
-    }
-
-    const origin = requestHeader(c, 'origin');
-    const decision = await decide(deps.policy, {
-      dataset: dataset.label,
-      route,
-      origin,
-      clientIp: deps.proxies.clientAddress(
-        c.env?.incoming?.socket?.remoteAddress,
-        requestHeader(c, 'x-forwarded-for'),
-      ),
-      header: (name) => requestHeader(c, name),
-      minSampleSize: dataset.minSampleSize,
-    });
-    if (!decision.allowed) {
-      throw new ApiError(decision.code, {
-        ...(decision.code === 'bad_request' && { message: 'Send exactly one access token header.' }),
-        detail: decision.detail,
-        path: decision.path,
-        cause: decision.cause,
-      });
-    }
+    const { dataset } = datasetOf(c, route, deps, headerKeys);
+    const facts = factsOf(c, deps, dataset, route);
+    const origin = facts.origin;
+    const decision = await decide(deps.policy, facts);
+    if (!decision.allowed) throw refusal(decision);
     const { claims, scope, granted } = decision;
     c.set('access', { dataset, route: routeId, claims, scope, granted });
     await next();

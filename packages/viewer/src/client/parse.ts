@@ -62,19 +62,26 @@ export function parseConfig(body: unknown): TermdbConfig | undefined {
   if (!isObject(body) || typeof body.dslabel !== 'string') return undefined;
   const auth = isObject(body.auth) ? body.auth : {};
   const headerKey = typeof auth.headerKey === 'string' && auth.headerKey ? auth.headerKey : undefined;
-  const tokenRequired: Partial<Record<RouteId, boolean>> = {};
-  if (isObject(auth.tokenRequired)) {
-    for (const [route, required] of Object.entries(auth.tokenRequired)) {
-      if ((ROUTE_IDS as readonly string[]).includes(route))
-        tokenRequired[route as RouteId] = required === true;
+  const routeFlags = (value: unknown): Partial<Record<RouteId, boolean>> => {
+    const flags: Partial<Record<RouteId, boolean>> = {};
+    if (isObject(value)) {
+      for (const [route, flag] of Object.entries(value)) {
+        if ((ROUTE_IDS as readonly string[]).includes(route)) flags[route as RouteId] = flag === true;
+      }
     }
-  }
+    return flags;
+  };
   const rootTerms = body.rootTerms == null ? null : parseTerms(body.rootTerms);
   if (rootTerms === undefined) return undefined;
   return {
     dslabel: body.dslabel,
     genome: typeof body.genome === 'string' ? body.genome : '',
-    auth: { headerKey: headerKey ?? DEFAULT_HEADER_KEY, tokenRequired },
+    auth: {
+      headerKey: headerKey ?? DEFAULT_HEADER_KEY,
+      tokenRequired: routeFlags(auth.tokenRequired),
+      // An older server says nothing of passwords: none is asked for.
+      passwordRequired: routeFlags(auth.passwordRequired),
+    },
     minSampleSize: finiteOrNull(body.minSampleSize),
     rootTerms,
     cohorts: Array.isArray(body.cohorts)

@@ -1,0 +1,69 @@
+import { decide, PASSWORD_USER } from '@pp-embed/access-policy';
+import { LIMITS, readLoginBody, ROUTES, type RouteResponse } from '@pp-embed/viz-api';
+import type { Context } from 'hono';
+import type { Logger } from '@pp-embed/server-runtime';
+import { type AccessDeps, datasetOf, factsOf, refusal } from '../http/access.js';
+import type { AppEnv } from '../http/env.js';
+import { ApiError } from '../http/errors.js';
+import { requestHeader } from '../http/headers.js';
+
+/**
+ * `POST /termdb/login?dslabel=…` with `{"password", "route"}`: the dataset-password exchange. The one access
+ * decision checks the password against the `basic` entry that guards the route for the calling origin (tries
+ * limited per address and dataset) and, when it is right, issues the token the answer carries. The password is
+ * never logged; the token travels in the body and then in a request header, never in a cookie.
+ *
+ * @example
+ * app.post(ROUTES.login.path, loginHandler(deps, log));
+ */
+export function loginHandler(deps: AccessDeps, log: Logger) {
+  const headerKeys = new Set(deps.policy.headerKeys());
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    const { dataset } = datasetOf(c, ROUTES.login, deps, headerKeys);
+    // A simple (CORS-safelisted) content type would let a page on any origin post without a preflight.
+    if (!/^application\/json\s*(;|$)/i.test(requestHeader(c, 'content-type') ?? '')) {
+      throw new ApiError('bad_request', { message: 'The body must be application/json.' });
+    }
+    const body = await readJson(c);
+    const read = readLoginBody(body);
+    if (!read.ok) throw new ApiError('bad_request', { message: read.problem });
+    const route = deps.policy.route(read.value.route ?? ROUTES.samples.name);
+    if (route === undefined || route.class === 'login') {
+      throw new ApiError('bad_request', { message: 'route must name one route of the dataset.' });
+    }
+    const facts = factsOf(c, deps, dataset, route);
+    const origin = facts.origin;
+    const decision = await decide(deps.policy, { ...facts, password: read.value.password, now: deps.now() });
+    if (!decision.allowed) throw refusal(decision);
+    if (decision.issued === undefined) throw new Error('a password decision without a token');
+    log.info('login', {
+      dataset: dataset.label,
+      route: route.name,
+      origin: origin?.slice(0, 200) ?? null,
+      user: PASSWORD_USER,
+      expiresIn: decision.issued.expiresIn,
+    });
+    const answer: RouteResponse<'login'> = decision.issued;
+    return c.json(answer);
+  };
+}
+
+/** The body as JSON, read up to the contract's limit; anything else is a 400, never a 500. */
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const declared = Number(requestHeader(c, 'content-length') ?? '0');
+  if (declared > LIMITS.maxLoginBody)
+    throw new ApiError('bad_request', { message: 'The body is too large.' });
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch {
+    throw new ApiError('bad_request', { message: 'The body could not be read.' });
+  }
+  if (Buffer.byteLength(text) > LIMITS.maxLoginBody)
+    throw new ApiError('bad_request', { message: 'The body is too large.' });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError('bad_request', { message: 'The body is not valid JSON.' });
+  }
+}
