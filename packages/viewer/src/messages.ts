@@ -50,9 +50,12 @@ const unknownCode = ({ ds }: Words): string =>
 const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   token_missing: ({ what }) => `Sign in to see ${what}.`,
   token_expired: ({ what }) => `Your session has expired. Sign in again to see ${what}.`,
-  token_invalid: ({ what }) => `Your sign-in could not be verified. Sign in again to see ${what}.`,
+  // The portal's tokens are refused whoever signs in: the researcher is told it is not their doing, and the
+  // developer finds the server's reason in the console.
+  token_invalid: ({ what }) =>
+    `This site's access to ${what} is set up wrongly, so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.`,
   token_not_yet_valid: ({ what }) =>
-    `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`,
+    `This site's access to ${what} is not valid yet (a clock is off), so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
