@@ -1,7 +1,7 @@
 // The server and `explain` make one decision: random dsCredentials and random requests go through the real app
 // (HTTP status and error code) and through explain (its decision), and must come out the same.
 import type { IncomingMessage } from 'node:http';
-import { explain, loadPolicy } from '@pp-embed/access-policy';
+import { explain, hashPassword, loadPolicy } from '@pp-embed/access-policy';
 import { proxyTrust } from '@pp-embed/client-address';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import { silentLogger } from '@pp-embed/server-runtime';
@@ -18,9 +18,19 @@ const NOW = Date.now();
 const dataset = openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 });
 afterAll(() => dataset.close());
 
-const ROUTE_KEYS = ['*', 'termdb', ...DATA_ROUTE_IDS.map((id) => ROUTES[id].name)];
+// "/**" is ProteinPaint's "*"; a key without a port ("lab.test") covers every port of its host.
+const ROUTE_KEYS = ['*', '/**', 'termdb', ...DATA_ROUTE_IDS.map((id) => ROUTES[id].name)];
 const EMBEDDERS = ['*', 'portal.test:8080', 'lab.test'];
-const ORIGINS = ['http://portal.test:8080', 'http://lab.test', 'http://evil.test', 'null', undefined];
+const ORIGINS = [
+  'http://portal.test:8080',
+  'http://lab.test',
+  'http://lab.test:9000',
+  'http://evil.test',
+  'null',
+  undefined,
+];
+// A dataset password's entry: portal tokens are refused by it, whatever their secret.
+const PASSWORD_HASH = await hashPassword('a password', { ln: 14, r: 8, p: 1 });
 const HEADERS = ['x-ds-access-token', 'x-portal-token'];
 
 type Entry = Record<string, unknown>;
@@ -28,9 +38,10 @@ const entry: fc.Arbitrary<Entry> = fc.oneof(
   fc.record({
     type: fc.constant('jwt'),
     secret: fc.constant(SECRET),
-    looseIpCheck: fc.boolean(),
+    ipCheck: fc.constantFrom('strict', 'loose', 'none'),
     headerKey: fc.constantFrom(...HEADERS),
   }),
+  fc.constant({ type: 'basic', passwordHash: PASSWORD_HASH, tokenSecret: OTHER_SECRET }),
   fc.constant({ type: 'open' }),
   fc.constant({ type: 'forbidden' }),
 );
@@ -40,7 +51,9 @@ const block = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
     .chain((chosen) =>
       fc.tuple(...chosen.map(() => value)).map((vs) => Object.fromEntries(chosen.map((k, i) => [k, vs[i]]))),
     );
-const config = block(['PPDemo', '*'], block(ROUTE_KEYS, block(EMBEDDERS, entry)));
+// "*" and "/**" in one block are one key written twice, which the loader refuses.
+const routes = block(ROUTE_KEYS, block(EMBEDDERS, entry)).filter((r) => !('*' in r && '/**' in r));
+const config = block(['PPDemo', '*'], routes);
 
 const signer = (secret: string) => createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW });
 const TOKENS = {
