@@ -1,7 +1,7 @@
 import { hashPassword } from '@pp-embed/access-policy';
 import { generateSecret } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
-import { body, errorCode, harness, PORTAL_HOST } from '../../test/harness.js';
+import { body, errorCode, harness, PORTAL, PORTAL_HOST } from '../../test/harness.js';
 
 const PASSWORD = 'the dataset password of the test';
 const passwordHash = await hashPassword(PASSWORD, { ln: 14, r: 8, p: 1 });
@@ -83,6 +83,25 @@ describe('POST /termdb/login (a dataset password)', () => {
     const res = await guarded().post(LOGIN, undefined, { headers, ...(text !== undefined && { text }) });
     expect(res.status).toBe(400);
     expect(((await body(res)).error as { message: string }).message).toContain(message);
+  });
+
+  it('stops reading a body that names no length once it passes the limit', async () => {
+    const h = guarded();
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+      },
+    });
+    const res = await h.app.request(LOGIN, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: PORTAL },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect([res.status, await errorCode(res)]).toEqual([400, 'bad_request']);
+    expect(pulled).toBeLessThan(20);
   });
 
   it('answers GET with 405 and Allow: POST', async () => {

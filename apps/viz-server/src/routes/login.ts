@@ -48,21 +48,35 @@ export function loginHandler(deps: AccessDeps, log: Logger) {
   };
 }
 
-/** The body as JSON, read up to the contract's limit; anything else is a 400, never a 500. */
+const TOO_LARGE = 'The body is too large.';
+
+/**
+ * The body as JSON, read up to the contract's limit and no further (a chunked body names no length, so it is
+ * counted as it arrives); anything else is a 400, never a 500.
+ */
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const declared = Number(requestHeader(c, 'content-length') ?? '0');
-  if (declared > LIMITS.maxLoginBody)
-    throw new ApiError('bad_request', { message: 'The body is too large.' });
-  let text: string;
+  if (declared > LIMITS.maxLoginBody) throw new ApiError('bad_request', { message: TOO_LARGE });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    text = await c.req.text();
-  } catch {
+    const reader = c.req.raw.body?.getReader();
+    for (;;) {
+      const next = await reader?.read();
+      if (next === undefined || next.done) break;
+      size += next.value.byteLength;
+      if (size > LIMITS.maxLoginBody) {
+        await reader?.cancel();
+        throw new ApiError('bad_request', { message: TOO_LARGE });
+      }
+      chunks.push(next.value);
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
     throw new ApiError('bad_request', { message: 'The body could not be read.' });
   }
-  if (Buffer.byteLength(text) > LIMITS.maxLoginBody)
-    throw new ApiError('bad_request', { message: 'The body is too large.' });
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
     throw new ApiError('bad_request', { message: 'The body is not valid JSON.' });
   }
