@@ -7,6 +7,7 @@ import {
   newSecret,
   NOW_MS,
   problemsOf,
+  revocationsOf,
   SAMPLES,
   signerFor,
 } from '../test/helpers.js';
@@ -137,6 +138,34 @@ describe('a "basic" entry (a dataset password)', () => {
     const p = policy();
     const forged = signerFor(tokenSecret)({ datasets: ['TermdbTest'], email: 'mallory@example.org', ip: IP });
     expect(await decide(p, facts({ token: forged }))).toMatchObject({ status: 401, code: 'token_invalid' });
+  });
+
+  it("is held back by no portal's revocation feed, which lists only the tokens its portal minted", async () => {
+    const portalSecret = newSecret();
+    const p = load({
+      TermdbTest: { '*': { 'portal.example.org': { type: 'basic', passwordHash, tokenSecret } } },
+      Portal: { termdb: { 'portal.example.org': { type: 'jwt', secret: portalSecret } } },
+    });
+    const token = await issued(p);
+    const portalToken = signerFor(portalSecret)({ datasets: ['Portal'], email: 'ana@example.org', ip: IP });
+    const cutoff = {
+      type: 'embedder',
+      before: NOW_MS / 1000 + 1,
+      at: NOW_MS / 1000,
+      reason: 'admin',
+    } as const;
+    const feeds = [
+      [revocationsOf([cutoff]), 'token_revoked'],
+      [revocationsOf([], { unavailable: true }), 'revocation_unavailable'],
+    ] as const;
+    for (const [revocations, code] of feeds) {
+      expect(await decide(p, facts({ token, revocations }))).toMatchObject({ allowed: true, granted: true });
+      // The same feed does withdraw the portal's tokens for the same embedder.
+      expect(await decide(p, facts({ dataset: 'Portal', token: portalToken, revocations }))).toMatchObject({
+        allowed: false,
+        code,
+      });
+    }
   });
 
   it('expires its tokens after maxTokenAge', async () => {
