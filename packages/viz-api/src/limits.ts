@@ -52,4 +52,8 @@ export const LIMITS = {
   maxCurvePoints: 400,
   /** The most terms one search answers with. */
   maxSearchResults: 50,
+  /** The longest dataset password the login route reads, in characters. */
+  maxPasswordLength: 1024,
+  /** The largest login body, in bytes. */
+  maxLoginBody: 8192,
 } as const;
