@@ -20,9 +20,12 @@ export {
   type TokenRequirements,
 } from './policy.js';
 export {
+  type CredentialEntry,
   type DsName,
   type ForbiddenEntry,
+  type IpCheck,
   type OpenEntry,
+  type PasswordEntry,
   type PolicyEntry,
   type RouteRef,
   type TokenEntry,
@@ -33,6 +36,8 @@ export {
   type Decision,
   type DecisionCode,
   type DecisionStep,
+  type IssuedToken,
+  PASSWORD_USER,
   type RequestFacts,
   type Scope,
 } from './decide.js';
@@ -50,4 +55,13 @@ export {
 } from './disclosure.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema, secretSource } from './schema.js';
+export { type AccessRow, type AccessTable, accessTable, formatAccessTable } from './table.js';
+export { hashPassword, type PasswordHash, parsePasswordHash, verifyPassword } from './password.js';
+export { type LoginThrottleOptions } from './throttle.js';
+export {
+  migrateDsCredentials,
+  type MigrateOptions,
+  type Migration,
+  MIGRATED_TOKEN_SECRET_ENV,
+} from './migrate.js';
 export { type Embedder, embedderFromOrigin } from './origin.js';

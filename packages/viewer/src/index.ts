@@ -37,6 +37,7 @@ export {
 export {
   PpRequestError,
   isAuthCode,
+  isDeveloperCode,
   type AuthErrorCode,
   type ClientErrorCode,
   type PpErrorCode,

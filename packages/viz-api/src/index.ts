@@ -18,8 +18,12 @@ export {
   type ErrorCode,
   type ErrorCodeSpec,
   isErrorCode,
+  isTokenInvalidReason,
+  type LoginErrorCode,
   type RefusalCode,
+  TOKEN_INVALID_REASONS,
   type TokenErrorCode,
+  type TokenInvalidReason,
 } from './errors.js';
 export { csvField, csvRow } from './csv.js';
 export {
@@ -45,8 +49,12 @@ export {
 } from './filter.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
+  DATA_ROUTE_IDS,
+  type DataRouteId,
+  type LoginRequest,
   type ParamProblem,
   type ParamSpec,
+  readLoginBody,
   readParam,
   readParams,
   type RouteClass,
@@ -69,6 +77,7 @@ export type {
   DatasetHealth,
   Health,
   KeySetHealth,
+  LoginResult,
   NumericStats,
   RevocationFeedHealth,
   SampleRow,

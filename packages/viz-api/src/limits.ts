@@ -59,4 +59,8 @@ export const LIMITS = {
   maxTermsUnderRule: 5,
   /** Under a disclosure rule, the most cells of that table (every category of every term involved, times each other). */
   maxCellsUnderRule: 200_000,
+  /** The longest dataset password the login route reads, in characters. */
+  maxPasswordLength: 1024,
+  /** The largest login body, in bytes. */
+  maxLoginBody: 8192,
 } as const;

@@ -84,7 +84,7 @@ export interface SurvivalDim extends ControlDim {
  * survivalDim('os', column).grid; // { start: 0, step: 2.5, intervals: 10, ticks: [0, 5, 10, 15, 20, 25] }
  */
 export function survivalDim(termId: string, column: SurvivalColumn): SurvivalDim {
-  const { values, ranks, outcome } = column;
+  const { values, ranks, rankEvent } = column;
   const max = values.length === 0 ? 0 : (values[values.length - 1] as number);
   const min = values.length === 0 ? 0 : (values[0] as number);
   const ticks = riskTimes(max);
@@ -99,7 +99,8 @@ export function survivalDim(termId: string, column: SurvivalColumn): SurvivalDim
   const codes = codesFor(ranks.length, 2 * intervals);
   for (let i = 0; i < ranks.length; i++) {
     const j = intervalOfRank[ranks[i] as number] as number;
-    if (j > 0) codes[i] = 2 * j - 1 + ((outcome[i] as number) === 2 ? 1 : 0);
+    // rankEvent is even for an event, odd for a censored time.
+    if (j > 0) codes[i] = 2 * j - 1 + ((rankEvent[i] as number) % 2 === 0 ? 1 : 0);
   }
   return {
     key: dimensionKey('s', termId),

@@ -6,6 +6,9 @@ import type { Bar, BarchartPanel, BarRow, Category } from '@pp-embed/viz-api';
 import type { Dimension } from './dimension.js';
 import type { Mask } from './selection.js';
 
+/** Stands for a mask that keeps every sample: read at index 0 only. */
+const ALL_IN = Uint8Array.of(1);
+
 /** What the barchart adds to the request's echo (term, cohorts, filter). */
 export interface BarchartCounts {
   readonly bars: Bar[];
@@ -49,18 +52,26 @@ export function barchartCounts(
     }
     counts.set(tally.subarray(1));
   } else {
+    // A table with a slot 0 in every dimension: a sample without a value in one of them (or excluded by the
+    // mask, which multiplies its code to 0) lands there and is never read, so the loop has no branch.
+    const w1 = s1 + 1;
+    const w2 = s2 + 1;
+    const padded = new Uint32Array((s0 + 1) * w1 * w2);
     const codes2 = d2?.codes ?? null;
     const codes0 = d0?.codes ?? null;
-    for (let i = 0; i < size; i++) {
-      const a = mask === null ? (codes1[i] as number) : (codes1[i] as number) * (mask[i] as number);
-      if (a === 0) continue;
+    const m = mask ?? ALL_IN;
+    const step = mask === null ? 0 : 1;
+    for (let i = 0, j = 0; i < size; i++, j += step) {
+      const a = (codes1[i] as number) * (m[j] as number);
       const b = codes2 === null ? 1 : (codes2[i] as number);
-      if (b === 0) continue;
       const z = codes0 === null ? 1 : (codes0[i] as number);
-      if (z === 0) continue;
-      const cell = ((z - 1) * s1 + (a - 1)) * s2 + (b - 1);
-      counts[cell] = (counts[cell] as number) + 1;
+      const cell = (z * w1 + a) * w2 + b;
+      padded[cell] = (padded[cell] as number) + 1;
     }
+    for (let z = 1; z <= s0; z++)
+      for (let a = 1; a <= s1; a++)
+        for (let b = 1; b <= s2; b++)
+          counts[((z - 1) * s1 + (a - 1)) * s2 + (b - 1)] = padded[(z * w1 + a) * w2 + b] as number;
   }
 
   // Marginals decide which categories each dimension shows.

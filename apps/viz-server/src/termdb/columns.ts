@@ -49,6 +49,8 @@ export interface Ranked {
    */
   readonly order: Uint32Array | null;
   readonly starts: Uint32Array | null;
+  /** The most samples that share one value: no count of a tally cell can pass it. */
+  readonly maxTies: number;
 }
 
 /** Below this many distinct values, every chart tallies a table and needs no value order (see tally.ts). */
@@ -67,8 +69,11 @@ export interface NumericColumn extends Ranked {
 
 export interface SurvivalColumn extends Ranked {
   readonly kind: 'survival';
-  /** Per sample: 2 when the time ends in the event (exit code 1), 1 when censored (exit code 0), 0 for none. */
-  readonly outcome: Uint8Array;
+  /**
+   * Per sample: 2 × rank when the time ends in the event (exit code 1), 2 × rank − 1 when censored (exit code
+   * 0), 0 for none: time and outcome in one code, so that a survival tally reads one array per sample.
+   */
+  readonly rankEvent: Codes;
 }
 
 export type Column = CategoricalColumn | NumericColumn | SurvivalColumn;
@@ -452,11 +457,16 @@ function ranked(size: number, groups: Group<number>[]): Ranked {
     }
   }
   startsList.push(at);
+  let maxTies = 0;
+  for (let k = 1; k < startsList.length; k++) {
+    maxTies = Math.max(maxTies, (startsList[k] as number) - (startsList[k - 1] as number));
+  }
   return {
     ranks,
     values: Float64Array.from(values),
     order: order === null || at === total ? order : order.slice(0, at),
     starts: walk ? Uint32Array.from(startsList) : null,
+    maxTies,
   };
 }
 
@@ -491,22 +501,23 @@ function numeric(
 
 function survival(size: number, groups: Group<{ time: number; exit: number }>[]): SurvivalColumn {
   // Exit code 1 is the event and 0 censored, as ProteinPaint's survival table records them; any other code
-  // (or a missing time) leaves the sample out.
-  const usable = groups.filter(
-    (g) => Number.isFinite(g.value.time) && (g.value.exit === 0 || g.value.exit === 1),
-  );
+  // (or a missing time) leaves the sample out. In time order, as ranked() visits them (a stable sort by the same
+  // key), so that a sample listed twice takes its outcome from the row that gave it its rank.
+  const usable = groups
+    .filter((g) => Number.isFinite(g.value.time) && (g.value.exit === 0 || g.value.exit === 1))
+    .sort((a, b) => a.value.time - b.value.time);
   const r = ranked(
     size,
     usable.map((g) => ({ value: g.value.time, samples: g.samples })),
   );
-  const outcome = new Uint8Array(size);
+  const rankEvent = codesFor(size, 2 * r.values.length);
   for (const g of usable) {
     const samples = g.samples;
-    const code = g.value.exit === 1 ? 2 : 1;
+    const event = g.value.exit;
     for (let j = 0; j < samples.length; j++) {
       const s = samples[j] as number;
-      if (outcome[s] === 0) outcome[s] = code;
+      if (rankEvent[s] === 0) rankEvent[s] = 2 * (r.ranks[s] as number) - 1 + event;
     }
   }
-  return { kind: 'survival', ...r, outcome };
+  return { kind: 'survival', ...r, rankEvent };
 }

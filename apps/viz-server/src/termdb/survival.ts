@@ -104,7 +104,7 @@ export function survivalStats(
 ): SurvivalStats {
   const times = column.values;
   const G = group?.size ?? 1;
-  const tally = tallyByRank(size, mask, column, group?.codes ?? null, G, column.outcome);
+  const tally = tallyByRank(size, mask, column, group?.codes ?? null, G, column.rankEvent);
   const n = tally.n;
   const shown = group === null ? { codes: [1], categories: [] as Category[] } : group.shown(n.subarray(1));
   // Curves the chart draws, and the log-rank test compares: those with samples.
@@ -125,7 +125,7 @@ export function survivalStats(
   const ticks = riskTimes(maxTime);
 
   const A = active.length;
-  const atRisk = active.map((g) => n[g] as number);
+  const atRisk = Float64Array.from(active, (g) => n[g] as number);
   const survival = new Float64Array(A).fill(1);
   const greenwood = new Float64Array(A);
   const builders = active.map(() => new CurveBuilder());
@@ -142,6 +142,7 @@ export function survivalStats(
 
   tally.replay((rank, groups, counts, events) => {
     const t = times[rank - 1] as number;
+    const slot = slotOf(t);
     // The number at risk at a tick time is the number whose time is at or after it.
     while (tick < ticks.length && (ticks[tick] as number) <= t) {
       for (let a = 0; a < A; a++) (atRiskAtTick[a] as number[])[tick] = atRisk[a] as number;
@@ -155,12 +156,12 @@ export function survivalStats(
       for (let a = 0; a < A; a++)
         expected[a] = (expected[a] as number) + ((atRisk[a] as number) * deaths) / total;
       if (f > 0) {
-        for (let a = 0; a < keep; a++) {
+        for (let a = 0, row = 0; a < keep; a++, row += keep) {
           const fa = f * (atRisk[a] as number);
           if (fa === 0) continue;
           diagonal[a] = (diagonal[a] as number) + fa * total;
           for (let b = 0; b <= a; b++)
-            outer[a * keep + b] = (outer[a * keep + b] as number) + fa * (atRisk[b] as number);
+            outer[row + b] = (outer[row + b] as number) + fa * (atRisk[b] as number);
         }
       }
     }
@@ -175,15 +176,7 @@ export function survivalStats(
         survival[a] = (survival[a] as number) * (1 - da / na);
         greenwood[a] = na > da ? (greenwood[a] as number) + da / (na * (na - da)) : Infinity;
       }
-      (builders[a] as CurveBuilder).add(
-        slotOf(t),
-        t,
-        survival[a] as number,
-        greenwood[a] as number,
-        na,
-        da,
-        ca,
-      );
+      (builders[a] as CurveBuilder).add(slot, t, survival[a] as number, greenwood[a] as number, na, da, ca);
       atRisk[a] = na - da - ca;
       total -= da + ca;
     }

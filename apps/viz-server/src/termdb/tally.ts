@@ -32,7 +32,8 @@ export interface Tally {
 
 /**
  * Tallies the samples of `mask` that have a value (rank > 0) and a group (code > 0; every sample is in group 1
- * without `groups`). With `outcome`, samples whose outcome is 2 are also counted as events.
+ * without `groups`). With `events` (a survival column's `rankEvent`: 2 × rank − 1 when censored, 2 × rank when
+ * the time ends in the event), events are counted too.
  *
  * @example
  * const tally = tallyByRank(space.size, mask, column, diagnosis.codes, diagnosis.size, null);
@@ -44,7 +45,7 @@ export function tallyByRank(
   column: Ranked,
   groups: Codes | null,
   groupCount: number,
-  outcome: Uint8Array | null,
+  events: Codes | null,
   tableCells = TABLE_CELLS,
 ): Tally {
   const { ranks, order, starts } = column;
@@ -52,27 +53,50 @@ export function tallyByRank(
   const G = groups === null ? 1 : groupCount;
   const n = new Float64Array(G + 1);
   const counts = new Float64Array(G + 1);
-  const events = new Float64Array(G + 1);
+  const eventCounts = new Float64Array(G + 1);
   const touched: number[] = [];
   let lastRank = 0;
 
-  // The table is rank-major with two counts per cell (samples, then events), so that one rank's groups are
-  // read together; filling it is the hot loop, kept free of branches that depend on the data where it can be.
-  const table = G * D <= tableCells ? new Uint32Array(G * D * 2) : null;
-  if (table !== null) {
-    for (let i = 0; i < size; i++) {
-      // A mask byte is 0 or 1: multiplying turns an excluded sample into "no value" without a branch.
-      const r = mask === null ? (ranks[i] as number) : (ranks[i] as number) * (mask[i] as number);
-      const g = groups === null ? 1 : (groups[i] as number);
-      if (r === 0 || g === 0) continue;
-      const cell = ((r - 1) * G + (g - 1)) * 2;
-      table[cell] = (table[cell] as number) + 1;
-      // Outcome 2 (the event) adds 1 and outcome 1 (censored) adds 0.
-      if (outcome !== null) table[cell + 1] = (table[cell + 1] as number) + ((outcome[i] as number) >> 1);
+  // The table has a row per code (per rank, or per rank and outcome with `events`) and a column per group,
+  // row 0 and column 0 included: an excluded sample (mask byte 0 multiplies its code to 0), one without a
+  // value and one without a group land there and are never read, so the hot loop is one increment per sample
+  // with no branch. Rows are rank-major, so that one rank's groups are read together.
+  const S = events === null ? 1 : 2;
+  const W = groups === null ? 1 : G + 1;
+  const codes = events ?? ranks;
+  let table: Uint16Array | Uint32Array | null = null;
+  if (G * D <= tableCells) {
+    // A cell counts samples that share one value, so it never passes maxTies: 16-bit cells, when they suffice,
+    // halve the table and keep more of it in cache. Row 0 may wrap around; it is never read.
+    table = column.maxTies < 0x10000 ? new Uint16Array((D * S + 1) * W) : new Uint32Array((D * S + 1) * W);
+    const t = table;
+    if (groups === null) {
+      if (mask === null) {
+        for (let i = 0; i < size; i++) {
+          const x = codes[i] as number;
+          t[x] = (t[x] as number) + 1;
+        }
+      } else {
+        for (let i = 0; i < size; i++) {
+          const x = (codes[i] as number) * (mask[i] as number);
+          t[x] = (t[x] as number) + 1;
+        }
+      }
+    } else if (mask === null) {
+      for (let i = 0; i < size; i++) {
+        const x = (codes[i] as number) * W + (groups[i] as number);
+        t[x] = (t[x] as number) + 1;
+      }
+    } else {
+      for (let i = 0; i < size; i++) {
+        const x = (codes[i] as number) * (mask[i] as number) * W + (groups[i] as number);
+        t[x] = (t[x] as number) + 1;
+      }
     }
     for (let r = 1; r <= D; r++) {
+      const row = rowOf(r);
       for (let g = 1; g <= G; g++) {
-        const c = table[((r - 1) * G + (g - 1)) * 2] as number;
+        const c = (t[row + g] as number) + (S === 2 ? (t[row + W + g] as number) : 0);
         if (c === 0) continue;
         n[g] = (n[g] as number) + c;
         lastRank = r;
@@ -88,16 +112,25 @@ export function tallyByRank(
     }
   }
 
+  /**
+   * Where rank `r`'s first row starts, less one: group g's count is at `rowOf(r) + g` (censored, or every sample
+   * without `events`), its events at `rowOf(r) + W + g`. Without groups, group 1 is column 0.
+   */
+  function rowOf(r: number): number {
+    return ((r - 1) * S + 1) * W - (groups === null ? 1 : 0);
+  }
+
   /** The counts of one rank, from the table or from the samples of that value. */
   function gather(r: number): void {
     if (table !== null) {
-      const row = (r - 1) * G * 2;
+      const row = rowOf(r);
       for (let g = 1; g <= G; g++) {
-        const c = table[row + (g - 1) * 2] as number;
+        const e = S === 2 ? (table[row + W + g] as number) : 0;
+        const c = (table[row + g] as number) + e;
         if (c === 0) continue;
         touched.push(g);
         counts[g] = c;
-        events[g] = table[row + (g - 1) * 2 + 1] as number;
+        eventCounts[g] = e;
       }
       return;
     }
@@ -111,7 +144,9 @@ export function tallyByRank(
       if (g === 0) continue;
       if (counts[g] === 0) touched.push(g);
       counts[g] = (counts[g] as number) + 1;
-      if (outcome?.[s] === 2) events[g] = (events[g] as number) + 1;
+      // An even code is the event (2 × rank).
+      if (events !== null && ((events[s] as number) & 1) === 0)
+        eventCounts[g] = (eventCounts[g] as number) + 1;
     }
     touched.sort((a, b) => a - b);
   }
@@ -123,10 +158,10 @@ export function tallyByRank(
       for (let r = 1; r <= lastRank; r++) {
         gather(r);
         if (touched.length === 0) continue;
-        visit(r, touched, counts, events);
+        visit(r, touched, counts, eventCounts);
         for (const g of touched) {
           counts[g] = 0;
-          events[g] = 0;
+          eventCounts[g] = 0;
         }
         touched.length = 0;
       }
