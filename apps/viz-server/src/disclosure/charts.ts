@@ -1,6 +1,6 @@
 // The charts of a caller whose counts go through a disclosure rule. Each chart counts its samples in the joint
 // table of its terms and its filter's terms over the caller's scope (lattice.ts), and every number it answers (a
-// bar, a segment, a total, a group's n, a density bin, a number at risk, events, censored) is a box of that table,
+// bar, a segment, a total, a group's n, a number at risk, events, censored) is a box of that table,
 // shown only when the rule lets the shown cells determine it. What is not a count (a summary's quartiles, a
 // survival curve) is worked out from shown numbers only, or left out.
 import type {
@@ -22,7 +22,7 @@ import type { Mask } from '../termdb/selection.js';
 import { Z_975 } from '../termdb/stats.js';
 import type { SummaryStats } from '../termdb/summary.js';
 import type { SurvivalStats } from '../termdb/survival.js';
-import type { ControlDim, DensityDim, FilterDims, SurvivalDim } from './dims.js';
+import type { ControlDim, FilterDims, SurvivalDim } from './dims.js';
 import { tallyJoint } from './dims.js';
 import { type Box, type BoxValue, Lattice, type PatternCache, SHOWN } from './lattice.js';
 import { presentCount, shown } from './present.js';
@@ -226,46 +226,44 @@ export function controlledBarchart(
 }
 
 /**
- * A summary under the caller's rule: each group's n and density bins are boxes of the joint table of the term's
- * density bins (over the whole dataset's values), the split term and the filter's terms; a group shows its
- * statistics only when its n is shown (statistics of a group whose size is hidden could be set against another
- * answer's), and never its extremes, which are one sample's values.
+ * A summary under the caller's rule: each group's n is a box of the joint table of the term's bins (the bars of
+ * its barchart), the split term and the filter's terms, so that it is the same number a barchart shows or hides. A
+ * group shows its statistics only when its n is shown (statistics of a group whose size is hidden could be set
+ * against another answer's), and never its extremes, which are one sample's values. There is no violin: its
+ * density bins would be a second binning of the term, and the samples between the edges of one binning and the
+ * other's are what two answers would differ by.
  *
  * @example
- * const controlled = controlledSummary(scope, exact, density, group, filterDims(filter, columnOf));
+ * const controlled = controlledSummary(scope, exact, binDim('agedx', column), group, filterDims(filter, columnOf));
  */
 export function controlledSummary(
   scope: ControlledScope,
   exact: SummaryStats,
-  density: DensityDim,
+  bins: ControlDim,
   group: Dimension | null,
   filter: FilterDims,
 ): SummaryStats {
-  const chart = [density, ...(group === null ? [] : [asControlDim(group)])];
+  const chart = [bins, ...(group === null ? [] : [asControlDim(group)])];
   const answer = new Answer(scope, chart, filter);
-  const bins = range(1, density.bins.bins);
+  const withValue = range(1, bins.size - 1);
   const groups = exact.groups.map((g, i): SummaryGroup => {
     const code = exact.codes[i] as number;
-    const at = (extra: [string, number[]][]) =>
+    const n = answer.shown(
       new Map<string, readonly number[]>([
+        [bins.key, withValue],
         ...(group === null ? [] : [[group.key, [code]] as [string, number[]]]),
-        ...extra,
-      ]);
-    const n = answer.shown(at([[density.key, bins]]));
-    if (n.count === null && n.suppressed) {
-      return { key: g.key, label: g.label, n: null, suppressed: true, stats: null, density: null };
-    }
-    const shape = bins.map((b) => answer.shown(at([[density.key, [b]]])).count);
+      ]),
+    );
     return {
       key: g.key,
       label: g.label,
       n: n.count,
-      suppressed: false,
+      suppressed: n.count === null && n.suppressed,
       stats: n.count === null ? null : g.stats,
-      density: shape,
+      density: null,
     };
   });
-  return { groups, density: density.bins, codes: exact.codes };
+  return { groups, density: null, codes: exact.codes };
 }
 
 /**

@@ -1,5 +1,5 @@
-// The dimensions answers under a disclosure rule count by: a term's categories, a numeric term's default bins,
-// its density bins, a survival term's time intervals. Each is the same in every answer, whatever the request's
+// The dimensions answers under a disclosure rule count by: a term's categories, a numeric term's default bins
+// (one binning per term: two would overlap), a survival term's time intervals. Each is the same in every answer, whatever the request's
 // filter or scope: the bins span the term's values over the whole dataset, so that no request can move an edge
 // and isolate a few samples between two answers.
 import { type Filter, isCategoryClause } from '@pp-embed/viz-api';
@@ -8,7 +8,6 @@ import { binRanges, nextUp } from '../termdb/bins.js';
 import type { CategoricalColumn, Codes, Column, NumericColumn, SurvivalColumn } from '../termdb/columns.js';
 import { FilterInvalidError } from '../termdb/errors.js';
 import { dimensionKey } from '../termdb/dimension.js';
-import { densityBins } from '../termdb/summary.js';
 import { riskTimes } from '../termdb/survival.js';
 import type { LatticeDim } from './lattice.js';
 
@@ -33,33 +32,6 @@ export function categoricalDim(termId: string, column: CategoricalColumn): Contr
 /** A numeric term by its default bins (the barchart's bars). @example binDim('agedx', column); */
 export function binDim(termId: string, column: NumericColumn): ControlDim {
   return { key: dimensionKey('b', termId), size: column.layout.length + 1, codes: column.binCodes };
-}
-
-/** The density bins of a numeric term over the whole dataset: what a violin counts. */
-export interface DensityDim extends ControlDim {
-  readonly bins: { readonly start: number; readonly stop: number; readonly bins: number };
-}
-
-/**
- * A numeric term by equal-width bins over its values in the whole dataset (the summary's density).
- *
- * @example
- * densityDim('agedx', column, true).bins; // { start: 0, stop: 25, bins: 25 }
- */
-export function densityDim(termId: string, column: NumericColumn, integer: boolean): DensityDim {
-  const { values, ranks } = column;
-  const bins =
-    values.length === 0
-      ? { start: 0, stop: 1, bins: 1 }
-      : densityBins(values[0] as number, values[values.length - 1] as number, integer);
-  const width = (bins.stop - bins.start) / bins.bins;
-  const binOfRank = new Uint16Array(values.length + 1);
-  values.forEach((v, r) => {
-    binOfRank[r + 1] = Math.min(bins.bins - 1, Math.floor((v - bins.start) / width)) + 1;
-  });
-  const codes = codesFor(ranks.length, bins.bins);
-  for (let i = 0; i < ranks.length; i++) codes[i] = binOfRank[ranks[i] as number] as number;
-  return { key: dimensionKey('d', termId), size: bins.bins + 1, codes, bins };
 }
 
 /** The time grid of a survival term: intervals `[start + j*step, start + (j+1)*step)`, the last open-ended. */

@@ -82,4 +82,22 @@ describe('a lattice of tables under a rule', () => {
       { numRuns: 300 },
     );
   });
+
+  it('hides a line under a small margin whole, but not a zero that another shown margin says is 0', () => {
+    // A (none, a1, a2) by B (none, b1, b2). b1 holds 3 samples (small): its line is hidden whole, zeros included,
+    // but a2 has no samples at all (its margin shows 0), so (a2, b1) is known to be 0 and stays shown.
+    const counts = Float64Array.from([0, 0, 10, 10, 3, 10, 0, 0, 0]);
+    const lattice = new Lattice(
+      [
+        { key: 'A', size: 3 },
+        { key: 'B', size: 3 },
+      ],
+      counts,
+      [{ threshold: 5, complementary: true }],
+    );
+    const states = lattice.pattern(3);
+    expect([states[1], states[4], states[7]]).toEqual([BLANK, BLANK, SHOWN]);
+    expect(lattice.box([[2], [1]])).toEqual({ value: 0, state: SHOWN });
+    expect(attack(lattice, [3, 3], 5)).toEqual([]);
+  });
 });

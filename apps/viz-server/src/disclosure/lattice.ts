@@ -174,7 +174,8 @@ export class Lattice {
 
   /**
    * The sum of the joint table over a box, and whether the caller's rule shows it: shown when the shown cells
-   * determine it (all its cells shown, or a shown wider box less a shown remainder); SMALL when it is exactly one
+   * determine it (all its cells shown, a shown wider box less a shown remainder, or within a wider box shown to be
+   * 0); SMALL when it is exactly one
    * small hidden cell (zeros aside); WITHHELD otherwise.
    *
    * @example
@@ -242,9 +243,9 @@ export class Lattice {
     if (cells.hidden === 0) result = { value: cells.value, state: SHOWN };
     else {
       // A shown wider box less a shown remainder, a step or two deep: how totals beside hidden cells are known. A
-      // single hidden cell never is (the audit saw to that).
+      // single hidden cell never is (the audit saw to that), unless within a wider box shown to be 0.
       const single = box.every((s) => s === null || s.length === 1);
-      for (let d = 0; d < box.length && depth < MAX_DEPTH && !single; d++) {
+      for (let d = 0; d < box.length && depth < MAX_DEPTH; d++) {
         if (box[d] === null || (locked >> d) & 1) continue;
         const wider = this.#box(
           box.map((s, e) => (e === d ? null : s)),
@@ -252,6 +253,11 @@ export class Lattice {
           depth + 1,
         );
         if (wider.state !== SHOWN) continue;
+        if (wider.value === 0) {
+          result = { value: 0, state: SHOWN };
+          break;
+        }
+        if (single) continue;
         const picked = new Set(box[d] as readonly number[]);
         const rest = Array.from({ length: (this.#dims[d] as LatticeDim).size }, (_, j) => j).filter(
           (j) => !picked.has(j),

@@ -8,7 +8,8 @@
 //      marks imply (a small count is at least 1, a withheld one at least k), which pins every small one to 1;
 //    - a line whose sum is hidden must hold a hidden cell, or the sum would be given away; a line whose sum is a
 //      small count is hidden whole, zeros included (BLANK): telling which of its cells are not zero would pin
-//      them (four non-zero cells under a total below 5 are 1 each).
+//      them (four non-zero cells under a total below 5 are 1 each); only a zero that another line shows to be
+//      zero stays shown.
 //    A line that breaks this withholds one more of its shown cells (WITHHELD): one that also mends another line,
 //    not one that would leave a line it sits on beyond mending, else the smallest; never a zero, and never a cell
 //    a lower tier is shown. Repeated to a fixed point.
@@ -87,19 +88,33 @@ export function suppressTable(input: TableInput, rule: TableRule): Uint8Array {
   return states;
 }
 
-/** Hides whole, zeros included, every line whose sum is a small hidden count of a margin. */
+/**
+ * Hides whole, zeros included, every line whose sum is a small hidden count of a margin; but not a zero that
+ * another line through it shows to be zero (a shown margin of 0): the attacker knows it already.
+ */
 function blankSmallLines(input: TableInput, states: Uint8Array): void {
-  const { shape } = input;
+  const { shape, counts } = input;
   const D = shape.sizes.length;
-  for (let d = 0; d < D; d++) {
+  const lines = Array.from({ length: D }, (_, d) => {
     const kept = Array.from({ length: D }, (_, e) => e).filter((e) => e !== d);
     const margin = input.margins.find(
       (m) => m.kept.length === kept.length && m.kept.every((e, i) => e === kept[i]),
     );
-    if (margin === undefined) continue;
-    const project = projector(shape, kept).project;
+    return margin === undefined ? undefined : { margin, project: projector(shape, kept).project };
+  }).filter((l) => l !== undefined);
+  const knownZero = (c: number) =>
+    (counts[c] as number) === 0 &&
+    lines.some(({ margin, project }) => {
+      const u = project(c);
+      return margin.pattern[u] === SHOWN && (margin.counts[u] as number) === 0;
+    });
+  for (const { margin, project } of lines) {
     for (let c = 0; c < shape.cells; c++) {
-      if (margin.pattern[project(c)] === SMALL && (input.forced === undefined || input.forced[c] !== SHOWN)) {
+      if (
+        margin.pattern[project(c)] === SMALL &&
+        (input.forced === undefined || input.forced[c] !== SHOWN) &&
+        !knownZero(c)
+      ) {
         states[c] = BLANK;
       }
     }

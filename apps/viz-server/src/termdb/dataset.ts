@@ -22,13 +22,7 @@ import {
   controlledSummary,
   controlledSurvival,
 } from '../disclosure/charts.js';
-import {
-  type DensityDim,
-  densityDim,
-  filterDims,
-  type SurvivalDim,
-  survivalDim,
-} from '../disclosure/dims.js';
+import { binDim, filterDims, type SurvivalDim, survivalDim } from '../disclosure/dims.js';
 import { createPatternCache } from '../disclosure/lattice.js';
 
 import { barchartCounts } from './barchart.js';
@@ -542,7 +536,6 @@ function createDataset(
     return made;
   }
 
-  const densities = new Map<string, DensityDim>();
   const survivals = new Map<string, SurvivalDim>();
   const hasRule = (scope: Scope): scope is Scope & { rule: DisclosureRule } => scope.rule !== null;
   const disclosed = (scope: Scope) => ({ disclosure: { tier: scope.tier, rule: scope.rule } });
@@ -712,10 +705,13 @@ function createDataset(
         );
         let stats = exact;
         if (hasRule(scope)) {
-          let density = densities.get(record.term.id);
-          if (density === undefined)
-            densities.set(record.term.id, (density = densityDim(record.term.id, column, integer)));
-          stats = controlledSummary(controlled(scope), exact, density, group, ruledFilter(filter));
+          stats = controlledSummary(
+            controlled(scope),
+            exact,
+            binDim(record.term.id, column),
+            group,
+            ruledFilter(filter),
+          );
         }
         return {
           term: record.term,
