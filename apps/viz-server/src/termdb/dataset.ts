@@ -26,7 +26,7 @@ import {
   TermWrongTypeError,
   TooManyValuesError,
 } from './errors.js';
-import { workerReader } from './parallel.js';
+import { columnsInWorker, workerReader } from './parallel.js';
 import { COHORT_TERM_ID, REQUIRED_COLUMNS } from './schema.js';
 import { searchTerms } from './search.js';
 import { applyFilter, cohortMasks, compileFilter, type Mask } from './selection.js';
@@ -187,26 +187,25 @@ function membersQuery(db: Database.Database): string {
     : present.map((s) => s.pairs).join('\nUNION ALL\n');
 }
 
-/**
- * Opens a ProteinPaint termdb SQLite file read-only, checks that it has the tables and columns this layer
- * reads, loads its term tree and cohorts, and reads every chartable term into memory as columns (about a
- * second and some 30 MB per million samples and ten terms). Charts never query the file; the sample table
- * reads sample names from it.
- *
- * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
- * @example
- * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', minSampleSize: 5 });
- * const chart = ds.barchart('sex', { cohorts: ['ABC'], suppressBelow: 5 });
- * ds.close();
- */
-export function openDataset(options: DatasetOptions): TermdbDataset {
-  const started = performance.now();
+/** A file opened and checked, its term tree and cohorts read: what is left is reading its columns. */
+interface Prepared {
+  readonly db: Database.Database;
+  readonly meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'minSampleSize'>;
+  readonly records: Map<string, TermRecord>;
+  readonly cohorts: Map<string, CohortRecord>;
+  readonly specs: ColumnSpec[];
+  /** SQL for (cohort, sample) pairs: every place the file records membership. */
+  readonly members: string;
+  readonly samples: number;
+}
+
+/** Opens the file and reads what every chart needs besides the columns (milliseconds). */
+function prepare(options: DatasetOptions): Prepared {
   const { label, genome, file } = options;
   const minSampleSize = options.minSampleSize ?? null;
   if (minSampleSize !== null && !(Number.isInteger(minSampleSize) && minSampleSize > 0)) {
     throw new RangeError('minSampleSize must be a positive integer or null.');
   }
-
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -216,7 +215,7 @@ export function openDataset(options: DatasetOptions): TermdbDataset {
   try {
     checkSchema(db, file);
     const records = loadTerms(db, file, hasSurvivalTable(db));
-    const cohortList = loadCohorts(db, file);
+    const cohorts = loadCohorts(db, file);
     const specs: ColumnSpec[] = [];
     for (const { term, chart } of records.values()) {
       if (chart === null) continue;
@@ -224,15 +223,69 @@ export function openDataset(options: DatasetOptions): TermdbDataset {
     }
     const members = membersQuery(db);
     const samples = db.prepare('SELECT count(*) FROM sampleidmap').pluck().get() as number;
-    const parallel =
-      (options.parallelLoad ?? samples >= PARALLEL_FROM) ? workerReader(file, members) : undefined;
-    const loaded = loadColumns(db, file, specs, members, parallel);
-    return createDataset({ label, genome, file, minSampleSize }, db, records, cohortList, loaded, started);
+    return { db, meta: { label, genome, file, minSampleSize }, records, cohorts, specs, members, samples };
   } catch (e) {
     db.close();
-    // SQLite reads the file's header lazily, so a file that is not a database fails here, not at open.
-    if (e instanceof Database.SqliteError) throw sqliteFailure(file, e);
-    throw e;
+    throw failed(file, e);
+  }
+}
+
+/** The error to throw for a failure while a file is read. */
+function failed(file: string, error: unknown): unknown {
+  // SQLite reads the file's header lazily, so a file that is not a database fails while it is read, not at open.
+  return error instanceof Database.SqliteError ? sqliteFailure(file, error) : error;
+}
+
+/**
+ * Opens a ProteinPaint termdb SQLite file read-only, checks that it has the tables and columns this layer
+ * reads, loads its term tree and cohorts, and reads every chartable term into memory as columns (about a
+ * second and some 30 MB per million samples and ten terms). Charts never query the file; the sample table
+ * reads sample names from it. It blocks the thread while it reads: the server opens its datasets this way
+ * before it listens, and {@link openDatasetInBackground} once it serves.
+ *
+ * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
+ * @example
+ * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', minSampleSize: 5 });
+ * const chart = ds.barchart('sex', { cohorts: ['ABC'], suppressBelow: 5 });
+ * ds.close();
+ */
+export function openDataset(options: DatasetOptions): TermdbDataset {
+  const started = performance.now();
+  const p = prepare(options);
+  try {
+    const parallel =
+      (options.parallelLoad ?? p.samples >= PARALLEL_FROM) ? workerReader(p.meta.file, p.members) : undefined;
+    const loaded = loadColumns(p.db, p.meta.file, p.specs, p.members, parallel);
+    return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
+  } catch (e) {
+    p.db.close();
+    throw failed(p.meta.file, e);
+  }
+}
+
+/**
+ * As {@link openDataset}, with the columns read on a worker thread while this one goes on with other work: how
+ * a server that is answering requests opens the file that replaces a served one. Where no compiled worker is
+ * there (running from TypeScript sources) it reads them on this thread. With `signal`, an abort stops the
+ * reading and rejects.
+ *
+ * @throws DatasetInvalidError as openDataset does.
+ * @example
+ * const next = await openDatasetInBackground({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db' });
+ */
+export async function openDatasetInBackground(
+  options: DatasetOptions,
+  signal?: AbortSignal,
+): Promise<TermdbDataset> {
+  const started = performance.now();
+  const p = prepare(options);
+  try {
+    const reading = columnsInWorker(p.meta.file, p.specs, p.members, signal);
+    const loaded = reading === undefined ? loadColumns(p.db, p.meta.file, p.specs, p.members) : await reading;
+    return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
+  } catch (e) {
+    p.db.close();
+    throw failed(p.meta.file, e);
   }
 }
 
