@@ -196,7 +196,6 @@ interface Prepared {
   readonly specs: ColumnSpec[];
   /** SQL for (cohort, sample) pairs: every place the file records membership. */
   readonly members: string;
-  readonly samples: number;
 }
 
 /** Opens the file and reads what every chart needs besides the columns (milliseconds). */
@@ -222,8 +221,7 @@ function prepare(options: DatasetOptions): Prepared {
       specs.push(chart.kind === 'survival' ? { kind: 'survival', id: term.id } : { ...chart, id: term.id });
     }
     const members = membersQuery(db);
-    const samples = db.prepare('SELECT count(*) FROM sampleidmap').pluck().get() as number;
-    return { db, meta: { label, genome, file, minSampleSize }, records, cohorts, specs, members, samples };
+    return { db, meta: { label, genome, file, minSampleSize }, records, cohorts, specs, members };
   } catch (e) {
     db.close();
     throw failed(file, e);
@@ -253,8 +251,9 @@ export function openDataset(options: DatasetOptions): TermdbDataset {
   const started = performance.now();
   const p = prepare(options);
   try {
-    const parallel =
-      (options.parallelLoad ?? p.samples >= PARALLEL_FROM) ? workerReader(p.meta.file, p.members) : undefined;
+    const large = () =>
+      (p.db.prepare('SELECT count(*) FROM sampleidmap').pluck().get() as number) >= PARALLEL_FROM;
+    const parallel = (options.parallelLoad ?? large()) ? workerReader(p.meta.file, p.members) : undefined;
     const loaded = loadColumns(p.db, p.meta.file, p.specs, p.members, parallel);
     return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
   } catch (e) {
