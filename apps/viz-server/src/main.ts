@@ -70,16 +70,6 @@ async function main(): Promise<number> {
     throw error;
   }
   for (const warning of config.warnings) log.warn('config_warning', { warning });
-  for (const dataset of config.datasets.values()) {
-    const { samples, bytes, openMilliseconds, loadThreads } = dataset.stats();
-    log.info('dataset_ready', {
-      dataset: dataset.label,
-      samples,
-      megabytes: Math.round(bytes / 1e5) / 10,
-      openMilliseconds,
-      loadThreads,
-    });
-  }
   logAccessTable(config, log);
   // A JWKS that cannot be fetched now is logged by its key set (jwks_fetch_failed) and retried soon.
   await config.policy.ready().catch(() => undefined);

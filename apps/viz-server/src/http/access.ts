@@ -36,6 +36,12 @@ export interface Access {
   scope: Scope;
   /** False only on a discovery route whose data part needs a token the request did not prove. */
   granted: boolean;
+  /**
+   * Keeps the dataset's file open after the handler returns, for a body streamed after it: a new file swapped
+   * in meanwhile does not close the one the stream reads. Call the function it returns once the stream ends or
+   * is cancelled. Without it, the file is let go when the handler returns.
+   */
+  hold(): () => void;
 }
 
 export interface AccessDeps {
@@ -160,14 +166,21 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
   const headerKeys = new Set(deps.policy.headerKeys());
   return createMiddleware<AppEnv>(async (c, next) => {
     const { lease } = datasetOf(c, route, deps, headerKeys);
+    let held = false;
+    let streaming = false;
+    const hold = () => {
+      held = true;
+      return () => lease.release();
+    };
     try {
       const dataset = lease.dataset;
       const facts = factsOf(c, deps, dataset, route);
       const decision = await decide(deps.policy, facts);
       if (!decision.allowed) throw refusal(decision);
       const { claims, scope, granted } = decision;
-      c.set('access', { dataset, route: routeId, claims, scope, granted });
+      c.set('access', { dataset, route: routeId, claims, scope, granted, hold });
       await next();
+      streaming = held && c.error === undefined;
       if (route.class === 'sample-level' && c.res.status === 200) {
         deps.audit({
           time: new Date(deps.now()).toISOString(),
@@ -180,7 +193,8 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
         });
       }
     } finally {
-      lease.release();
+      // A held file is the stream's to let go, unless the handler failed before its stream could start.
+      if (!streaming) lease.release();
     }
   });
 }

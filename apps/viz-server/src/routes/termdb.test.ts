@@ -1,6 +1,6 @@
 // The chart routes over HTTP: every one behind the same access decision, every number through the caller's
 // scope, every bad request a 4xx with a stable code.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { body, demoDataset, errorCode, harness, PORTAL } from '../../test/harness.js';
 import { writeTermdb } from '../../test/termdb-file.js';
+import { generateDataset } from '../termdb/generate.js';
 
 const q = (params: Record<string, string>) =>
   new URLSearchParams({ dslabel: 'PPDemo', ...params }).toString();
@@ -191,6 +192,41 @@ describe('chart routes', () => {
       expect(lines).toHaveLength(n + 1);
       expect(lines[1]).toMatch(/^S\d{7},/);
       expect(h.audit.at(-1)).toMatchObject({ route: 'termdb/export', samples: n, email: 'ana@example.org' });
+    });
+
+    it('reads every row from the file it started on, even when a new file is swapped in meanwhile', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pp-export-swap-'));
+      const file = join(dir, 'PPDemo.db');
+      const next = join(dir, 'next.db');
+      // Enough rows for several batches, so that some are read after the swap.
+      generateDataset({ file, samples: 12_000, seed: 21 });
+      generateDataset({ file: next, samples: 300, seed: 22 });
+      const served = harness({ datasets: [{ label: 'PPDemo', genome: 'hg38', file, minSampleSize: 5 }] });
+      const token = served.token();
+      const path = `/termdb/export?${q({ term: 'sex' })}`;
+      const whole = await (await served.get(path, { token })).text();
+      expect(whole.split('\r\n').length).toBeGreaterThan(2 * 5000);
+
+      const res = await served.get(path, { token });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      const first = await reader.read();
+      text += decoder.decode(first.value, { stream: true });
+      renameSync(next, file);
+      await served.datasets.check();
+      expect(served.logs.some((line) => line.includes('"event":"dataset_swapped"'))).toBe(true);
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+      expect(text).toBe(whole);
+      // New requests read the new file.
+      const after = await (await served.get(path, { token })).text();
+      expect(after.split('\r\n').length).toBeLessThan(400);
+      served.datasets.close();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it('matches the sample table row for row', async () => {

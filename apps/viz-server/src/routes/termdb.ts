@@ -75,14 +75,24 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
       c.set('sampleCount', exported.total);
       const chunks = exported.chunks()[Symbol.iterator]();
       const encoder = new TextEncoder();
+      // The rows are read from the file after this handler returns: the file stays open until the last one.
+      const release = c.var.access.hold();
       const stream = new ReadableStream<Uint8Array>({
         async pull(controller) {
           // One batch per turn of the event loop, so that a large export never keeps other requests waiting.
           await new Promise((resolve) => setImmediate(resolve));
-          const next = chunks.next();
-          if (next.done === true) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
+          try {
+            const next = chunks.next();
+            if (next.done === true) {
+              release();
+              controller.close();
+            } else controller.enqueue(encoder.encode(next.value));
+          } catch (error) {
+            release();
+            throw error;
+          }
         },
+        cancel: release,
       });
       return c.body(stream, 200, {
         'Content-Type': 'text/csv; charset=utf-8',

@@ -36,7 +36,7 @@ import {
   TermWrongTypeError,
   TooManyValuesError,
 } from './errors.js';
-import { workerReader } from './parallel.js';
+import { columnsInWorker, workerReader } from './parallel.js';
 import { COHORT_TERM_ID, REQUIRED_COLUMNS } from './schema.js';
 import { searchTerms } from './search.js';
 import { applyFilter, cohortMasks, compileFilter, type Mask } from './selection.js';
@@ -200,23 +200,21 @@ function membersQuery(db: Database.Database): string {
     : present.map((s) => s.pairs).join('\nUNION ALL\n');
 }
 
-/**
- * Opens a ProteinPaint termdb SQLite file read-only, checks that it has the tables and columns this layer
- * reads, loads its term tree and cohorts, and reads every chartable term into memory as columns (about a
- * second and some 30 MB per million samples and ten terms). Charts never query the file; the sample table
- * reads sample names from it.
- *
- * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
- * @example
- * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', disclosure });
- * const chart = ds.barchart('sex', { cohorts: ['ABC'], tier: 'granted', rule: null, beneath: [] });
- * ds.close();
- */
-export function openDataset(options: DatasetOptions): TermdbDataset {
-  const started = performance.now();
+/** A file opened and checked, its term tree and cohorts read: what is left is reading its columns. */
+interface Prepared {
+  readonly db: Database.Database;
+  readonly meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'disclosure'>;
+  readonly records: Map<string, TermRecord>;
+  readonly cohorts: Map<string, CohortRecord>;
+  readonly specs: ColumnSpec[];
+  /** SQL for (cohort, sample) pairs: every place the file records membership. */
+  readonly members: string;
+}
+
+/** Opens the file and reads what every chart needs besides the columns (milliseconds). */
+function prepare(options: DatasetOptions): Prepared {
   const { label, genome, file } = options;
   const disclosure = options.disclosure ?? NO_DISCLOSURE;
-
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -226,23 +224,77 @@ export function openDataset(options: DatasetOptions): TermdbDataset {
   try {
     checkSchema(db, file);
     const records = loadTerms(db, file, hasSurvivalTable(db));
-    const cohortList = loadCohorts(db, file);
+    const cohorts = loadCohorts(db, file);
     const specs: ColumnSpec[] = [];
     for (const { term, chart } of records.values()) {
       if (chart === null) continue;
       specs.push(chart.kind === 'survival' ? { kind: 'survival', id: term.id } : { ...chart, id: term.id });
     }
     const members = membersQuery(db);
-    const samples = db.prepare('SELECT count(*) FROM sampleidmap').pluck().get() as number;
-    const parallel =
-      (options.parallelLoad ?? samples >= PARALLEL_FROM) ? workerReader(file, members) : undefined;
-    const loaded = loadColumns(db, file, specs, members, parallel);
-    return createDataset({ label, genome, file, disclosure }, db, records, cohortList, loaded, started);
+    return { db, meta: { label, genome, file, disclosure }, records, cohorts, specs, members };
   } catch (e) {
     db.close();
-    // SQLite reads the file's header lazily, so a file that is not a database fails here, not at open.
-    if (e instanceof Database.SqliteError) throw sqliteFailure(file, e);
-    throw e;
+    throw failed(file, e);
+  }
+}
+
+/** The error to throw for a failure while a file is read. */
+function failed(file: string, error: unknown): unknown {
+  // SQLite reads the file's header lazily, so a file that is not a database fails while it is read, not at open.
+  return error instanceof Database.SqliteError ? sqliteFailure(file, error) : error;
+}
+
+/**
+ * Opens a ProteinPaint termdb SQLite file read-only, checks that it has the tables and columns this layer
+ * reads, loads its term tree and cohorts, and reads every chartable term into memory as columns (about a
+ * second and some 30 MB per million samples and ten terms). Charts never query the file; the sample table
+ * reads sample names from it. It blocks the thread while it reads: the server opens its datasets this way
+ * before it listens, and {@link openDatasetInBackground} once it serves.
+ *
+ * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
+ * @example
+ * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', disclosure });
+ * const chart = ds.barchart('sex', { cohorts: ['ABC'], tier: 'granted', rule: null, beneath: [] });
+ * ds.close();
+ */
+export function openDataset(options: DatasetOptions): TermdbDataset {
+  const started = performance.now();
+  const p = prepare(options);
+  try {
+    const large = () =>
+      (p.db.prepare('SELECT count(*) FROM sampleidmap').pluck().get() as number) >= PARALLEL_FROM;
+    const parallel = (options.parallelLoad ?? large()) ? workerReader(p.meta.file, p.members) : undefined;
+    const loaded = loadColumns(p.db, p.meta.file, p.specs, p.members, parallel);
+    return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
+  } catch (e) {
+    p.db.close();
+    throw failed(p.meta.file, e);
+  }
+}
+
+/**
+ * As {@link openDataset}, with the columns read on a worker thread while this one goes on with other work: how
+ * a server that is answering requests opens the file that replaces a served one. Where no compiled worker is
+ * there (running from TypeScript sources) it reads them on this thread. With `signal`, an abort stops the
+ * reading and rejects.
+ *
+ * @throws DatasetInvalidError as openDataset does.
+ * @example
+ * const next = await openDatasetInBackground({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db' });
+ */
+export async function openDatasetInBackground(
+  options: DatasetOptions,
+  signal?: AbortSignal,
+): Promise<TermdbDataset> {
+  const started = performance.now();
+  const p = prepare(options);
+  try {
+    const reading = columnsInWorker(p.meta.file, p.specs, p.members, signal);
+    const loaded = reading === undefined ? loadColumns(p.db, p.meta.file, p.specs, p.members) : await reading;
+    return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
+  } catch (e) {
+    p.db.close();
+    throw failed(p.meta.file, e);
   }
 }
 
