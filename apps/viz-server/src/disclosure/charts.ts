@@ -39,8 +39,8 @@ export interface ControlledScope {
   readonly rules: readonly TableRule[];
   readonly rule: DisclosureRule;
   readonly cache: PatternCache;
-  /** Names the dataset in the noise of its numbers. */
-  readonly noiseKey: string;
+  /** The dataset's noise key (a digest of its data, worked out when first asked for). */
+  readonly noiseKey: () => string;
 }
 
 /** A chart dimension as a lattice dimension. */
@@ -133,16 +133,29 @@ class Answer {
     return out;
   }
 
-  /** A number on the wire, with noise (if the rule has any) that depends on which number it is. */
-  shown(picked: ReadonlyMap<string, readonly number[]>): { count: number | null; suppressed: boolean } {
+  /**
+   * Which samples a box counts, the same whichever table and request reach it: the dimensions it restricts (a
+   * dimension kept whole restricts nothing), by key. Empty when the rule adds no noise.
+   */
+  identity(picked: ReadonlyMap<string, readonly number[]>): string {
+    if (this.#scope.rule.noise === 0) return '';
     const box = this.box(picked);
-    const identity =
-      this.#scope.rule.noise === 0
-        ? ''
-        : `${this.#scope.noiseKey}\u0000${this.#dims.map((d) => d.key).join('\t')}\u0000${box
-            .map((s) => (s === null ? '*' : s.join(',')))
-            .join('|')}`;
-    return shown(this.lattice.box(box), this.#scope.rule, identity);
+    const parts: string[] = [];
+    this.#dims.forEach((d, i) => {
+      const s = box[i];
+      if (s != null && s.length < d.size) parts.push(`${d.key}=${[...s].sort((a, b) => a - b).join(',')}`);
+    });
+    return parts.join('\t');
+  }
+
+  /** The noise key of the dataset, when the rule adds noise. */
+  get key(): string {
+    return this.#scope.rule.noise === 0 ? '' : this.#scope.noiseKey();
+  }
+
+  /** A number on the wire, with noise (if the rule has any) that depends on which samples it counts. */
+  shown(picked: ReadonlyMap<string, readonly number[]>): { count: number | null; suppressed: boolean } {
+    return shown(this.lattice.box(this.box(picked)), this.#scope.rule, this.identity(picked), this.key);
   }
 }
 
@@ -341,11 +354,13 @@ export function controlledSurvival(
         truncatedAt = startOf(j);
         break;
       }
-      const identity = (what: string) =>
-        rule.noise === 0 ? '' : `${scope.noiseKey}\u0000${time.key}\u0000${code}\u0000${what}${j}`;
-      const nShown = presentCount(atRisk.value, rule, identity('n'));
-      const dShown = Math.min(nShown, presentCount(d.value, rule, identity('d')));
-      const cShown = presentCount(c.value, rule, identity('c'));
+      // The same noise as the same numbers have elsewhere (the number at risk of the table below the curve).
+      const nShown = presentCount(atRisk.value, rule, answer.identity(at(from(j))), answer.key);
+      const dShown = Math.min(
+        nShown,
+        presentCount(d.value, rule, answer.identity(at([2 * j + 2])), answer.key),
+      );
+      const cShown = presentCount(c.value, rule, answer.identity(at([2 * j + 1])), answer.key);
       if (dShown > 0) {
         survival *= 1 - dShown / nShown;
         greenwood = nShown > dShown ? greenwood + dShown / (nShown * (nShown - dShown)) : Infinity;

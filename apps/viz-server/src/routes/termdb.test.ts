@@ -244,6 +244,51 @@ describe('chart routes', () => {
   });
 });
 
+describe('disclosure tiers over HTTP', () => {
+  // Anonymous callers under Genomics England's rule, signed-in ones (a token with access "signedIn") under a
+  // threshold of 3, callers with a grant (a token without the claim) exact counts.
+  const h = harness({
+    datasets: [
+      {
+        label: 'PPDemo',
+        genome: 'hg38',
+        file: demoDataset(),
+        disclosure: { anonymous: 'genomics-england', signedIn: { threshold: 3 } },
+      },
+    ],
+  });
+  const path = `/termdb/barchart?${q({ term: 'diaggrp', term2: 'sex' })}`;
+
+  it('answers each tier under its rule, and says which in the answer', async () => {
+    const anonymous = await body(await h.get(path));
+    expect(anonymous.disclosure).toMatchObject({
+      tier: 'anonymous',
+      rule: { preset: 'genomics-england', threshold: 5, hiddenAs: '<5' },
+    });
+    const signedIn = await body(await h.get(path, { token: h.token({ access: 'signedIn' }) }));
+    expect(signedIn.disclosure).toMatchObject({ tier: 'signedIn', rule: { threshold: 3, preset: null } });
+    const granted = await body(await h.get(path, { token: h.token() }));
+    expect(granted.disclosure).toEqual({ tier: 'granted', rule: null });
+    // What a lower tier shows, a higher one shows too, with the same value.
+    const bars = (answer: Record<string, unknown>) =>
+      new Map((answer.bars as { key: string; count: number | null }[]).map((b) => [b.key, b.count]));
+    const [low, mid, high] = [bars(anonymous), bars(signedIn), bars(granted)];
+    for (const [key, count] of low) {
+      if (count !== null) expect([mid.get(key), high.get(key)], key).toEqual([count, count]);
+    }
+    for (const [key, count] of mid) if (count !== null) expect(high.get(key), key).toBe(count);
+  });
+
+  it('refuses rows to a signed-in caller without a grant: grant_required', async () => {
+    const res = await h.get(`/termdb/samples?${q({ term: 'sex' })}`, {
+      token: h.token({ access: 'signedIn' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('grant_required');
+    expect((await h.get(`/termdb/samples?${q({ term: 'sex' })}`, { token: h.token() })).status).toBe(200);
+  });
+});
+
 describe('a term with thousands of categories', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pp-wide-'));
   const file = join(dir, 'wide.db');

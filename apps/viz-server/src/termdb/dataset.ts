@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { type DatasetDisclosure, NO_DISCLOSURE, type Scope } from '@pp-embed/access-policy';
 import {
   type BarchartResult,
@@ -449,6 +451,19 @@ function checkScope(scope: Scope): void {
   if (!Array.isArray(beneath)) throw new TypeError('scope.beneath must list the rules of the lower tiers.');
 }
 
+/** A digest of every column's arrays, in term order. */
+function digestColumns(columns: ReadonlyMap<string, Column>): string {
+  const hash = createHash('sha256');
+  for (const id of [...columns.keys()].sort()) {
+    hash.update(id);
+    for (const array of Object.values(columns.get(id) as Column)) {
+      if (ArrayBuffer.isView(array))
+        hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    }
+  }
+  return hash.digest('hex');
+}
+
 /** Cells of margins and patterns kept between answers, per dataset: a few megabytes. */
 const PATTERN_CACHE_CELLS = 2_000_000;
 /** Answers under a rule kept per dataset. */
@@ -547,6 +562,10 @@ function createDataset(
   }
 
   const patterns = createPatternCache(PATTERN_CACHE_CELLS);
+  // The key of the noise some rules add: a digest of every column, so the same on every replica of the file and
+  // unknown to anyone without it. Worked out once, when a rule with noise first needs it.
+  let dataDigest: string | undefined;
+  const noiseKey = () => (dataDigest ??= digestColumns(columns));
 
   /** The caller's side of an answer under its rule: its cohorts' samples, the chain of rules, the caches. */
   function controlled(scope: Scope & { rule: DisclosureRule }): ControlledScope {
@@ -564,7 +583,7 @@ function createDataset(
       rules: [...scope.beneath, scope.rule],
       rule: scope.rule,
       cache: patterns,
-      noiseKey: meta.label,
+      noiseKey,
     };
   }
 
