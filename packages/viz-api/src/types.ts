@@ -231,8 +231,8 @@ export interface SummaryGroup {
   /** null when empty, and under a disclosure rule whenever `n` is hidden. */
   readonly stats: NumericStats | null;
   /**
-   * Samples per bin of `SummaryResult.density` (the violin's shape); an entry is null when its count is
-   * hidden; the whole is null when the group is suppressed.
+   * Samples per bin of `SummaryResult.density` (the violin's shape); null when the group is empty, and always
+   * under a disclosure rule.
    */
   readonly density: readonly (number | null)[] | null;
 }
@@ -249,8 +249,10 @@ export interface SummaryResult {
   readonly term2: Term | null;
   readonly groups: readonly SummaryGroup[];
   /**
-   * The equal-width bins every group's `density` counts in, from `start` to `stop`; null with no values. Under a
-   * disclosure rule they span the term's values over the whole dataset, so that they are the same in every answer.
+   * The equal-width bins every group's `density` counts in, from `start` to `stop`; null with no values, and
+   * under a disclosure rule: density bins would be a second binning of the term beside its bars, and the samples
+   * between the edges of one and the other's are what two answers would differ by. Group sizes are then counted
+   * in the term's bars, the same numbers its barchart shows.
    */
   readonly density: { readonly start: number; readonly stop: number; readonly bins: number } | null;
   readonly cohorts: readonly string[] | null;

@@ -44,7 +44,8 @@ export function describeSummary(data: SummaryResult, mode: 'box' | 'violin'): st
 /**
  * A box plot or violin of a numeric term, one row per group, on one axis, with the numbers in a table below.
  * Under a disclosure rule (the answer's `disclosure`), small groups show no numbers, nor groups whose size is
- * withheld, and hidden density bins are drawn as empty. Usually rendered by `<pp-viewer>`.
+ * withheld, and there is no violin (the server sends no density bins: they would be a second binning of the term).
+ * Usually rendered by `<pp-viewer>`.
  *
  * @example
  * const chart = document.createElement('pp-summary');
