@@ -14,7 +14,24 @@ export {
   type TokenSetupErrorCode,
   isDatasetTokenError,
 } from './errors.js';
-export { type IgnoredKey, type JsonWebKeySet, type JwksEvent, type RemoteJwksOptions } from './jwks.js';
+export {
+  type IgnoredKey,
+  type JsonWebKeySet,
+  type JwksEvent,
+  RemoteJwks,
+  type RemoteJwksOptions,
+  type ResolvedKey,
+} from './jwks.js';
+export { discoveryUrl, type IssuerEvent, IssuerKeys, type IssuerKeysOptions } from './discovery.js';
+export { createIssuerVerifier, type IssuerVerifier, type IssuerVerifierOptions } from './issuer.js';
+export {
+  type JwtHeader,
+  type JwtRules,
+  type KeyResolver,
+  peekJwt,
+  type VerifiedJwt,
+  verifyJwt,
+} from './jwt.js';
 export {
   type JsonWebKey,
   jwkThumbprint,
