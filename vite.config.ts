@@ -30,6 +30,7 @@ export default defineConfig({
       nodeProject('packages/client-address'),
       nodeProject('packages/server-runtime'),
       nodeProject('packages/dataset-token'),
+      nodeProject('packages/passport'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
       nodeProject('packages/server-config'),
