@@ -18,36 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
-
-/** One visa the IdP asserts for a user. `expiresIn` counts from the moment the visa is signed. */
-interface VisaSpec {
-  type?: string;
-  value: string;
-  source: string;
-  by?: string;
-  expiresIn?: number;
-  conditions?: unknown;
-  /** Sign it for another subject (to test linking). */
-  sub?: string;
-  /** Sign it with a key the IdP does not publish (a forged visa). */
-  forged?: boolean;
-}
-
-interface UserSpec {
-  email: string;
-  groups?: string[];
-  /** `pp:dataset:<label>` scopes this user may be granted for the visualization server. */
-  scopes?: string[];
-  visas?: VisaSpec[];
-}
-
-interface IdpConfig {
-  /** The visualization server's audience (resource indicator). */
-  audience: string;
-  clients: { client_id: string; client_secret: string; redirect_uris: string[] }[];
-  users: Record<string, UserSpec>;
-  accessTokenTtl?: number;
-}
+import type { IdpConfig } from './index.js';
 
 const { values } = parseArgs({
   options: { config: { type: 'string' }, port: { type: 'string' } },
