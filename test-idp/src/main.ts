@@ -129,7 +129,11 @@ const provider = new Provider(issuer, {
     });
     grant.addOIDCScope('openid email groups ga4gh_passport_v1');
     grant.addOIDCClaims(['email', 'groups', 'ga4gh_passport_v1']);
-    grant.addResourceScope(config.audience, (user?.scopes ?? []).join(' '));
+    const held = new Set(user?.scopes ?? []);
+    grant.addResourceScope(config.audience, [...held].join(' '));
+    // What the user does not hold is refused, not asked for: the institution decides, not the user.
+    const refused = resourceScopes.filter((scope) => !held.has(scope));
+    if (refused.length > 0) grant.rejectResourceScope(config.audience, refused.join(' '));
     await grant.save();
     return grant;
   },

@@ -1,5 +1,6 @@
 import type { Verifier } from '@pp-embed/dataset-token';
 import type { RouteClass } from '@pp-embed/viz-api';
+import type { TrustedIssuer } from './issuers.js';
 
 /**
  * A server route as the policy sees it: its name as `dsCredentials` route keys write it (`termdb/samples`) and
@@ -39,18 +40,23 @@ export interface ForbiddenEntry extends EntryBase {
   readonly type: 'forbidden';
 }
 
-/** Requests matched by this entry need a token that `verifier` accepts and `authorize` grants. */
+/**
+ * Requests matched by this entry need a token that `verifier` accepts and `authorize` grants, or a token from one
+ * of its trusted `issuers` whose claims grant the dataset and route.
+ */
 export interface TokenEntry extends EntryBase {
   readonly type: 'jwt';
   /** Lowercase header name carrying the token. */
   readonly headerKey: string;
-  /** Built once at load, with this entry's key and rules. */
-  readonly verifier: Verifier;
+  /** Built once at load, with this entry's key and rules; undefined when it accepts only trusted issuers' tokens. */
+  readonly verifier: Verifier | undefined;
+  /** OpenID issuers whose tokens it accepts beside the portal's (`issuers`, names of `trustedIssuers`). */
+  readonly issuers: readonly TrustedIssuer[];
   /** Ids the `datasets` claim must all contain; undefined means the requested dataset label. */
   readonly dsnames: readonly DsName[] | undefined;
   readonly looseIpCheck: boolean;
   /** Which kind of key checks the signature; never the key itself. */
-  readonly keySource: 'secret' | 'publicKey' | 'jwks';
+  readonly keySource: 'secret' | 'publicKey' | 'jwks' | undefined;
   readonly issuer: readonly string[] | undefined;
   readonly audience: readonly string[] | undefined;
   /** Longest accepted token lifetime in seconds. */

@@ -99,6 +99,8 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
       return [tokenSentence(step.entry, step.offered, step.outcome)];
     case 'grant':
       return grantSentences(step.entry, step.claims, step.result, request);
+    case 'issuer':
+      return issuerSentences(step, request);
     case 'discovery':
       return [
         `Route ${quote(routeName(request.route))} is a discovery route: without a usable token it still answers, and leaves out the parts that need one (the root terms and cohorts).`,
@@ -209,7 +211,54 @@ function embedderSentences(origin: string | null | undefined, t: Trace): string[
   return out;
 }
 
+function issuerSentences(step: Extract<DecisionStep, { step: 'issuer' }>, request: ExplainRequest): string[] {
+  const { issuer, outcome } = step;
+  if (issuer === undefined) {
+    const names = step.entry.issuers.map((i) => `${quote(i.name)} (${i.issuer})`);
+    return [
+      `The token's "iss" is ${step.iss === undefined ? 'missing' : quote(step.iss)}, which is not ${names.length > 0 ? `one of the entry's trusted issuers: ${list(names)}` : 'an issuer this entry trusts'}; the entry has no key of its own for other tokens.`,
+    ];
+  }
+  const who = `trusted issuer ${quote(issuer.name)} (${issuer.issuer}, ${issuer.path})`;
+  if ('error' in outcome) {
+    return [
+      `The token's "iss" names ${who}. It was refused: ${outcome.error.message} (the issuer's rules: "aud" ${list(issuer.verifier.audience.map(quote))}, ${issuer.verifier.algorithms.join(' or ')}, keys from its discovery document).`,
+    ];
+  }
+  const out = [
+    `The token's "iss" names ${who}; it verified: signature, algorithm, "aud" ${list(issuer.verifier.audience.map(quote))} and lifetime are valid. Its address is not checked: tokens from an issuer carry none.`,
+  ];
+  for (const visa of outcome.visas ?? []) {
+    const what =
+      visa.type === undefined
+        ? ''
+        : ` (${visa.type}${visa.value === undefined ? '' : ` ${quote(visa.value)}`})`;
+    out.push(
+      `Visa ${visa.index}${what} from ${visa.iss === undefined ? 'an unknown issuer' : quote(visa.iss)}: ${visa.accepted ? 'accepted' : `refused (${visa.refusal ?? 'invalid'})`}: ${visa.detail}.`,
+    );
+  }
+  const granted = outcome.grants.map(
+    (g) =>
+      `${quote(g.dataset)}${g.cohorts === null ? '' : ` (cohorts ${list(g.cohorts.map(quote))})`} by claim ${quote(g.claim)} = ${quote(g.value)} under rule ${g.rule}${g.routes === null ? '' : `, for ${list([...g.routes])} routes`}`,
+  );
+  out.push(
+    granted.length === 0
+      ? `No rule of ${quote(issuer.name)} matches the token's claims, so it grants no dataset.`
+      : `It grants ${list(granted)}.`,
+  );
+  if (outcome.refusal !== undefined) out.push(`For ${quote(request.dataset)}: ${outcome.refusal.reason}.`);
+  else {
+    const ends = Math.min(...outcome.used.map((g) => g.expiresAt));
+    out.push(`The grant for ${quote(request.dataset)} lasts until ${new Date(ends * 1000).toISOString()}.`);
+  }
+  return out;
+}
+
 function requirementSentence(entry: TokenEntry, dataset: string): string {
+  if (entry.verifier === undefined) {
+    const names = entry.issuers.map((i) => `${quote(i.name)} (${i.issuer})`);
+    return `The entry's type is "jwt" with no key of its own: a token is needed in the ${quote(entry.headerKey)} header from one of its trusted issuers, ${list(names)}, whose claims grant ${quote(dataset)}.`;
+  }
   const algorithms = entry.verifier.algorithms;
   const key =
     entry.keySource === 'secret'
@@ -234,7 +283,11 @@ function requirementSentence(entry: TokenEntry, dataset: string): string {
       ? `and whose "ip" claim, if any, is in the client's /24 (IPv4) or /64 (IPv6) network (looseIpCheck)`
       : `and whose "ip" claim is the client address (strict address check)`,
   );
-  return `${parts.join(', ')}.`;
+  const issuers =
+    entry.issuers.length === 0
+      ? ''
+      : ` Tokens from its trusted issuers ${list(entry.issuers.map((i) => `${quote(i.name)} (${i.issuer})`))} are accepted too, granted by their rules.`;
+  return `${parts.join(', ')}.${issuers}`;
 }
 
 function tokenSentence(

@@ -38,4 +38,15 @@ export {
 } from './decide.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema } from './schema.js';
+export {
+  type GrantRule,
+  type IssuerGrant,
+  type IssuerGrants,
+  issuerGrants,
+  loadTrustedIssuers,
+  type LoadTrustedIssuersOptions,
+  passportsSchema,
+  type TrustedIssuer,
+  trustedIssuerSchema,
+} from './issuers.js';
 export { type Embedder, embedderFromOrigin } from './origin.js';

@@ -11,6 +11,7 @@ import { DEFAULT_HEADER_KEY, ROUTES } from '@pp-embed/viz-api';
 import type { z } from 'zod';
 import { ANY, type DsName, type PolicyEntry, type RouteRef, SAMPLE_LEVEL } from './entries.js';
 import { embedderKey } from './origin.js';
+import type { TrustedIssuer } from './issuers.js';
 import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock } from './policy.js';
 import { ENTRY_FIELDS, entrySchema, HEADER_NAME, KEY_FIELDS } from './schema.js';
 
@@ -27,6 +28,8 @@ export interface LoadPolicyOptions {
   leewaySeconds?: number;
   /** Options for `jwks` entries given as an https URL (timeouts; an injected fetch in tests). */
   remoteJwks?: RemoteJwksOptions;
+  /** The trusted issuers entries may name in `issuers` (`loadTrustedIssuers`). */
+  issuers?: ReadonlyMap<string, TrustedIssuer>;
 }
 
 type Segments = readonly (string | number)[];
@@ -329,8 +332,22 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   if (type !== 'jwt') return clean ? Object.freeze({ type, ...base }) : undefined;
 
   const given = KEY_FIELDS.filter((field) => raw[field] !== undefined);
-  if (given.length === 0) {
-    report(place.segments, 'a "jwt" entry needs a key: "secret", "publicKey" or "jwks"');
+  const issuerNames = Array.isArray(raw.issuers) ? (raw.issuers as unknown[]) : [];
+  const issuers: TrustedIssuer[] = [];
+  issuerNames.forEach((name, i) => {
+    const trusted = typeof name === 'string' ? place.options.issuers?.get(name) : undefined;
+    if (trusted !== undefined) issuers.push(trusted);
+    else if (typeof name === 'string') {
+      const known = [...(place.options.issuers?.keys() ?? [])].map((n) => `"${n}"`).join(', ');
+      report(
+        [...place.segments, 'issuers', i],
+        known === '' ? 'no trustedIssuers are configured' : `not one of the trustedIssuers (${known})`,
+      );
+      clean = false;
+    }
+  });
+  if (given.length === 0 && issuerNames.length === 0) {
+    report(place.segments, 'a "jwt" entry needs a key ("secret", "publicKey" or "jwks") or "issuers"');
     return undefined;
   }
   if (given.length > 1) {
@@ -349,10 +366,14 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     );
     clean = false;
   }
-  const keyField = given[0] as (typeof KEY_FIELDS)[number];
+  const keyField = given[0];
   // Build the verifier whenever the fields it reads are sound, so that a weak secret is reported together with
   // a bad headerKey rather than after it is fixed.
-  if ([keyField, 'algorithms', 'issuer', 'audience', 'maxTokenAge'].some((field) => damaged.has(field)))
+  if (
+    [keyField ?? 'secret', 'algorithms', 'issuer', 'audience', 'maxTokenAge', 'issuers'].some((field) =>
+      damaged.has(field),
+    )
+  )
     return undefined;
 
   const entry = raw as {
@@ -363,18 +384,21 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     dsnames?: DsName[];
     looseIpCheck?: boolean;
   };
-  let verifier: Verifier;
+  let verifier: Verifier | undefined;
   try {
-    verifier = createVerifier({
-      key: verificationKey(raw, keyField, place.options),
-      algorithms: entry.algorithms,
-      issuer: entry.issuer,
-      audience: entry.audience,
-      maxTokenAgeSeconds: entry.maxTokenAge,
-      leewaySeconds: place.options.leewaySeconds,
-      now: place.options.now,
-      env: place.options.env,
-    });
+    verifier =
+      keyField === undefined
+        ? undefined
+        : createVerifier({
+            key: verificationKey(raw, keyField, place.options),
+            algorithms: entry.algorithms,
+            issuer: entry.issuer,
+            audience: entry.audience,
+            maxTokenAgeSeconds: entry.maxTokenAge,
+            leewaySeconds: place.options.leewaySeconds,
+            now: place.options.now,
+            env: place.options.env,
+          });
   } catch (error) {
     if (!(error instanceof TokenSetupError)) throw error;
     const field =
@@ -382,7 +406,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
         ? 'algorithms'
         : error.option === 'maxTokenAgeSeconds'
           ? 'maxTokenAge'
-          : keyField;
+          : (keyField ?? 'issuers');
     report([...place.segments, field], error.message);
     return undefined;
   }
@@ -403,6 +427,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
             ),
           ),
     looseIpCheck: entry.looseIpCheck ?? false,
+    issuers: Object.freeze(issuers),
     keySource: keyField,
     issuer: list(entry.issuer),
     audience: list(entry.audience),

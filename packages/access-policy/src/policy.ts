@@ -8,6 +8,7 @@ import {
   type TokenEntry,
 } from './entries.js';
 import type { ConfigProblem } from '@pp-embed/server-runtime';
+import type { TrustedIssuer } from './issuers.js';
 import type { KeySetHealth } from '@pp-embed/viz-api';
 import { type Embedder, embedderFromOrigin } from './origin.js';
 
@@ -283,13 +284,15 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
   const hosts = new Set<string>();
   let anyEmbedder = false;
   const headers = new Set<string>();
-  const verifiers = new Set<TokenEntry['verifier']>();
+  const verifiers = new Set<NonNullable<TokenEntry['verifier']>>();
+  const issuers = new Set<TrustedIssuer>();
   for (const entry of tables.entries) {
     if (entry.embedder === ANY) anyEmbedder = true;
     else hosts.add(entry.embedder);
     if (entry.type === 'jwt') {
       headers.add(entry.headerKey);
-      verifiers.add(entry.verifier);
+      if (entry.verifier !== undefined) verifiers.add(entry.verifier);
+      for (const trusted of entry.issuers) issuers.add(trusted);
     }
   }
   const headerKeys = Object.freeze([...headers].sort());
@@ -326,13 +329,21 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
       return { headerKey, tokenRequired, routes: details };
     },
     async ready() {
-      await Promise.all([...verifiers].map((v) => v.ready()));
+      await Promise.all([
+        ...[...verifiers].map((v) => v.ready()),
+        ...[...issuers].map((i) => i.verifier.ready()),
+        ...[...new Set([...issuers].map((i) => i.passports))].map((p) => p?.ready()),
+      ]);
     },
     keySets() {
       const byUrl = new Map<string, KeySetHealth>();
       for (const verifier of verifiers) {
         const health = verifier.keySetHealth();
         if (health !== undefined && !byUrl.has(health.url)) byUrl.set(health.url, health);
+      }
+      for (const trusted of issuers) {
+        const health = trusted.verifier.keySetHealth();
+        if (!byUrl.has(health.url)) byUrl.set(health.url, health);
       }
       return [...byUrl.values()];
     },

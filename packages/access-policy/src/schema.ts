@@ -22,6 +22,7 @@ export const ENTRY_FIELDS = {
     'dsnames',
     'headerKey',
     'looseIpCheck',
+    'issuers',
   ],
   open: ['type'],
   forbidden: ['type'],
@@ -123,6 +124,16 @@ const jwtEntry = z
       .meta({
         description: `Request header carrying the token, compared case-insensitively. Default ${DEFAULT_HEADER_KEY}.`,
       }),
+    issuers: z
+      .array(nonEmptyString('the name of a trusted issuer'), {
+        error: 'expected a list of trustedIssuers names',
+      })
+      .min(1, { error: 'expected at least one trusted issuer name' })
+      .optional()
+      .meta({
+        description:
+          'Names of trustedIssuers (serverconfig.json) whose access tokens or passports this entry accepts, beside tokens signed with its key.',
+      }),
     looseIpCheck: z.boolean({ error: 'expected true or false' }).optional().meta({
       description:
         'false (default): the token\'s "ip" claim must equal the client address. true: a missing "ip" is accepted and a present one must share the client\'s /24 (IPv4) or /64 (IPv6).',
@@ -133,8 +144,12 @@ const jwtEntry = z
     description: 'Requests need a token signed by the portal, in the headerKey header.',
     additionalProperties: false,
     patternProperties: COMMENT_KEYS_JSON,
-    // One key source per entry: which key checks a token must be written in the config, not chosen by us.
-    oneOf: KEY_FIELDS.map((field) => ({ required: [field] })),
+    // At most one key source per entry: which key checks a token must be written in the config, not chosen by us;
+    // an entry without one accepts only its trusted issuers' tokens.
+    oneOf: [
+      ...KEY_FIELDS.map((field) => ({ required: [field] })),
+      { required: ['issuers'], not: { anyOf: KEY_FIELDS.map((field) => ({ required: [field] })) } },
+    ],
   });
 
 const simpleEntry = (type: 'open' | 'forbidden', description: string) =>

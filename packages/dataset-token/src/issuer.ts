@@ -1,4 +1,4 @@
-import type { KeySetHealth } from '@pp-embed/viz-api';
+import { type KeySetHealth, LIMITS } from '@pp-embed/viz-api';
 import { type Algorithm, isAlgorithm } from './algorithms.js';
 import { VerifiedTokenCache } from './cache.js';
 import { IssuerKeys, type IssuerKeysOptions } from './discovery.js';
@@ -103,6 +103,8 @@ export function createIssuerVerifier(options: IssuerVerifierOptions): IssuerVeri
     maxLifetimeSeconds: options.maxTokenAgeSeconds ?? 86_400,
     leewaySeconds: leeway,
     requireSubject: true,
+    // A passport carries its visas: longer than a portal's token, within what fits in a request header.
+    maxLength: LIMITS.maxPassportLength,
   };
   const cache = new VerifiedTokenCache<VerifiedJwt>(options.cacheSize ?? 5000);
   keys.onKeysRemoved((kids) => {

@@ -53,6 +53,9 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   token_invalid: ({ what }) => `Your sign-in could not be verified. Sign in again to see ${what}.`,
   token_not_yet_valid: ({ what }) =>
     `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`,
+  issuer_not_trusted: ({ what }) =>
+    `The service you signed in with is not trusted for ${what}. Sign in with one this portal accepts.`,
+  insufficient_scope: ({ what }) => `Your sign-in does not grant access to ${what}.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,

@@ -38,13 +38,20 @@ export type PpErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
  * if (isAuthCode(error.code)) portal.showLogin();
  */
 export type AuthErrorCode =
-  'token_missing' | 'token_invalid' | 'token_expired' | 'token_not_yet_valid' | 'ip_mismatch';
+  | 'token_missing'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'issuer_not_trusted'
+  | 'ip_mismatch';
 
 const AUTH_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'token_missing',
   'token_invalid',
   'token_expired',
   'token_not_yet_valid',
+  // A token from an issuer this data does not trust: signing in with one it trusts is the remedy.
+  'issuer_not_trusted',
   // 403, but the token names another client address: a fresh sign-in from here is what fixes it.
   'ip_mismatch',
 ]);
