@@ -134,29 +134,44 @@ export async function signInHeadless(
     code_challenge_method: 'S256',
     ...(options.resource !== undefined && { resource: options.resource }),
   }).toString();
+  const back = await authorizeHeadless(auth.toString(), user, redirectUri);
+  const code = new URL(back).searchParams.get('code');
+  if (code === null) throw new Error(`no code in ${back}`);
+  const token = await fetch(new URL('/token', idp.url), {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      ...(options.resource !== undefined && { resource: options.resource }),
+    }),
+  });
+  if (!token.ok) throw new Error(`token endpoint answered ${token.status}: ${await token.text()}`);
+  return (await token.json()) as { access_token: string; id_token: string; expires_in: number };
+}
+
+/**
+ * What a browser does at the IdP: follows the authorization URL, fills the login form as `user` (any password),
+ * and stops at the first redirect to `redirectPrefix`, which it returns (the client's redirect URI with `code` and
+ * `state`, or an `error`).
+ *
+ * @example
+ * const back = await authorizeHeadless(authorizationUrl, 'ana', 'http://localhost/login/institution/callback');
+ */
+export async function authorizeHeadless(
+  authorizationUrl: string,
+  user: string,
+  redirectPrefix: string,
+): Promise<string> {
   const jar = new Jar();
-  let url = auth.toString();
+  let url = authorizationUrl;
   for (let hop = 0; hop < 10; hop++) {
-    if (url.startsWith(redirectUri)) {
-      const code = new URL(url).searchParams.get('code');
-      if (code === null) throw new Error(`no code in ${url}`);
-      const token = await fetch(new URL('/token', idp.url), {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: redirectUri,
-          code_verifier: verifier,
-          ...(options.resource !== undefined && { resource: options.resource }),
-        }),
-      });
-      if (!token.ok) throw new Error(`token endpoint answered ${token.status}: ${await token.text()}`);
-      return (await token.json()) as { access_token: string; id_token: string; expires_in: number };
-    }
+    if (url.startsWith(redirectPrefix)) return url;
     const response = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
     jar.store(response);
     const location = response.headers.get('location');

@@ -145,8 +145,10 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => config.audience,
-      useGrantedResource: () => true,
+      // Without a resource indicator the access token is for the userinfo endpoint (what the portal asks for);
+      // with one (RFC 8707), a JWT for the visualization server.
+      defaultResource: (_ctx, _client, oneOf) => oneOf,
+      useGrantedResource: () => false,
       getResourceServerInfo: (_ctx, resource) => {
         if (resource !== config.audience) throw new Error('unknown resource');
         return {

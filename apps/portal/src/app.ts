@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Accounts } from './auth/accounts.js';
+import type { Institution } from './auth/institution.js';
 import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
 import type { ScryptParams } from './auth/password.js';
 import { SlidingWindowLimiter } from './auth/rate-limit.js';
@@ -21,6 +22,7 @@ import {
 } from '@pp-embed/server-runtime';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
+import { institutionRoutes } from './routes/institution.js';
 import { pageRoutes } from './routes/pages.js';
 import { tokenRoutes } from './routes/token.js';
 import type { TokenKeys } from './tokens/keys.js';
@@ -70,6 +72,8 @@ export interface AppDeps {
   refusals?: RateLimitedLog;
   /** Whether the portal is shutting down. Default: never. */
   lifecycle?: DrainState;
+  /** "Sign in with your institution", when an institution is configured. */
+  institution?: Institution | undefined;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -115,6 +119,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
       perAddress: new SlidingWindowLimiter(limits.perAddress, clock),
     },
     assets: readAssets(deps.assetsDir),
+    institution: deps.institution,
   };
 
   const app = new Hono<PortalEnv>();
@@ -217,6 +222,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   app.route('/', assetRoutes(portal));
   app.route('/', tokenRoutes(portal));
   app.route('/', authRoutes(portal));
+  app.route('/', institutionRoutes(portal));
   app.route('/', pageRoutes(portal));
   return app;
 }

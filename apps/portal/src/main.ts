@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { isDatasetTokenError } from '@pp-embed/dataset-token';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DatabaseError, openDatabase } from './db/database.js';
+import { Institution } from './auth/institution.js';
+import { appSecret, DatabaseError, openDatabase } from './db/database.js';
 import { openStores } from './db/stores.js';
 import { seedDemo } from './demo.js';
 import { jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
@@ -65,7 +66,11 @@ async function main(): Promise<number> {
 
   const lifecycle = new Lifecycle({ log: logger, drainMs: config.drainSeconds * 1000 });
   const refusals = new RateLimitedLog(logger);
-  const app = createApp({ config, stores, keys, logger, refusals, assetsDir, lifecycle });
+  const institution =
+    config.institution === undefined
+      ? undefined
+      : new Institution(config.institution, { stateKey: appSecret(db, 'institution-state') });
+  const app = createApp({ config, stores, keys, logger, refusals, assetsDir, lifecycle, institution });
   const purge = setInterval(() => stores.sessions.purge(Date.now()), 10 * 60_000);
   purge.unref();
   // The database is closed only once the requests in flight are answered.

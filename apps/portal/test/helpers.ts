@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Hono } from 'hono';
 import { createApp, type LoginLimits } from '../src/app.js';
 import { Accounts } from '../src/auth/accounts.js';
+import type { Institution } from '../src/auth/institution.js';
 import type { ScryptParams } from '../src/auth/password.js';
 import { openDatabase } from '../src/db/database.js';
 import { openStores, type Stores } from '../src/db/stores.js';
@@ -78,6 +79,8 @@ export interface SetupOptions {
   assetsDir?: string;
   clock?: FrozenClock;
   lifecycle?: DrainState;
+  /** "Sign in with your institution", built over the stores (for the state key) and the clock. */
+  institution?: (stores: Stores, clock: FrozenClock) => Institution;
 }
 
 export interface Setup {
@@ -120,6 +123,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
     assetsDir: options.assetsDir,
     ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
     ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
+    institution: options.institution?.(stores, clock),
   });
   return { app, db, stores, clock, secret, keys, logs: lines, config };
 }

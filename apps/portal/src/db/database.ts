@@ -49,6 +49,28 @@ const MIGRATIONS: readonly string[] = [
     max_ttl_seconds INTEGER NOT NULL
   ) STRICT;
   `,
+  `
+  -- Users who sign in with their institution, keyed by the issuer and the subject it gives them (OpenID Connect
+  -- Core §5.7: only this pair identifies a user; an email can change hands).
+  CREATE TABLE identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+  ) STRICT, WITHOUT ROWID;
+
+  -- What the institution granted at sign-in (groups, visas): it lasts as long as the session, or less when the
+  -- visa it rests on expires sooner.
+  CREATE TABLE session_grants (
+    session_hash TEXT NOT NULL REFERENCES sessions(id_hash) ON DELETE CASCADE,
+    dataset TEXT NOT NULL,
+    client_auth_result TEXT NOT NULL
+      CHECK (json_valid(client_auth_result) AND json_type(client_auth_result) = 'object'),
+    expires_at INTEGER,
+    PRIMARY KEY (session_hash, dataset)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /**

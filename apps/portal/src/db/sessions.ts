@@ -42,7 +42,14 @@ export function randomId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-const hashId = (id: string) => createHash('sha256').update(id).digest('hex');
+/**
+ * What the database keeps of a session id: its SHA-256, never the id.
+ *
+ * @example
+ * sessionKey(session.id); // '3b0c…' (64 hex digits)
+ */
+export const sessionKey = (id: string): string => createHash('sha256').update(id).digest('hex');
+const hashId = sessionKey;
 
 interface SessionRow {
   user_id: number;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { appSecret } from './database.js';
 import { GrantStore } from './grants.js';
+import { IdentityStore } from './identities.js';
 import { type SessionLifetimes, SessionStore } from './sessions.js';
 import { UserStore } from './users.js';
 
@@ -16,6 +17,8 @@ export interface Stores {
   users: UserStore;
   grants: GrantStore;
   sessions: SessionStore;
+  /** Institutional identities, and what the institution granted each session. */
+  identities: IdentityStore;
   /** The key that CSRF tokens are derived with, shared by every process on the database. */
   csrfKey: Buffer;
 }
@@ -38,11 +41,13 @@ export function openStores(
   db: Database.Database,
   lifetimes: SessionLifetimes = DEFAULT_SESSION_LIFETIMES,
 ): Stores {
+  const users = new UserStore(db);
   return {
     db,
-    users: new UserStore(db),
+    users,
     grants: new GrantStore(db),
     sessions: new SessionStore(db, lifetimes),
+    identities: new IdentityStore(db, users),
     csrfKey: appSecret(db, 'csrf'),
   };
 }

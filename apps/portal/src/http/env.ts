@@ -4,6 +4,8 @@ import type { Accounts } from '../auth/accounts.js';
 import type { CsrfTokens } from '../auth/csrf.js';
 import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
 import type { PortalConfig } from '../config.js';
+import type { Institution } from '../auth/institution.js';
+import type { Grant } from '../db/grants.js';
 import type { Session } from '../db/sessions.js';
 import type { Stores } from '../db/stores.js';
 import type { Logger, RateLimitedLog } from '@pp-embed/server-runtime';
@@ -65,6 +67,26 @@ export interface Portal {
   limits: { perAccount: SlidingWindowLimiter; perAddress: SlidingWindowLimiter };
   /** Built assets by file name, e.g. `dataset-page.js`. */
   assets: ReadonlyMap<string, string>;
+  /** The institution users may sign in with, when one is configured. */
+  institution: Institution | undefined;
+}
+
+/**
+ * A signed-in user's grants: those kept for the account, then what the institution granted this session (an
+ * account's own grant for a dataset wins). `expiresAt` (milliseconds) is when a grant resting on a visa ends; null
+ * for the others.
+ *
+ * @example
+ * const grants = userGrants(portal, session, Date.now());
+ */
+export function userGrants(
+  portal: Pick<Portal, 'stores'>,
+  session: Session,
+  now: number,
+): (Grant & { expiresAt: number | null })[] {
+  const own = portal.stores.grants.forUser(session.userId).map((g) => ({ ...g, expiresAt: null }));
+  const held = new Set(own.map((g) => g.dataset));
+  return [...own, ...portal.stores.identities.grantsFor(session.id, now).filter((g) => !held.has(g.dataset))];
 }
 
 /**
