@@ -85,6 +85,7 @@ export default tseslint.config(
       '**/test/**',
       'e2e/**',
       'security/**',
+      'scale-out/**',
       'bench/**',
       'scripts/**',
       '**/vite.config.ts',

@@ -7,14 +7,21 @@ const sourceConditions = ['source', ...defaultServerConditions];
 
 function nodeProject(
   dir: string,
-  options: { include?: string[]; testTimeout?: number; hookTimeout?: number } = {},
+  options: {
+    include?: string[];
+    testTimeout?: number;
+    hookTimeout?: number;
+    name?: string;
+    globalSetup?: string[];
+  } = {},
 ): TestProjectInlineConfiguration {
   return {
     resolve: { conditions: sourceConditions },
     ssr: { resolve: { conditions: sourceConditions, externalConditions: ['source'] } },
     test: {
-      name: dir,
+      name: options.name ?? dir,
       root: dir,
+      ...(options.globalSetup !== undefined && { globalSetup: options.globalSetup }),
       environment: 'node',
       include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: options.testTimeout ?? 20_000,
@@ -31,16 +38,26 @@ export default defineConfig({
       nodeProject('packages/server-runtime'),
       nodeProject('packages/dataset-token'),
       nodeProject('packages/passport'),
+      nodeProject('packages/revocation'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
       nodeProject('packages/server-config'),
       nodeProject('packages/cli'),
       nodeProject('apps/viz-server'),
       nodeProject('apps/portal'),
+      // The same portal suite against PostgreSQL, in a throwaway cluster (initdb into a temporary folder, a free
+      // port, removed at the end): about 10 s more.
+      nodeProject('apps/portal', {
+        name: 'apps/portal (postgres)',
+        globalSetup: ['./test/postgres-setup.ts'],
+      }),
       // Checks that the generated docs and schemas are current.
       nodeProject('scripts', { include: ['*.test.ts'] }),
       // Attacks against the built servers, run as child processes over real HTTP (after `pnpm build`).
       nodeProject('security', { include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
+      // Two portal and three visualization server replicas behind HAProxy on PostgreSQL (after `pnpm build`):
+      // about 20 s, most of it starting the processes.
+      nodeProject('scale-out', { include: ['*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
       // Browser-side packages bring their own config (Vitest browser mode).
       'packages/*/vite.config.ts',
     ],

@@ -15,8 +15,8 @@ import {
   createApp,
   es256KeyDirectory,
   hs256Keys,
-  openDatabase,
-  openStores,
+  openStore,
+  type PortalStore,
   type TokenKeys,
 } from '@pp-embed/portal';
 import { interleavedRatio } from './measure.js';
@@ -25,17 +25,16 @@ const ORIGIN = 'http://localhost';
 const PASSWORD = 'a benchmark password';
 const subject = { datasets: ['PPDemo'], email: 'ana@example.org', clientAuthResult: { role: 'analyst' } };
 
-async function signedInPortal(makeKeys: (db: ReturnType<typeof openDatabase>) => TokenKeys) {
-  const db = openDatabase(':memory:');
-  const stores = openStores(db);
+async function signedInPortal(makeKeys: (store: PortalStore) => TokenKeys | Promise<TokenKeys>) {
+  const store = await openStore({ kind: 'sqlite', path: ':memory:' });
   const params = { logN: 10, r: 8, p: 1 };
-  const user = stores.users.create(
+  const user = await store.users.create(
     subject.email,
-    await new Accounts(stores.users, params).hash(PASSWORD),
+    await new Accounts(store.users, params).hash(PASSWORD),
     Date.now(),
   );
-  stores.grants.set(user.id, 'PPDemo', subject.clientAuthResult, Date.now());
-  const keys = makeKeys(db);
+  await store.grants.set(user.id, 'PPDemo', subject.clientAuthResult, Date.now());
+  const keys = await makeKeys(store);
   const app = createApp({
     config: {
       vizServerUrl: 'http://127.0.0.1:3001',
@@ -44,7 +43,7 @@ async function signedInPortal(makeKeys: (db: ReturnType<typeof openDatabase>) =>
       publicUrl: undefined,
       datasets: [{ label: 'PPDemo' }],
     },
-    stores,
+    store,
     keys,
     passwordParams: params,
   });
@@ -85,7 +84,7 @@ async function signedInPortal(makeKeys: (db: ReturnType<typeof openDatabase>) =>
     return response.text();
   };
   await mint();
-  return { mint, signer: keys.signer() };
+  return { mint, signer: await keys.signer() };
 }
 
 function line(name: string, opsPerSecond: number): string {
@@ -103,7 +102,7 @@ export async function benchPortalMint(): Promise<void> {
   const hs = await signedInPortal(() => hs256Keys(Buffer.from(generateSecret()), { ttlSeconds: 600 }));
   const dir = mkdtempSync(join(tmpdir(), 'bench-portal-keys-'));
   writeFileSync(join(dir, 'key.pem'), generateKeyPair('ES256').privateKeyPem);
-  const es = await signedInPortal((db) => es256KeyDirectory({ dir, db, ttlSeconds: 600 }));
+  const es = await signedInPortal((store) => es256KeyDirectory({ dir, sql: store.sql, ttlSeconds: 600 }));
 
   for (const [alg, portal] of [
     ['HS256', hs],

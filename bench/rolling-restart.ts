@@ -15,13 +15,14 @@
  * Run: npx -y pnpm@10 run build && node --import tsx/esm --conditions=source bench/rolling-restart.ts
  *      PP_ROLLING_SECONDS (default 30, at least 20) and PP_ROLLING_CONNECTIONS (default 16) tune it.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
+import { HAPROXY } from '../scale-out/topology.js';
 import { freePort, generateDataset, startVizServer, type VizServer } from './measure.js';
 
 const SECONDS = Math.max(20, Number(process.env.PP_ROLLING_SECONDS ?? 30));
@@ -101,7 +102,7 @@ async function waitFor(check: () => Promise<boolean>, ms: number): Promise<numbe
 }
 
 async function main(): Promise<number> {
-  if (spawnSync('haproxy', ['-v']).status !== 0) {
+  if (HAPROXY === undefined) {
     console.error('haproxy is not installed (Debian: apt-get install haproxy)');
     return 2;
   }
@@ -124,7 +125,7 @@ async function main(): Promise<number> {
   const front = await freePort();
   const statsPort = await freePort();
   writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(front, statsPort, ports));
-  const haproxy: ChildProcess = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], {
+  const haproxy: ChildProcess = spawn(HAPROXY, ['-db', '-f', join(dir, 'haproxy.cfg')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let haproxyErrors = '';

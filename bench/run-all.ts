@@ -16,6 +16,8 @@ const benches = [
   'load-mixed.ts',
   'rolling-restart.ts',
   'jwks-flood.ts',
+  'revocation.ts',
+  'replicas.ts',
   'fuzz.ts',
 ];
 

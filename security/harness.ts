@@ -351,18 +351,6 @@ function unchunk(body: string): string {
   }
 }
 
-/** A free loopback port (for a second start of a server on a fresh port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 /**
  * A TCP listener on loopback that counts connections and answers nothing: where hostile `jku`/`x5u` headers
  * point. A server that follows them shows up here (RFC 8725 §3.10).

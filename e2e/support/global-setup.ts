@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { generateSecret } from '@pp-embed/dataset-token';
+import { freePort } from '../../scripts/free-port.js';
 import { systemChromium } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -14,17 +15,6 @@ const VIZ_MAIN = join(ROOT, 'apps/viz-server/dist/main.js');
 const PORTAL_MAIN = join(ROOT, 'apps/portal/dist/main.js');
 const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
 export const TERMDB_TEST = join(ROOT, '../shared/datasets/TermdbTest.db');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function waitFor(url: string, child: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 300; i++) {

@@ -37,6 +37,12 @@ export const PORTAL_EVENTS = new Set([
   'log_suppressed',
   'draining',
   'stopped',
+  'revoked',
+  'admin_refused',
+  'store_unavailable',
+  'store_connection_lost',
+  'store_listen_lost',
+  'purge_failed',
 ]);
 
 /**
@@ -67,7 +73,7 @@ export function startBuiltPortal(options: {
       'http://127.0.0.1:9',
       ...(options.args ?? []),
     ],
-    env: { PP_DS_SECRET: '', PP_PORTAL_DB: '', PORT: '' },
+    env: { PP_DS_SECRET: '', PP_PORTAL_DB: '', PP_PORTAL_DATABASE_URL: '', PORT: '' },
     listening: (line) => (line.event === 'listening' && typeof line.url === 'string' ? line.url : undefined),
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The BUILT portal at SIGTERM: silent and slow clients cannot keep it alive, a request on a kept-alive connection
- * gets a clean 503 in the portal's own error shape, and it exits 0 once its requests are done.
+ * gets a clean 503 in the portal's own error shape, a held revocation feed request is answered at once, and it
+ * exits 0 once its requests are done.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -91,6 +92,32 @@ describe('the portal at SIGTERM', () => {
     expect(ms).toBeLessThan(8000);
     api.destroy();
     health.destroy();
+  });
+
+  it('answers a revocation feed request it holds at once, 304 with Connection: close, and exits long before the drain time', async () => {
+    const server = await startPortal();
+    const first = await send(server.port, { path: '/.well-known/pp-revocations' });
+    expect(first.status).toBe(200);
+    const etag = first.headers.etag as string;
+    // What every visualization replica keeps open: a conditional GET held until a revocation or 25 s.
+    const held = send(server.port, {
+      path: '/.well-known/pp-revocations',
+      headers: [
+        ['if-none-match', etag],
+        ['prefer', 'wait=25'],
+      ],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exit = exited(server);
+    server.child.kill('SIGTERM');
+    const answer = await held;
+    expect(answer.status).toBe(304);
+    expect(answer.headers.connection).toBe('close');
+    const { code, ms } = await exit;
+    expect(code).toBe(0);
+    // Held to the drain deadline it would take the whole 10 s, and be cut.
+    expect(ms).toBeLessThan(3000);
+    expect(server.stderr()).not.toContain('the drain time ran out');
   });
 
   it('left no secret or unknown event in its logs', () => {

@@ -6,8 +6,10 @@ import { Accounts } from './auth/accounts.js';
 import type { Institution } from './auth/institution.js';
 import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
 import type { ScryptParams } from './auth/password.js';
-import { SlidingWindowLimiter } from './auth/rate-limit.js';
-import type { Stores } from './db/stores.js';
+import { FeedPublisher } from '@pp-embed/revocation';
+import type { WindowLimit } from './db/login-failures.js';
+import { StoreUnavailableError } from './db/sql.js';
+import type { PortalStore } from './db/store.js';
 import { clientAddress, expectedOrigin, isHttps } from './http/client.js';
 import { clearCookie, readCookie } from './http/cookies.js';
 import { type AppConfig, apiError, logRefusal, pageUser, type Portal, type PortalEnv } from './http/env.js';
@@ -23,7 +25,9 @@ import {
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
 import { institutionRoutes } from './routes/institution.js';
+import { adminRoutes } from './routes/admin.js';
 import { pageRoutes } from './routes/pages.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { tokenRoutes } from './routes/token.js';
 import type { TokenKeys } from './tokens/keys.js';
 import { messagePage } from './views/pages.js';
@@ -35,8 +39,8 @@ import { messagePage } from './views/pages.js';
  * const strict: LoginLimits = { perAccount: { limit: 3, windowMs: 3_600_000 }, perAddress: { limit: 10, windowMs: 3_600_000 } };
  */
 export interface LoginLimits {
-  perAccount: { limit: number; windowMs: number };
-  perAddress: { limit: number; windowMs: number };
+  perAccount: WindowLimit;
+  perAddress: WindowLimit;
 }
 
 /**
@@ -51,15 +55,17 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
 };
 
 /**
- * What {@link createApp} is built from. Only `config`, `stores` and `keys` are required.
+ * What {@link createApp} is built from. Only `config`, `store` and `keys` are required.
  *
  * @example
- * const deps: AppDeps = { config, stores: openStores(openDatabase(':memory:')), keys: hs256Keys(secret, { ttlSeconds: 600 }) };
+ * const deps: AppDeps = { config, store: await openStore({ kind: 'sqlite', path: ':memory:' }), keys: hs256Keys(secret, { ttlSeconds: 600 }) };
  */
 export interface AppDeps {
   config: AppConfig;
-  stores: Stores;
+  store: PortalStore;
   keys: TokenKeys;
+  /** The revocation feed's publisher; made here when absent. `main.ts` wakes it for other processes' changes. */
+  feed?: FeedPublisher;
   /** Milliseconds since the epoch. Default Date.now. */
   clock?: () => number;
   logger?: Logger;
@@ -92,32 +98,40 @@ function readAssets(dir: string | undefined): Map<string, string> {
  * tests call `app.request()` directly.
  *
  * Routes: `GET /`, `GET /datasets/:dslabel`, `GET|POST /login`, `POST /logout`, `POST /api/dataset-token`,
- * `GET /.well-known/jwks.json`, `GET /assets/*`, `GET /healthcheck`. Every POST must come from the portal's own
+ * `GET /.well-known/jwks.json`, `GET /.well-known/pp-revocations`, `GET|POST /admin`, `GET /assets/*`,
+ * `GET /healthcheck`. Every POST must come from the portal's own
  * pages (Fetch Metadata / Origin) and carry a CSRF token; every response carries the security headers and CSP.
  *
  * @example
- * const app = createApp({ config, stores, keys, logger: jsonLogger() });
+ * const app = createApp({ config, store, keys, logger: jsonLogger() });
  * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 3000 });
  */
 export function createApp(deps: AppDeps): Hono<PortalEnv> {
-  const { config, stores, keys } = deps;
+  const { config, store, keys } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? silentLogger;
-  const limits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
   const lifecycle = deps.lifecycle ?? SERVING;
+  const feed =
+    deps.feed ??
+    new FeedPublisher({
+      version: () => store.revocations.version(),
+      snapshot: () => store.revocations.snapshot(clock()),
+      signer: () => keys.signer(),
+      now: clock,
+    });
+  // A revocation committed by this process wakes the held feed requests at once.
+  store.revocations.onChange(() => feed.notify());
   const portal: Portal = {
     config,
-    stores,
+    store,
     keys,
     clock,
     logger,
     refusals: deps.refusals ?? new RateLimitedLog(logger),
-    csrf: new CsrfTokens(stores.csrfKey),
-    accounts: new Accounts(stores.users, deps.passwordParams),
-    limits: {
-      perAccount: new SlidingWindowLimiter(limits.perAccount, clock),
-      perAddress: new SlidingWindowLimiter(limits.perAddress, clock),
-    },
+    csrf: new CsrfTokens(store.csrfKey),
+    accounts: new Accounts(store.users, deps.passwordParams),
+    limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
+    feed,
     assets: readAssets(deps.assetsDir),
     institution: deps.institution,
   };
@@ -126,6 +140,26 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   const isApi = (path: string) => path.startsWith('/api/');
 
   app.onError((error, c) => {
+    if (error instanceof StoreUnavailableError) {
+      // The store is away (PostgreSQL restarting, the network): a clear refusal; the next request tries again.
+      logger.error('store_unavailable', { path: c.req.path, ...describeError(error) });
+      c.header('Retry-After', '5');
+      if (isApi(c.req.path)) {
+        return apiError(
+          c,
+          503,
+          'store_unavailable',
+          'The portal cannot reach its database. Try again shortly.',
+        );
+      }
+      return c.html(
+        messagePage({
+          title: 'Temporarily unavailable',
+          message: 'The portal cannot reach its database right now. Try again in a moment.',
+        }),
+        503,
+      );
+    }
     logger.error('internal_error', { path: c.req.path, ...describeError(error) });
     if (isApi(c.req.path)) return apiError(c, 500, 'internal_error', 'The portal could not answer.');
     return c.html(
@@ -187,8 +221,8 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     c.set('client', clientAddress(c, config.proxies));
     const id = readCookie(c, 'session', https);
     const now = clock();
-    const session = stores.sessions.find(id, now);
-    if (session !== undefined) stores.sessions.touch(session, now);
+    const session = await store.sessions.find(id, now);
+    if (session !== undefined) await store.sessions.touch(session, now);
     else if (id !== undefined) clearCookie(c, 'session', https);
     c.set('session', session);
     await next();
@@ -220,6 +254,8 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   );
 
   app.route('/', assetRoutes(portal));
+  app.route('/', revocationRoutes(portal));
+  app.route('/', adminRoutes(portal));
   app.route('/', tokenRoutes(portal));
   app.route('/', authRoutes(portal));
   app.route('/', institutionRoutes(portal));

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from './auth/accounts.js';
 import { type CliIo, runCli } from './cli.js';
-import { openDatabase } from './db/database.js';
-import { openStores } from './db/stores.js';
+import { testLocation, testStore } from '../test/store.js';
 
 const params = { logN: 10, r: 8, p: 1 };
 
@@ -23,87 +22,94 @@ function fakeIo(stdin = '', answers: string[] = []) {
   return { io, out, err };
 }
 
-function database() {
-  return join(mkdtempSync(join(tmpdir(), 'portal-cli-')), 'portal.db');
+/** The CLI arguments naming a fresh store, and the store itself for checks. */
+async function database() {
+  const { location, args } = await testLocation();
+  return { args, open: () => testStore(undefined, location) };
 }
 
 const run = (argv: string[], io: CliIo) => runCli(argv, io, { passwordParams: params, now: () => 0 });
 
 describe('pp-portal-users', () => {
   it('adds a user with a password read from stdin, which then signs in', async () => {
-    const db = database();
+    const db = await database();
     const { io, out } = fakeIo('a long stdin password\n');
-    expect(await run(['--db', db, 'add-user', 'Ana@Example.org', '--password-stdin'], io)).toBe(0);
+    expect(await run([...db.args, 'add-user', 'Ana@Example.org', '--password-stdin'], io)).toBe(0);
     expect(out).toEqual(['added ana@example.org']);
-    const stores = openStores(openDatabase(db));
-    const accounts = new Accounts(stores.users, params);
+    const store = await db.open();
+    const accounts = new Accounts(store.users, params);
     expect(await accounts.authenticate('ana@example.org', 'a long stdin password')).toBeDefined();
   });
 
   it('asks twice without echo at a terminal, and refuses different answers', async () => {
-    const db = database();
+    const db = await database();
     const same = fakeIo('', ['typed at the terminal', 'typed at the terminal']);
-    expect(await run(['--db', db, 'add-user', 'ana@example.org'], same.io)).toBe(0);
+    expect(await run([...db.args, 'add-user', 'ana@example.org'], same.io)).toBe(0);
     const differ = fakeIo('', ['typed at the terminal', 'typed at the termina1']);
-    expect(await run(['--db', db, 'set-password', 'ana@example.org'], differ.io)).toBe(2);
+    expect(await run([...db.args, 'set-password', 'ana@example.org'], differ.io)).toBe(2);
     expect(differ.err[0]).toMatch(/^the passwords differ/);
   });
 
   it('never takes a password from the command line', async () => {
     const { io, err } = fakeIo();
     expect(
-      await run(['--db', database(), 'add-user', 'ana@example.org', '--password', 'secret123456'], io),
+      await run(
+        [...(await database()).args, 'add-user', 'ana@example.org', '--password', 'secret123456'],
+        io,
+      ),
     ).toBe(2);
     expect(err[0]).toMatch(/Unknown option '--password'/);
     const piped = fakeIo();
-    expect(await run(['--db', database(), 'add-user', 'ana@example.org'], piped.io)).toBe(2);
+    expect(await run([...(await database()).args, 'add-user', 'ana@example.org'], piped.io)).toBe(2);
     expect(piped.err[0]).toMatch(/--password-stdin/);
   });
 
   it('refuses a short password', async () => {
     const { io, err } = fakeIo('short\n');
-    expect(await run(['--db', database(), 'add-user', 'ana@example.org', '--password-stdin'], io)).toBe(2);
+    expect(
+      await run([...(await database()).args, 'add-user', 'ana@example.org', '--password-stdin'], io),
+    ).toBe(2);
     expect(err[0]).toMatch(/^password refused: at least 12 characters/);
   });
 
   it('grants, lists and revokes', async () => {
-    const db = database();
+    const db = await database();
     await run(
-      ['--db', db, 'add-user', 'ben@example.org', '--password-stdin'],
+      [...db.args, 'add-user', 'ben@example.org', '--password-stdin'],
       fakeIo('a long stdin password').io,
     );
     const grant = fakeIo();
     const car = '{"role":"analyst","cohorts":["ABC"]}';
     expect(
-      await run(['--db', db, 'grant', 'ben@example.org', 'PPDemo', '--client-auth-result', car], grant.io),
+      await run([...db.args, 'grant', 'ben@example.org', 'PPDemo', '--client-auth-result', car], grant.io),
     ).toBe(0);
     expect(grant.out).toEqual(['granted PPDemo to ben@example.org: role: analyst · cohorts: ABC']);
     const list = fakeIo();
-    await run(['--db', db, 'list'], list.io);
+    await run([...db.args, 'list'], list.io);
     expect(list.out).toEqual(['ben@example.org', '  PPDemo: role: analyst · cohorts: ABC']);
-    expect(await run(['--db', db, 'revoke', 'ben@example.org', 'PPDemo'], fakeIo().io)).toBe(0);
-    expect(await run(['--db', db, 'revoke', 'ben@example.org', 'PPDemo'], fakeIo().io)).toBe(1);
+    expect(await run([...db.args, 'revoke', 'ben@example.org', 'PPDemo'], fakeIo().io)).toBe(0);
+    expect(await run([...db.args, 'revoke', 'ben@example.org', 'PPDemo'], fakeIo().io)).toBe(1);
     const bad = fakeIo();
     expect(
-      await run(['--db', db, 'grant', 'ben@example.org', 'PPDemo', '--client-auth-result', '[1]'], bad.io),
+      await run([...db.args, 'grant', 'ben@example.org', 'PPDemo', '--client-auth-result', '[1]'], bad.io),
     ).toBe(2);
     expect(bad.err[0]).toMatch(/must be a JSON object/);
-    expect(await run(['--db', db, 'grant', 'nobody@example.org', 'PPDemo'], fakeIo().io)).toBe(2);
+    expect(await run([...db.args, 'grant', 'nobody@example.org', 'PPDemo'], fakeIo().io)).toBe(2);
   });
 
   it('removes a user with everything they had', async () => {
-    const db = database();
+    const db = await database();
     await run(
-      ['--db', db, 'add-user', 'ben@example.org', '--password-stdin'],
+      [...db.args, 'add-user', 'ben@example.org', '--password-stdin'],
       fakeIo('a long stdin password').io,
     );
-    expect(await run(['--db', db, 'remove-user', 'ben@example.org'], fakeIo().io)).toBe(0);
-    expect(openStores(openDatabase(db)).users.list()).toEqual([]);
+    expect(await run([...db.args, 'remove-user', 'ben@example.org'], fakeIo().io)).toBe(0);
+    expect(await (await db.open()).users.list()).toEqual([]);
   });
 
   it('seeds the demo users and prints their logins', async () => {
     const { io, out } = fakeIo();
-    expect(await run(['--db', database(), 'seed-demo'], io)).toBe(0);
+    expect(await run([...(await database()).args, 'seed-demo'], io)).toBe(0);
     expect(out).toHaveLength(4);
     expect(out[0]).toMatch(/^ana@example\.org\s+\S{16}\s+PPDemo: every cohort$/);
   });
@@ -124,6 +130,6 @@ describe('pp-portal-users', () => {
     expect(await run(['--help'], help.io)).toBe(0);
     expect(help.out[0]).toContain('add-user EMAIL');
     const unknown = fakeIo();
-    expect(await run(['--db', database(), 'frobnicate'], unknown.io)).toBe(2);
+    expect(await run([...(await database()).args, 'frobnicate'], unknown.io)).toBe(2);
   });
 });

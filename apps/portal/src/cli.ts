@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateKeyPair } from '@pp-embed/dataset-token';
 import { hashPassword, passwordProblem, type ScryptParams } from './auth/password.js';
-import { openDatabase } from './db/database.js';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import { parseClientAuthResult } from './db/grants.js';
-import { openStores, type Stores } from './db/stores.js';
+import { MAX_TOKEN_TTL_SECONDS, type RevocationTarget } from './db/revocations.js';
+import { openStore, type PortalStore, type StoreLocation } from './db/store.js';
 import { isValidEmail, normalizeEmail } from './db/users.js';
 import { seedDemo } from './demo.js';
 import { describeAccess } from './views/pages.js';
@@ -42,22 +42,28 @@ class UsageError extends Error {}
 
 const USAGE = `pp-portal-users: manage the portal's users, grants and signing keys
 
-usage: pp-portal-users [--db FILE] COMMAND [ARGUMENTS]
+usage: pp-portal-users [--db FILE | --database-url URL] COMMAND [ARGUMENTS]
 
 Commands:
   add-user EMAIL [--password-stdin]     create a user; asks for the password (or reads it from stdin)
-  set-password EMAIL [--password-stdin] set a user's password
-  remove-user EMAIL                     delete a user with their grants and sessions
+  set-password EMAIL [--password-stdin] set a user's password; ends their sessions and revokes their tokens
+  remove-user EMAIL                     delete a user with their grants and sessions; revokes their tokens
   grant EMAIL DATASET [--client-auth-result JSON]
-                                        add or replace a grant, e.g. '{"role":"analyst","cohorts":["ABC"]}'
-  revoke EMAIL DATASET                  remove a grant
+                                        add or replace a grant, e.g. '{"role":"analyst","cohorts":["ABC"]}';
+                                        replacing one revokes the user's tokens for the dataset
+  revoke EMAIL DATASET                  remove a grant and revoke the user's tokens for the dataset
+  revoke-tokens --user EMAIL | --grant EMAIL DATASET | --jti JTI | --all
+                                        revoke tokens on every visualization server within seconds
+  revocations                           the latest revocations
+  set-admin EMAIL [--off]               let a user use the admin page (/admin), or stop them
   list                                  users and their grants
   seed-demo                             create the demo users and print their logins
   keys-add --dir DIR                    write a new ES256 signing key named by date; the portal publishes it
                                         within a minute and signs with it two minutes later (the previous
                                         key then retires)
 
---db defaults to PP_PORTAL_DB, then portal.db. Passwords are never accepted as arguments.`;
+The store: --database-url (or PP_PORTAL_DATABASE_URL) for PostgreSQL, else --db (or PP_PORTAL_DB, then
+portal.db) for SQLite. Passwords are never accepted as arguments.`;
 
 async function readPassword(io: CliIo, fromStdin: boolean): Promise<string> {
   let password: string;
@@ -82,8 +88,8 @@ function email(value: string | undefined): string {
   return normalized;
 }
 
-function userId(stores: Stores, address: string): number {
-  const user = stores.users.find(address);
+async function userId(store: PortalStore, address: string): Promise<number> {
+  const user = await store.users.find(address);
   if (user === undefined) throw new UsageError(`no user ${address}`);
   return user.id;
 }
@@ -99,6 +105,40 @@ function timestampName(now: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}.pem`;
+}
+
+function revocationTarget(
+  values: { user?: string; grant?: string; jti?: string; all?: boolean },
+  args: readonly string[],
+  now: number,
+): RevocationTarget {
+  const given = [values.user, values.grant, values.jti, values.all === true ? true : undefined].filter(
+    (v) => v !== undefined,
+  );
+  if (given.length !== 1)
+    throw new UsageError('give one of --user EMAIL, --grant EMAIL DATASET, --jti JTI, --all');
+  if (values.user !== undefined) return { type: 'user', email: email(values.user) };
+  if (values.grant !== undefined)
+    return { type: 'grant', email: email(values.grant), dataset: dataset(args[0]) };
+  if (values.jti !== undefined) {
+    if (!/^[A-Za-z0-9_.:-]{1,256}$/.test(values.jti)) throw new UsageError(`not a token id: ${values.jti}`);
+    // A jti this portal minted lives at most the longest token lifetime.
+    return { type: 'token', jti: values.jti, exp: Math.floor(now / 1000) + MAX_TOKEN_TTL_SECONDS };
+  }
+  return { type: 'embedder' };
+}
+
+function describeTarget(target: RevocationTarget): string {
+  switch (target.type) {
+    case 'user':
+      return `every token of ${target.email} issued until now`;
+    case 'grant':
+      return `the tokens of ${target.email} for ${target.dataset} issued until now`;
+    case 'token':
+      return `token ${target.jti}`;
+    default:
+      return 'every token this portal has issued until now';
+  }
 }
 
 /**
@@ -118,7 +158,13 @@ export async function runCli(
       args: [...argv],
       options: {
         db: { type: 'string' },
+        'database-url': { type: 'string' },
         'password-stdin': { type: 'boolean' },
+        user: { type: 'string' },
+        grant: { type: 'string' },
+        jti: { type: 'string' },
+        all: { type: 'boolean' },
+        off: { type: 'boolean' },
         'client-auth-result': { type: 'string' },
         dir: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -151,35 +197,51 @@ export async function runCli(
       return 0;
     }
 
-    const known = ['add-user', 'set-password', 'remove-user', 'grant', 'revoke', 'list', 'seed-demo'];
+    const known = [
+      'add-user',
+      'set-password',
+      'remove-user',
+      'grant',
+      'revoke',
+      'revoke-tokens',
+      'revocations',
+      'set-admin',
+      'list',
+      'seed-demo',
+    ];
     if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
-    const db = openDatabase(values.db ?? io.env.PP_PORTAL_DB ?? 'portal.db');
+    const url = values['database-url'] ?? io.env.PP_PORTAL_DATABASE_URL;
+    const location: StoreLocation =
+      url !== undefined && url !== ''
+        ? { kind: 'postgres', url }
+        : { kind: 'sqlite', path: values.db ?? io.env.PP_PORTAL_DB ?? 'portal.db' };
+    const store = await openStore(location);
+    const actor = `cli:${io.env.USER ?? 'unknown'}`;
     try {
-      const stores = openStores(db);
       const hash = async () =>
         hashPassword(await readPassword(io, values['password-stdin'] === true), options.passwordParams);
       switch (command) {
         case 'add-user': {
           const address = email(args[0]);
-          if (stores.users.find(address) !== undefined) {
+          if ((await store.users.find(address)) !== undefined) {
             io.err(`${address} exists; use set-password to change the password`);
             return 1;
           }
-          stores.users.create(address, await hash(), now());
+          await store.users.create(address, await hash(), now());
           io.out(`added ${address}`);
           return 0;
         }
         case 'set-password': {
           const address = email(args[0]);
-          userId(stores, address);
-          stores.users.setPasswordHash(address, await hash());
-          io.out(`password set for ${address}`);
+          await userId(store, address);
+          await store.users.setPassword(address, await hash(), now(), { actor });
+          io.out(`password set for ${address}; their sessions ended and their tokens are revoked`);
           return 0;
         }
         case 'remove-user': {
           const address = email(args[0]);
-          if (!stores.users.delete(address)) throw new UsageError(`no user ${address}`);
-          io.out(`removed ${address}, with their grants and sessions`);
+          if (!(await store.users.remove(address, now(), actor))) throw new UsageError(`no user ${address}`);
+          io.out(`removed ${address}, with their grants and sessions; their tokens are revoked`);
           return 0;
         }
         case 'grant': {
@@ -192,37 +254,59 @@ export async function runCli(
           } catch (error) {
             throw new UsageError(`--client-auth-result: ${(error as Error).message}`);
           }
-          stores.grants.set(userId(stores, address), label, clientAuthResult, now());
+          await store.grants.set(await userId(store, address), label, clientAuthResult, now(), actor);
           io.out(`granted ${label} to ${address}: ${describeAccess(clientAuthResult)}`);
           return 0;
         }
         case 'revoke': {
           const address = email(args[0]);
           const label = dataset(args[1]);
-          if (!stores.grants.remove(userId(stores, address), label)) {
+          if (!(await store.grants.remove(await userId(store, address), label, now(), actor))) {
             io.err(`${address} has no grant for ${label}`);
             return 1;
           }
-          io.out(`revoked ${label} from ${address}`);
+          io.out(`revoked ${label} from ${address}, and their tokens for it`);
+          return 0;
+        }
+        case 'revoke-tokens': {
+          const target = revocationTarget(values, args, now());
+          await store.revocations.add(target, { now: now(), reason: 'admin', actor });
+          io.out(`revoked ${describeTarget(target)}; every visualization server refuses them within seconds`);
+          return 0;
+        }
+        case 'revocations': {
+          for (const { seq, revocation: r, actor: by } of await store.revocations.recent(50)) {
+            const at = new Date(r.at * 1000).toISOString();
+            io.out(
+              `${String(seq).padStart(6)}  ${at}  ${r.type.padEnd(8)} ${r.reason.padEnd(15)} ${by ?? ''}`,
+            );
+          }
+          return 0;
+        }
+        case 'set-admin': {
+          const address = email(args[0]);
+          if (!(await store.users.setAdmin(address, values.off !== true)))
+            throw new UsageError(`no user ${address}`);
+          io.out(values.off === true ? `${address} is no administrator` : `${address} may use /admin`);
           return 0;
         }
         case 'list': {
-          for (const user of stores.users.list()) {
-            const grants = stores.grants.forUser(user.id);
-            io.out(user.email);
+          for (const user of await store.users.list()) {
+            const grants = await store.grants.forUser(user.id);
+            io.out(user.isAdmin ? `${user.email} (administrator)` : user.email);
             if (grants.length === 0) io.out('  (no grants)');
             for (const g of grants) io.out(`  ${g.dataset}: ${describeAccess(g.clientAuthResult)}`);
           }
           return 0;
         }
         default: {
-          const logins = await seedDemo(db, { ...options, now: now() });
+          const logins = await seedDemo(store, { ...options, now: now() });
           for (const l of logins) io.out(`${l.email.padEnd(20)} ${l.password}   ${l.access}`);
           return 0;
         }
       }
     } finally {
-      db.close();
+      await store.close();
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 3000,
       vizServerUrl: 'http://127.0.0.1:3001',
-      databasePath: '/srv/portal/portal.db',
+      store: { kind: 'sqlite', path: '/srv/portal/portal.db' },
       tokenTtlSeconds: 600,
       tokenIp: 'client',
       publicUrl: undefined,
@@ -61,7 +61,7 @@ describe('loadConfig', () => {
     expect(c.tokenIp).toBe('client');
     expect(c.proxies.ranges).toEqual(['10.0.0.0/8', '192.0.2.10']);
     expect(c.publicUrl).toBe('https://portal.example.org');
-    expect(c.databasePath).toBe('/var/lib/portal.db');
+    expect(c.store).toEqual({ kind: 'sqlite', path: '/var/lib/portal.db' });
     expect(c.datasets).toEqual([{ label: 'PPDemo', genome: 'hg19' }, { label: 'Other' }]);
   });
 

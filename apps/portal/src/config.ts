@@ -12,6 +12,8 @@ import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import * as z from 'zod';
 import { type InstitutionConfig, readInstitution } from './auth/institution.js';
+import { MAX_TOKEN_TTL_SECONDS } from './db/revocations.js';
+import type { StoreLocation } from './db/store.js';
 
 export { ConfigError };
 
@@ -89,7 +91,8 @@ export interface PortalConfig {
   port: number;
   /** The visualization server the pages load the widget from, without a trailing slash. */
   vizServerUrl: string;
-  databasePath: string;
+  /** Where users, grants, sessions and revocations live: the SQLite file, or PostgreSQL when a URL is set. */
+  store: StoreLocation;
   signing: SigningConfig;
   tokenTtlSeconds: number;
   tokenIp: TokenIpMode;
@@ -130,7 +133,12 @@ const SETTINGS = {
   databasePath: {
     env: 'PP_PORTAL_DB',
     flag: 'db',
-    help: 'SQLite file for users, grants and sessions. Default portal.db.',
+    help: 'SQLite file for users, grants, sessions and revocations. Default portal.db.',
+  },
+  databaseUrl: {
+    env: 'PP_PORTAL_DATABASE_URL',
+    flag: 'database-url',
+    help: 'PostgreSQL instead of SQLite, shared by several portal replicas: postgres://user@host/db.',
   },
   algorithm: { env: 'PP_PORTAL_SIGNING', flag: 'signing', help: 'HS256 (default) or ES256.' },
   secret: { env: 'PP_DS_SECRET', flag: '', help: 'HS256: the secret shared with the visualization server.' },
@@ -268,11 +276,15 @@ const schema = z.object({
   port: wholeNumber(0, 65_535, 3000),
   vizServerUrl: httpUrl('the visualization server', false).default('http://127.0.0.1:3001'),
   databasePath: z.string().min(1, { error: 'expected a file path' }).default('portal.db'),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/./, { error: 'expected a PostgreSQL URL, postgres://user@host:port/database' })
+    .optional(),
   algorithm: z.enum(['HS256', 'ES256'], { error: 'expected HS256 or ES256' }).default('HS256'),
   secret: z.string().optional(),
   secretFile: z.string().min(1).optional(),
   keysDir: z.string().min(1).optional(),
-  tokenTtlSeconds: wholeNumber(60, 3600, 600),
+  tokenTtlSeconds: wholeNumber(60, MAX_TOKEN_TTL_SECONDS, 600),
   tokenIp: z.enum(['client', 'none'], { error: 'expected client or none' }).default('client'),
   trustProxy: z
     .string()
@@ -365,7 +377,11 @@ export function loadConfig(
       const key = issue.path[0];
       const setting =
         typeof key === 'string' && key in SETTINGS ? names(key as SettingName) : 'configuration';
-      const given = typeof key === 'string' && key !== 'secret' ? raw[key as SettingName] : undefined;
+      // Never echoed: the secret, and a database URL, which may carry a password.
+      const given =
+        typeof key === 'string' && key !== 'secret' && key !== 'databaseUrl'
+          ? raw[key as SettingName]
+          : undefined;
       problems.push({
         path: setting,
         message: given === undefined ? issue.message : `${issue.message} (got "${given}")`,
@@ -425,7 +441,10 @@ export function loadConfig(
       host: v.host,
       port: v.port,
       vizServerUrl: v.vizServerUrl,
-      databasePath: v.databasePath === ':memory:' ? v.databasePath : path(v.databasePath),
+      store:
+        v.databaseUrl !== undefined
+          ? { kind: 'postgres', url: v.databaseUrl }
+          : { kind: 'sqlite', path: v.databasePath === ':memory:' ? v.databasePath : path(v.databasePath) },
       signing,
       tokenTtlSeconds: v.tokenTtlSeconds,
       tokenIp: v.tokenIp,

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { hashPassword, type ScryptParams } from './auth/password.js';
-import { openStores } from './db/stores.js';
+import type { PortalStore } from './db/store.js';
 
 /**
  * The demo dataset the project generates (apps/viz-server's generator).
@@ -68,25 +67,25 @@ const DEMO_USERS: readonly {
  * without grants. Passwords are random on every call unless `password` is given (e.g. by end-to-end tests).
  *
  * @example
- * const logins = await seedDemo(openDatabase('portal.db'));
+ * const logins = await seedDemo(await openStore({ kind: 'sqlite', path: 'portal.db' }));
  * for (const l of logins) console.log(l.email, l.password, l.access);
  */
 export async function seedDemo(
-  db: Database.Database,
+  store: PortalStore,
   options: { password?: string; passwordParams?: ScryptParams; now?: number } = {},
 ): Promise<DemoLogin[]> {
-  const stores = openStores(db);
   const now = options.now ?? Date.now();
   const logins: DemoLogin[] = [];
   for (const demo of DEMO_USERS) {
     const password = options.password ?? randomBytes(12).toString('base64url');
     const hash = await hashPassword(password, options.passwordParams);
-    db.transaction(() => {
-      const user = stores.users.find(demo.email) ?? stores.users.create(demo.email, null, now);
-      stores.users.setPasswordHash(user.email, hash);
-      for (const grant of stores.grants.forUser(user.id)) stores.grants.remove(user.id, grant.dataset);
-      for (const grant of demo.grants) stores.grants.set(user.id, grant.dataset, grant.clientAuthResult, now);
-    })();
+    // A reset of a demo account: its old tokens are withdrawn like any other password or grant change.
+    const user = (await store.users.find(demo.email)) ?? (await store.users.create(demo.email, null, now));
+    await store.users.setPassword(user.email, hash, now);
+    for (const grant of await store.grants.forUser(user.id))
+      await store.grants.remove(user.id, grant.dataset, now);
+    for (const grant of demo.grants)
+      await store.grants.set(user.id, grant.dataset, grant.clientAuthResult, now);
     logins.push({ email: demo.email, password, access: demo.access });
   }
   return logins;

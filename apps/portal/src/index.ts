@@ -13,8 +13,15 @@ export {
   Secret,
   type SigningConfig,
 } from './config.js';
-export { openDatabase } from './db/database.js';
-export { openStores, type Stores } from './db/stores.js';
+export {
+  DatabaseError,
+  DEFAULT_SESSION_LIFETIMES,
+  openStore,
+  type PortalStore,
+  type StoreLocation,
+} from './db/store.js';
+export { StoreUnavailableError } from './db/sql.js';
+export { REVOCATION_FEED_PATH } from './routes/revocations.js';
 export { DEMO_COHORT, DEMO_DATASET, type DemoLogin, REAL_DATASET, seedDemo } from './demo.js';
 export { type AppConfig, type PortalEnv } from './http/env.js';
 export { jsonLogger, type Logger, silentLogger } from '@pp-embed/server-runtime';

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDatasetTokenError } from '@pp-embed/dataset-token';
-import { createApp } from './app.js';
+import { FeedPublisher } from '@pp-embed/revocation';
+import { createApp, DEFAULT_LOGIN_LIMITS } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { Institution } from './auth/institution.js';
-import { appSecret, DatabaseError, openDatabase } from './db/database.js';
-import { openStores } from './db/stores.js';
+import { DatabaseError, openStore, type PortalStore, storeSecret } from './db/store.js';
 import { seedDemo } from './demo.js';
 import { jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
 import { listen } from './server.js';
@@ -34,24 +34,35 @@ async function main(): Promise<number> {
   const { config } = loaded;
   const logger = jsonLogger();
 
-  let db;
+  let store: PortalStore | undefined;
   let keys;
   try {
-    db = openDatabase(config.databasePath);
-    keys = createTokenKeys(config.signing, { db, ttlSeconds: config.tokenTtlSeconds, logger });
+    store = await openStore(
+      config.store,
+      { maxAgeMs: config.sessionMaxAgeSeconds * 1000, idleMs: config.sessionIdleSeconds * 1000 },
+      { logger },
+    );
+    keys = await createTokenKeys(config.signing, {
+      sql: store.sql,
+      ttlSeconds: config.tokenTtlSeconds,
+      logger,
+    });
   } catch (error) {
+    await store?.close();
     if (!(error instanceof DatabaseError) && !isDatasetTokenError(error)) throw error;
-    const setting = error instanceof DatabaseError ? 'PP_PORTAL_DB' : 'PP_PORTAL_KEYS_DIR';
-    process.stderr.write(`${setting}: ${error.message}\n`);
+    const setting =
+      error instanceof DatabaseError
+        ? config.store.kind === 'postgres'
+          ? 'PP_PORTAL_DATABASE_URL'
+          : 'PP_PORTAL_DB'
+        : 'PP_PORTAL_KEYS_DIR';
+    process.stderr.write(`${setting}: ${(error as Error).message}\n`);
     return 2;
   }
-  const stores = openStores(db, {
-    maxAgeMs: config.sessionMaxAgeSeconds * 1000,
-    idleMs: config.sessionIdleSeconds * 1000,
-  });
+  const opened = store;
 
   if (config.seedDemo) {
-    const logins = await seedDemo(db);
+    const logins = await seedDemo(opened);
     process.stdout.write('Demo logins (new passwords on every start):\n');
     for (const l of logins) process.stdout.write(`  ${l.email.padEnd(18)} ${l.password}   ${l.access}\n`);
   }
@@ -64,20 +75,54 @@ async function main(): Promise<number> {
     });
   }
 
+  const tokenKeys = keys;
+  const feed = new FeedPublisher({
+    version: () => opened.revocations.version(),
+    snapshot: () => opened.revocations.snapshot(Date.now()),
+    signer: () => tokenKeys.signer(),
+  });
+  // Revocations committed by the other portal replicas on the same store wake the held feed requests too.
+  const stopWatching = opened.watchRevocations(() => feed.notify());
   const lifecycle = new Lifecycle({ log: logger, drainMs: config.drainSeconds * 1000 });
+  // Held feed requests answer at once when the shutdown starts, rather than holding it to the drain deadline.
+  lifecycle.drainSignal.addEventListener('abort', () => feed.close(), { once: true });
   const refusals = new RateLimitedLog(logger);
+  // The pending sign-in cookie is signed with a key in the store, so the IdP may send the browser back to any replica.
   const institution =
     config.institution === undefined
       ? undefined
-      : new Institution(config.institution, { stateKey: appSecret(db, 'institution-state') });
-  const app = createApp({ config, stores, keys, logger, refusals, assetsDir, lifecycle, institution });
-  const purge = setInterval(() => stores.sessions.purge(Date.now()), 10 * 60_000);
+      : new Institution(config.institution, { stateKey: await storeSecret(opened.sql, 'institution-state') });
+  const app = createApp({
+    config,
+    store: opened,
+    keys,
+    logger,
+    refusals,
+    assetsDir,
+    lifecycle,
+    feed,
+    institution,
+  });
+  const longestWindow = Math.max(
+    DEFAULT_LOGIN_LIMITS.perAccount.windowMs,
+    DEFAULT_LOGIN_LIMITS.perAddress.windowMs,
+  );
+  const purge = setInterval(() => {
+    const now = Date.now();
+    // A store that is away now is purged next time.
+    void Promise.all([
+      opened.sessions.purge(now),
+      opened.loginFailures.purge(now, longestWindow),
+      opened.revocations.prune(now),
+    ]).catch((error: unknown) => logger.warn('purge_failed', { message: (error as Error).message }));
+  }, 10 * 60_000);
   purge.unref();
-  // The database is closed only once the requests in flight are answered.
-  lifecycle.exitOnSignals(() => {
+  // The store is closed only once the requests in flight are answered.
+  lifecycle.exitOnSignals(async () => {
     clearInterval(purge);
+    stopWatching();
     refusals.flush();
-    db.close();
+    await opened.close();
   });
   const running = await listen(app, { host: config.host, port: config.port, lifecycle });
   logger.info('listening', {
@@ -88,7 +133,7 @@ async function main(): Promise<number> {
   });
 
   // A new key is published at once on SIGHUP (by itself within a minute), and signs after the rotation wait.
-  process.on('SIGHUP', () => keys.reload());
+  process.on('SIGHUP', () => void tokenKeys.reload());
   return 0;
 }
 

@@ -1,16 +1,15 @@
 import { generateSecret } from '@pp-embed/dataset-token';
-import type Database from 'better-sqlite3';
 import type { Hono } from 'hono';
 import { createApp, type LoginLimits } from '../src/app.js';
 import { Accounts } from '../src/auth/accounts.js';
 import type { Institution } from '../src/auth/institution.js';
 import type { ScryptParams } from '../src/auth/password.js';
-import { openDatabase } from '../src/db/database.js';
-import { openStores, type Stores } from '../src/db/stores.js';
+import type { PortalStore } from '../src/db/store.js';
 import type { AppConfig, PortalEnv } from '../src/http/env.js';
 import type { DrainState, Logger } from '@pp-embed/server-runtime';
 import { hs256Keys, type TokenKeys } from '../src/tokens/keys.js';
 import { proxyTrust } from '@pp-embed/client-address';
+import { testStore } from './store.js';
 
 /** Cheap scrypt for tests; production hashes use DEFAULT_SCRYPT. */
 export const FAST_SCRYPT: ScryptParams = { logN: 10, r: 8, p: 1 };
@@ -62,31 +61,32 @@ export const USERS = {
 } as const;
 
 export async function addUser(
-  stores: Stores,
+  store: PortalStore,
   email: string,
   grants: Record<string, Record<string, unknown>>,
   now: number,
 ): Promise<void> {
-  const hash = await new Accounts(stores.users, FAST_SCRYPT).hash(PASSWORD);
-  const user = stores.users.create(email, hash, now);
-  for (const [dataset, car] of Object.entries(grants)) stores.grants.set(user.id, dataset, car, now);
+  const hash = await new Accounts(store.users, FAST_SCRYPT).hash(PASSWORD);
+  const user = await store.users.create(email, hash, now);
+  for (const [dataset, car] of Object.entries(grants)) await store.grants.set(user.id, dataset, car, now);
 }
 
 export interface SetupOptions {
   config?: Partial<AppConfig>;
-  keys?: (stores: Stores, clock: FrozenClock) => TokenKeys;
+  keys?: (store: PortalStore, clock: FrozenClock) => TokenKeys | Promise<TokenKeys>;
   loginLimits?: LoginLimits;
   assetsDir?: string;
   clock?: FrozenClock;
   lifecycle?: DrainState;
-  /** "Sign in with your institution", built over the stores (for the state key) and the clock. */
-  institution?: (stores: Stores, clock: FrozenClock) => Institution;
+  /** "Sign in with your institution", built over the store (for the state key) and the clock. */
+  institution?: (store: PortalStore, clock: FrozenClock) => Institution | Promise<Institution>;
+  /** Another replica on the same store: the app is built over it, and the USERS are not added again. */
+  store?: PortalStore;
 }
 
 export interface Setup {
   app: Hono<PortalEnv>;
-  db: Database.Database;
-  stores: Stores;
+  store: PortalStore;
   clock: FrozenClock;
   /** The HS256 secret, for verifying (unused when `keys` gave other keys). */
   secret: string;
@@ -96,14 +96,16 @@ export interface Setup {
   config: AppConfig;
 }
 
-/** An app over an in-memory database with the USERS above, HS256 keys and a frozen clock. */
+/** An app over a fresh store (SQLite or PostgreSQL, per run) with the USERS above, HS256 keys and a frozen clock. */
 export async function setup(options: SetupOptions = {}): Promise<Setup> {
   const clock = options.clock ?? frozenClock();
-  const db = openDatabase(':memory:');
-  const stores = openStores(db);
+  const store = options.store ?? (await testStore());
   const secret = generateSecret();
-  const keys = options.keys?.(stores, clock) ?? hs256Keys(Buffer.from(secret), { ttlSeconds: 600, clock });
-  for (const u of Object.values(USERS)) await addUser(stores, u.email, u.grants, clock());
+  const keys =
+    (await options.keys?.(store, clock)) ?? hs256Keys(Buffer.from(secret), { ttlSeconds: 600, clock });
+  if (options.store === undefined) {
+    for (const u of Object.values(USERS)) await addUser(store, u.email, u.grants, clock());
+  }
   const { logger, lines } = capturingLogger();
   const config: AppConfig = {
     vizServerUrl: 'http://127.0.0.1:3001',
@@ -115,7 +117,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
   };
   const app = createApp({
     config,
-    stores,
+    store,
     keys,
     clock,
     logger,
@@ -123,9 +125,9 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
     assetsDir: options.assetsDir,
     ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
     ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
-    institution: options.institution?.(stores, clock),
+    institution: await options.institution?.(store, clock),
   });
-  return { app, db, stores, clock, secret, keys, logs: lines, config };
+  return { app, store, clock, secret, keys, logs: lines, config };
 }
 
 /** The attributes of one Set-Cookie header, by lower-case name. */

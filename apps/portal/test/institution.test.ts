@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { authorizeHeadless, type IdpClient, type RunningIdp, startIdp } from '@pp-embed/test-idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Institution, type InstitutionConfig } from '../src/auth/institution.js';
-import { appSecret } from '../src/db/database.js';
+import { storeSecret } from '../src/db/store.js';
 import { Browser, frozenClock, setup } from './helpers.js';
 
 // The university's IdP: a real OpenID Provider (oidc-provider) in its own process on 127.0.0.1. The portal under
@@ -60,9 +60,9 @@ async function portal(issuer?: string) {
   const clock = frozenClock(Date.now());
   return setup({
     clock,
-    institution: (stores, c) =>
+    institution: async (store, c) =>
       new Institution(institutionConfig(issuer), {
-        stateKey: appSecret(stores.db, 'institution-state'),
+        stateKey: await storeSecret(store.sql, 'institution-state'),
         now: c,
       }),
   });
@@ -119,20 +119,20 @@ describe('sign in with your institution', () => {
   });
 
   it('keys the user by issuer and subject: a second sign-in is the same user', async () => {
-    const { app, stores } = await portal();
+    const { app, store } = await portal();
     await signInWithInstitution(new Browser(app), 'ana');
     await signInWithInstitution(new Browser(app), 'ana');
-    expect(stores.users.list().filter((u) => u.email === 'ana@uni.test')).toHaveLength(1);
+    expect((await store.users.list()).filter((u) => u.email === 'ana@uni.test')).toHaveLength(1);
   });
 
   it('never signs in as the portal account whose email the IdP asserts', async () => {
-    const { app, stores } = await portal();
+    const { app, store } = await portal();
     const browser = new Browser(app);
     await signInWithInstitution(browser, 'mallory', '/');
     const home = await (await browser.get('/')).text();
     expect(home).not.toContain('ana@example.org');
     expect(home).toContain(`mallory@${new URL(idp.url).host}`);
-    expect(stores.users.find('ana@example.org')).toBeDefined();
+    expect(await store.users.find('ana@example.org')).toBeDefined();
   });
 
   it('grants what a visa maps to, cohorts included, and no token outlives the visa', async () => {

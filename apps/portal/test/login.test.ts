@@ -70,7 +70,7 @@ describe('sign-in', () => {
   });
 
   it('rotates the session id at sign-in: a planted or earlier id is not the new session', async () => {
-    const { app, stores, clock } = await setup();
+    const { app, store, clock } = await setup();
     // The attacker's own valid session id, planted in the victim's browser before sign-in.
     const attacker = new Browser(app);
     await attacker.signIn(USERS.dan.email);
@@ -81,13 +81,13 @@ describe('sign-in', () => {
     await victim.signIn(USERS.ana.email);
     const fresh = victim.cookies.get('pp_session') as string;
     expect(fresh).not.toBe(planted);
-    expect(stores.sessions.find(planted, clock())).toBeUndefined();
-    expect(stores.sessions.find(fresh, clock())?.email).toBe(USERS.ana.email);
+    expect(await store.sessions.find(planted, clock())).toBeUndefined();
+    expect((await store.sessions.find(fresh, clock()))?.email).toBe(USERS.ana.email);
 
     // Signing in again from a signed-in browser also gives a new id.
     await victim.signIn(USERS.ana.email);
     expect(victim.cookies.get('pp_session')).not.toBe(fresh);
-    expect(stores.sessions.find(fresh, clock())).toBeUndefined();
+    expect(await store.sessions.find(fresh, clock())).toBeUndefined();
   });
 
   it('sets httpOnly, SameSite=Lax, Path=/ cookies without Secure over http', async () => {
@@ -156,7 +156,7 @@ describe('sign-in', () => {
   });
 
   it('signs out with the CSRF token, and the old session id is dead', async () => {
-    const { app, stores, clock } = await setup();
+    const { app, store, clock } = await setup();
     const browser = new Browser(app);
     await browser.signIn(USERS.ana.email);
     const id = browser.cookies.get('pp_session') as string;
@@ -164,7 +164,7 @@ describe('sign-in', () => {
     const response = await browser.postForm('/logout', { csrf: csrfField(home, '/logout') });
     expect(response.status).toBe(303);
     expect(browser.cookies.has('pp_session')).toBe(false);
-    expect(stores.sessions.find(id, clock())).toBeUndefined();
+    expect(await store.sessions.find(id, clock())).toBeUndefined();
   });
 });
 

@@ -79,7 +79,7 @@ describe('HTML escaping', () => {
   it('escapes user and grant data from the database', async () => {
     const s = await setup();
     const email = '<img/src/onerror=alert(1)>@example.org';
-    await addUser(s.stores, email, { PPDemo: { role: '<b onmouseover=alert(2)>boss</b>' } }, s.clock());
+    await addUser(s.store, email, { PPDemo: { role: '<b onmouseover=alert(2)>boss</b>' } }, s.clock());
     const browser = new Browser(s.app);
     await browser.signIn(email, PASSWORD);
     for (const path of ['/', '/datasets/PPDemo']) {

@@ -67,7 +67,7 @@ describe('POST /api/dataset-token', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portal-keys-'));
     writeFileSync(join(dir, '2026-01-01.pem'), generateKeyPair('ES256').privateKeyPem);
     const s = await setup({
-      keys: (stores, clock) => es256KeyDirectory({ dir, db: stores.db, ttlSeconds: 600, clock }),
+      keys: (store, clock) => es256KeyDirectory({ dir, sql: store.sql, ttlSeconds: 600, clock }),
     });
     const jwksResponse = await new Browser(s.app).get('/.well-known/jwks.json');
     expect(jwksResponse.status).toBe(200);
@@ -197,7 +197,7 @@ describe('GET /.well-known/jwks.json', () => {
       return pair.kid;
     })();
     const s = await setup({
-      keys: (stores, clock) => es256KeyDirectory({ dir, db: stores.db, ttlSeconds: 600, clock }),
+      keys: (store, clock) => es256KeyDirectory({ dir, sql: store.sql, ttlSeconds: 600, clock }),
     });
     const kids = async () =>
       ((await (await new Browser(s.app).get('/.well-known/jwks.json')).json()) as JsonWebKeySet).keys.map(

@@ -41,6 +41,7 @@ describe('the visualization server', () => {
           { label: 'PPDemo', status: 'ok', version: null, since: expect.any(String), problem: null },
         ],
         keySets: [],
+        revocationFeeds: [],
       },
     });
   });

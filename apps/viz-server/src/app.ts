@@ -1,4 +1,5 @@
 import type { AccessPolicy } from '@pp-embed/access-policy';
+import type { RevocationFeeds, RevocationLookup } from '@pp-embed/revocation';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import {
   describeError,
@@ -37,10 +38,17 @@ export interface AppDeps {
   /** Whether the server is shutting down. Default: never. */
   lifecycle?: DrainState;
   now?: () => number;
+  /** The portals' revocation feeds (serverconfig.json `revocationFeeds`), started by the caller. */
+  revocations?: (RevocationLookup & Pick<RevocationFeeds, 'health'>) | undefined;
 }
 
 // RFC 9110 §10.2.3: how soon a 503 may be retried. Draining: at once, on a new connection (another replica).
-const RETRY_AFTER: Partial<Record<ErrorCode, string>> = { server_draining: '1', dataset_unavailable: '5' };
+// Revocation: the feed is retried every few seconds.
+const RETRY_AFTER: Partial<Record<ErrorCode, string>> = {
+  server_draining: '1',
+  dataset_unavailable: '5',
+  revocation_unavailable: '5',
+};
 
 /**
  * Builds the visualization server from its dependencies. Nothing here listens on a port or reads the
@@ -75,13 +83,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/healthcheck', (c) => {
     const datasets = deps.datasets.health();
     const keySets = deps.policy.keySets();
+    // A feed out of date leaves the replica serving (open routes still work, and tokens until the feed's limit):
+    // degraded, for monitoring to read.
+    const revocationFeeds = deps.revocations?.health(now()) ?? [];
     const status = lifecycle.draining
       ? 'draining'
-      : [...datasets, ...keySets].every((check) => check.status === 'ok')
+      : [...datasets, ...keySets].every((check) => check.status === 'ok') &&
+          revocationFeeds.every((feed) => feed.state === 'fresh')
         ? 'ok'
         : 'degraded';
     c.header('Cache-Control', 'no-store');
-    const health: Health = { status, datasets: deps.datasets.labels, checks: { datasets, keySets } };
+    const health: Health = {
+      status,
+      datasets: deps.datasets.labels,
+      checks: { datasets, keySets, revocationFeeds },
+    };
     return c.json(health, status === 'draining' ? 503 : 200);
   });
 
@@ -115,6 +131,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       proxies: deps.proxies,
       audit: deps.audit,
       now,
+      revocations: deps.revocations,
     }),
   );
 
@@ -144,11 +161,12 @@ function respondToError(
   }
   const status = answer.status;
   // Anyone can cause these at will: bounded per (code, origin, address) so that a flood cannot fill the disk.
-  if (status === 401 || status === 403 || answer.detail !== undefined) {
+  const refused = status === 401 || status === 403 || answer.code === 'revocation_unavailable';
+  if (refused || answer.detail !== undefined) {
     const origin = requestHeader(c, 'origin')?.slice(0, 200) ?? null;
     const address = clientAddress(c, proxies) ?? null;
     const key = { code: answer.code, origin, address };
-    if (status === 401 || status === 403) {
+    if (refused) {
       refusals.info(key, 'refused', {
         route,
         status,

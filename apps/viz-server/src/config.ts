@@ -9,7 +9,7 @@ export type LoadedConfig = ServerConfig<TermdbDataset>;
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => number;
-  /** Where key sets fetched from JWKS URLs report fetches, failures and ignored keys. */
+  /** Where key sets fetched from JWKS URLs report fetches, failures and ignored keys, and the revocation feeds log. */
   log?: Logger;
 }
 
@@ -63,6 +63,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
     ...(log !== undefined && {
       remoteJwks: { onEvent: logJwksEvent(log) },
       issuerKeys: { onEvent: logIssuerEvent(log) },
+      revocation: { logger: log },
     }),
     datasets: {
       open: (d) =>

@@ -6,6 +6,7 @@ import { proxyTrust } from '@pp-embed/client-address';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import { silentLogger } from '@pp-embed/server-runtime';
 import { ROUTE_IDS, ROUTES, type RouteId } from '@pp-embed/viz-api';
+import { RevocationList, type RevocationLookup, subjectHash } from '@pp-embed/revocation';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoDataset } from '../test/harness.js';
@@ -64,7 +65,42 @@ const TOKENS = {
   otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   garbage: () => 'not.a.token',
 };
+// What the feed of embedder portal.test:8080 says: nothing configured, a list that withdraws nothing, one that
+// withdraws every token of the user, or a feed past its staleness limit.
+const REVOCATIONS = ['none', 'clear', 'user', 'unavailable'] as const;
+function revocations(
+  kind: (typeof REVOCATIONS)[number],
+): (RevocationLookup & { health: () => [] }) | undefined {
+  if (kind === 'none') return undefined;
+  const list = new RevocationList(
+    kind === 'user'
+      ? [
+          {
+            type: 'user',
+            sub: subjectHash('a@b.org'),
+            before: Math.floor(NOW / 1000) + 1,
+            at: NOW / 1000,
+            reason: 'admin',
+          },
+        ]
+      : [],
+  );
+  return {
+    health: () => [],
+    check({ embedder, claims, datasets }) {
+      if (embedder !== 'portal.test:8080') return undefined;
+      if (kind === 'unavailable')
+        return { state: 'unavailable', feed: 'portal', lastSyncAt: undefined, maxStaleSeconds: 60 };
+      const revocation = list.match(claims, datasets);
+      return revocation === undefined
+        ? { state: 'clear', feed: 'portal', seq: 1 }
+        : { state: 'revoked', feed: 'portal', revocation };
+    },
+  };
+}
+
 const request = fc.record({
+  revocations: fc.constantFrom(...REVOCATIONS),
   route: fc.constantFrom(...ROUTE_IDS),
   origin: fc.constantFrom(...ORIGINS),
   token: fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[])),
@@ -94,6 +130,7 @@ describe('the server and explain, for random configs and requests', () => {
           log: silentLogger,
           audit: () => undefined,
           now: () => NOW,
+          revocations: revocations(r.revocations),
         });
         const token = TOKENS[r.token]();
         const headers: Record<string, string> = {};
@@ -113,6 +150,7 @@ describe('the server and explain, for random configs and requests', () => {
             clientIp: r.ip,
             now: NOW,
             tokenHeader: r.header,
+            revocations: revocations(r.revocations),
           },
           token,
         );

@@ -71,6 +71,13 @@ async function main(): Promise<number> {
   for (const warning of config.warnings) log.warn('config_warning', { warning });
   // A JWKS that cannot be fetched now is logged by its key set (jwks_fetch_failed) and retried soon.
   await config.policy.ready().catch(() => undefined);
+  const revocations = config.revocations;
+  if (revocations !== undefined) {
+    // Until a feed is read, tokens of its embedders are refused (fail closed); the loop keeps trying.
+    const unread = await revocations.syncOnce();
+    if (unread.length > 0) log.warn('revocation_feeds_unread_at_start', { feeds: unread });
+    revocations.start();
+  }
   const path = bundlePath();
   const bundle = path === undefined ? undefined : readBundle(path);
   if (bundle === undefined)
@@ -81,10 +88,11 @@ async function main(): Promise<number> {
   const app = createApp({ ...config, datasets, bundle, log, refusals, audit: jsonAudit(), lifecycle });
   const port = values.port === undefined ? config.port : Number(values.port);
   const hostname = values.host ?? config.host;
-  // Datasets are closed only once the requests in flight are answered.
-  lifecycle.exitOnSignals(() => {
+  // Datasets are closed, and the revocation feeds stopped, only once the requests in flight are answered.
+  lifecycle.exitOnSignals(async () => {
     refusals.flush();
     datasets.close();
+    await revocations?.stop();
   });
   const { url } = await lifecycle.listen(getRequestListener(app.fetch), { hostname, port });
   log.info('listening', { url, datasets: datasets.labels });

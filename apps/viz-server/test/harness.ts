@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
 import type { DrainState, Logger } from '@pp-embed/server-runtime';
 import { createApp } from '../src/app.js';
-import { loadConfig, type LoadedConfig } from '../src/config.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
 import { generateDataset } from '../src/termdb/generate.js';
@@ -63,7 +63,7 @@ export interface Harness {
  */
 export function harness(
   settings: Record<string, unknown> = {},
-  options: { bundle?: Bundle; lifecycle?: DrainState } = {},
+  options: { bundle?: Bundle; lifecycle?: DrainState; load?: LoadOptions; now?: () => number } = {},
 ): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'pp-viz-config-'));
   const secret = generateSecret();
@@ -76,7 +76,7 @@ export function harness(
     ...settings,
   };
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
-  const loaded = loadConfig(join(dir, 'serverconfig.json'));
+  const loaded = loadConfig(join(dir, 'serverconfig.json'), options.load);
   const logs: string[] = [];
   const audit: AuditRecord[] = [];
   const log: Logger = {
@@ -92,6 +92,7 @@ export function harness(
     log,
     audit: (record) => audit.push(record),
     ...(options.lifecycle !== undefined && { lifecycle: options.lifecycle }),
+    ...(options.now !== undefined && { now: options.now }),
   });
   const signer = createSigner({ algorithm: 'HS256', key: { secret } });
   return {

@@ -37,7 +37,7 @@ export function authorize(
   request: AuthorizeRequest,
 ): Authorization {
   const granted = Array.isArray(claims?.datasets) ? claims.datasets : [];
-  const required = entry.dsnames === undefined ? [request.dataset] : entry.dsnames.map((d) => d.id);
+  const required = requiredDatasets(entry, request.dataset);
   const missing = required.filter((id) => !granted.includes(id));
   if (missing.length > 0) {
     return {
@@ -80,4 +80,14 @@ export function authorize(
     code: 'ip_mismatch',
     reason: `the client address ${shown(client)} is not the "ip" claim ${shown(claimed)}`,
   };
+}
+
+/**
+ * The dataset ids a token must list to open `dataset` under `entry`: its `dsnames` ids, or the label itself.
+ *
+ * @example
+ * requiredDatasets(entry, 'TermdbTest'); // ['TermdbTest']
+ */
+export function requiredDatasets(entry: TokenEntry, dataset: string): readonly string[] {
+  return entry.dsnames === undefined ? [dataset] : entry.dsnames.map((d) => d.id);
 }

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { BARCHART, CONFIG, clock, load, newSecret, SAMPLES, signerFor, TERMS } from '../test/helpers.js';
+import { subjectHash } from '@pp-embed/revocation';
+import {
+  BARCHART,
+  CONFIG,
+  clock,
+  load,
+  newSecret,
+  revocationsOf,
+  SAMPLES,
+  signerFor,
+  TERMS,
+} from '../test/helpers.js';
 import { decide, type DecisionStep, type RequestFacts, scopeFor } from './decide.js';
 
 const secret = newSecret();
@@ -173,6 +184,86 @@ describe('decide', () => {
     // Junk origins never grow the memo without bound, and never change an answer.
     for (let i = 0; i < 10_000; i++) termdb.resolve('TermdbTest', SAMPLES, `https://junk-${i}.example`);
     expect(termdb.resolve('TermdbTest', SAMPLES, PORTAL)).toMatchObject({ kind: 'needs-token' });
+  });
+});
+
+describe('decide with revocation lists', () => {
+  const NOW_S = Math.floor(clock() / 1000);
+  const ana = subjectHash('ana@example.org');
+  const headers = (token: string) => ({ 'x-ds-access-token': token });
+
+  it('refuses a revoked token with token_revoked, after it verifies and before the grant', async () => {
+    const token = good();
+    const revocations = revocationsOf([
+      { type: 'user', sub: ana, before: NOW_S + 1, at: NOW_S, reason: 'password-change' },
+    ]);
+    const steps: DecisionStep[] = [];
+    const d = await decide(termdb, facts({ headers: headers(token), revocations }), steps);
+    expect(d).toMatchObject({ allowed: false, status: 401, code: 'token_revoked' });
+    expect(d.allowed || d.path).toBe('dsCredentials.TermdbTest.termdb.portal.example.org');
+    expect(steps.map((s) => s.step)).toEqual(['resolved', 'token', 'revocation']);
+    // Without the list the same token is allowed: the list is what refused it.
+    expect((await decide(termdb, facts({ headers: headers(token) }))).allowed).toBe(true);
+  });
+
+  it('lets through a token issued after the cutoff, and tokens of an embedder the feed does not cover', async () => {
+    const revocations = revocationsOf([
+      { type: 'user', sub: ana, before: NOW_S - 60, at: NOW_S - 61, reason: 'password-change' },
+    ]);
+    expect((await decide(termdb, facts({ headers: headers(good()), revocations }))).allowed).toBe(true);
+    const other = revocationsOf([{ type: 'embedder', before: NOW_S + 1, at: NOW_S, reason: 'admin' }], {
+      embedder: 'other.example.org',
+    });
+    expect((await decide(termdb, facts({ headers: headers(good()), revocations: other }))).allowed).toBe(
+      true,
+    );
+  });
+
+  it('withdraws a grant for its dataset only', async () => {
+    const revocations = revocationsOf([
+      {
+        type: 'grant',
+        sub: ana,
+        dataset: 'TermdbTest',
+        before: NOW_S + 1,
+        at: NOW_S,
+        reason: 'grant-change',
+      },
+    ]);
+    expect(await decide(termdb, facts({ headers: headers(good()), revocations }))).toMatchObject({
+      code: 'token_revoked',
+    });
+    const elsewhere = revocationsOf([
+      { type: 'grant', sub: ana, dataset: 'Other', before: NOW_S + 1, at: NOW_S, reason: 'grant-change' },
+    ]);
+    expect((await decide(termdb, facts({ headers: headers(good()), revocations: elsewhere }))).allowed).toBe(
+      true,
+    );
+  });
+
+  it('fails closed with revocation_unavailable (503) when the list is out of date', async () => {
+    const revocations = revocationsOf([], { unavailable: true });
+    expect(await decide(termdb, facts({ headers: headers(good()), revocations }))).toMatchObject({
+      allowed: false,
+      status: 503,
+      code: 'revocation_unavailable',
+    });
+  });
+
+  it('on an open route a revoked or unchecked token counts as no token; discovery answers without its guarded parts', async () => {
+    const revoked = revocationsOf([{ type: 'embedder', before: NOW_S + 1, at: NOW_S, reason: 'admin' }]);
+    const open = await decide(
+      termdb,
+      facts({ route: BARCHART, headers: headers(good()), revocations: revoked }),
+    );
+    expect(open).toMatchObject({ allowed: true, claims: undefined, scope: { suppressBelow: 5 } });
+    const unavailable = revocationsOf([], { unavailable: true });
+    const discovery = await decide(
+      star,
+      facts({ route: CONFIG, headers: { 'x-portal-token': good() }, revocations: unavailable }),
+    );
+    // The star config uses another embedder key set: its entry is portal.example.org too.
+    expect(discovery).toMatchObject({ allowed: true, granted: false });
   });
 });
 

@@ -1,7 +1,8 @@
 import { type DatasetTokenClaims, peekJwt, TokenError } from '@pp-embed/dataset-token';
 import type { VisaOutcome } from '@pp-embed/passport';
+import type { RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import { LIMITS, ROUTES, type RefusalCode, type TokenErrorCode } from '@pp-embed/viz-api';
-import { type Authorization, authorize } from './authorize.js';
+import { type Authorization, authorize, requiredDatasets } from './authorize.js';
 import type { OpenEntry, RouteRef, TokenEntry } from './entries.js';
 import { type IssuerGrant, issuerGrants, type TrustedIssuer } from './issuers.js';
 import { type AccessPolicy, type Trace, traceResolution } from './policy.js';
@@ -33,6 +34,11 @@ export interface RequestFacts {
   readonly minSampleSize?: number | null;
   /** The time of the request in milliseconds; the policy's clock when absent. */
   readonly now?: number;
+  /**
+   * The revocation lists in force (`RevocationFeeds` of @pp-embed/revocation), asked about every verified token; an
+   * in-memory lookup. Absent: no feed is configured.
+   */
+  readonly revocations?: RevocationLookup | undefined;
 }
 
 /**
@@ -49,7 +55,7 @@ export interface Scope {
 }
 
 /** The codes a decision can refuse with. @example const code: DecisionCode = 'ip_mismatch'; */
-export type DecisionCode = TokenErrorCode | RefusalCode | 'bad_request';
+export type DecisionCode = TokenErrorCode | RefusalCode | 'bad_request' | 'revocation_unavailable';
 
 /**
  * The outcome of {@link decide}.
@@ -74,7 +80,7 @@ export type Decision =
     }
   | {
       readonly allowed: false;
-      readonly status: 400 | 401 | 403;
+      readonly status: 400 | 401 | 403 | 503;
       readonly code: DecisionCode;
       readonly detail: string;
       readonly path: string | undefined;
@@ -93,6 +99,7 @@ export type DecisionStep =
       readonly offered: boolean;
       readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
     }
+  | { readonly step: 'revocation'; readonly entry: TokenEntry; readonly verdict: RevocationVerdict }
   | {
       readonly step: 'grant';
       readonly entry: TokenEntry;
@@ -129,7 +136,8 @@ const GUARD_ROUTE: RouteRef = ROUTES.samples;
 
 /**
  * The one access decision. Resolves dataset, route and embedder (memoized per config), reads the token from the
- * deciding entry's header only, verifies it, checks the grant (datasets, address), applies the discovery
+ * deciding entry's header only, verifies it, asks the revocation list of the entry's embedder whether the token
+ * was withdrawn, checks the grant (datasets, address), applies the discovery
  * exception and works out the caller's scope. The server's middleware calls it for every dataset request;
  * `explain` calls it with `steps` and tells each one. Never throws.
  *
@@ -247,6 +255,33 @@ async function checkToken(
     return refused(401, tokenError.code, tokenError.message, entry.path, tokenError.cause);
   }
   steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
+  const verdict = facts.revocations?.check({
+    embedder: entry.embedder,
+    claims,
+    datasets: requiredDatasets(entry, facts.dataset),
+    now: facts.now ?? Date.now(),
+  });
+  if (verdict !== undefined) {
+    steps?.push({ step: 'revocation', entry, verdict });
+    if (verdict.state === 'revoked') {
+      const r = verdict.revocation;
+      return refused(
+        401,
+        'token_revoked',
+        `revoked by feed "${verdict.feed}" (${r.type}, ${r.reason})`,
+        entry.path,
+      );
+    }
+    // Fail closed: without a current list the server cannot tell a withdrawn token from a good one.
+    if (verdict.state === 'unavailable') {
+      return refused(
+        503,
+        'revocation_unavailable',
+        `revocation feed "${verdict.feed}" is out of date`,
+        entry.path,
+      );
+    }
+  }
   const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
   steps?.push({ step: 'grant', entry, claims, result: grant });
   if (!grant.ok) return refused(403, grant.code, grant.reason, entry.path);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clock, load, newSecret, signerFor } from '../test/helpers.js';
+import { subjectHash } from '@pp-embed/revocation';
+import { clock, load, newSecret, revocationsOf, signerFor } from '../test/helpers.js';
 import { explain, type ExplainRequest } from './explain.js';
 
 const secret = newSecret();
@@ -212,5 +213,49 @@ describe('explain', () => {
         expect(step).not.toContain(secret);
       }
     }
+  });
+});
+
+describe('explain with revocation lists', () => {
+  const now = clock();
+  const seconds = Math.floor(now / 1000);
+  const token = () => sign({ datasets: ['TermdbTest'], email: 'ana@example.org', ip: '203.0.113.7' });
+
+  it('says by what and when a token was revoked', async () => {
+    const revocations = revocationsOf([
+      {
+        type: 'user',
+        sub: subjectHash('ana@example.org'),
+        before: seconds + 1,
+        at: seconds,
+        reason: 'password-change',
+      },
+    ]);
+    const { decision, steps } = await explain(policy, { ...fromPortal, revocations }, token());
+    expect(decision).toEqual({ outcome: 'refused', status: 401, code: 'token_revoked' });
+    expect(steps).toContain(
+      `The token was revoked by the revocation feed "portal": every token of this user issued before ${new Date((seconds + 1) * 1000).toISOString()} was withdrawn at ${new Date(seconds * 1000).toISOString()} (the user's password was changed).`,
+    );
+  });
+
+  it('says when a feed is out of date and the server fails closed', async () => {
+    const revocations = revocationsOf([], { unavailable: true, lastSyncAt: now - 120_000 });
+    const { decision, steps } = await explain(policy, { ...fromPortal, revocations }, token());
+    expect(decision).toEqual({ outcome: 'refused', status: 503, code: 'revocation_unavailable' });
+    expect(steps).toContain(
+      `The revocation feed "portal" has not answered since ${new Date(now - 120_000).toISOString()}, longer than its limit of 60 seconds, so the tokens it covers are refused until it answers (fail closed).`,
+    );
+  });
+
+  it('says that a token is not revoked', async () => {
+    const { decision, steps } = await explain(
+      policy,
+      { ...fromPortal, revocations: revocationsOf([]) },
+      token(),
+    );
+    expect(decision.outcome).toBe('allowed');
+    expect(steps).toContain(
+      'The token is not revoked: the revocation feed "portal" (list 0) withdraws none of it.',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
+import type { Revocation, RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import type { TokenErrorCode } from '@pp-embed/viz-api';
 import { canonicalIp } from '@pp-embed/client-address';
 import { decide, type DecisionCode, type DecisionStep, type RequestFacts } from './decide.js';
@@ -26,12 +27,14 @@ export interface ExplainRequest {
    * in whichever header the deciding entry reads.
    */
   tokenHeader?: string | undefined;
+  /** The revocation lists the server would check tokens against (`pp-token explain --config` loads them once). */
+  revocations?: RevocationLookup | undefined;
 }
 
 /** The outcome `explain` describes, with the HTTP status and code the server would answer. */
 export type ExplainDecision =
   | { readonly outcome: 'allowed'; readonly status: 200 }
-  | { readonly outcome: 'refused'; readonly status: 400 | 401 | 403; readonly code: DecisionCode };
+  | { readonly outcome: 'refused'; readonly status: 400 | 401 | 403 | 503; readonly code: DecisionCode };
 
 export interface Explanation {
   readonly decision: ExplainDecision;
@@ -77,6 +80,7 @@ export async function explain(
       request.tokenHeader === undefined || request.tokenHeader.toLowerCase() === name ? offered : undefined,
     minSampleSize: request.minSampleSize ?? null,
     ...(request.now !== undefined && { now: request.now }),
+    ...(request.revocations !== undefined && { revocations: request.revocations }),
   };
   const steps: DecisionStep[] = [];
   const decision = await decide(policy, facts, steps);
@@ -97,6 +101,8 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
       return [`The ${quote(step.headerKey)} header was sent more than once; one token is expected.`];
     case 'token':
       return [tokenSentence(step.entry, step.offered, step.outcome)];
+    case 'revocation':
+      return [revocationSentence(step.verdict)];
     case 'grant':
       return grantSentences(step.entry, step.claims, step.result, request);
     case 'issuer':
@@ -301,6 +307,39 @@ function tokenSentence(
   }
   if (!offered) return `No token was given (it would come in the ${quote(entry.headerKey)} header).`;
   return `The token was refused: ${outcome.error.message}.`;
+}
+
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+const REASONS: Record<Revocation['reason'], string> = {
+  'sign-out': 'the user signed out',
+  'password-change': "the user's password was changed",
+  'grant-change': 'the grant was changed or removed',
+  'account-removed': 'the account was removed',
+  admin: 'an administrator revoked it',
+};
+
+function revocationSentence(verdict: RevocationVerdict): string {
+  const feed = `the revocation feed ${quote(verdict.feed)}`;
+  if (verdict.state === 'clear')
+    return `The token is not revoked: ${feed} (list ${verdict.seq}) withdraws none of it.`;
+  if (verdict.state === 'unavailable') {
+    const since =
+      verdict.lastSyncAt === undefined
+        ? 'has not been read since the server started'
+        : `has not answered since ${new Date(verdict.lastSyncAt).toISOString()}`;
+    return `${feed[0]?.toUpperCase()}${feed.slice(1)} ${since}, longer than its limit of ${verdict.maxStaleSeconds} seconds, so the tokens it covers are refused until it answers (fail closed).`;
+  }
+  const r = verdict.revocation;
+  const what =
+    r.type === 'token'
+      ? `this token (jti ${quote(r.jti)})`
+      : r.type === 'user'
+        ? `every token of this user issued before ${iso(r.before)}`
+        : r.type === 'grant'
+          ? `this user's tokens for dataset ${quote(r.dataset)} issued before ${iso(r.before)}`
+          : `every token of this portal issued before ${iso(r.before)}`;
+  return `The token was revoked by ${feed}: ${what} was withdrawn at ${iso(r.at)} (${REASONS[r.reason]}).`;
 }
 
 function grantSentences(

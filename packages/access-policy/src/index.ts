@@ -11,7 +11,7 @@
  * });
  * @module
  */
-export { loadPolicy, type LoadPolicyOptions } from './load.js';
+export { loadPolicy, type LoadPolicyOptions, verificationKey } from './load.js';
 export {
   type AccessPolicy,
   type ForbiddenCode,
@@ -37,7 +37,7 @@ export {
   scopeFor,
 } from './decide.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
-export { dsCredentialsJsonSchema, entrySchema } from './schema.js';
+export { dsCredentialsJsonSchema, entrySchema, secretSource } from './schema.js';
 export {
   type GrantRule,
   type IssuerGrant,

@@ -437,7 +437,15 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
 
 const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
-function verificationKey(
+/**
+ * The verification key a `secret`, `publicKey` or `jwks` field names, as a credential entry reads it: files relative
+ * to the config's folder, a pasted PEM, a JWKS file or URL. Shared with the other blocks of serverconfig.json that
+ * name a portal's key (`revocationFeeds`).
+ *
+ * @example
+ * verificationKey({ jwks: 'https://portal.example.org/.well-known/jwks.json' }, 'jwks', { baseDir });
+ */
+export function verificationKey(
   raw: Json,
   field: (typeof KEY_FIELDS)[number],
   options: LoadPolicyOptions,

@@ -53,7 +53,8 @@ const stringOrList = (what: string) =>
     },
   );
 
-const secretSource = z
+/** A `secret` field: the value, an environment variable or a file. */
+export const secretSource = z
   .union(
     [
       nonEmptyString('a secret'),

@@ -1,3 +1,4 @@
+import { type Revocation, RevocationList, type RevocationLookup } from '@pp-embed/revocation';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,27 @@ export function problemsOf(raw: unknown, options: Partial<LoadPolicyOptions> = {
 export function signerFor(secret: string): (request: SignRequest) => string {
   const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: clock, ttlSeconds: 600 });
   return (request) => signer.sign(request);
+}
+
+/**
+ * The revocation lookup a server builds from its feeds, here over one list held in memory: `embedder` is the
+ * embedder key the feed covers; `unavailable` stands for a feed past its staleness limit.
+ */
+export function revocationsOf(
+  revocations: readonly Revocation[],
+  options: { embedder?: string; unavailable?: boolean; lastSyncAt?: number } = {},
+): RevocationLookup {
+  const list = new RevocationList(revocations);
+  return {
+    check({ embedder, claims, datasets }) {
+      if (embedder !== (options.embedder ?? 'portal.example.org')) return undefined;
+      if (options.unavailable === true) {
+        return { state: 'unavailable', feed: 'portal', lastSyncAt: options.lastSyncAt, maxStaleSeconds: 60 };
+      }
+      const revocation = list.match(claims, datasets);
+      return revocation === undefined
+        ? { state: 'clear', feed: 'portal', seq: revocations.length }
+        : { state: 'revoked', feed: 'portal', revocation };
+    },
+  };
 }

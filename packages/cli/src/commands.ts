@@ -261,6 +261,13 @@ export const commands: Record<string, Command> = {
       const dataset = required(values, 'dataset');
       const route = required(values, 'route');
       const token = values['no-token'] === true ? undefined : tokenArgument(positionals, io);
+      // The revocation lists the server would hold: each feed read once, as a replica reads it at start.
+      const revocations = config.revocations;
+      for (const feed of (await revocations?.syncOnce()) ?? []) {
+        io.err(
+          `The revocation feed "${feed}" could not be read (${revocations?.health(io.now()).find((h) => h.feed === feed)?.lastError ?? 'no answer'}).`,
+        );
+      }
       const { decision, steps } = await explain(
         config.policy,
         {
@@ -270,6 +277,8 @@ export const commands: Record<string, Command> = {
           clientIp: str(values, 'ip'),
           tokenHeader: str(values, 'header'),
           minSampleSize: config.datasets.get(dataset)?.minSampleSize ?? null,
+          now: io.now(),
+          revocations,
         },
         token,
       );

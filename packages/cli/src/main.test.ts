@@ -1,7 +1,10 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVerifier, generateSecret } from '@pp-embed/dataset-token';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSigner, createVerifier, generateSecret } from '@pp-embed/dataset-token';
+import { cutoffAfter, FeedPublisher, subjectHash } from '@pp-embed/revocation';
 import { describe, expect, it } from 'vitest';
 import type { Io } from './io.js';
 import { main } from './main.js';
@@ -207,6 +210,63 @@ describe('pp-token explain', () => {
     const t = io({ env, stdin: await minted('Other') });
     expect(await main([...base, '--route', 'termdb/samples', '--ip', '203.0.113.7', '-'], t.io)).toBe(1);
     expect(t.out.join('\n')).toContain('dataset_not_granted');
+  });
+
+  it('reads the revocation feeds of the config once, and says by what and when a token was revoked', async () => {
+    const revoked = { epoch: 'cli-test-epoch', seq: 1, revocations: [] as unknown[] };
+    const publisher = new FeedPublisher({
+      version: async () => revoked,
+      snapshot: async () => ({
+        epoch: revoked.epoch,
+        seq: 1,
+        revocations: [
+          {
+            type: 'user',
+            sub: subjectHash('e'),
+            before: cutoffAfter(NOW),
+            at: NOW / 1000,
+            reason: 'admin',
+          } as const,
+        ],
+      }),
+      signer: () => createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW }),
+    });
+    const server = createServer((_req, res) => {
+      void publisher.answer({}).then((a) => res.end(a.status === 200 ? a.body : ''));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const withFeed = join(dir, 'with-feed.json');
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/pp-revocations`;
+      writeFileSync(
+        withFeed,
+        JSON.stringify({
+          ...JSON.parse(readFileSync(config, 'utf8')),
+          revocationFeeds: {
+            portal: { url, secret: { env: 'PP_DS_SECRET' }, embedders: ['portal.example.org'] },
+          },
+        }),
+      );
+      const t = io({ env, stdin: await minted('TermdbTest') });
+      const args = [
+        'explain',
+        '--config',
+        withFeed,
+        ...base.slice(3),
+        '--route',
+        'termdb/samples',
+        '--ip',
+        '203.0.113.7',
+        '-',
+      ];
+      expect(await main(args, t.io)).toBe(1);
+      expect(t.out).toContain(
+        `The token was revoked by the revocation feed "portal": every token of this user issued before ${new Date(cutoffAfter(NOW) * 1000).toISOString()} was withdrawn at ${new Date(NOW).toISOString()} (an administrator revoked it).`,
+      );
+      expect(t.out.at(-1)).toBe('Decision: refused with token_revoked (401).');
+    } finally {
+      server.close();
+    }
   });
 
   it('reports a config problem with its path', async () => {

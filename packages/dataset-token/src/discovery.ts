@@ -3,7 +3,7 @@ import { TokenError, TokenSetupError } from './errors.js';
 import {
   describeFailure,
   type JwksEvent,
-  keyUrl,
+  keyServerUrl,
   fetchJson,
   RemoteJwks,
   type RemoteJwksOptions,
@@ -99,7 +99,7 @@ export class IssuerKeys {
   readonly #removedListeners: ((kids: readonly string[]) => void)[] = [];
 
   constructor(issuer: string, options: IssuerKeysOptions = {}) {
-    this.#url = keyUrl(discoveryUrl(issuer), `issuer ${issuer}`);
+    this.#url = keyServerUrl(discoveryUrl(issuer), `issuer ${issuer}`);
     this.#issuer = issuer;
     this.#options = options;
     this.#onEvent = options.onEvent ?? (() => undefined);
@@ -271,7 +271,7 @@ export class IssuerKeys {
     if (typeof jwksUri !== 'string') {
       throw new TokenSetupError('key_invalid', 'discovery document has no jwks_uri');
     }
-    return keyUrl(jwksUri, 'discovery document jwks_uri');
+    return keyServerUrl(jwksUri, 'discovery document jwks_uri');
   }
 
   #keySet(url: URL): RemoteJwks {

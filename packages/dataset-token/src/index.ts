@@ -18,6 +18,7 @@ export {
   type IgnoredKey,
   type JsonWebKeySet,
   type JwksEvent,
+  keyServerUrl,
   RemoteJwks,
   type RemoteJwksOptions,
   type ResolvedKey,
@@ -45,6 +46,11 @@ export {
 export { generateKeyPair, generateSecret } from './generate.js';
 export { createSigner, type SignRequest, type Signer, type SignerOptions, type SigningKey } from './sign.js';
 export {
+  createDocumentVerifier,
+  type DocumentVerifier,
+  type DocumentVerifierOptions,
+  REVOCATION_FEED_TYP,
+  type SignedDocument,
   createVerifier,
   MAX_LEEWAY_SECONDS,
   MAX_TOKEN_LENGTH,

@@ -223,26 +223,13 @@ export interface RemoteJwksOptions {
 const MAX_JWKS_BYTES = 512 * 1024;
 
 /**
- * `max-age` of a Cache-Control header, less `Age` (the time a shared cache already kept it), in milliseconds;
- * undefined when there is none. `no-cache` and `no-store` are a max-age of 0 (RFC 9111 §5.2.2).
- */
-function freshFor(headers: Headers): number | undefined {
-  const control = headers.get('cache-control')?.toLowerCase() ?? '';
-  if (/(^|,)\s*(no-cache|no-store)\s*(,|$)/.test(control)) return 0;
-  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/.exec(control)?.[1];
-  if (maxAge === undefined) return undefined;
-  const age = Number(/^\d{1,10}$/.exec(headers.get('age')?.trim() ?? '')?.[0] ?? 0);
-  return Math.max(0, Number(maxAge) - age) * 1000;
-}
-
-/**
- * A URL keys are fetched from, checked: https (http only on the loopback address, for tests and a sidecar), no
- * credentials in it. `what` names it in the error.
+ * The rule for every URL a server fetches keys or signed key material from (a JWKS, a revocation feed): https, or
+ * http on the loopback address only, and no credentials in it. Throws {@link TokenSetupError} naming `what`.
  *
  * @example
- * const url = keyUrl('https://login.example.edu/.well-known/openid-configuration', 'issuer');
+ * keyServerUrl('https://portal.example.org/.well-known/pp-revocations', 'revocation feed URL');
  */
-export function keyUrl(url: string | URL, what: string): URL {
+export function keyServerUrl(url: string | URL, what: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -263,6 +250,19 @@ export function keyUrl(url: string | URL, what: string): URL {
     throw new TokenSetupError('option_invalid', `${what} must not carry credentials`, { option: 'key' });
   }
   return parsed;
+}
+
+/**
+ * `max-age` of a Cache-Control header, less `Age` (the time a shared cache already kept it), in milliseconds;
+ * undefined when there is none. `no-cache` and `no-store` are a max-age of 0 (RFC 9111 §5.2.2).
+ */
+function freshFor(headers: Headers): number | undefined {
+  const control = headers.get('cache-control')?.toLowerCase() ?? '';
+  if (/(^|,)\s*(no-cache|no-store)\s*(,|$)/.test(control)) return 0;
+  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/.exec(control)?.[1];
+  if (maxAge === undefined) return undefined;
+  const age = Number(/^\d{1,10}$/.exec(headers.get('age')?.trim() ?? '')?.[0] ?? 0);
+  return Math.max(0, Number(maxAge) - age) * 1000;
 }
 
 /**
@@ -387,7 +387,7 @@ export class RemoteJwks {
   readonly #removedListeners: ((kids: readonly string[]) => void)[] = [];
 
   constructor(url: string | URL, options: RemoteJwksOptions = {}) {
-    this.#url = keyUrl(url, 'jwks URL');
+    this.#url = keyServerUrl(url, 'jwks URL');
     this.#maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
     this.#minAgeMs = Math.min(options.minAgeMs ?? 30_000, this.#maxAgeMs);
     this.#cooldownMs = options.cooldownMs ?? 5_000;

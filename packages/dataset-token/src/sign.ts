@@ -41,6 +41,14 @@ export interface SignRequest extends TokenSubject {
 export interface Signer {
   /** Returns a compact JWS. Throws {@link TokenSetupError} `claims_invalid` for claims a verifier would refuse. */
   sign(request: SignRequest): string;
+  /**
+   * Signs a document other than a dataset token with the same key (a revocation feed), with `iat` now, `exp`
+   * `ttlSeconds` later and the given `typ` header, which a token verifier refuses (RFC 8725 §3.11).
+   */
+  signDocument(
+    payload: Readonly<Record<string, unknown>>,
+    options: { typ: string; ttlSeconds: number },
+  ): string;
   readonly algorithm: Algorithm;
   readonly kid: string | undefined;
   /** The default lifetime in seconds, so that an endpoint can answer `expiresIn`. */
@@ -124,6 +132,17 @@ export function createSigner(options: SignerOptions): Signer {
       return jwt.sign(payload, key, {
         algorithm,
         header: kid === undefined ? { alg: algorithm, typ: 'JWT' } : { alg: algorithm, typ: 'JWT', kid },
+      });
+    },
+    signDocument(document, { typ, ttlSeconds }) {
+      if (typ === 'JWT' || typ === '') {
+        throw new TokenSetupError('option_invalid', 'a document needs a typ of its own, not "JWT"');
+      }
+      const iat = Math.floor(now() / 1000);
+      const seconds = lifetime('ttlSeconds', ttlSeconds, 366 * 86_400);
+      return jwt.sign({ ...document, iat, exp: iat + seconds }, key, {
+        algorithm,
+        header: kid === undefined ? { alg: algorithm, typ } : { alg: algorithm, typ, kid },
       });
     },
   };

@@ -15,8 +15,9 @@ import {
   NOW_MS,
   rsaKeys,
   b64,
+  refusal,
 } from '../test/helpers.js';
-import { TokenError, TokenSetupError } from './errors.js';
+import { TokenSetupError } from './errors.js';
 import { createVerifier, MAX_TOKEN_LENGTH, type VerifierOptions } from './verify.js';
 
 const secret = newSecret();
@@ -24,15 +25,6 @@ const HS256 = { alg: 'HS256', typ: 'JWT' };
 
 function verifier(options: Partial<VerifierOptions> = {}) {
   return createVerifier({ key: { secret }, now: clock, ...options });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
 }
 
 describe('createVerifier with a shared secret', () => {

@@ -183,6 +183,117 @@ function checkNumber(
 }
 
 /**
+ * The signed-document type a dataset token must never be mistaken for (RFC 8725 §3.11: explicit typing). A portal
+ * signs its revocation feed with the key it signs tokens with; the feed carries this `typ`, and a token verifier
+ * refuses it, so a feed can never be replayed as a token, nor a token as a feed.
+ */
+export const REVOCATION_FEED_TYP = 'pp-revocations+jwt';
+
+interface JwsCore {
+  /** The key for a compact JWS after the checks that need no key; a Promise only when keys must be fetched. */
+  keyFor(token: string, typ: string | undefined): ResolvedKey | Promise<ResolvedKey>;
+  /** The signature-checked payload, with jsonwebtoken's time rules at `nowSeconds`; refuses duplicate members. */
+  payload(token: string, resolved: ResolvedKey, nowSeconds: number): Record<string, unknown>;
+  keySet: KeySet;
+  leeway: number;
+  now: () => number;
+}
+
+/** What token and document verification share: the key set, the header checks and the signature check. */
+function jwsCore(options: VerifierOptions): JwsCore {
+  const leeway = checkNumber('leewaySeconds', options.leewaySeconds ?? 5, 0, MAX_LEEWAY_SECONDS);
+  const now = options.now ?? Date.now;
+  const keySet = buildKeySet(options);
+  const issuer = options.issuer === undefined ? undefined : ([] as string[]).concat(options.issuer);
+  const audience = options.audience === undefined ? undefined : ([] as string[]).concat(options.audience);
+
+  // Every token from one portal carries the same header segment, so its checked decoding is kept (bounded).
+  const headers = new Map<string, { alg: Algorithm; kid: string | undefined; typ: unknown }>();
+
+  function checkedHeader(segment: string): { alg: Algorithm; kid: string | undefined; typ: unknown } {
+    const known = headers.get(segment);
+    if (known !== undefined) return known;
+    const header = decodeJsonSegment(segment);
+    if ('problem' in header) throw new TokenError('token_invalid', `token header ${header.problem}`);
+    const { alg, kid, crit, typ } = header.value;
+    if (!isAlgorithm(alg)) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
+    // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
+    if (crit !== undefined)
+      throw new TokenError('token_invalid', 'token header lists critical extensions', { claim: 'crit' });
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
+      throw new TokenError('token_invalid', 'token kid is not a short string', { claim: 'kid' });
+    }
+    const checked = { alg, kid: kid as string | undefined, typ };
+    if (headers.size < 64) headers.set(segment, checked);
+    return checked;
+  }
+
+  return {
+    keySet,
+    leeway,
+    now,
+    keyFor(token, typ) {
+      if (token.length > MAX_TOKEN_LENGTH && typ === undefined) {
+        throw new TokenError('token_invalid', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
+      }
+      // Three non-empty parts. The header's alphabet is checked as it is decoded, the others' by jsonwebtoken.
+      const first = token.indexOf('.');
+      const last = token.lastIndexOf('.');
+      if (
+        first < 1 ||
+        last <= first + 1 ||
+        last === token.length - 1 ||
+        token.indexOf('.', first + 1) !== last
+      ) {
+        throw new TokenError('token_invalid', 'token is not three base64url parts separated by dots');
+      }
+      const header = checkedHeader(token.slice(0, first));
+      // RFC 8725 §3.11: a document of one type is never accepted as another.
+      if (typ === undefined ? header.typ === REVOCATION_FEED_TYP : header.typ !== typ) {
+        throw new TokenError('token_invalid', `token typ is not ${typ ?? 'a dataset token'}`, {
+          claim: 'typ',
+        });
+      }
+      return keySet.resolve(header.kid, header.alg);
+    },
+    payload(token, resolved, nowSeconds) {
+      const alg = resolved.alg;
+      const dot = token.indexOf('.');
+      if (!alg.startsWith('HS')) {
+        // The last base64url character may carry unused bits; RSA and ECDSA checks ignore them, so one token
+        // could be spelled several ways. Only the canonical spelling is accepted (an HMAC is compared as text).
+        const signature = token.slice(token.lastIndexOf('.') + 1);
+        if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+          throw new TokenError('token_invalid', 'token signature is not canonical base64url');
+        }
+      }
+      let payload: unknown;
+      try {
+        payload = (
+          jwt.verify(token, resolved.key, {
+            algorithms: [alg],
+            complete: true,
+            clockTimestamp: nowSeconds,
+            clockTolerance: leeway,
+            ...(issuer !== undefined && { issuer: issuer as [string, ...string[]] }),
+            ...(audience !== undefined && { audience: audience as [string, ...string[]] }),
+          }) as { payload: unknown }
+        ).payload;
+      } catch (cause) {
+        throw translate(cause);
+      }
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        throw new TokenError('token_invalid', 'token payload is not a JSON object');
+      }
+      const text = Buffer.from(token.slice(dot + 1, token.lastIndexOf('.')), 'base64url').toString('utf8');
+      if (hasDuplicateMember(text, payload))
+        throw new TokenError('token_invalid', 'token payload has a member named twice');
+      return payload as Record<string, unknown>;
+    },
+  };
+}
+
+/**
  * Builds a verifier. Keys are read and turned into KeyObjects here, once; a weak secret, a key that does not fit
  * the algorithms, or an option out of range throws a {@link TokenSetupError} now rather than on a request.
  *
@@ -192,13 +303,10 @@ function checkNumber(
  * claims.datasets; // ['TermdbTest']
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  const leeway = checkNumber('leewaySeconds', options.leewaySeconds ?? 5, 0, MAX_LEEWAY_SECONDS);
   const maxAge = checkNumber('maxTokenAgeSeconds', options.maxTokenAgeSeconds ?? 86_400, 1, 366 * 86_400);
   const cacheSize = checkNumber('cacheSize', options.cacheSize ?? 5000, 0, 1_000_000);
-  const now = options.now ?? Date.now;
-  const keySet = buildKeySet(options);
-  const issuer = options.issuer === undefined ? undefined : ([] as string[]).concat(options.issuer);
-  const audience = options.audience === undefined ? undefined : ([] as string[]).concat(options.audience);
+  const core = jwsCore(options);
+  const { keySet, leeway, now } = core;
   const cache = new VerifiedTokenCache<{ claims: DatasetTokenClaims; kid: string }>(cacheSize);
   // A token verified with a key that has left the JWKS is not served from the cache any more: removing a key
   // is how a portal revokes it.
@@ -206,86 +314,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const gone = new Set(kids);
     cache.deleteWhere((entry) => gone.has(entry.kid));
   });
-
-  // Every token from one portal carries the same header segment, so its checked decoding is kept (bounded).
-  const headers = new Map<string, { alg: Algorithm; kid: string | undefined }>();
-
-  function checkedHeader(segment: string): { alg: Algorithm; kid: string | undefined } {
-    const known = headers.get(segment);
-    if (known !== undefined) return known;
-    const header = decodeJsonSegment(segment);
-    if ('problem' in header) throw new TokenError('token_invalid', `token header ${header.problem}`);
-    const { alg, kid, crit } = header.value;
-    if (!isAlgorithm(alg)) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
-    // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
-    if (crit !== undefined)
-      throw new TokenError('token_invalid', 'token header lists critical extensions', { claim: 'crit' });
-    if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
-      throw new TokenError('token_invalid', 'token kid is not a short string', { claim: 'kid' });
-    }
-    const checked = { alg, kid: kid as string | undefined };
-    if (headers.size < 64) headers.set(segment, checked);
-    return checked;
-  }
-
-  /** The key for a token after the checks that need no key; a Promise only when keys must be fetched. */
-  function keyFor(token: string): ResolvedKey | Promise<ResolvedKey> {
-    if (token.length > MAX_TOKEN_LENGTH) {
-      throw new TokenError('token_invalid', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
-    }
-    // Three non-empty parts. The header's alphabet is checked as it is decoded, the others' by jsonwebtoken.
-    const first = token.indexOf('.');
-    const last = token.lastIndexOf('.');
-    if (
-      first < 1 ||
-      last <= first + 1 ||
-      last === token.length - 1 ||
-      token.indexOf('.', first + 1) !== last
-    ) {
-      throw new TokenError('token_invalid', 'token is not three base64url parts separated by dots');
-    }
-    const { alg, kid } = checkedHeader(token.slice(0, first));
-    return keySet.resolve(kid, alg);
-  }
-
-  function verifyWithKey(token: string, resolved: ResolvedKey, nowSeconds: number): DatasetTokenClaims {
-    const alg = resolved.alg;
-    const dot = token.indexOf('.');
-    if (!alg.startsWith('HS')) {
-      // The last base64url character may carry unused bits; RSA and ECDSA checks ignore them, so one token could
-      // be spelled several ways. Only the canonical spelling is accepted (an HMAC is compared as text already).
-      const signature = token.slice(token.lastIndexOf('.') + 1);
-      if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
-        throw new TokenError('token_invalid', 'token signature is not canonical base64url');
-      }
-    }
-    let payload: unknown;
-    try {
-      payload = (
-        jwt.verify(token, resolved.key, {
-          algorithms: [alg],
-          complete: true,
-          clockTimestamp: nowSeconds,
-          clockTolerance: leeway,
-          ...(issuer !== undefined && { issuer: issuer as [string, ...string[]] }),
-          ...(audience !== undefined && { audience: audience as [string, ...string[]] }),
-        }) as { payload: unknown }
-      ).payload;
-    } catch (cause) {
-      throw translate(cause);
-    }
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new TokenError('token_invalid', 'token payload is not a JSON object');
-    }
-    const text = Buffer.from(token.slice(dot + 1, token.lastIndexOf('.')), 'base64url').toString('utf8');
-    if (hasDuplicateMember(text, payload))
-      throw new TokenError('token_invalid', 'token payload has a member named twice');
-    return validateClaims(payload as Record<string, unknown>, {
-      now: nowSeconds,
-      leewaySeconds: leeway,
-      maxTokenAgeSeconds: maxAge,
-    });
-  }
 
   return {
     algorithms: keySet.algorithms,
@@ -300,16 +328,89 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const cached = cache.get(token, nowSeconds - leeway);
       if (cached !== undefined) return cached.claims;
       try {
-        const found = keyFor(token);
+        const found = core.keyFor(token, undefined);
         // Local keys resolve synchronously; only a remote key set costs an extra turn of the event loop.
         const key = found instanceof Promise ? await found : found;
-        const claims = verifyWithKey(token, key, nowSeconds);
+        const claims = validateClaims(core.payload(token, key, nowSeconds), {
+          now: nowSeconds,
+          leewaySeconds: leeway,
+          maxTokenAgeSeconds: maxAge,
+        });
         cache.set(token, { claims, kid: key.kid ?? '' }, claims.exp);
         return claims;
       } catch (error) {
         throw error instanceof TokenError
           ? error
           : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+      }
+    },
+  };
+}
+
+/**
+ * A signed document other than a dataset token (a portal's revocation feed), once verified: its payload, and the
+ * times every such document must carry.
+ *
+ * @example
+ * const doc: SignedDocument = { payload: { seq: 7 }, iat: 1763899200, exp: 1763899500 };
+ */
+export interface SignedDocument {
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly iat: number;
+  readonly exp: number;
+}
+
+/** Options of {@link createDocumentVerifier}: a key as for tokens, and the one `typ` accepted. */
+export interface DocumentVerifierOptions extends Omit<VerifierOptions, 'maxTokenAgeSeconds' | 'cacheSize'> {
+  /** The `typ` header the document must carry, e.g. {@link REVOCATION_FEED_TYP}. */
+  typ: string;
+  /** The longest document accepted, in bytes. Default 8 MiB. */
+  maxBytes?: number;
+}
+
+/** Verifies signed documents of one `typ`. */
+export interface DocumentVerifier {
+  /** Resolves to the document, or rejects with a {@link TokenError} whose message says which rule failed. */
+  verify(jws: string, at?: number): Promise<SignedDocument>;
+  ready(): Promise<void>;
+}
+
+/**
+ * Builds a verifier for signed documents of one type, with the key rules of {@link createVerifier} (one
+ * algorithm family per key, no `none`, canonical signatures, no duplicate members) and RFC 8725's rules for a
+ * JWT that is not an access token: its `typ` must be the one expected (§3.11), and `iat` and `exp` are required.
+ *
+ * @example
+ * const feeds = createDocumentVerifier({ key: { jwksUrl: 'https://portal.example.org/.well-known/jwks.json' },
+ *   typ: REVOCATION_FEED_TYP });
+ * const { payload } = await feeds.verify(await (await fetch(feedUrl)).text());
+ */
+export function createDocumentVerifier(options: DocumentVerifierOptions): DocumentVerifier {
+  const core = jwsCore(options);
+  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+  return {
+    ready: () => core.keySet.ready(),
+    async verify(jws, at) {
+      if (typeof jws !== 'string' || jws === '') throw new TokenError('token_invalid', 'no document');
+      if (jws.length > maxBytes) throw new TokenError('token_invalid', `document is over ${maxBytes} bytes`);
+      const nowSeconds = (at ?? core.now()) / 1000;
+      try {
+        const found = core.keyFor(jws.trim(), options.typ);
+        const key = found instanceof Promise ? await found : found;
+        const payload = core.payload(jws.trim(), key, nowSeconds);
+        const { iat, exp } = payload;
+        if (typeof iat !== 'number' || !Number.isFinite(iat))
+          throw new TokenError('token_invalid', 'claim iat is required', { claim: 'iat' });
+        // RFC 8725 §3.10 asks for an expiry on every JWT: an old copy must stop counting.
+        if (typeof exp !== 'number' || !Number.isFinite(exp))
+          throw new TokenError('token_invalid', 'claim exp is required', { claim: 'exp' });
+        if (iat > nowSeconds + core.leeway)
+          throw new TokenError('token_invalid', 'claim iat is in the future', { claim: 'iat' });
+        return { payload: Object.freeze(payload), iat, exp };
+      } catch (error) {
+        throw error instanceof TokenError
+          ? error
+          : new TokenError('token_invalid', 'document could not be verified', { cause: error });
       }
     },
   };

@@ -5,6 +5,8 @@ import {
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto';
+import { expect } from 'vitest';
+import { TokenError } from '../src/errors.js';
 
 /** A fresh random HS256 secret for one test file; never a committed value. */
 export function newSecret(bytes = 32): string {
@@ -55,3 +57,13 @@ export const ecKeys = (): { privateKey: KeyObject; publicKey: KeyObject } =>
   generateKeyPairSync('ec', { namedCurve: 'P-256' });
 export const rsaKeys = (bits = 2048): { privateKey: KeyObject; publicKey: KeyObject } =>
   generateKeyPairSync('rsa', { modulusLength: bits });
+
+/** The TokenError a verification rejected with; fails the test when it resolved or threw something else. */
+export async function refusal(promise: Promise<unknown>): Promise<TokenError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TokenError);
+  return error as TokenError;
+}

@@ -14,6 +14,9 @@ import { proxyTrust, type ProxyTrust, trustedProxyProblems } from '@pp-embed/cli
 import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
 import * as z from 'zod';
+import type { RevocationFeeds } from '@pp-embed/revocation';
+import type { Logger } from '@pp-embed/server-runtime';
+import { readRevocationFeeds, reportIssues, revocationFeedsSchema } from './revocation-feeds.js';
 
 const datasetSchema = z
   .strictObject({
@@ -86,6 +89,7 @@ export const serverConfigSchema = z
         description:
           'On SIGTERM, how long the server waits for requests in flight before it closes their connections and exits. Default 10.',
       }),
+    revocationFeeds: revocationFeedsSchema.optional(),
   })
   .meta({ title: 'pp-embed visualization server configuration' });
 
@@ -165,6 +169,8 @@ export interface ServerConfig<D = DatasetDeclaration> {
   readonly drainSeconds: number;
   /** Legal but worth a look; printed at start. */
   readonly warnings: readonly string[];
+  /** The portals' revocation feeds (`revocationFeeds`), not started; undefined when none is configured. */
+  readonly revocations: RevocationFeeds | undefined;
 }
 
 export interface LoadServerConfigOptions<D> {
@@ -178,6 +184,8 @@ export interface LoadServerConfigOptions<D> {
   issuerKeys?: IssuerKeysOptions;
   /** Opens each dataset. Without it the datasets are their declarations and their files are not looked at. */
   datasets?: DatasetOpener<D>;
+  /** Where the revocation feeds log, and (in tests) how they fetch. */
+  revocation?: { logger?: Logger; fetch?: typeof fetch };
 }
 
 const DEFAULT_LEEWAY = 5;
@@ -267,6 +275,20 @@ export function loadServerConfig<D = DatasetDeclaration>(
     problems.push(...error.problems);
   }
 
+  const revocations = readRevocationFeeds(
+    record.revocationFeeds,
+    policy,
+    {
+      baseDir,
+      leewaySeconds: tokenLeeway,
+      ...(options.env !== undefined && { env: options.env }),
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
+      ...options.revocation,
+    },
+    report,
+  );
+
   const declarations = readDatasets(record.datasets, baseDir, report);
   const datasets = new Map<string, D>();
   const opener = options.datasets;
@@ -311,6 +333,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
     tokenLeeway,
     drainSeconds,
     warnings,
+    revocations,
   };
 }
 
@@ -333,15 +356,7 @@ function readDatasets(
   value.forEach((entry: unknown, index) => {
     const result = datasetSchema.safeParse(entry);
     if (!result.success) {
-      for (const issue of result.error.issues) {
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-        for (const key of keys) {
-          report(
-            ['datasets', index, ...issue.path, ...(key === undefined ? [] : [key])],
-            key === undefined ? issue.message : 'is not a known setting',
-          );
-        }
-      }
+      reportIssues(['datasets', index], result.error.issues, report);
       return;
     }
     const d = result.data;

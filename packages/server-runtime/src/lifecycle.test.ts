@@ -206,6 +206,23 @@ describe('Lifecycle.shutdown: a drain that ends', () => {
     expect(lines.at(-1)).toMatchObject({ event: 'stopped', fields: { cut: 1 } });
   });
 
+  it('aborts its drain signal when the drain starts, so that a request held open can answer at once', async () => {
+    const { lifecycle, port, release, waiting } = await start({}, 20_000);
+    lifecycle.drainSignal.addEventListener('abort', release, { once: true });
+    const client = await RawClient.open(port);
+    client.send(GET('/slow'));
+    while (waiting() === 0) await sleep(5);
+    expect(lifecycle.drainSignal.aborted).toBe(false);
+    const t0 = performance.now();
+    const summary = await lifecycle.shutdown('SIGTERM');
+    expect(lifecycle.drainSignal.aborted).toBe(true);
+    // Without the signal, the held request would keep the drain going until its 20 s deadline.
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(summary).toMatchObject({ finished: 1, cut: 0 });
+    const [answer] = await client.answers(1);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
   it('is idempotent: every call gets the one summary', async () => {
     const { lifecycle } = await start();
     const [a, b] = await Promise.all([lifecycle.shutdown('SIGTERM'), lifecycle.shutdown('SIGINT')]);

@@ -131,6 +131,7 @@ export class Lifecycle implements DrainState {
   readonly #inFlight = new Set<ServerResponse>();
   #finished = 0;
   #shutdown: Promise<ShutdownSummary> | undefined;
+  readonly #drainStarted = new AbortController();
 
   constructor(options: LifecycleOptions) {
     const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
@@ -142,6 +143,17 @@ export class Lifecycle implements DrainState {
   /** True from the start of a shutdown on. */
   get draining(): boolean {
     return this.#state === 'draining' || this.#state === 'stopped';
+  }
+
+  /**
+   * Aborted when a shutdown starts, for work that would otherwise hold a request until the drain deadline: a long
+   * poll answers at once instead, and its client asks again elsewhere.
+   *
+   * @example
+   * lifecycle.drainSignal.addEventListener('abort', () => feed.close(), { once: true });
+   */
+  get drainSignal(): AbortSignal {
+    return this.#drainStarted.signal;
   }
 
   /** Requests being answered now. */
@@ -230,6 +242,7 @@ export class Lifecycle implements DrainState {
     this.#state = 'draining';
     if (server === undefined) {
       this.#state = 'stopped';
+      this.#drainStarted.abort();
       return { reason, ms: 0, finished: 0, cut: 0 };
     }
     this.#log.info('draining', {
@@ -245,6 +258,8 @@ export class Lifecycle implements DrainState {
     for (const [socket, connection] of this.#connections) {
       if (connection.served === 0) socket.destroy();
     }
+    // Last: what hears it may answer at once, and its answer must already say `Connection: close`.
+    this.#drainStarted.abort();
 
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {

@@ -43,6 +43,7 @@ describe('messageFor', () => {
       'token_invalid',
       'token_expired',
       'token_not_yet_valid',
+      'token_revoked',
       'embedder_not_allowed',
       'dataset_not_granted',
       'ip_mismatch',
@@ -50,6 +51,7 @@ describe('messageFor', () => {
       'internal_error',
       'dataset_unavailable',
       'server_draining',
+      'revocation_unavailable',
       'network_error',
     ];
     const sentences = codes.filter((code) => code !== 'bad_request').map((code) => messageFor(code, context));

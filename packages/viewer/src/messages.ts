@@ -51,6 +51,8 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   token_missing: ({ what }) => `Sign in to see ${what}.`,
   token_expired: ({ what }) => `Your session has expired. Sign in again to see ${what}.`,
   token_invalid: ({ what }) => `Your sign-in could not be verified. Sign in again to see ${what}.`,
+  token_revoked: ({ what }) =>
+    `Your access was withdrawn by the portal (you signed out, your password or grants changed, or an administrator revoked it). Sign in again to see ${what}.`,
   token_not_yet_valid: ({ what }) =>
     `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`,
   issuer_not_trusted: ({ what }) =>
@@ -72,6 +74,8 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   dataset_unavailable: ({ ds }) =>
     `${ds} is being updated on the visualization server. Try again in a moment.`,
   server_draining: () => 'The visualization server is restarting. Try again in a moment.',
+  revocation_unavailable: ({ what }) =>
+    `The visualization server cannot check access to ${what} right now. Please try again in a minute.`,
   // The widget sends well-formed requests only; these mean the server and the widget disagree on the contract.
   bad_request: unknownCode,
   not_found: unknownCode,

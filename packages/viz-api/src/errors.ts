@@ -75,6 +75,12 @@ export const ERROR_CODES = {
       "the token's `iss` is an OpenID issuer that the credential entry for this dataset, route and origin does not trust",
     message: 'The service that issued this access token is not trusted for this data.',
   },
+  token_revoked: {
+    status: 401,
+    family: 'token',
+    meaning: 'the token was revoked by its portal (by `jti`, user, grant or embedder) before its `exp`',
+    message: 'The access token has been revoked.',
+  },
   embedder_not_allowed: {
     status: 403,
     family: 'refusal',
@@ -125,6 +131,13 @@ export const ERROR_CODES = {
     meaning:
       'the server is shutting down: it finishes the requests it has and takes no new ones (with `Retry-After` and `Connection: close`; send the request again)',
     message: 'The server is shutting down. Send the request again.',
+  },
+  revocation_unavailable: {
+    status: 503,
+    family: 'server',
+    meaning:
+      "the portal's revocation feed has not been reached within the configured staleness limit, so tokens it covers are not accepted",
+    message: 'Access cannot be checked right now. Try again shortly.',
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -43,6 +43,7 @@ export type {
   DatasetHealth,
   Health,
   KeySetHealth,
+  RevocationFeedHealth,
   SampleRow,
   SamplesResult,
   Term,

@@ -185,8 +185,9 @@ export interface KeySetHealth {
 }
 
 /**
- * `GET /healthcheck`: 200 while the server serves (`ok`, or `degraded` when a dataset or a key set is not `ok`),
- * 503 with `draining` once it is shutting down, so that a load balancer stops sending it requests.
+ * `GET /healthcheck`: 200 while the server serves (`ok`, or `degraded` when a dataset or a key set is not `ok` or a
+ * revocation feed is not `fresh`), 503 with `draining` once it is shutting down, so that a load balancer stops
+ * sending it requests.
  *
  * @example
  * const health: Health = await (await fetch(`${host}/healthcheck`)).json();
@@ -199,5 +200,33 @@ export interface Health {
   readonly checks: {
     readonly datasets: readonly DatasetHealth[];
     readonly keySets: readonly KeySetHealth[];
+    /** One row per revocation feed of serverconfig.json (`revocationFeeds`); empty when none is configured. */
+    readonly revocationFeeds: readonly RevocationFeedHealth[];
   };
+}
+
+/**
+ * What a replica knows of one portal's revocation feed, in `/healthcheck`.
+ *
+ * - `fresh`: the feed answered within its staleness limit; revocations it lists are refused.
+ * - `stale`: the feed has not answered for a while, the last good list still applies, and protected requests are
+ *   still served; past `maxStaleSeconds` the state becomes `failed-closed`.
+ * - `failed-closed`: tokens of the feed's embedders are refused with `revocation_unavailable` until it answers.
+ * - `never-synced`: no list was ever loaded since start: the same refusal.
+ *
+ * @example
+ * const alarm = health.checks.revocationFeeds.some((feed) => feed.state !== 'fresh');
+ */
+export interface RevocationFeedHealth {
+  readonly feed: string;
+  readonly state: 'fresh' | 'stale' | 'failed-closed' | 'never-synced';
+  /** The feed's sequence number of the list in force; null before the first. */
+  readonly seq: number | null;
+  /** Live revocations in the list in force. */
+  readonly entries: number;
+  /** When the feed last answered (a new list or "unchanged"), ISO 8601; null before the first answer. */
+  readonly lastSyncAt: string | null;
+  readonly maxStaleSeconds: number;
+  /** Why the last attempt failed, when it did: a fixed phrase, never the feed's content. */
+  readonly lastError: string | null;
 }

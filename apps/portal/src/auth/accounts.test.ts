@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/database.js';
-import { openStores } from '../db/stores.js';
+import { testStore } from '../../test/store.js';
 import { Accounts } from './accounts.js';
 import { hashPassword, parseHash } from './password.js';
 
@@ -25,9 +24,9 @@ async function pairedRatio(
 
 describe('Accounts', () => {
   it('spends the same work on an unknown email as on a wrong password', async () => {
-    const stores = openStores(openDatabase(':memory:'));
-    stores.users.create('ana@example.org', await hashPassword('the right password', params), 0);
-    const accounts = new Accounts(stores.users, params);
+    const store = await testStore();
+    await store.users.create('ana@example.org', await hashPassword('the right password', params), 0);
+    const accounts = new Accounts(store.users, params);
     await accounts.authenticate('warm@example.org', 'up');
     const ratio = await pairedRatio(
       () => accounts.authenticate('ana@example.org', 'a wrong password'),
@@ -40,24 +39,24 @@ describe('Accounts', () => {
   });
 
   it('redoes a hash made with weaker parameters at the next sign-in', async () => {
-    const stores = openStores(openDatabase(':memory:'));
-    stores.users.create(
+    const store = await testStore();
+    await store.users.create(
       'ana@example.org',
       await hashPassword('the right password', { ...params, logN: 10 }),
       0,
     );
-    const accounts = new Accounts(stores.users, params);
+    const accounts = new Accounts(store.users, params);
     expect((await accounts.authenticate('ana@example.org', 'the right password'))?.email).toBe(
       'ana@example.org',
     );
-    const stored = stores.users.findWithHash('ana@example.org')?.passwordHash as string;
+    const stored = (await store.users.findWithHash('ana@example.org'))?.passwordHash as string;
     expect(parseHash(stored)?.params.logN).toBe(13);
     expect(await accounts.authenticate('ana@example.org', 'the right password')).toBeDefined();
   });
 
   it('never signs in a user who has no password yet', async () => {
-    const stores = openStores(openDatabase(':memory:'));
-    stores.users.create('new@example.org', null, 0);
-    expect(await new Accounts(stores.users, params).authenticate('new@example.org', '')).toBeUndefined();
+    const store = await testStore();
+    await store.users.create('new@example.org', null, 0);
+    expect(await new Accounts(store.users, params).authenticate('new@example.org', '')).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ export class Accounts {
 
   /** The user when the password matches, otherwise undefined; hashes made with weaker parameters are redone. */
   async authenticate(email: string, password: string): Promise<User | undefined> {
-    const found = this.#users.findWithHash(email);
+    const found = await this.#users.findWithHash(email);
     const stored = found?.passwordHash ?? null;
     if (found === undefined || stored === null || password.length > MAX_PASSWORD_LENGTH) {
       await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await this.#dummy);
@@ -38,7 +38,7 @@ export class Accounts {
     }
     if (!(await verifyPassword(password, stored))) return undefined;
     if (needsRehash(stored, this.#params)) {
-      this.#users.setPasswordHash(found.user.email, await hashPassword(password, this.#params));
+      await this.#users.rehash(found.user.email, await hashPassword(password, this.#params));
     }
     return found.user;
   }

@@ -2,12 +2,13 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Accounts } from '../auth/accounts.js';
 import type { CsrfTokens } from '../auth/csrf.js';
-import type { SlidingWindowLimiter } from '../auth/rate-limit.js';
+import type { FeedPublisher } from '@pp-embed/revocation';
 import type { PortalConfig } from '../config.js';
 import type { Institution } from '../auth/institution.js';
-import type { Grant } from '../db/grants.js';
+import type { WindowLimit } from '../db/login-failures.js';
+import type { SessionGrant } from '../db/identities.js';
 import type { Session } from '../db/sessions.js';
-import type { Stores } from '../db/stores.js';
+import type { PortalStore } from '../db/store.js';
 import type { Logger, RateLimitedLog } from '@pp-embed/server-runtime';
 import type { TokenKeys } from '../tokens/keys.js';
 import type { PageUser } from '../views/layout.js';
@@ -56,7 +57,7 @@ export interface PortalEnv {
  */
 export interface Portal {
   config: AppConfig;
-  stores: Stores;
+  store: PortalStore;
   keys: TokenKeys;
   clock: () => number;
   logger: Logger;
@@ -64,7 +65,10 @@ export interface Portal {
   refusals: RateLimitedLog;
   csrf: CsrfTokens;
   accounts: Accounts;
-  limits: { perAccount: SlidingWindowLimiter; perAddress: SlidingWindowLimiter };
+  /** Failed sign-ins allowed, counted in the store (shared by every replica). */
+  limits: { perAccount: WindowLimit; perAddress: WindowLimit };
+  /** The revocation feed endpoint's publisher. */
+  feed: FeedPublisher;
   /** Built assets by file name, e.g. `dataset-page.js`. */
   assets: ReadonlyMap<string, string>;
   /** The institution users may sign in with, when one is configured. */
@@ -77,16 +81,22 @@ export interface Portal {
  * for the others.
  *
  * @example
- * const grants = userGrants(portal, session, Date.now());
+ * const grants = await userGrants(portal, session, Date.now());
  */
-export function userGrants(
-  portal: Pick<Portal, 'stores'>,
+export async function userGrants(
+  portal: Pick<Portal, 'store'>,
   session: Session,
   now: number,
-): (Grant & { expiresAt: number | null })[] {
-  const own = portal.stores.grants.forUser(session.userId).map((g) => ({ ...g, expiresAt: null }));
+): Promise<SessionGrant[]> {
+  const [own, institutional] = await Promise.all([
+    portal.store.grants.forUser(session.userId),
+    portal.store.identities.grantsFor(session.id, now),
+  ]);
   const held = new Set(own.map((g) => g.dataset));
-  return [...own, ...portal.stores.identities.grantsFor(session.id, now).filter((g) => !held.has(g.dataset))];
+  return [
+    ...own.map((g) => ({ ...g, expiresAt: null })),
+    ...institutional.filter((g) => !held.has(g.dataset)),
+  ];
 }
 
 /**
@@ -106,6 +116,7 @@ export type ApiErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'server_draining'
+  | 'store_unavailable'
   | 'internal_error';
 
 /**

@@ -62,9 +62,12 @@ const field = (form: Record<string, unknown>, name: string): string => {
  * app.route('/', authRoutes(portal));
  */
 export function authRoutes(portal: Portal): Hono<PortalEnv> {
-  const { stores, csrf, accounts, limits, logger, clock } = portal;
+  const { store, csrf, accounts, limits, logger, clock } = portal;
   const routes = new Hono<PortalEnv>();
-  const sessionSeconds = Math.floor(stores.sessions.lifetimes.maxAgeMs / 1000);
+  const sessionSeconds = Math.floor(store.sessions.lifetimes.maxAgeMs / 1000);
+  const failures = store.loginFailures;
+  const accountKey = (email: string) => `account:${email}`;
+  const addressKey = (address: string) => `address:${address}`;
 
   /** The sign-in nonce cookie, made when missing; the form's CSRF token is bound to it. */
   function signInNonce(c: Context<PortalEnv>): string {
@@ -123,7 +126,11 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
     const email = normalizeEmail(typed);
     const password = field(body, 'password');
     const address = c.var.client ?? 'unknown';
-    const wait = Math.max(limits.perAccount.retryAfterMs(email), limits.perAddress.retryAfterMs(address));
+    const now = clock();
+    const wait = Math.max(
+      await failures.retryAfterMs(accountKey(email), limits.perAccount, now),
+      await failures.retryAfterMs(addressKey(address), limits.perAddress, now),
+    );
     if (wait > 0) {
       const minutes = Math.ceil(wait / 60_000);
       logRefusal(portal, c, 'login_throttled', { email });
@@ -145,17 +152,17 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
         ? await accounts.authenticate(email, password)
         : undefined;
     if (user === undefined) {
-      limits.perAccount.hit(email);
-      limits.perAddress.hit(address);
+      await failures.hit(accountKey(email), clock());
+      await failures.hit(addressKey(address), clock());
       logger.info('login_failed', { email });
       return form(c, { nonce, next, email: typed, error: WRONG_CREDENTIALS }, 401);
     }
 
-    limits.perAccount.reset(email);
-    // Session fixation: whatever session id the browser brought is dropped, and the new one is fresh.
+    await failures.reset(accountKey(email));
+    // Session fixation: whatever session id the browser brought is ended (with its tokens), and the new one is fresh.
     const previous = readCookie(c, 'session', c.var.https);
-    if (previous !== undefined) stores.sessions.delete(previous);
-    const { id } = stores.sessions.create(user.id, clock());
+    if (previous !== undefined) await store.sessions.end(previous, clock());
+    const { id } = await store.sessions.create(user.id, clock());
     writeCookie(c, 'session', id, { https: c.var.https, maxAgeSeconds: sessionSeconds });
     clearCookie(c, 'sign-in', c.var.https);
     logger.info('login_succeeded', { email: user.email });
@@ -182,7 +189,8 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
         403,
       );
     }
-    stores.sessions.delete(session.id);
+    // Signing out withdraws the tokens minted for this session, on every visualization server, within seconds.
+    await store.sessions.end(session.id, clock());
     clearCookie(c, 'session', c.var.https);
     logger.info('logout', { email: session.email });
     return c.redirect('/', 303);

@@ -19,9 +19,9 @@ export const INSTITUTION_CALLBACK = '/login/institution/callback';
  * if (portal.institution) app.route('/', institutionRoutes(portal));
  */
 export function institutionRoutes(portal: Portal): Hono<PortalEnv> {
-  const { stores, logger, clock } = portal;
+  const { store, logger, clock } = portal;
   const routes = new Hono<PortalEnv>();
-  const sessionSeconds = Math.floor(stores.sessions.lifetimes.maxAgeMs / 1000);
+  const sessionSeconds = Math.floor(store.sessions.lifetimes.maxAgeMs / 1000);
 
   const failed = (c: Context<PortalEnv>, status: 400 | 502, message: string) => {
     c.header('Cache-Control', 'no-store');
@@ -72,17 +72,11 @@ export function institutionRoutes(portal: Portal): Hono<PortalEnv> {
       return failed(c, 400, `${institution.config.name} did not confirm the sign-in. Please try again.`);
     }
     const now = clock();
-    const user = stores.identities.userFor(signIn.issuer, signIn.subject, signIn.email, now);
+    const user = await store.identities.userFor(signIn.issuer, signIn.subject, signIn.email, now);
     const previous = readCookie(c, 'session', c.var.https);
-    if (previous !== undefined) stores.sessions.delete(previous);
-    const { id } = stores.sessions.create(user.id, now);
-    for (const grant of signIn.grants) {
-      stores.identities.grant(
-        id,
-        { dataset: grant.dataset, clientAuthResult: grant.clientAuthResult },
-        grant.expiresAt,
-      );
-    }
+    if (previous !== undefined) await store.sessions.end(previous, now);
+    const { id } = await store.sessions.create(user.id, now);
+    await store.identities.grant(id, signIn.grants);
     writeCookie(c, 'session', id, { https: c.var.https, maxAgeSeconds: sessionSeconds });
     logger.info('login_succeeded', {
       email: user.email,

@@ -22,27 +22,27 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
    * instead of `token_missing`, which would ask a signed-in user to sign in. The token lists only that other
    * dataset, so it opens nothing here.
    */
-  function access(session: Session, label: string): DatasetAccess {
-    const grants = userGrants(portal, session, clock());
+  async function access(session: Session, label: string): Promise<DatasetAccess> {
+    const grants = await userGrants(portal, session, clock());
     const grant = grants.find((g) => g.dataset === label);
     if (grant !== undefined) return { kind: 'granted', grant, tokenEndpoint: endpoint(label) };
     const other = grants[0];
     return { kind: 'no-grant', tokenEndpoint: other === undefined ? undefined : endpoint(other.dataset) };
   }
 
-  routes.get('/', (c) => {
+  routes.get('/', async (c) => {
     const session = c.var.session;
     c.header('Cache-Control', 'no-store');
     return c.html(
       homePage({
         datasets: config.datasets,
         user: pageUser(portal, session),
-        grants: session === undefined ? [] : userGrants(portal, session, clock()),
+        grants: session === undefined ? [] : await userGrants(portal, session, clock()),
       }),
     );
   });
 
-  routes.get('/datasets/:dslabel', (c) => {
+  routes.get('/datasets/:dslabel', async (c) => {
     const session = c.var.session;
     const user = pageUser(portal, session);
     c.header('Cache-Control', 'no-store');
@@ -58,7 +58,7 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
         dataset,
         vizServerUrl: config.vizServerUrl,
         user,
-        access: session === undefined ? { kind: 'anonymous' } : access(session, dataset.label),
+        access: session === undefined ? { kind: 'anonymous' } : await access(session, dataset.label),
         csrf: user?.csrf,
       }),
     );

@@ -25,10 +25,10 @@ const REFUSALS = {
  * app.route('/', tokenRoutes(portal));
  */
 export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
-  const { csrf, keys, config, logger, clock } = portal;
+  const { store, csrf, keys, config, logger, clock } = portal;
   const routes = new Hono<PortalEnv>();
 
-  routes.post('/api/dataset-token', (c) => {
+  routes.post('/api/dataset-token', async (c) => {
     const session = c.var.session;
     if (session === undefined) {
       // RFC 9110 §15.5.2: a 401 names how to authenticate; here, by signing in to get a session cookie.
@@ -43,8 +43,7 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     if (dataset !== undefined && !DATASET_LABEL.test(dataset)) {
       return apiError(c, 400, 'bad_request', 'dataset must be a dataset label.');
     }
-    const now = clock();
-    const grants = userGrants(portal, session, now);
+    const grants = await userGrants(portal, session, clock());
     const decision = tokenClaims(grants, dataset);
     if (!decision.ok) {
       logger.info('token_refused', { email: session.email, code: decision.code });
@@ -55,7 +54,13 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       ip = c.var.client;
       if (ip === undefined) throw new Error('tokenIp is "client" but the client address is unknown');
     }
-    const signer = keys.signer();
+    // A revocation made this second withdraws every token with an earlier `iat`, this second's included: wait for
+    // it to pass (under a second, and only just after a revocation) so that the token is not born revoked.
+    const cutoff = await store.revocations.cutoffFor(session.email, decision.datasets, clock());
+    const wait = cutoff * 1000 - clock();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
+    const now = clock();
+    const signer = await keys.signer();
     // A grant that rests on a visa ends when the visa does: no token outlives it.
     const ends = grants
       .filter((g) => decision.datasets.includes(g.dataset) && g.expiresAt !== null)
@@ -66,6 +71,12 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       return apiError(c, 403, 'dataset_not_granted', REFUSALS.dataset_not_granted);
     }
     const token = signer.sign({ ...signRequest(decision, session.email, ip), ttlSeconds });
+    const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
+      jti: string;
+      exp: number;
+    };
+    // Signing out withdraws exactly the tokens minted for the session.
+    await store.sessions.recordToken(session, jti, exp);
     // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
     const expiresIn = Math.floor(Math.floor(now / 1000) + ttlSeconds - now / 1000);
     logger.info('token_minted', { email: session.email, datasets: decision.datasets });
@@ -78,8 +89,8 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     return apiError(c, 405, 'method_not_allowed', 'Use POST.');
   });
 
-  routes.get('/.well-known/jwks.json', (c) => {
-    const jwks = keys.jwks();
+  routes.get('/.well-known/jwks.json', async (c) => {
+    const jwks = await keys.jwks();
     if (jwks === undefined) {
       return apiError(c, 404, 'not_found', 'This portal signs with a shared secret and publishes no keys.');
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, generateKeyPair, TokenSetupError } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/database.js';
+import { testStore } from '../../test/store.js';
 import { es256KeyDirectory, JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_SECONDS } from './keys.js';
 
 const TTL = 600;
@@ -20,69 +20,71 @@ function keyDir() {
   return { dir, add };
 }
 
-function setupKeys() {
+async function setupKeys() {
   let now = start;
   const clock = () => now;
   const { dir, add } = keyDir();
   const oldKid = add('2026-01-01.pem');
-  const db = openDatabase(':memory:');
-  const keys = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock, rescanSeconds: 60 });
-  const kids = () => (keys.jwks()?.keys ?? []).map((k) => k.kid);
-  return { dir, add, db, keys, kids, oldKid, clock, set: (t: number) => (now = t) };
+  const { sql } = await testStore();
+  const keys = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock, rescanSeconds: 60 });
+  const kids = async () => ((await keys.jwks())?.keys ?? []).map((k) => k.kid);
+  const signerKid = async () => (await keys.signer()).kid;
+  return { dir, add, sql, keys, kids, signerKid, oldKid, clock, set: (t: number) => (now = t) };
 }
 
 const AHEAD = PUBLISH_AHEAD_SECONDS * 1000;
 
 describe('es256KeyDirectory', () => {
-  it('signs with the key of the file that sorts last once it has been published long enough, with its thumbprint as kid', () => {
-    const { add, kids, keys, oldKid, set } = setupKeys();
-    expect(keys.signer().kid).toBe(oldKid);
-    expect(kids()).toEqual([oldKid]);
+  it('signs with the key of the file that sorts last once it has been published long enough, with its thumbprint as kid', async () => {
+    const { add, kids, keys, oldKid, set, signerKid } = await setupKeys();
+    expect(await signerKid()).toBe(oldKid);
+    expect(await kids()).toEqual([oldKid]);
     set(start + 1000);
     const newer = add('2026-06-01.pem');
-    keys.reload();
-    expect(kids()).toEqual([oldKid, newer]);
-    expect(keys.signer().kid).toBe(oldKid);
+    await keys.reload();
+    expect(await kids()).toEqual([oldKid, newer]);
+    expect(await signerKid()).toBe(oldKid);
     set(start + 1000 + AHEAD);
-    keys.reload();
-    expect(keys.signer().kid).toBe(newer);
+    await keys.reload();
+    expect(await signerKid()).toBe(newer);
   });
 
-  it('publishes a new key two minutes before it signs (the JWKS max-age and a minute), so no verifier meets an unknown kid', () => {
+  it('publishes a new key two minutes before it signs (the JWKS max-age and a minute), so no verifier meets an unknown kid', async () => {
     expect(PUBLISH_AHEAD_SECONDS).toBe(JWKS_MAX_AGE_SECONDS + 60);
-    const { add, keys, kids, set } = setupKeys();
-    const publishedAt = new Map<string, number>(kids().map((kid) => [kid as string, start]));
+    const { add, kids, set, signerKid } = await setupKeys();
+    const publishedAt = new Map<string, number>((await kids()).map((kid) => [kid as string, start]));
     let newKid: string | undefined;
     for (let t = start; t <= start + 10 * 60_000; t += 5_000) {
       set(t);
       if (t === start + 30_000) newKid = add('2026-06-01.pem');
-      for (const kid of kids()) if (!publishedAt.has(kid as string)) publishedAt.set(kid as string, t);
-      const signing = keys.signer().kid as string;
+      for (const kid of await kids()) if (!publishedAt.has(kid as string)) publishedAt.set(kid as string, t);
+      const signing = (await signerKid()) as string;
       if (signing === newKid) expect(t - (publishedAt.get(signing) ?? t)).toBeGreaterThanOrEqual(AHEAD);
     }
-    expect(keys.signer().kid).toBe(newKid);
+    expect(await signerKid()).toBe(newKid);
   });
 
   it('rotates without a refused token: the old key stays published until every token it signed has expired', async () => {
-    const { add, keys, kids, oldKid, set } = setupKeys();
-    const oldToken = keys.signer().sign(subject);
+    const { add, keys, kids, oldKid, set, signerKid } = await setupKeys();
+    const oldToken = (await keys.signer()).sign(subject);
 
     // A new key appears; it is published at the next rescan, a minute later, and signs two minutes after that.
     set(start + 30_000);
     const newKid = add('2026-06-01.pem');
     set(start + 60_000);
-    expect(kids()).toEqual([oldKid, newKid]);
-    expect(keys.signer().kid).toBe(oldKid);
-    const lastOldToken = keys.signer().sign(subject);
+    expect(await kids()).toEqual([oldKid, newKid]);
+    expect(await signerKid()).toBe(oldKid);
+    const lastOldToken = (await keys.signer()).sign(subject);
     const retiredAt = start + 60_000 + AHEAD;
     set(retiredAt);
-    expect(keys.signer().kid).toBe(newKid);
-    const newToken = keys.signer().sign(subject);
-    expect(kids()).toEqual([oldKid, newKid]);
+    expect(await signerKid()).toBe(newKid);
+    const newToken = (await keys.signer()).sign(subject);
+    expect(await kids()).toEqual([oldKid, newKid]);
+    const published = (await keys.jwks())!;
 
     // Every token verifies through the published set as long as it is valid.
     const verifyAt = (t: number, token: string) =>
-      createVerifier({ key: { jwks: keys.jwks()! }, now: () => t, cacheSize: 0 }).verify(token);
+      createVerifier({ key: { jwks: published }, now: () => t, cacheSize: 0 }).verify(token);
     await expect(verifyAt(start + 1000, oldToken)).resolves.toMatchObject({ email: 'ana@example.org' });
     await expect(verifyAt(retiredAt + 1000, newToken)).resolves.toBeDefined();
 
@@ -90,58 +92,60 @@ describe('es256KeyDirectory', () => {
     // longest clock leeway a verifier may grant (60 s), and is gone after.
     const until = retiredAt + (TTL + 60) * 1000;
     set(until - 1);
-    expect(kids()).toEqual([oldKid, newKid]);
+    expect(await kids()).toEqual([oldKid, newKid]);
     await expect(verifyAt(start + 60_000 + TTL * 1000 - 1000, lastOldToken)).resolves.toBeDefined();
     set(until);
-    expect(kids()).toEqual([newKid]);
+    expect(await kids()).toEqual([newKid]);
   });
 
-  it('keeps signing with the old key from memory when its file is deleted before the new key may sign', () => {
-    const { add, dir, keys, kids, oldKid, set } = setupKeys();
+  it('keeps signing with the old key from memory when its file is deleted before the new key may sign', async () => {
+    const { add, dir, kids, oldKid, set, signerKid } = await setupKeys();
     const newKid = add('2026-06-01.pem');
     rmSync(join(dir, '2026-01-01.pem'));
     set(start + 60_000);
-    expect(keys.signer().kid).toBe(oldKid);
+    expect(await signerKid()).toBe(oldKid);
     set(start + 60_000 + AHEAD);
-    expect(keys.signer().kid).toBe(newKid);
-    expect(kids()).toEqual([oldKid, newKid]);
+    expect(await signerKid()).toBe(newKid);
+    expect(await kids()).toEqual([oldKid, newKid]);
   });
 
-  it('remembers publication and retirement across a restart, and does not extend either', () => {
-    const { add, dir, db, keys, oldKid, set } = setupKeys();
+  it('remembers publication and retirement across a restart, and does not extend either', async () => {
+    const { add, dir, sql, keys, oldKid, set } = await setupKeys();
     set(start + 60_000);
     const newKid = add('2026-06-01.pem');
-    keys.reload();
+    await keys.reload();
     // A restart a minute later: the new key has waited a minute already, not from zero.
     const restart = start + 2 * 60_000;
-    const early = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => restart });
-    expect(early.signer().kid).toBe(oldKid);
+    const early = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock: () => restart });
+    expect((await early.signer()).kid).toBe(oldKid);
     const ripe = start + 60_000 + AHEAD;
-    const later = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => ripe });
-    expect(later.signer().kid).toBe(newKid);
-    expect(later.jwks()?.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
+    const later = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock: () => ripe });
+    expect((await later.signer()).kid).toBe(newKid);
+    expect((await later.jwks())?.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
     const gone = ripe + (TTL + 60) * 1000;
-    const afterwards = es256KeyDirectory({ dir, db, ttlSeconds: TTL, clock: () => gone });
-    expect(afterwards.jwks()?.keys.map((k) => k.kid)).toEqual([newKid]);
+    const afterwards = await es256KeyDirectory({ dir, sql, ttlSeconds: TTL, clock: () => gone });
+    expect((await afterwards.jwks())?.keys.map((k) => k.kid)).toEqual([newKid]);
   });
 
-  it('keeps signing with the last good key when a new file is broken', () => {
-    const { dir, keys, oldKid, set } = setupKeys();
+  it('keeps signing with the last good key when a new file is broken', async () => {
+    const { dir, oldKid, set, signerKid } = await setupKeys();
     // A key file caught half written: a real key, cut short.
     const pem = generateKeyPair('ES256').privateKeyPem;
     writeFileSync(join(dir, '2026-06-01.pem'), pem.slice(0, pem.length / 2));
     set(start + 60_000);
-    expect(keys.signer().kid).toBe(oldKid);
+    expect(await signerKid()).toBe(oldKid);
   });
 
-  it('refuses at start an empty directory, a broken key, or a key that is not P-256', () => {
-    const db = openDatabase(':memory:');
+  it('refuses at start an empty directory, a broken key, or a key that is not P-256', async () => {
+    const { sql } = await testStore();
     const empty = mkdtempSync(join(tmpdir(), 'portal-keys-'));
-    expect(() => es256KeyDirectory({ dir: empty, db, ttlSeconds: TTL })).toThrow(/holds no \.pem file/);
+    await expect(es256KeyDirectory({ dir: empty, sql, ttlSeconds: TTL })).rejects.toThrow(
+      /holds no \.pem file/,
+    );
     const rsa = mkdtempSync(join(tmpdir(), 'portal-keys-'));
     writeFileSync(join(rsa, 'a.pem'), generateKeyPair('RS256').privateKeyPem);
-    expect(() => es256KeyDirectory({ dir: rsa, db, ttlSeconds: TTL })).toThrow(TokenSetupError);
-    expect(() => es256KeyDirectory({ dir: join(empty, 'missing'), db, ttlSeconds: TTL })).toThrow(
+    await expect(es256KeyDirectory({ dir: rsa, sql, ttlSeconds: TTL })).rejects.toThrow(TokenSetupError);
+    await expect(es256KeyDirectory({ dir: join(empty, 'missing'), sql, ttlSeconds: TTL })).rejects.toThrow(
       /cannot read the key directory/,
     );
   });

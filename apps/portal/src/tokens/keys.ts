@@ -9,7 +9,7 @@ import {
   type Signer,
   TokenSetupError,
 } from '@pp-embed/dataset-token';
-import type Database from 'better-sqlite3';
+import type { Sql } from '../db/sql.js';
 import type { SigningConfig } from '../config.js';
 import type { Logger } from '@pp-embed/server-runtime';
 
@@ -22,12 +22,12 @@ import type { Logger } from '@pp-embed/server-runtime';
  */
 export interface TokenKeys {
   readonly algorithm: 'HS256' | 'ES256';
-  /** The signer for a token minted now. */
-  signer(): Signer;
+  /** The signer for a token (or the revocation feed) signed now. */
+  signer(): Promise<Signer>;
   /** The JWKS to publish at `/.well-known/jwks.json`; undefined when the portal signs with a shared secret. */
-  jwks(): JsonWebKeySet | undefined;
+  jwks(): Promise<JsonWebKeySet | undefined>;
   /** Reads the key directory again now (ES256); a no-op for HS256. */
-  reload(): void;
+  reload(): Promise<void>;
 }
 
 /**
@@ -57,7 +57,12 @@ export function hs256Keys(secret: Uint8Array, options: KeyOptions): TokenKeys {
     maxTtlSeconds: options.ttlSeconds,
     now: options.clock ?? Date.now,
   });
-  return { algorithm: 'HS256', signer: () => signer, jwks: () => undefined, reload: () => undefined };
+  return {
+    algorithm: 'HS256',
+    signer: async () => signer,
+    jwks: async () => undefined,
+    reload: async () => undefined,
+  };
 }
 
 /**
@@ -82,12 +87,12 @@ export const PUBLISH_AHEAD_SECONDS = JWKS_MAX_AGE_SECONDS + 60;
  * Options of {@link es256KeyDirectory}.
  *
  * @example
- * const options: KeyDirectoryOptions = { dir: 'keys', db, ttlSeconds: 600, rescanSeconds: 60 };
+ * const options: KeyDirectoryOptions = { dir: 'keys', sql: store.sql, ttlSeconds: 600, rescanSeconds: 60 };
  */
 export interface KeyDirectoryOptions extends KeyOptions {
   dir: string;
-  /** Where the public halves, publication and retirement times are kept (the `signing_keys` table). */
-  db: Database.Database;
+  /** The store where the public halves, publication and retirement times are kept (the `signing_keys` table). */
+  sql: Sql;
   /** How often the directory is looked at for a new key. Default 60 s. */
   rescanSeconds?: number;
   /** How long a new key is published before it signs. Default {@link PUBLISH_AHEAD_SECONDS}. */
@@ -132,37 +137,19 @@ interface Loaded {
  *
  * The first key of a new directory signs at once: no verifier can hold an older one. Publication times are kept
  * in the database, so several portal processes on one database switch keys together and a restart does not
- * start the wait again. `reload()` (SIGHUP) publishes a new key at once; it still signs only after the wait. The signing key's `kid` is its RFC 7638 thumbprint. Throws a {@link TokenSetupError}
- * naming the file when a key cannot be used, or when the directory holds none.
+ * start the wait again. `reload()` (SIGHUP) publishes a new key at once; it still signs only after the wait. The
+ * signing key's `kid` is its RFC 7638 thumbprint. Throws a {@link TokenSetupError} naming the file when a key
+ * cannot be used, or when the directory holds none.
  *
  * @example
- * const keys = es256KeyDirectory({ dir: '/etc/pp-portal/keys', db, ttlSeconds: 600 });
- * app.get('/.well-known/jwks.json', (c) => c.json(keys.jwks()));
+ * const keys = await es256KeyDirectory({ dir: '/etc/pp-portal/keys', sql: store.sql, ttlSeconds: 600 });
+ * app.get('/.well-known/jwks.json', async (c) => c.json(await keys.jwks()));
  */
-export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
+export async function es256KeyDirectory(options: KeyDirectoryOptions): Promise<TokenKeys> {
   const clock = options.clock ?? Date.now;
   const rescanMs = (options.rescanSeconds ?? 60) * 1000;
   const aheadMs = (options.publishAheadSeconds ?? PUBLISH_AHEAD_SECONDS) * 1000;
-  const { db, dir, ttlSeconds } = options;
-  const publish = db.prepare<[string, string, number, number]>(
-    `INSERT INTO signing_keys (kid, public_jwk, first_seen_at, retired_at, max_ttl_seconds) VALUES (?, ?, ?, NULL, ?)
-     ON CONFLICT (kid) DO NOTHING`,
-  );
-  const keyRow = db.prepare<[string], KeyRow>('SELECT * FROM signing_keys WHERE kid = ?');
-  // The signing key is never retired, even if a key that replaced it was removed and it signs again.
-  const sign = db.prepare<[number, string]>(
-    `UPDATE signing_keys SET retired_at = NULL, max_ttl_seconds = max(max_ttl_seconds, ?) WHERE kid = ?`,
-  );
-  // Keys that have been published long enough to sign but do not: a newer key took over. Keys still waiting
-  // out their publication time are not touched.
-  const retireSuperseded = db.prepare<[number, string, number]>(
-    'UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ? AND first_seen_at <= ?',
-  );
-  // Another process on the same database may have retired our previous key earlier than we stopped using it.
-  const retireOurs = db.prepare<[number, string]>(
-    'UPDATE signing_keys SET retired_at = max(coalesce(retired_at, 0), ?) WHERE kid = ?',
-  );
-  const rows = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY first_seen_at, kid');
+  const { sql, dir, ttlSeconds } = options;
 
   function fingerprintOf(files: readonly string[]): string {
     return files
@@ -219,37 +206,64 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
    * published for `publishAheadSeconds`; while none has, the key that signed so far; failing that (a new
    * directory, or a restart after the signing key's file was removed), the last key.
    */
-  function choose(loaded: Loaded, current: Signer | undefined, now: number): Signer {
-    return db
-      .transaction(() => {
-        for (const key of loaded.keys) {
-          if (publish.run(key.signer.kid as string, JSON.stringify(key.jwk), now, ttlSeconds).changes > 0) {
-            options.logger?.info('signing_key_published', {
-              kid: key.signer.kid,
-              signsFrom: new Date(now + aheadMs).toISOString(),
-            });
-          }
+  async function choose(loaded: Loaded, current: Signer | undefined, now: number): Promise<Signer> {
+    return sql.transaction(async (tx) => {
+      for (const key of loaded.keys) {
+        const published = await tx.run(
+          `INSERT INTO signing_keys (kid, public_jwk, first_seen_at, retired_at, max_ttl_seconds)
+           VALUES (?, ?, ?, NULL, ?)
+           ON CONFLICT (kid) DO NOTHING`,
+          [key.signer.kid, JSON.stringify(key.jwk), now, ttlSeconds],
+        );
+        if (published.changes > 0) {
+          options.logger?.info('signing_key_published', {
+            kid: key.signer.kid,
+            signsFrom: new Date(now + aheadMs).toISOString(),
+          });
         }
-        const ripe = loaded.keys.filter((key) => {
-          const row = keyRow.get(key.signer.kid as string);
-          return row !== undefined && row.first_seen_at + aheadMs <= now;
-        });
-        const chosen = ripe.at(-1)?.signer ?? current ?? (loaded.keys.at(-1) as FileKey).signer;
-        const kid = chosen.kid as string;
-        if (current !== undefined && current.kid !== kid) retireOurs.run(now, current.kid as string);
-        sign.run(ttlSeconds, kid);
-        retireSuperseded.run(now, kid, now - aheadMs);
-        return chosen;
-      })
-      .immediate();
+      }
+      const ripe: FileKey[] = [];
+      for (const key of loaded.keys) {
+        const row = await tx.get<Pick<KeyRow, 'first_seen_at'>>(
+          'SELECT first_seen_at FROM signing_keys WHERE kid = ?',
+          [key.signer.kid],
+        );
+        // PostgreSQL's BIGINT arrives as a string.
+        if (row !== undefined && Number(row.first_seen_at) + aheadMs <= now) ripe.push(key);
+      }
+      const chosen = ripe.at(-1)?.signer ?? current ?? (loaded.keys.at(-1) as FileKey).signer;
+      const kid = chosen.kid as string;
+      if (current !== undefined && current.kid !== kid) {
+        // Another process on the same store may have retired our previous key earlier than we stopped using it.
+        await tx.run(
+          `UPDATE signing_keys SET retired_at = CASE WHEN coalesce(retired_at, 0) > ? THEN retired_at ELSE ? END
+           WHERE kid = ?`,
+          [now, now, current.kid],
+        );
+      }
+      // The signing key is never retired, even if a key that replaced it was removed and it signs again.
+      await tx.run(
+        `UPDATE signing_keys SET retired_at = NULL, max_ttl_seconds = CASE
+           WHEN max_ttl_seconds > ? THEN max_ttl_seconds ELSE ? END
+         WHERE kid = ?`,
+        [ttlSeconds, ttlSeconds, kid],
+      );
+      // Keys that have been published long enough to sign but do not: a newer key took over. Keys still waiting
+      // out their publication time are not touched.
+      await tx.run(
+        'UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ? AND first_seen_at <= ?',
+        [now, kid, now - aheadMs],
+      );
+      return chosen;
+    });
   }
 
   const files = pemFiles();
   let state = load(files, fingerprintOf(files));
-  let signer = choose(state, undefined, clock());
+  let signer = await choose(state, undefined, clock());
   let checkedAt = clock();
 
-  function rescan(force: boolean): void {
+  async function rescan(force: boolean): Promise<void> {
     const now = clock();
     if (!force && now - checkedAt < rescanMs) return;
     checkedAt = now;
@@ -258,7 +272,7 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
       const fingerprint = fingerprintOf(names);
       if (fingerprint !== state.fingerprint) state = load(names, fingerprint);
       const previous = signer;
-      signer = choose(state, previous, now);
+      signer = await choose(state, previous, now);
       if (signer.kid !== previous.kid) {
         options.logger?.info('signing_key_rotated', { kid: signer.kid, retired: previous.kid });
       }
@@ -273,15 +287,22 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
 
   return {
     algorithm: 'ES256',
-    signer() {
-      rescan(false);
+    async signer() {
+      await rescan(false);
       return signer;
     },
-    jwks() {
-      rescan(false);
+    async jwks() {
+      await rescan(false);
       const now = clock();
+      const rows = await sql.all<KeyRow>(
+        'SELECT kid, public_jwk, retired_at, max_ttl_seconds FROM signing_keys ORDER BY first_seen_at, kid',
+      );
       const keys = rows
-        .all()
+        .map((row) => ({
+          ...row,
+          retired_at: row.retired_at === null ? null : Number(row.retired_at),
+          max_ttl_seconds: Number(row.max_ttl_seconds),
+        }))
         .filter(
           (row) =>
             row.retired_at === null ||
@@ -298,12 +319,12 @@ export function es256KeyDirectory(options: KeyDirectoryOptions): TokenKeys {
  * The keys a configuration asks for: the HS256 secret, or the ES256 key directory.
  *
  * @example
- * const keys = createTokenKeys(config.signing, { db, ttlSeconds: config.tokenTtlSeconds, logger });
+ * const keys = await createTokenKeys(config.signing, { sql: store.sql, ttlSeconds: config.tokenTtlSeconds, logger });
  */
-export function createTokenKeys(
+export async function createTokenKeys(
   signing: SigningConfig,
-  options: KeyOptions & { db: Database.Database; logger?: Logger },
-): TokenKeys {
+  options: KeyOptions & { sql: Sql; logger?: Logger },
+): Promise<TokenKeys> {
   return signing.algorithm === 'HS256'
     ? hs256Keys(signing.secret.reveal(), options)
     : es256KeyDirectory({ ...options, dir: signing.keysDir });

@@ -1,5 +1,5 @@
 import type { SignRequest } from '@pp-embed/dataset-token';
-import type { Grant } from '../db/grants.js';
+import { canonicalJson as canonical, type Grant } from '../db/grants.js';
 
 /**
  * What a user's token should say, or why there is none.
@@ -10,16 +10,6 @@ import type { Grant } from '../db/grants.js';
 export type MintDecision =
   | { ok: true; datasets: string[]; clientAuthResult: Record<string, unknown> }
   | { ok: false; status: 400 | 403; code: 'no_grants' | 'dataset_not_granted' | 'dataset_required' };
-
-/** JSON with object members in a fixed order, so that equal objects compare equal as text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * The rule that turns a user's grants into token claims. A token carries one `clientAuthResult`, and the

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import type { DatasetEntry } from '../config.js';
 import type { Grant } from '../db/grants.js';
+import type { RecordedRevocation } from '../db/revocations.js';
 import { type Html, layout, type PageUser } from './layout.js';
 
 /**
@@ -221,4 +222,80 @@ export function messagePage(props: {
     <p><a href="${link.href}">${link.text}</a></p>
   </section>`;
   return layout({ title: props.title, main, user: props.user });
+}
+
+/**
+ * The administrator's revocation page: forms that withdraw tokens (one user's, one grant's, one token's, or every
+ * token of the portal) on every visualization server within seconds, and the latest revocations.
+ *
+ * @example
+ * c.html(adminPage({ user, csrf, recent, notice: 'Revoked.' }));
+ */
+export function adminPage(props: {
+  user: PageUser;
+  csrf: string;
+  recent: readonly RecordedRevocation[];
+  notice?: string | undefined;
+  error?: string | undefined;
+}): Html {
+  const when = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const what = (r: RecordedRevocation['revocation']) =>
+    r.type === 'token'
+      ? `token ${r.jti}`
+      : r.type === 'user'
+        ? `every token of user ${r.sub.slice(0, 10)}… issued before ${when(r.before)}`
+        : r.type === 'grant'
+          ? `tokens of user ${r.sub.slice(0, 10)}… for ${r.dataset} issued before ${when(r.before)}`
+          : `every token issued before ${when(r.before)}`;
+  const form = (kind: string, legend: string, fields: Html) =>
+    html`<form method="post" action="/admin/revoke" class="stack">
+      <fieldset>
+        <legend>${legend}</legend>
+        <input type="hidden" name="csrf" value="${props.csrf}" />
+        <input type="hidden" name="kind" value="${kind}" />
+        ${fields}
+        <button type="submit">Revoke</button>
+      </fieldset>
+    </form>`;
+  const main = html`<h1>Revoke access</h1>
+    <p class="lede">
+      A revocation reaches every visualization server within seconds; tokens it covers are refused with
+      <code>token_revoked</code>.
+    </p>
+    ${props.notice === undefined ? '' : html`<p class="notice" role="status">${props.notice}</p>`}
+    ${props.error === undefined ? '' : html`<p class="error" role="alert">${props.error}</p>`}
+    ${form('user', "A user's tokens", html`<label>Email <input name="email" type="email" required /></label>`)}
+    ${form(
+      'grant',
+      "A user's tokens for one dataset",
+      html`<label>Email <input name="email" type="email" required /></label>
+        <label>Dataset <input name="dataset" required /></label>`,
+    )}
+    ${form('token', 'One token', html`<label>Token id (jti) <input name="jti" required /></label>`)}
+    ${form('all', 'Every token this portal has issued until now', html``)}
+    <h2>Latest revocations</h2>
+    <table>
+      <thead>
+        <tr>
+          <th>#</th>
+          <th>at</th>
+          <th>what</th>
+          <th>why</th>
+          <th>by</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${props.recent.map(
+          (r) =>
+            html`<tr>
+              <td>${r.seq}</td>
+              <td>${when(r.revocation.at)}</td>
+              <td>${what(r.revocation)}</td>
+              <td>${r.revocation.reason}</td>
+              <td>${r.actor ?? ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  return layout({ title: 'Revoke access', main, user: props.user });
 }

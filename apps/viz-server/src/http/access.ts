@@ -1,6 +1,7 @@
 import { type AccessPolicy, decide, type Scope } from '@pp-embed/access-policy';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
+import type { RevocationLookup } from '@pp-embed/revocation';
 import { DEFAULT_HEADER_KEY, readParam, type RouteId, ROUTES } from '@pp-embed/viz-api';
 import { createMiddleware } from 'hono/factory';
 import type { TermdbDataset } from '../termdb/dataset.js';
@@ -28,6 +29,7 @@ export interface AccessDeps {
   proxies: ProxyTrust;
   audit: AuditSink;
   now: () => number;
+  revocations?: RevocationLookup | undefined;
 }
 
 // A compact JWS (or its first two parts): what a token looks like wherever it turns up in a URL.
@@ -91,6 +93,8 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
         clientIp: clientAddress(c, deps.proxies),
         header: (name) => requestHeader(c, name),
         minSampleSize: dataset.minSampleSize,
+        now: deps.now(),
+        revocations: deps.revocations,
       });
       if (!decision.allowed) {
         throw new ApiError(decision.code, {

@@ -43,6 +43,7 @@ export type AuthErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'issuer_not_trusted'
+  | 'token_revoked'
   | 'ip_mismatch';
 
 const AUTH_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
@@ -52,6 +53,8 @@ const AUTH_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'token_not_yet_valid',
   // A token from an issuer this data does not trust: signing in with one it trusts is the remedy.
   'issuer_not_trusted',
+  // The portal withdrew the token (sign-out, password or grant change, an administrator): a new sign-in decides.
+  'token_revoked',
   // 403, but the token names another client address: a fresh sign-in from here is what fixes it.
   'ip_mismatch',
 ]);

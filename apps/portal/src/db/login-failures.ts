@@ -1,0 +1,56 @@
+import type { Sql } from './sql.js';
+
+/**
+ * A sliding-window limit: at most `limit` failures per `windowMs`.
+ *
+ * @example
+ * const perAccount: WindowLimit = { limit: 5, windowMs: 15 * 60_000 };
+ */
+export interface WindowLimit {
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Failed sign-ins per key (an account, a client address), in the store, so that every portal process counts the
+ * same attempts: N replicas behind a load balancer allow the limit once, not N times.
+ *
+ * @example
+ * const failures = new LoginFailureStore(sql);
+ * if ((await failures.retryAfterMs('account:ana@example.org', limits.perAccount, now)) > 0) throttle();
+ */
+export class LoginFailureStore {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** Counts one failure for `key` at `now`. */
+  async hit(key: string, now: number): Promise<void> {
+    await this.#sql.run('INSERT INTO login_failures (key, at_ms) VALUES (?, ?)', [key, now]);
+  }
+
+  /**
+   * 0 while `key` has fewer than `limit` failures in the window ending now; otherwise how long until the oldest
+   * of the last `limit` leaves the window.
+   */
+  async retryAfterMs(key: string, { limit, windowMs }: WindowLimit, now: number): Promise<number> {
+    const rows = await this.#sql.all<{ at_ms: number }>(
+      'SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT ?',
+      [key, now - windowMs, limit],
+    );
+    if (rows.length < limit) return 0;
+    return Math.max(0, Number((rows[limit - 1] as { at_ms: number }).at_ms) + windowMs - now);
+  }
+
+  /** Forgets `key` (a successful sign-in clears the account's failures). */
+  async reset(key: string): Promise<void> {
+    await this.#sql.run('DELETE FROM login_failures WHERE key = ?', [key]);
+  }
+
+  /** Deletes failures older than `windowMs`. */
+  async purge(now: number, windowMs: number): Promise<number> {
+    return (await this.#sql.run('DELETE FROM login_failures WHERE at_ms <= ?', [now - windowMs])).changes;
+  }
+}
