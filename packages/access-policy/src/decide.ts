@@ -220,6 +220,15 @@ async function checkToken(
   // A token whose iss names one of the entry's trusted issuers is that issuer's to verify; any other goes to the
   // entry's own key, and an entry without one trusts no other issuer.
   if (header !== undefined && (entry.issuers.length > 0 || entry.verifier === undefined)) {
+    // Said before any decoding: a passport with too many visas must not read as a token of an unknown issuer.
+    if (header.length > LIMITS.maxPassportLength) {
+      const error = new TokenError(
+        'token_invalid',
+        `token is longer than ${LIMITS.maxPassportLength} characters, the longest passport accepted`,
+      );
+      steps?.push({ step: 'token', entry, offered: true, outcome: { error } });
+      return refused(401, error.code, error.message, entry.path);
+    }
     const iss = peekJwt(header, LIMITS.maxPassportLength)?.payload.iss;
     const trusted = entry.issuers.find((candidate) => candidate.issuer === iss);
     if (trusted !== undefined) return checkIssuerToken(entry, trusted, header, facts, steps);

@@ -6,6 +6,7 @@ import {
   startIdp,
 } from '@pp-embed/test-idp';
 import { ConfigError } from '@pp-embed/server-runtime';
+import { LIMITS } from '@pp-embed/viz-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BARCHART, newSecret, SAMPLES } from '../test/helpers.js';
 import { decide, type RequestFacts } from './decide.js';
@@ -49,6 +50,11 @@ beforeAll(async () => {
         visas: [{ value: 'phs000001.v1.p1', source: DAC, by: 'dac', expiresIn: 120 }],
       },
       olga: { email: 'olga@uni.test', visas: [{ value: 'phs000002.v1.p1', source: DAC, by: 'dac' }] },
+      // Twenty visas: a passport longer than the longest accepted.
+      hoarder: {
+        email: 'hoarder@uni.test',
+        visas: Array.from({ length: 20 }, (_, i) => ({ value: `phs9${i}.v1.p1`, source: DAC, by: 'dac' })),
+      },
     },
   });
 }, 60_000);
@@ -204,6 +210,16 @@ describe('a GA4GH passport from a trusted broker', () => {
     expect(await decide(policy(), facts(passport, { now: later }))).toMatchObject({
       status: 403,
       code: 'dataset_not_granted',
+    });
+  });
+
+  it('over the longest passport accepted is refused as such (401 token_invalid), whatever it holds', async () => {
+    const passport = await passportFor('hoarder');
+    expect(passport.length).toBeGreaterThan(LIMITS.maxPassportLength);
+    expect(await decide(policy(), facts(passport))).toMatchObject({
+      status: 401,
+      code: 'token_invalid',
+      detail: `token is longer than ${LIMITS.maxPassportLength} characters, the longest passport accepted`,
     });
   });
 

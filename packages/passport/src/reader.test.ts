@@ -1,4 +1,4 @@
-import type { VerifiedJwt } from '@pp-embed/dataset-token';
+import { publicJwk, type VerifiedJwt } from '@pp-embed/dataset-token';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyServer, NOW, NOW_MS, rsaKeys, signRs256 } from '../test/helpers.js';
 import { createPassportReader, type PassportReaderOptions } from './reader.js';
@@ -192,6 +192,22 @@ describe('the cache', () => {
     expect(later).not.toBe(first);
     expect(later.grants).toEqual([]);
     expect(later.visas[0]).toMatchObject({ refusal: 'expired' });
+  });
+  it('keeps no outcome in which a visa lacked its key: once the key is published, the visa grants', async () => {
+    const rotated = rsaKeys();
+    const clock = { now: NOW_MS };
+    const r = reader({ now: () => clock.now, keys: { background: false, cooldownMs: 1000 } });
+    const visas = [visa({}, {}, { kid: 'dac-2' }, rotated.privateKey)];
+    const first = await r.read('passport-2', passport(visas));
+    expect(first.visas[0]).toMatchObject({ accepted: false, refusal: 'key_unavailable' });
+    dac.publish('/visa-keys', {
+      keys: [publicJwk(dacKeys.publicKey, 'RS256', 'dac-1'), publicJwk(rotated.publicKey, 'RS256', 'dac-2')],
+    });
+    clock.now += 2000;
+    const second = await r.read('passport-2', passport(visas));
+    expect(second.visas[0]).toMatchObject({ accepted: true });
+    expect(second.grants.map((g) => g.dataset)).toEqual(['TermdbTest']);
+    dac.publishKey('/visa-keys', dacKeys.publicKey, 'dac-1');
   });
 });
 

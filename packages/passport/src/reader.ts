@@ -78,6 +78,7 @@ export type VisaRefusal =
   | 'jku_not_registered'
   | 'jku_missing'
   | 'signature'
+  | 'key_unavailable'
   | 'expired'
   | 'asserted_in_future'
   | 'conditions'
@@ -255,10 +256,13 @@ export function createPassportReader(options: PassportReaderOptions): PassportRe
       if (error instanceof TokenError && error.cause instanceof VisaRefused) throw error.cause;
       if (error instanceof VisaRefused) throw error;
       const tokenError = error as TokenError;
-      throw new VisaRefused(
-        tokenError.code === 'token_expired' ? 'expired' : 'signature',
-        tokenError.code === 'token_expired' ? 'it has expired' : `it does not verify: ${tokenError.message}`,
-      );
+      if (tokenError.code === 'token_expired') throw new VisaRefused('expired', 'it has expired');
+      // No key to check it with (the key set could not be fetched, or its kid is not there yet): not a verdict
+      // on the visa, so the passport's outcome is not kept (see read).
+      if (tokenError.claim === 'kid' || tokenError.claim === 'iss') {
+        throw new VisaRefused('key_unavailable', `its key could not be found: ${tokenError.message}`);
+      }
+      throw new VisaRefused('signature', `it does not verify: ${tokenError.message}`);
     }
   }
 
@@ -443,7 +447,8 @@ export function createPassportReader(options: PassportReaderOptions): PassportRe
         cache.delete(hash);
       }
       const result = await evaluate(passport, nowMs);
-      if (cacheSize > 0) {
+      // A visa refused for want of its key is read again next time: the key may be fetched by then.
+      if (cacheSize > 0 && !result.visas.some((v) => v.refusal === 'key_unavailable')) {
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
         cache.set(hash, result);
       }
