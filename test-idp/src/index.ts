@@ -20,6 +20,8 @@ export interface VisaSpec {
   conditions?: unknown;
   sub?: string;
   forged?: boolean;
+  /** The `jku` its header names instead of the IdP's visa key set (a visa that points elsewhere). */
+  jku?: string;
 }
 
 export interface IdpUser {
@@ -36,7 +38,10 @@ export interface IdpClient {
 }
 
 export interface IdpConfig {
+  /** The visualization server, as a resource indicator (RFC 8707) its access tokens name in `aud`. */
   audience: string;
+  /** Other services it issues access tokens for (the same user's token, for another audience). */
+  otherAudiences?: string[];
   clients: IdpClient[];
   users: Record<string, IdpUser>;
   accessTokenTtl?: number;

@@ -57,7 +57,7 @@ function visasFor(accountId: string): string[] {
   const now = Math.floor(Date.now() / 1000);
   return (config.users[accountId]?.visas ?? []).map((spec) =>
     compact(
-      { kid: 'visa-1', jku: visaJku, typ: 'vnd.ga4gh.visa+jwt' },
+      { kid: 'visa-1', jku: spec.jku ?? visaJku, typ: 'vnd.ga4gh.visa+jwt' },
       {
         iss: issuer,
         sub: spec.sub ?? accountId,
@@ -79,6 +79,7 @@ function visasFor(accountId: string): string[] {
 }
 
 const resourceScopes = [...new Set(Object.values(config.users).flatMap((u) => u.scopes ?? []))];
+const audiences = [config.audience, ...(config.otherAudiences ?? [])];
 
 const provider = new Provider(issuer, {
   clients: config.clients.map((c) => ({
@@ -130,10 +131,12 @@ const provider = new Provider(issuer, {
     grant.addOIDCScope('openid email groups ga4gh_passport_v1');
     grant.addOIDCClaims(['email', 'groups', 'ga4gh_passport_v1']);
     const held = new Set(user?.scopes ?? []);
-    grant.addResourceScope(config.audience, [...held].join(' '));
     // What the user does not hold is refused, not asked for: the institution decides, not the user.
     const refused = resourceScopes.filter((scope) => !held.has(scope));
-    if (refused.length > 0) grant.rejectResourceScope(config.audience, refused.join(' '));
+    for (const audience of audiences) {
+      grant.addResourceScope(audience, [...held].join(' '));
+      if (refused.length > 0) grant.rejectResourceScope(audience, refused.join(' '));
+    }
     await grant.save();
     return grant;
   },
@@ -150,7 +153,7 @@ const provider = new Provider(issuer, {
       defaultResource: (_ctx, _client, oneOf) => oneOf,
       useGrantedResource: () => false,
       getResourceServerInfo: (_ctx, resource) => {
-        if (resource !== config.audience) throw new Error('unknown resource');
+        if (!audiences.includes(resource)) throw new Error('unknown resource');
         return {
           scope: resourceScopes.join(' '),
           audience: resource,
