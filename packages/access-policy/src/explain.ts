@@ -234,6 +234,11 @@ function issuerSentences(step: Extract<DecisionStep, { step: 'issuer' }>, reques
   const out = [
     `The token's "iss" names ${who}; it verified: signature, algorithm, "aud" ${list(issuer.verifier.audience.map(quote))} and lifetime are valid. Its address is not checked: tokens from an issuer carry none.`,
   ];
+  if (request.revocations !== undefined) {
+    out.push(
+      "A portal's revocation feed does not speak for it (no portal issued it): its own lifetime and the expiry of what it rests on bound it.",
+    );
+  }
   for (const visa of outcome.visas ?? []) {
     const what =
       visa.type === undefined

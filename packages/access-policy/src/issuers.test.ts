@@ -5,6 +5,7 @@ import {
   signInHeadless,
   startIdp,
 } from '@pp-embed/test-idp';
+import type { RevocationLookup } from '@pp-embed/revocation';
 import { ConfigError } from '@pp-embed/server-runtime';
 import { LIMITS } from '@pp-embed/viz-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +165,25 @@ describe('a token from a trusted issuer', () => {
       status: 401,
       code: 'issuer_not_trusted',
     });
+  });
+
+  it("is not in a portal's revocation feed, which does not speak for it, and explain says so", async () => {
+    // A feed that withdraws every token it is asked about.
+    const revocations: RevocationLookup = {
+      check: () => ({
+        state: 'revoked',
+        feed: 'portal',
+        revocation: { type: 'embedder', before: Number.MAX_SAFE_INTEGER, at: 0, reason: 'admin' },
+      }),
+    };
+    const token = await tokenFor('ana');
+    expect(await decide(policy(), facts(token, { revocations }))).toMatchObject({ allowed: true });
+    const { steps } = await explain(
+      policy(),
+      { dataset: 'TermdbTest', route: 'termdb/samples', origin: 'https://portal.example.org', revocations },
+      token,
+    );
+    expect(steps.join('\n')).toContain("A portal's revocation feed does not speak for it");
   });
 
   it('is told by explain: the issuer, the claim and the rule that decided', async () => {
