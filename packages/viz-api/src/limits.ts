@@ -41,4 +41,8 @@ export const LIMITS = {
    * HTTP layer refuses the request itself (431) when all its headers together pass 16 KiB.
    */
   maxPassportLength: 12_288,
+  /** The longest dataset password the login route reads, in characters. */
+  maxPasswordLength: 1024,
+  /** The largest login body, in bytes. */
+  maxLoginBody: 8192,
 } as const;
