@@ -148,6 +148,7 @@ export class IssuerKeys {
     if (jwks === undefined) {
       throw new TokenError('token_invalid', `the keys of issuer ${this.#issuer} could not be loaded`, {
         claim: 'iss',
+        reason: 'key',
       });
     }
     return jwks.resolve(kid);

@@ -103,7 +103,7 @@ describe('an access token from a trusted issuer', () => {
 
   it('is refused when its iss is another issuer, even signed with this issuer key', async () => {
     const error = await refusal(verifier().v.verify(accessToken({ iss: `${issuer}/other` })));
-    expect(error).toMatchObject({ code: 'token_invalid', claim: 'iss' });
+    expect(error).toMatchObject({ code: 'token_invalid', claim: 'iss', reason: 'claims' });
   });
 
   it('is refused when it carries the issuer name but is signed with other keys', async () => {
@@ -158,7 +158,7 @@ describe('discovery', () => {
     discovery({ issuer: 'https://impostor.test', jwks_uri: `${issuer}/jwks` });
     const { v, events } = verifier();
     const error = await refusal(v.verify(accessToken()));
-    expect(error).toMatchObject({ code: 'token_invalid', claim: 'iss' });
+    expect(error).toMatchObject({ code: 'token_invalid', claim: 'iss', reason: 'key' });
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'discovery_failed', issuer, cause: expect.stringMatching(/impostor/) }),
     );
@@ -198,7 +198,7 @@ describe('discovery', () => {
     const started = performance.now();
     const error = await refusal(v.verify(accessToken()));
     expect(performance.now() - started).toBeLessThan(2_000);
-    expect(error).toMatchObject({ code: 'token_invalid', claim: 'iss' });
+    expect(error).toMatchObject({ code: 'token_invalid', claim: 'iss', reason: 'key' });
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'discovery_failed', cause: 'the request timed out' }),
     );
@@ -212,7 +212,7 @@ describe('discovery', () => {
     await expect(v.verify(accessToken({ jti: 'cached-keys' }))).resolves.toBeDefined();
     const started = performance.now();
     const error = await refusal(v.verify(accessToken({}, { kid: 'unknown' })));
-    expect(error).toMatchObject({ code: 'token_invalid', claim: 'kid' });
+    expect(error).toMatchObject({ code: 'token_invalid', claim: 'kid', reason: 'key' });
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
