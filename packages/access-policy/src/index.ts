@@ -48,6 +48,7 @@ export {
   type IssuerGrant,
   type IssuerGrants,
   issuerGrants,
+  issuerUrlSchema,
   loadTrustedIssuers,
   type LoadTrustedIssuersOptions,
   passportsSchema,

@@ -68,7 +68,14 @@ const routes = z
   .optional();
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
-const httpsUrl = nonEmpty('a URL').refine(
+/**
+ * An issuer's or key set's URL as the configuration may give it: https, or http on 127.0.0.1 only (a test IdP, a
+ * sidecar), the rule `keyServerUrl` of @pp-embed/dataset-token applies when it is fetched.
+ *
+ * @example
+ * issuerUrlSchema.parse('https://login.university.example'); // ok; 'http://login.university.example' is refused
+ */
+export const issuerUrlSchema = nonEmpty('a URL').refine(
   (value) => {
     try {
       const url = new URL(value);
@@ -100,7 +107,7 @@ const grantRule = z.union(
 /** One trusted issuer of the `trustedIssuers` section of serverconfig.json. */
 export const trustedIssuerSchema = z
   .strictObject({
-    issuer: httpsUrl.meta({ description: "The issuer URL, exactly as its tokens' iss reads." }),
+    issuer: issuerUrlSchema.meta({ description: "The issuer URL, exactly as its tokens' iss reads." }),
     audience: z
       .union([nonEmpty('an audience'), z.array(nonEmpty('an audience')).min(1)])
       .meta({ description: 'How this server is known at the issuer: a token must name it in aud.' }),
@@ -125,8 +132,8 @@ export const trustedIssuerSchema = z
   .meta({ title: 'A trusted OpenID issuer' });
 
 const visaIssuer = z.strictObject({
-  issuer: httpsUrl,
-  jku: z.array(httpsUrl).min(1).optional(),
+  issuer: issuerUrlSchema,
+  jku: z.array(issuerUrlSchema).min(1).optional(),
   discovery: z.boolean().optional(),
   algorithms: z
     .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']))

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { VerifiedJwt } from '@pp-embed/dataset-token';
 import { createPassportReader, type PassportReader, type VisaOutcome } from '@pp-embed/passport';
-import { passportsSchema } from '@pp-embed/access-policy';
+import { issuerUrlSchema, passportsSchema } from '@pp-embed/access-policy';
 import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import * as client from 'openid-client';
@@ -19,7 +19,7 @@ const label = z.string().regex(DATASET_LABEL, { error: 'expected a dataset label
 /** The institution file: who the IdP is, how the portal is registered there, and which claims grant what. */
 export const institutionSchema = z.strictObject({
   /** The issuer URL, exactly as the IdP's discovery document names it. */
-  issuer: z.url({ protocol: /^https?$/, error: 'expected the issuer URL' }),
+  issuer: issuerUrlSchema,
   /** Shown on the sign-in page: "Sign in with <name>". */
   name: z.string().min(1).max(80),
   clientId: z.string().min(1),
