@@ -28,6 +28,7 @@ const PUBLISHABLE = [
   'client-address',
   'server-runtime',
   'dataset-token',
+  'passport',
   'revocation',
   'access-policy',
   'server-config',
