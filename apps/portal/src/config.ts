@@ -8,13 +8,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ProxyTrust, proxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
 import { readSecret, secretProblem } from '@pp-embed/dataset-token';
-import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
+import { ConfigError, type ConfigProblem, Secret } from '@pp-embed/server-runtime';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import * as z from 'zod';
 import { MAX_TOKEN_TTL_SECONDS } from './db/revocations.js';
 import type { StoreLocation } from './db/store.js';
 
-export { ConfigError };
+export { ConfigError, Secret };
 
 /**
  * Which client address goes into the token's `ip` claim: `client` pins the token to the address the request came
@@ -24,37 +24,6 @@ export { ConfigError };
  * const mode: TokenIpMode = 'client';
  */
 export type TokenIpMode = 'client' | 'none';
-
-/**
- * A secret that stays out of logs, `JSON.stringify` and `console.log`: only `reveal()` gives the bytes.
- *
- * @example
- * const secret = new Secret(Buffer.from(process.env.PP_DS_SECRET ?? ''));
- * createSigner({ algorithm: 'HS256', key: { secret: secret.reveal() } });
- */
-export class Secret {
-  readonly #bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  reveal(): Uint8Array {
-    return this.#bytes;
-  }
-
-  toJSON(): string {
-    return '[redacted]';
-  }
-
-  toString(): string {
-    return '[redacted]';
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return 'Secret [redacted]';
-  }
-}
 
 /**
  * How tokens are signed: HS256 with the secret shared with the visualization server, or ES256 with the private

@@ -23,3 +23,4 @@ export {
 } from './lifecycle.js';
 export { describeError, jsonLogger, type Logger, silentLogger } from './log.js';
 export { type LogKey, RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';
+export { Secret } from './secret.js';
