@@ -15,25 +15,15 @@ import {
   type VerificationKey,
 } from '@pp-embed/dataset-token';
 import { type Io, UsageError } from './io.js';
+import { list, required, seconds, str, type Values } from './options.js';
 
-export type Values = Record<string, string | boolean | string[] | undefined>;
+export type { Values };
 
 export interface Command {
   summary: string;
   usage: string;
   options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
   run(values: Values, positionals: string[], io: Io): number | Promise<number>;
-}
-
-function str(values: Values, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function required(values: Values, name: string): string {
-  const value = str(values, name);
-  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
-  return value;
 }
 
 function secretSource(values: Values): SecretSource | undefined {
@@ -44,23 +34,6 @@ function secretSource(values: Values): SecretSource | undefined {
   if (env !== undefined) return { env };
   if (file !== undefined) return { file };
   return undefined;
-}
-
-function list(values: Values, name: string): string[] {
-  const value = values[name];
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-  return items
-    .flatMap((item) => item.split(','))
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-function seconds(values: Values, name: string): number | undefined {
-  const value = str(values, name);
-  if (value === undefined) return undefined;
-  const match = /^(\d+)(s|m|h)?$/.exec(value);
-  if (match === null) throw new UsageError(`--${name} takes seconds, or a number with s, m or h (e.g. 10m)`);
-  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 /** Reads the token from the positional argument, or from standard input when it is `-` or absent. */

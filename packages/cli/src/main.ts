@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 import { isDatasetTokenError } from '@pp-embed/dataset-token';
-import { type Command, commands } from './commands.js';
+import { type Command, commands as tokenCommands } from './commands.js';
+import { embedderCommands } from './embedder.js';
 import { type Io, processIo, UsageError } from './io.js';
 
+const commands: Record<string, Command> = { ...tokenCommands, ...embedderCommands };
+
 function overview(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
   return [
     'pp-token: dataset access tokens for ProteinPaint embedding',
     '',
@@ -22,8 +25,13 @@ function overview(): string {
  * process.exitCode = await main(['verify', '--secret-env', 'PP_DS_SECRET', token]);
  */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  const [first, ...rest] = argv;
+  // `embedder` takes a subcommand: `pp-token embedder add …` is the command "embedder add".
+  const name =
+    first === 'embedder' && rest[0] !== undefined && !rest[0].startsWith('-')
+      ? `${first} ${rest.shift()}`
+      : first;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help' || name === 'embedder') {
     io.out(overview());
     return name === undefined ? 2 : 0;
   }

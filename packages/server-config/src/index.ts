@@ -16,3 +16,4 @@ export {
   serverConfigJsonSchema,
   serverConfigSchema,
 } from './load.js';
+export { type RegistrySettings, registrySettings } from './embedder-registry.js';

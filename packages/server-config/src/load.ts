@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type AccessPolicy, dsCredentialsJsonSchema, loadPolicy } from '@pp-embed/access-policy';
 import type { RemoteJwksOptions } from '@pp-embed/dataset-token';
@@ -9,6 +9,8 @@ import * as z from 'zod';
 import type { RevocationFeeds } from '@pp-embed/revocation';
 import type { Logger } from '@pp-embed/server-runtime';
 import { readRevocationFeeds, reportIssues, revocationFeedsSchema } from './revocation-feeds.js';
+import { embedderRegistrySchema } from './embedder-registry.js';
+import { readConfigFile } from './read.js';
 
 const datasetSchema = z
   .strictObject({
@@ -80,6 +82,7 @@ export const serverConfigSchema = z
           'On SIGTERM, how long the server waits for requests in flight before it closes their connections and exits. Default 10.',
       }),
     revocationFeeds: revocationFeedsSchema.optional(),
+    embedderRegistry: embedderRegistrySchema.optional(),
   })
   .meta({ title: 'pp-embed visualization server configuration' });
 
@@ -180,13 +183,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
 ): ServerConfig<D> {
   const path = resolve(file);
   const baseDir = dirname(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON';
-    throw new ConfigError(file, [{ path: '(root)', message }]);
-  }
+  const raw = readConfigFile(file);
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   const report = (segments: readonly PropertyKey[], message: string): void => {
