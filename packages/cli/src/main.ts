@@ -7,7 +7,8 @@ import { type Io, processIo, UsageError } from './io.js';
 const commands: Record<string, Command> = { ...tokenCommands, ...embedderCommands };
 
 function overview(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return [
     'pp-token: dataset access tokens for ProteinPaint embedding',
     '',

@@ -18,12 +18,20 @@ export {
   type ErrorCode,
   type ErrorCodeSpec,
   isErrorCode,
+  isTokenInvalidReason,
+  type LoginErrorCode,
   type RefusalCode,
+  TOKEN_INVALID_REASONS,
   type TokenErrorCode,
+  type TokenInvalidReason,
 } from './errors.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
+  DATA_ROUTE_IDS,
+  type DataRouteId,
+  type LoginRequest,
   type ParamSpec,
+  readLoginBody,
   readParam,
   readParams,
   type RouteClass,
@@ -43,6 +51,7 @@ export type {
   DatasetHealth,
   Health,
   KeySetHealth,
+  LoginResult,
   RevocationFeedHealth,
   SampleRow,
   SamplesResult,

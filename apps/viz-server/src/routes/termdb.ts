@@ -1,9 +1,11 @@
+import type { Logger } from '@pp-embed/server-runtime';
 import {
+  DATA_ROUTE_IDS,
+  type DataRouteId,
   DEFAULT_HEADER_KEY,
   readParams,
   ROUTE_IDS,
   ROUTE_METHODS,
-  type RouteId,
   type RouteParams,
   type RouteResponse,
   ROUTES,
@@ -13,28 +15,32 @@ import { type AccessDeps, accessControl } from '../http/access.js';
 import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/errors.js';
 import { requestHeader } from '../http/headers.js';
+import { loginHandler } from './login.js';
 
 /** A route's handler: its checked parameters in, its wire-contract body out. */
-type Handler<R extends RouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
+type Handler<R extends DataRouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
 
 /**
  * The dataset routes: one handler per route of the wire contract (the compiler refuses a missing one), each
  * mounted behind the access middleware for its route, so a handler only runs for a request the access decision
  * allowed, and only sees data through the scope it computed.
  */
-export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
-  const handlers: { [R in RouteId]: Handler<R> } = {
+export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
+  const handlers: { [R in DataRouteId]: Handler<R> } = {
     config(c) {
       const { dataset, granted } = c.var.access;
       const refs = ROUTE_IDS.map((id) => ROUTES[id]);
       const requirements = deps.policy.tokenRequirements(dataset.label, refs, requestHeader(c, 'origin'));
-      const tokenRequired = Object.fromEntries(
-        ROUTE_IDS.map((id) => [id, requirements.tokenRequired[ROUTES[id].name] === true]),
-      );
+      const byId = (required: Readonly<Record<string, boolean>>) =>
+        Object.fromEntries(ROUTE_IDS.map((id) => [id, required[ROUTES[id].name] === true]));
       return {
         dslabel: dataset.label,
         genome: dataset.genome,
-        auth: { headerKey: requirements.headerKey ?? DEFAULT_HEADER_KEY, tokenRequired },
+        auth: {
+          headerKey: requirements.headerKey ?? DEFAULT_HEADER_KEY,
+          tokenRequired: byId(requirements.tokenRequired),
+          passwordRequired: byId(requirements.passwordRequired),
+        },
         minSampleSize: dataset.minSampleSize,
         rootTerms: granted ? dataset.terms(null) : null,
         cohorts: granted ? dataset.cohorts() : null,
@@ -51,7 +57,7 @@ export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
   };
 
   const app = new Hono<AppEnv>();
-  const mount = <R extends RouteId>(id: R): void => {
+  const mount = <R extends DataRouteId>(id: R): void => {
     const handler = handlers[id];
     app.get(ROUTES[id].path, accessControl(id, deps), (c) => {
       const read = readParams(id, new URL(c.req.url).searchParams);
@@ -65,6 +71,11 @@ export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
       throw new ApiError('method_not_allowed', { message: `${ROUTES[id].path} answers GET only.` });
     });
   };
-  for (const id of ROUTE_IDS) mount(id);
+  for (const id of DATA_ROUTE_IDS) mount(id);
+  app.post(ROUTES.login.path, loginHandler(deps, log));
+  app.all(ROUTES.login.path, (c) => {
+    c.header('Allow', 'POST');
+    throw new ApiError('method_not_allowed', { message: `${ROUTES.login.path} answers POST only.` });
+  });
   return app;
 }
