@@ -102,6 +102,11 @@ export type Decision =
       readonly granted: boolean;
       /** The entry that decided; undefined when no credential covers the request. */
       readonly entry: CredentialEntry | OpenEntry | undefined;
+      /**
+       * The `kid` of the entry's key that verified the token, when it has one: a server records it to tell when a
+       * key rotated out is no longer used.
+       */
+      readonly kid?: string | undefined;
       /** For a right dataset password: the token issued for it. */
       readonly issued?: IssuedToken;
     }
@@ -133,7 +138,9 @@ export type DecisionStep =
       readonly step: 'token';
       readonly entry: CredentialEntry;
       readonly offered: boolean;
-      readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
+      readonly outcome:
+        | { readonly claims: DatasetTokenClaims; readonly kid: string | undefined }
+        | { readonly error: TokenError };
     }
   | { readonly step: 'revocation'; readonly entry: TokenEntry; readonly verdict: RevocationVerdict }
   | {
@@ -207,17 +214,18 @@ export async function decide(
     const offered = entry === undefined ? undefined : facts.header(entry.headerKey);
     steps?.push({ step: 'optional-token', guard: entry, offered: offered !== undefined });
     let claims: DatasetTokenClaims | undefined;
+    let kid: string | undefined;
     if (entry !== undefined && offered !== undefined) {
       // A refused token on an open route is not an error: the answer is the one without a token.
       const checked = await checkToken(entry, offered, facts, steps);
-      if ('claims' in checked) claims = checked.claims;
+      if ('claims' in checked) ({ claims, kid } = checked);
     }
-    return allowed(claims, facts, result.entry, true, steps);
+    return allowed(claims, facts, result.entry, true, steps, kid);
   }
 
   const entry = result.entry;
   const checked = await checkToken(entry, facts.header(entry.headerKey), facts, steps);
-  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps);
+  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps, checked.kid);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
     return allowed(undefined, facts, entry, false, steps);
@@ -320,15 +328,16 @@ async function checkToken(
   header: string | undefined,
   facts: RequestFacts,
   steps: DecisionStep[] | undefined,
-): Promise<{ claims: DatasetTokenClaims } | Refused> {
+): Promise<{ claims: DatasetTokenClaims; kid: string | undefined } | Refused> {
   // Two headers of the same name arrive joined with ", "; a compact JWS has no comma.
   if (header !== undefined && header.includes(',')) {
     steps?.push({ step: 'duplicate-header', headerKey: entry.headerKey });
     return refused(400, 'bad_request', `more than one ${entry.headerKey} header`, entry.path);
   }
   let claims: DatasetTokenClaims;
+  let kid: string | undefined;
   try {
-    claims = await entry.verifier.verify(header, facts.now);
+    ({ claims, kid } = await entry.verifier.verifyKey(header, facts.now));
   } catch (error) {
     const tokenError =
       error instanceof TokenError
@@ -340,7 +349,7 @@ async function checkToken(
       reason: tokenError.reason,
     });
   }
-  steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
+  steps?.push({ step: 'token', entry, offered: true, outcome: { claims, kid } });
   // The feeds are the portals' records of the tokens they minted. A token this server issued for a dataset
   // password is in no portal's feed, so no feed holds it back.
   if (entry.type === 'jwt') {
@@ -350,7 +359,7 @@ async function checkToken(
   const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
   steps?.push({ step: 'grant', entry, claims, result: grant });
   if (!grant.ok) return refused(403, grant.code, grant.reason, entry.path);
-  return { claims };
+  return { claims, kid };
 }
 
 function checkRevocation(
@@ -361,12 +370,22 @@ function checkRevocation(
 ): Refused | undefined {
   const verdict = facts.revocations?.check({
     embedder: entry.embedder,
+    entry: entry.path,
     claims,
     datasets: requiredDatasets(entry, facts.dataset),
     now: facts.now ?? Date.now(),
   });
   if (verdict === undefined) return undefined;
   steps?.push({ step: 'revocation', entry, verdict });
+  if (verdict.state === 'retired') {
+    // The operator withdrew this portal: terminal, so no sign-in again (a 401) would help.
+    return refused(
+      403,
+      'embedder_retired',
+      `registry entry "${verdict.entry}" was retired at ${verdict.at}`,
+      entry.path,
+    );
+  }
   if (verdict.state === 'revoked') {
     const r = verdict.revocation;
     return refused(
@@ -394,10 +413,13 @@ function allowed(
   entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
   steps: DecisionStep[] | undefined,
+  kid?: string,
 ): Decision {
   const scope = scopeFor(claims, facts.minSampleSize ?? null);
   steps?.push({ step: 'scope', scope, verified: claims !== undefined });
-  return { allowed: true, claims, scope, granted, entry };
+  return kid === undefined
+    ? { allowed: true, claims, scope, granted, entry }
+    : { allowed: true, claims, scope, granted, entry, kid };
 }
 
 const NO_SAMPLES: readonly string[] = Object.freeze([]);
