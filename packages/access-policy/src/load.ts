@@ -1,3 +1,4 @@
+import { createHash, KeyObject } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import {
   createSigner,
@@ -9,6 +10,7 @@ import {
   TokenSetupError,
   type VerificationKey,
   type Verifier,
+  type VerifierOptions,
 } from '@pp-embed/dataset-token';
 import { closestName, ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DEFAULT_HEADER_KEY, ROUTES } from '@pp-embed/viz-api';
@@ -27,7 +29,7 @@ import {
 import { describeRewrite, reshapeLegacy } from './migrate.js';
 import { embedderKey } from './origin.js';
 import { parsePasswordHash, type PasswordHash } from './password.js';
-import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock } from './policy.js';
+import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock, throttleOf } from './policy.js';
 import {
   ENTRY_FIELDS,
   entrySchema,
@@ -63,6 +65,11 @@ export interface LoadPolicyOptions {
    * block names: serverconfig.json's `corsOrigins`. They embed nothing the block does not let them.
    */
   corsOrigins?: readonly string[];
+  /**
+   * A policy this one replaces (the embedder registry changed): its verifiers are taken over where an entry's key
+   * and rules are the same, so that their caches and fetched key sets carry on, and so is its login throttle.
+   */
+  reuse?: AccessPolicy;
   /**
    * Credentials from outside the block (the embedder registry), loaded with it as one policy. `label` names where
    * they come from in the paths of the blocks made for them: `embedderRegistry(embedders.json)`.
@@ -233,6 +240,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
 
   const warnings: ConfigProblem[] = [];
   const served = options.datasets === undefined ? undefined : new Set(options.datasets);
+  const verifiers = new Verifiers(options.reuse === undefined ? undefined : verifiersOf.get(options.reuse));
   const top = level(input, 0, []);
   for (const [datasetKey, datasetValue] of top ?? []) {
     const datasetSegments = [datasetKey];
@@ -318,6 +326,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
           datasetHeaderKey,
           options,
           report,
+          verifiers,
         });
         if (entry === undefined || host === undefined) continue;
         embedders.set(host, entry);
@@ -329,18 +338,60 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
   }
 
   if (options.registered !== undefined) {
-    mergeRegistered(options.registered, { datasets, entries, served, options, seen, problems });
+    mergeRegistered(options.registered, { datasets, entries, served, options, seen, problems, verifiers });
   }
 
   if (problems.length > 0) throw new ConfigError(root, problems);
-  return createPolicy({
+  const policy = createPolicy({
     datasets,
     entries,
     routeCatalog: CATALOG,
     warnings: [...warnings, ...shadowWarnings(datasets)],
-    throttle: new LoginThrottle(options.loginThrottle),
+    throttle:
+      options.reuse === undefined ? new LoginThrottle(options.loginThrottle) : throttleOf(options.reuse),
     corsOrigins: new Set(options.corsOrigins ?? []),
   });
+  verifiersOf.set(policy, verifiers.made);
+  return policy;
+}
+
+const verifiersOf = new WeakMap<AccessPolicy, ReadonlyMap<string, Verifier>>();
+
+/**
+ * The verifiers of one load, by what each is made of (key, algorithms, claims rules, clock skew), so that entries
+ * alike share one and a policy that replaces another takes over those it still needs, with their caches of
+ * verified tokens and their fetched key sets.
+ */
+class Verifiers {
+  readonly made = new Map<string, Verifier>();
+  readonly #previous: ReadonlyMap<string, Verifier> | undefined;
+
+  constructor(previous: ReadonlyMap<string, Verifier> | undefined) {
+    this.#previous = previous;
+  }
+
+  get(options: VerifierOptions): Verifier {
+    const id = verifierId(options);
+    const verifier =
+      (id === undefined ? undefined : (this.made.get(id) ?? this.#previous?.get(id))) ??
+      createVerifier(options);
+    if (id !== undefined) this.made.set(id, verifier);
+    return verifier;
+  }
+}
+
+/**
+ * A digest of what a verifier is made of (secrets included, so that a changed secret makes another verifier; only
+ * their digest is kept). The clock and the environment are the server's, alike for every load. Undefined for a
+ * key given as a `KeyObject`, whose JSON says nothing of it.
+ */
+function verifierId(options: VerifierOptions): string | undefined {
+  let describable = true;
+  const text = JSON.stringify({ ...options, now: undefined, env: undefined }, (_key, value: unknown) => {
+    if (value instanceof KeyObject) describable = false;
+    return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+  });
+  return describable ? createHash('sha256').update(text).digest('base64url') : undefined;
 }
 
 /** A dataset key for no dataset the server serves protects nothing; the dataset it meant stays as open as it was. */
@@ -395,6 +446,8 @@ interface EntryPlace {
   report: (segments: Segments, message: string) => void;
   /** Fields the shape check found a problem in (`''` for the entry itself). */
   damaged?: ReadonlySet<string>;
+  /** Where verifiers come from: made, or taken over from the policy this one replaces. */
+  verifiers: Verifiers;
   /** A registered credential's key, which no field of the entry names; its problems are told to `report`. */
   injected?: {
     key: VerificationKey;
@@ -558,7 +611,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   };
   let verifier: Verifier;
   try {
-    verifier = createVerifier({
+    verifier = place.verifiers.get({
       key: injected?.key ?? verificationKey(raw, keyField as (typeof KEY_FIELDS)[number], place.options),
       algorithms: entry.algorithms,
       issuer: entry.issuer,
@@ -758,6 +811,7 @@ interface MergeContext {
   /** Problems already reported, to report each once. */
   seen: Set<string>;
   problems: ConfigProblem[];
+  verifiers: Verifiers;
 }
 
 /** One place a registered credential is written into: a dataset key, a route key, and its entry there. */
@@ -948,6 +1002,7 @@ function placeCredential(credential: RegisteredCredential, ctx: MergeContext): P
       embedder: host,
       options: ctx.options,
       report,
+      verifiers: ctx.verifiers,
       injected: {
         key: credential.key,
         keySource: credential.keySource,

@@ -324,3 +324,31 @@ it('refuses every token of a retired entry with embedder_retired, and explain sa
   );
   expect(steps.at(-1)).toBe('Decision: refused with embedder_retired (403).');
 });
+
+describe('a policy that replaces another (the registry changed)', () => {
+  it('takes over the verifiers of unchanged entries, makes new ones for changed keys, and resolves afresh', () => {
+    const block = { TermdbTest: { '*': { 'lab.test': { type: 'jwt', secret: SECRET } } } };
+    const first = load(block, registered(credential()));
+    const entryAt = (policy: ReturnType<typeof load>, origin: string) => {
+      const r = policy.resolve('TermdbTest', SAMPLES, origin);
+      if (r.kind !== 'needs-token') throw new Error(`expected a token entry for ${origin}`);
+      return r.entry;
+    };
+    const same = load(block, { ...registered(credential()), reuse: first });
+    expect(entryAt(same, 'http://lab.test').verifier).toBe(entryAt(first, 'http://lab.test').verifier);
+    expect(entryAt(same, 'http://new.test').verifier).toBe(entryAt(first, 'http://new.test').verifier);
+
+    const rotated = load(block, {
+      ...registered(credential({ key: { keys: [{ kid: 'k3', secret: newSecret() }] } })),
+      reuse: same,
+    });
+    expect(entryAt(rotated, 'http://lab.test').verifier).toBe(entryAt(first, 'http://lab.test').verifier);
+    expect(entryAt(rotated, 'http://new.test').verifier).not.toBe(entryAt(first, 'http://new.test').verifier);
+
+    const without = load(block, { ...registered(), reuse: rotated });
+    expect(without.resolve('TermdbTest', SAMPLES, 'http://new.test')).toMatchObject({
+      kind: 'forbidden',
+      code: 'embedder_not_allowed',
+    });
+  });
+});
