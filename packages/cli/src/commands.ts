@@ -8,7 +8,7 @@ import {
   hashPassword,
   migrateDsCredentials,
 } from '@pp-embed/access-policy';
-import { loadServerConfig } from '@pp-embed/server-config';
+import { accessRevocations, loadServerConfig } from '@pp-embed/server-config';
 import { ConfigError } from '@pp-embed/server-runtime';
 import {
   type Algorithm,
@@ -344,12 +344,14 @@ export const commands: Record<string, Command> = {
       const origin = str(values, 'origin');
       // The revocation lists the server would hold: each feed read once, as a replica reads it at start. Only a
       // token is checked against them.
-      const revocations = token === undefined ? undefined : config.revocations;
-      for (const feed of (await revocations?.syncOnce()) ?? []) {
+      const feeds = token === undefined ? undefined : config.revocations;
+      for (const feed of (await feeds?.syncOnce()) ?? []) {
         io.err(
-          `The revocation feed "${feed}" could not be read (${revocations?.health(io.now()).find((h) => h.feed === feed)?.lastError ?? 'no answer'}).`,
+          `The revocation feed "${feed}" could not be read (${feeds?.health(io.now()).find((h) => h.feed === feed)?.lastError ?? 'no answer'}).`,
         );
       }
+      // The registry's retired entries, then the feeds: what the server asks about every verified token.
+      const revocations = token === undefined ? undefined : accessRevocations(config.registry, feeds);
       const { decision, steps } = await explain(
         config.policy,
         {

@@ -44,11 +44,12 @@ async function ready() {
   return s;
 }
 
-const addPortal = (config: string, ...extra: string[]) =>
+const addPortal = (config: string, ...extra: string[]) => addHost(config, 'portal.example.org', ...extra);
+const addHost = (config: string, host: string, ...extra: string[]) =>
   run([
     'embedder',
     'add',
-    'portal.example.org',
+    host,
     '--config',
     config,
     '--dataset',
@@ -135,18 +136,23 @@ describe('pp-token embedder', () => {
       alg: 'ES256',
       privateKey: expect.stringContaining('PRIVATE KEY'),
     });
-    const byUrl = await addPortal(
+    const byUrl = await addHost(
       s.config,
+      'lab.example.org',
       '--alg',
       'ES256',
       '--jwks',
-      'https://portal.example.org/jwks.json',
+      'https://lab.example.org/jwks.json',
     );
-    expect([byUrl.code, byUrl.out]).toEqual([0, '']);
+    expect([byUrl.code, byUrl.out, byUrl.err]).toEqual([
+      0,
+      '',
+      expect.stringContaining('lab.example.org/jwks.json'),
+    ]);
     const pem = join(s.dir, 'portal.pem');
     const pair = generateKeyPair('RS256');
     writeFileSync(pem, JSON.stringify(pair.jwks.keys[0]));
-    const byKey = await addPortal(s.config, '--alg', 'RS256', '--public-key', pem);
+    const byKey = await addHost(s.config, 'rs.example.org', '--alg', 'RS256', '--public-key', pem);
     expect(byKey.err).toContain(`kid ${pair.kid}`);
   });
 
@@ -219,6 +225,67 @@ describe('pp-token embedder', () => {
     });
     expect(code).toBe(2);
     expect(err).toContain('keyId: the registry was written with another key');
+  });
+
+  it('refuses a change the server would refuse, and writes nothing: a portal dsCredentials names already', async () => {
+    const s = setup();
+    const config = JSON.parse(readFileSync(s.config, 'utf8')) as Record<string, unknown>;
+    config.dsCredentials = {
+      TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
+    };
+    writeFileSync(s.config, JSON.stringify(config));
+    const env = { PP_EMBEDDERS_KEY: KEY, PP_DS_SECRET: generateSecret() };
+    expect((await run(['embedder', 'init', '--config', s.config], { env })).code).toBe(0);
+    const before = readFileSync(s.registry, 'utf8');
+    const added = await run(
+      [
+        'embedder',
+        'add',
+        'portal.example.org',
+        '--config',
+        s.config,
+        '--dataset',
+        'TermdbTest',
+        '--route',
+        'termdb',
+      ],
+      { env },
+    );
+    expect(added.code).toBe(2);
+    expect(added.err).toContain(
+      'embedderRegistry(embedders.json).embedders.portal.example.org: conflicts with dsCredentials.TermdbTest.termdb.portal.example.org',
+    );
+    expect(added.out).toBe('');
+    expect(readFileSync(s.registry, 'utf8')).toBe(before);
+  });
+
+  it('refuses a second live entry for the same dataset, route and portal', async () => {
+    const s = await ready();
+    expect((await addPortal(s.config)).code).toBe(0);
+    const again = await addPortal(s.config);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(
+      'embedderRegistry(embedders.json).embedders.portal.example.org-2: conflicts with embedderRegistry(embedders.json).embedders.portal.example.org',
+    );
+  });
+
+  it('refuses a dataset the server does not serve, with the label it most likely meant', async () => {
+    const s = await ready();
+    const added = await run([
+      'embedder',
+      'add',
+      'portal.example.org',
+      '--config',
+      s.config,
+      '--dataset',
+      'TermdbTst',
+      '--route',
+      'termdb',
+    ]);
+    expect(added.code).toBe(2);
+    expect(added.err).toContain(
+      'datasets[0]: names no dataset this server serves; did you mean "TermdbTest"?',
+    );
   });
 
   it('says when serverconfig.json names no registry', async () => {

@@ -12,6 +12,7 @@ import {
   type KeyUse,
   readRegistry,
   readSeen,
+  type Registry,
   REGISTRY_ALGORITHMS,
   type RegistryAlgorithm,
   RegistryEditError,
@@ -21,7 +22,7 @@ import {
   writeFileAtomic,
 } from '@pp-embed/embedder-registry';
 import type { JsonWebKey } from '@pp-embed/dataset-token';
-import { registrySettings } from '@pp-embed/server-config';
+import { loadServerConfig, registrySettings } from '@pp-embed/server-config';
 import { ConfigError } from '@pp-embed/server-runtime';
 import type { Command, Values } from './commands.js';
 import { type Io, UsageError } from './io.js';
@@ -35,12 +36,28 @@ const configOption = { config: { type: 'string' } } as const;
 interface Opened {
   file: string;
   key: RegistryKey;
+  /** Checks a registry as it would be written with the server's own loader; throws what the server would refuse. */
+  check: (next: Registry) => void;
+  /** What the loader warns about the registry, once the change is written. */
+  warnings: string[];
 }
 
 /** The registry of a serverconfig.json and its key; a mistake there is a setup mistake (exit 2). */
 function openRegistry(values: Values, io: Io): Opened {
-  const settings = registrySettings(required(values, 'config'), { env: io.env });
-  return { file: settings.file, key: settings.key as RegistryKey };
+  const config = required(values, 'config');
+  const settings = registrySettings(config, { env: io.env });
+  const warnings: string[] = [];
+  return {
+    file: settings.file,
+    key: settings.key as RegistryKey,
+    warnings,
+    check(next) {
+      // The whole of serverconfig.json, as the server reads it, with this registry: a change the server would
+      // refuse is refused here, before it is written.
+      const loaded = loadServerConfig(config, { env: io.env, now: () => io.now(), registry: next });
+      warnings.push(...loaded.warnings.filter((w) => w.includes(settings.label)));
+    },
+  };
 }
 
 /** Runs a registry command, turning what the operator must fix into a message and exit code 2. */
@@ -273,7 +290,8 @@ export const embedderCommands: Record<string, Command> = {
       const alg = algorithm(values);
       const publicKey = readPublicKey(values);
       return registryCommand(io, async () => {
-        const { file, key } = openRegistry(values, io);
+        const opened = openRegistry(values, io);
+        const { file, key } = opened;
         const { result } = await editRegistry(
           file,
           key,
@@ -305,9 +323,10 @@ export const embedderCommands: Record<string, Command> = {
               ],
             };
           },
-          { by: io.actor, now: () => io.now() },
+          { by: io.actor, now: () => io.now(), check: opened.check },
         );
         const { entry, credential } = result;
+        for (const warning of opened.warnings) io.err(`warning: ${warning}`);
         io.err(
           `registered ${entry.id}: ${entry.embedder} may embed ${entry.datasets.join(', ')} (${entry.routes.join(', ')})`,
         );
@@ -325,7 +344,8 @@ export const embedderCommands: Record<string, Command> = {
     options: { ...configOption, json: { type: 'boolean' } },
     run(values, _positionals, io) {
       return registryCommand(io, async () => {
-        const { file, key } = openRegistry(values, io);
+        const opened = openRegistry(values, io);
+        const { file, key } = opened;
         const registry = readRegistry(file, key);
         for (const warning of registry.warnings) io.err(warning);
         const seen = await readSeen(companionFiles(file).seen);
@@ -370,7 +390,8 @@ export const embedderCommands: Record<string, Command> = {
       if (name === undefined) throw new UsageError('give the entry id (or its host)');
       const publicKey = readPublicKey(values);
       return registryCommand(io, async () => {
-        const { file, key } = openRegistry(values, io);
+        const opened = openRegistry(values, io);
+        const { file, key } = opened;
         const seen = await readSeen(companionFiles(file).seen);
         if (values.finish === true) {
           const { result } = await editRegistry(
@@ -394,7 +415,7 @@ export const embedderCommands: Record<string, Command> = {
                 ],
               };
             },
-            { by: io.actor, now: () => io.now() },
+            { by: io.actor, now: () => io.now(), check: opened.check },
           );
           if (result.status !== undefined) io.out(`${result.entry.id}: ${result.status}`);
           io.out(
@@ -411,7 +432,7 @@ export const embedderCommands: Record<string, Command> = {
             const kids = rotated.entry.keys.filter((k) => k.notAfter === undefined).map((k) => k.kid);
             return { result: rotated, audit: [{ action: 'rotate', id: rotated.entry.id, kids }] };
           },
-          { by: io.actor, now: () => io.now() },
+          { by: io.actor, now: () => io.now(), check: opened.check },
         );
         for (const old of result.previous) {
           io.err(
@@ -433,7 +454,8 @@ export const embedderCommands: Record<string, Command> = {
       const name = positionals[0];
       if (name === undefined) throw new UsageError('give the entry id (or its host)');
       return registryCommand(io, async () => {
-        const { file, key } = openRegistry(values, io);
+        const opened = openRegistry(values, io);
+        const { file, key } = opened;
         const { result: entry } = await editRegistry(
           file,
           key,
@@ -451,7 +473,7 @@ export const embedderCommands: Record<string, Command> = {
               ],
             };
           },
-          { by: io.actor, now: () => io.now() },
+          { by: io.actor, now: () => io.now(), check: opened.check },
         );
         io.out(
           `retired ${entry.id}: ${entry.embedder} no longer embeds ${entry.datasets.join(', ')}; servers refuse its tokens (embedder_retired) within seconds`,

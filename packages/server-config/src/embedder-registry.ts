@@ -1,6 +1,17 @@
 import { dirname, resolve } from 'node:path';
-import { type RegistryKey, registryKey, RegistryKeyError } from '@pp-embed/embedder-registry';
-import { ConfigError, formatPath } from '@pp-embed/server-runtime';
+import type { AccessPolicy, RegisteredCredential } from '@pp-embed/access-policy';
+import type { RemoteJwksOptions } from '@pp-embed/dataset-token';
+import {
+  type EmbedderEntry,
+  parseRegistry,
+  type Registry,
+  type RegistryKey,
+  registryKey,
+  RegistryKeyError,
+} from '@pp-embed/embedder-registry';
+import { firstRevocation, type RevocationFeeds, type RevocationLookup } from '@pp-embed/revocation';
+import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
+import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { readConfigFile } from './read.js';
 
@@ -115,4 +126,166 @@ export function registrySettings(
   );
   if (settings === undefined || problems.length > 0) throw new ConfigError(configFile, problems);
   return settings;
+}
+
+/**
+ * The embedder registry a server serves from: the file as last read and accepted, the revocation lookup of its
+ * retired entries, and how to read it again.
+ *
+ * @example
+ * const next = config.registry?.reload(currentPolicy); // throws a ConfigError for a file it refuses
+ */
+export interface LoadedRegistry {
+  readonly file: string;
+  /** How messages and entry paths name the registry: `embedderRegistry(embedders.json)`. */
+  readonly label: string;
+  readonly registry: Registry;
+  /** Answers `retired` for the tokens a retired entry's keys verify. */
+  readonly retired: RevocationLookup;
+  /** The registry entry id behind a credential entry's path; undefined for an entry of dsCredentials. */
+  entryId(path: string): string | undefined;
+  /**
+   * Reads the file again and builds the policy it gives with the same loader, the same dsCredentials and the same
+   * settings, taking over `current`'s verifiers where nothing changed. `unchanged` when the file is the one loaded.
+   *
+   * @throws ConfigError naming each problem: the file (cut short, another key, tampered with), an older version
+   *   than this one, or what the loader refuses (a conflict with dsCredentials, a bad rule).
+   */
+  reload(current: AccessPolicy): { policy: AccessPolicy; registry: LoadedRegistry } | 'unchanged';
+}
+
+/**
+ * The path that names a registry entry, in the policy, `explain` and the logs.
+ *
+ * @example
+ * registryEntryPath('embedderRegistry(embedders.json)', 'portal.example.org');
+ * // 'embedderRegistry(embedders.json).embedders.portal.example.org'
+ */
+export function registryEntryPath(label: string, id: string): string {
+  return formatPath(label, ['embedders', id]);
+}
+
+/**
+ * The entries of a registry as credentials the policy loads: each key with its kid and, for the old key of a
+ * rotation, the time it stops checking tokens.
+ *
+ * @example
+ * loadPolicy(block, { ...options, registered: { label, credentials: registeredCredentials(registry, label) } });
+ */
+export function registeredCredentials(
+  registry: Registry,
+  label: string,
+  remoteJwks?: RemoteJwksOptions,
+): RegisteredCredential[] {
+  return registry.entries.map((entry) => ({
+    path: registryEntryPath(label, entry.id),
+    embedder: entry.embedder,
+    datasets: entry.datasets,
+    routes: entry.routes,
+    key: keyOf(entry, remoteJwks),
+    keySource: entry.alg.startsWith('HS') ? 'secret' : entry.jwks !== undefined ? 'jwks' : 'publicKey',
+    algorithms: [entry.alg],
+    rules: entry.rules,
+    retired: entry.retired !== undefined,
+  }));
+}
+
+function keyOf(entry: EmbedderEntry, remoteJwks: RemoteJwksOptions | undefined): RegisteredCredential['key'] {
+  if (entry.jwks !== undefined) {
+    return { jwksUrl: entry.jwks, ...(remoteJwks !== undefined && { options: remoteJwks }) };
+  }
+  return {
+    keys: entry.keys.map((k) => ({
+      kid: k.kid,
+      ...(k.notAfter !== undefined && { notAfter: Date.parse(k.notAfter) }),
+      ...(k.secret !== undefined ? { secret: k.secret.reveal() } : { publicKey: k.publicKey ?? {} }),
+    })),
+  };
+}
+
+/** A registry's problems as serverconfig.json's, under the registry's label. */
+export function registryProblems(label: string, error: ConfigError): ConfigProblem[] {
+  return error.problems.map((p) => ({
+    path: p.path === '(root)' ? label : `${label}.${p.path}`,
+    message: p.message,
+  }));
+}
+
+/**
+ * Makes the `LoadedRegistry` of a registry read and accepted, given how a policy is built from one.
+ *
+ * @internal
+ */
+export function loadedRegistry(
+  settings: { file: string; label: string; key: RegistryKey },
+  registry: Registry,
+  build: (registry: Registry, reuse: AccessPolicy) => AccessPolicy,
+): LoadedRegistry {
+  const paths = new Map(registry.entries.map((e) => [registryEntryPath(settings.label, e.id), e]));
+  const retired = new Map(
+    [...paths].filter(([, e]) => e.retired !== undefined).map(([path, e]) => [path, e]),
+  );
+  const loaded: LoadedRegistry = {
+    file: settings.file,
+    label: settings.label,
+    registry,
+    retired: {
+      check({ entry }) {
+        const found = retired.get(entry);
+        return found?.retired === undefined
+          ? undefined
+          : { state: 'retired', entry: found.id, at: found.retired.at, by: found.retired.by };
+      },
+    },
+    entryId: (path) => paths.get(path)?.id,
+    reload(current) {
+      let text: string;
+      try {
+        text = readFileSync(settings.file, 'utf8');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new ConfigError(settings.file, [
+          {
+            path: settings.label,
+            message: code === 'ENOENT' ? 'file not found' : `cannot be read (${code})`,
+          },
+        ]);
+      }
+      let next: Registry;
+      try {
+        next = parseRegistry(text, settings.key, settings.file);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        throw new ConfigError(settings.file, registryProblems(settings.label, error));
+      }
+      if (next.mac === registry.mac) return 'unchanged';
+      if (next.version <= registry.version) {
+        // A copy older than the one in force (a backup put back, a replay): refused, as a rollback of a
+        // retirement would let a withdrawn portal in again. A restart reads whatever the file holds.
+        throw new ConfigError(settings.file, [
+          {
+            path: `${settings.label}.version`,
+            message: `is ${next.version}, not newer than version ${registry.version} in force: an older copy is not loaded while the server runs`,
+          },
+        ]);
+      }
+      const policy = build(next, current);
+      return { policy, registry: loadedRegistry(settings, next, build) };
+    },
+  };
+  return Object.freeze(loaded);
+}
+
+/**
+ * What the access decision asks about every verified token: the registry's retired entries, then the portals'
+ * revocation feeds. The server and `pp-token explain --config` ask the same.
+ *
+ * @example
+ * decide(policy, { ...facts, revocations: accessRevocations(config.registry, config.revocations) });
+ */
+export function accessRevocations(
+  registry: Pick<LoadedRegistry, 'retired'> | undefined,
+  feeds: RevocationFeeds | undefined,
+): RevocationLookup | undefined {
+  return firstRevocation([registry?.retired, feeds]);
 }

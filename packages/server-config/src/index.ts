@@ -16,4 +16,11 @@ export {
   serverConfigJsonSchema,
   serverConfigSchema,
 } from './load.js';
-export { type RegistrySettings, registrySettings } from './embedder-registry.js';
+export {
+  accessRevocations,
+  type LoadedRegistry,
+  registeredCredentials,
+  registryEntryPath,
+  type RegistrySettings,
+  registrySettings,
+} from './embedder-registry.js';
