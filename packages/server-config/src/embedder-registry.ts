@@ -9,7 +9,7 @@ import {
   registryKey,
   RegistryKeyError,
 } from '@pp-embed/embedder-registry';
-import { firstRevocation, type RevocationFeeds, type RevocationLookup } from '@pp-embed/revocation';
+import { firstRevocation, type RevocationLookup } from '@pp-embed/revocation';
 import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
@@ -285,7 +285,7 @@ export function loadedRegistry(
  */
 export function accessRevocations(
   registry: Pick<LoadedRegistry, 'retired'> | undefined,
-  feeds: RevocationFeeds | undefined,
+  feeds: RevocationLookup | undefined,
 ): RevocationLookup | undefined {
   return firstRevocation([registry?.retired, feeds]);
 }
