@@ -269,6 +269,20 @@ describe('pp-token embedder', () => {
     );
   });
 
+  it('sets the rules of a dsCredentials entry, checked by the same loader', async () => {
+    const s = await ready();
+    const bad = await addPortal(s.config, '--ip-check', 'sometimes');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('embedderRegistry(embedders.json).embedders.portal.example.org.rules.ipCheck');
+    expect(
+      (await addPortal(s.config, '--header-key', 'X-Portal', '--ip-check', 'loose', '--max-token-age', '1h'))
+        .code,
+    ).toBe(0);
+    expect((await run(['embedder', 'list', '--config', s.config])).out).toContain(
+      'rules      headerKey="X-Portal", ipCheck="loose", maxTokenAge=3600',
+    );
+  });
+
   it('refuses a dataset the server does not serve, with the label it most likely meant', async () => {
     const s = await ready();
     const added = await run([

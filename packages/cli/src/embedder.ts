@@ -211,7 +211,8 @@ function rules(values: Values): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const headerKey = str(values, 'header-key');
   if (headerKey !== undefined) out.headerKey = headerKey;
-  if (values['loose-ip-check'] === true) out.looseIpCheck = true;
+  const ipCheck = str(values, 'ip-check');
+  if (ipCheck !== undefined) out.ipCheck = ipCheck;
   const maxAge = seconds(values, 'max-token-age');
   if (maxAge !== undefined) out.maxTokenAge = maxAge;
   return out;
@@ -262,7 +263,7 @@ export const embedderCommands: Record<string, Command> = {
   'embedder add': {
     summary: 'register a portal: prints its credential once (HS256 secret, or a key pair it did not bring)',
     usage:
-      'pp-token embedder add HOST[:PORT] --config serverconfig.json --dataset LABEL [--dataset …] --route termdb|*|ROUTE [--route …] [--alg HS256|ES256|RS256] [--jwks URL | --public-key FILE] [--id ID] [--note TEXT] [--header-key NAME] [--loose-ip-check] [--max-token-age 1h] [--out FILE]',
+      'pp-token embedder add HOST[:PORT] --config serverconfig.json --dataset LABEL [--dataset …] --route termdb|*|ROUTE [--route …] [--alg HS256|ES256|RS256] [--jwks URL | --public-key FILE] [--id ID] [--note TEXT] [--header-key NAME] [--ip-check strict|loose|none] [--max-token-age 1h] [--out FILE]',
     options: {
       ...configOption,
       dataset: { type: 'string', multiple: true },
@@ -273,7 +274,7 @@ export const embedderCommands: Record<string, Command> = {
       id: { type: 'string' },
       note: { type: 'string' },
       'header-key': { type: 'string' },
-      'loose-ip-check': { type: 'boolean' },
+      'ip-check': { type: 'string' },
       'max-token-age': { type: 'string' },
       out: { type: 'string' },
     },
