@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, generateSecret } from '@pp-embed/dataset-token';
+import { createSigner, generateKeyPair, generateSecret } from '@pp-embed/dataset-token';
 import { companionFiles, readCredentialFile, recordSeen } from '@pp-embed/embedder-registry';
 import { describe, expect, it } from 'vitest';
 import type { Io } from './io.js';
@@ -300,6 +300,29 @@ describe('pp-token embedder', () => {
     expect(added.err).toContain(
       'datasets[0]: names no dataset this server serves; did you mean "TermdbTest"?',
     );
+  });
+
+  it('explain decides a registered portal as the server does: the entry that decided, then retired', async () => {
+    const s = await ready();
+    const credential = JSON.parse((await addPortal(s.config)).out) as { secret: string; kid: string };
+    const token = createSigner({
+      algorithm: 'HS256',
+      key: { secret: credential.secret },
+      kid: credential.kid,
+      now: () => NOW,
+    }).sign({ datasets: ['TermdbTest'], email: 'ana@example.org', ip: '203.0.113.7' });
+    const args = ['explain', '--config', s.config, '--dataset', 'TermdbTest', '--route', 'termdb/samples'];
+    const ask = () => run([...args, '--origin', 'https://portal.example.org', '--ip', '203.0.113.7', token]);
+    const allowed = await ask();
+    expect(allowed.code).toBe(0);
+    expect(allowed.out).toContain(
+      'Embedder key "portal.example.org" matched (embedderRegistry(embedders.json).embedders.portal.example.org).',
+    );
+    expect(allowed.out).toContain(`The token verified with key "${credential.kid}"`);
+    await run(['embedder', 'retire', 'portal.example.org', '--config', s.config]);
+    const refused = await ask();
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('Decision: refused with embedder_retired (403).');
   });
 
   it('says when serverconfig.json names no registry', async () => {
