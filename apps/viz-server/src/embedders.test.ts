@@ -186,6 +186,21 @@ describe('the embedder registry of a running server', () => {
     expect([...(seen.get('portal.test')?.keys() ?? [])].sort()).toEqual([first?.kid, second?.kid].sort());
   });
 
+  it('writes every key use it noted, even when its writes overlap', async () => {
+    const s = await start();
+    await s.change((draft) => addPortal(draft));
+    await s.embedders.check();
+    const path = 'embedderRegistry(embedders.json).embedders.portal.test';
+    s.embedders.noteKeyUse(path, 'k-a');
+    const first = s.embedders.flush();
+    s.embedders.noteKeyUse(path, 'k-b');
+    s.embedders.noteKeyUse('dsCredentials.PPDemo.termdb.lab.test', 'k-c');
+    await Promise.all([first, s.embedders.flush()]);
+    const seen = await readSeen(companionFiles(s.registry).seen);
+    expect([...seen.keys()]).toEqual(['portal.test']);
+    expect([...(seen.get('portal.test')?.keys() ?? [])].sort()).toEqual(['k-a', 'k-b']);
+  });
+
   it('refuses every token of a retired portal within 2 s with embedder_retired, and keeps its dataset closed', async () => {
     const s = await start();
     const credential = await s.change((draft) => addPortal(draft));

@@ -95,6 +95,8 @@ export class EmbedderRegistryWatch {
   #uses = new Map<string, Map<string, Use>>();
   #closed = false;
   #seenFailed = false;
+  /** Writes of the record of key use, one after the other. */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(
     loaded: LoadedRegistry,
@@ -171,13 +173,19 @@ export class EmbedderRegistryWatch {
   }
 
   /**
-   * Writes the key use noted since the last time to the record of key use. Another writer holding it makes this
-   * one wait for the next turn; nothing is lost.
+   * Writes the key use noted since the last time to the record of key use, after any write of this server still
+   * running. Another server holding the file's lock makes this one wait for its next turn (`waitMs`, 0 for the
+   * periodic write); nothing is lost.
    *
    * @example
    * await embedders.flush();
    */
-  async flush(): Promise<void> {
+  flush(waitMs = 0): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write(waitMs));
+    return this.#flushing;
+  }
+
+  async #write(waitMs: number): Promise<void> {
     if (this.#uses.size === 0) return;
     const taken = this.#uses;
     this.#uses = new Map();
@@ -185,7 +193,7 @@ export class EmbedderRegistryWatch {
       [...byKid].map(([kid, use]) => ({ id, kid, first: use.first, last: use.last })),
     );
     try {
-      await recordSeen(this.#seenFile, observations, { waitMs: 0 });
+      await recordSeen(this.#seenFile, observations, { waitMs });
       this.#seenFailed = false;
     } catch (error) {
       // Kept for the next turn, merged with what is noted meanwhile.
@@ -219,7 +227,8 @@ export class EmbedderRegistryWatch {
     clearTimeout(this.#timer);
     clearInterval(this.#flushTimer);
     await this.#running;
-    await this.flush();
+    // The last write waits a little for another server's: what this one saw is not noted anywhere else.
+    await this.flush(2_000);
   }
 
   #schedule(delayMs: number): void {
