@@ -28,6 +28,7 @@ const PUBLISHABLE = [
   'client-address',
   'server-runtime',
   'dataset-token',
+  'passport',
   'revocation',
   'embedder-registry',
   'access-policy',

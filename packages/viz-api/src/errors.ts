@@ -69,6 +69,13 @@ export const ERROR_CODES = {
     meaning: "the token's `nbf` is in the future",
     message: 'The access token is not valid yet.',
   },
+  issuer_not_trusted: {
+    status: 401,
+    family: 'token',
+    meaning:
+      "the token's `iss` is an OpenID issuer that the credential entry for this dataset, route and origin does not trust",
+    message: 'The service that issued this access token is not trusted for this data.',
+  },
   token_revoked: {
     status: 401,
     family: 'token',
@@ -105,6 +112,13 @@ export const ERROR_CODES = {
     family: 'refusal',
     meaning: 'the route is closed for this dataset',
     message: 'This data is not available for this dataset.',
+  },
+  insufficient_scope: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      'a valid token from a trusted issuer whose scopes, groups or visas grant this dataset for other kinds of route only, or not at all (RFC 6750 §3.1)',
+    message: "The access token's scopes do not cover this data.",
   },
   password_invalid: {
     status: 401,
