@@ -53,6 +53,7 @@ export type {
   KeySetHealth,
   LoginResult,
   RevocationFeedHealth,
+  EmbedderRegistryHealth,
   SampleRow,
   SamplesResult,
   Term,
