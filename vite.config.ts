@@ -39,6 +39,7 @@ export default defineConfig({
       nodeProject('packages/dataset-token'),
       nodeProject('packages/passport'),
       nodeProject('packages/revocation'),
+      nodeProject('packages/embedder-registry'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
       nodeProject('packages/server-config'),

@@ -30,6 +30,7 @@ const PUBLISHABLE = [
   'dataset-token',
   'passport',
   'revocation',
+  'embedder-registry',
   'access-policy',
   'server-config',
   'token-provider',

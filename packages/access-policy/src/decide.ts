@@ -105,6 +105,11 @@ export type Decision =
       readonly granted: boolean;
       /** The entry that decided; undefined when no credential covers the request. */
       readonly entry: CredentialEntry | OpenEntry | undefined;
+      /**
+       * The `kid` of the entry's key that verified the token, when it has one: a server records it to tell when a
+       * key rotated out is no longer used.
+       */
+      readonly kid?: string | undefined;
       /** For a right dataset password: the token issued for it. */
       readonly issued?: IssuedToken;
     }
@@ -136,7 +141,9 @@ export type DecisionStep =
       readonly step: 'token';
       readonly entry: CredentialEntry;
       readonly offered: boolean;
-      readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
+      readonly outcome:
+        | { readonly claims: DatasetTokenClaims; readonly kid: string | undefined }
+        | { readonly error: TokenError };
     }
   | { readonly step: 'revocation'; readonly entry: TokenEntry; readonly verdict: RevocationVerdict }
   | {
@@ -231,17 +238,18 @@ export async function decide(
     const offered = entry === undefined ? undefined : facts.header(entry.headerKey);
     steps?.push({ step: 'optional-token', guard: entry, offered: offered !== undefined });
     let claims: DatasetTokenClaims | undefined;
+    let kid: string | undefined;
     if (entry !== undefined && offered !== undefined) {
       // A refused token on an open route is not an error: the answer is the one without a token.
       const checked = await checkToken(entry, offered, facts, steps);
-      if ('claims' in checked) claims = checked.claims;
+      if ('claims' in checked) ({ claims, kid } = checked);
     }
-    return allowed(claims, facts, result.entry, true, steps);
+    return allowed(claims, facts, result.entry, true, steps, kid);
   }
 
   const entry = result.entry;
   const checked = await checkToken(entry, facts.header(entry.headerKey), facts, steps);
-  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps);
+  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps, checked.kid);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
     return allowed(undefined, facts, entry, false, steps);
@@ -344,7 +352,7 @@ async function checkToken(
   header: string | undefined,
   facts: RequestFacts,
   steps: DecisionStep[] | undefined,
-): Promise<{ claims: DatasetTokenClaims } | Refused> {
+): Promise<{ claims: DatasetTokenClaims; kid: string | undefined } | Refused> {
   // Two headers of the same name arrive joined with ", "; a compact JWS has no comma.
   if (header !== undefined && header.includes(',')) {
     steps?.push({ step: 'duplicate-header', headerKey: entry.headerKey });
@@ -394,8 +402,9 @@ async function checkToken(
     return refused(401, error.code, error.message, entry.path);
   }
   let claims: DatasetTokenClaims;
+  let kid: string | undefined;
   try {
-    claims = await entry.verifier.verify(header, facts.now);
+    ({ claims, kid } = await entry.verifier.verifyKey(header, facts.now));
   } catch (error) {
     const tokenError = asTokenError(error);
     steps?.push({ step: 'token', entry, offered: header !== undefined, outcome: { error: tokenError } });
@@ -404,7 +413,7 @@ async function checkToken(
       reason: tokenError.reason,
     });
   }
-  steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
+  steps?.push({ step: 'token', entry, offered: true, outcome: { claims, kid } });
   // The feeds are the portals' records of the tokens they minted. A token this server issued for a dataset
   // password is in no portal's feed, so no feed holds it back.
   if (entry.type === 'jwt') {
@@ -414,7 +423,7 @@ async function checkToken(
   const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
   steps?.push({ step: 'grant', entry, claims, result: grant });
   if (!grant.ok) return refused(403, grant.code, grant.reason, entry.path);
-  return { claims };
+  return { claims, kid };
 }
 
 /** A verifier's refusal as it is; anything else it threw as `token_invalid`, kept as the cause for logs. */
@@ -436,7 +445,7 @@ async function checkIssuerToken(
   token: string,
   facts: RequestFacts,
   steps: DecisionStep[] | undefined,
-): Promise<{ claims: DatasetTokenClaims } | Refused> {
+): Promise<{ claims: DatasetTokenClaims; kid: undefined } | Refused> {
   const step = { step: 'issuer', entry, iss: issuer.issuer, issuer } as const;
   let verified;
   try {
@@ -493,7 +502,8 @@ async function checkIssuerToken(
       clientAuthResult: Object.freeze({ cohorts: [...new Set(here.flatMap((g) => g.cohorts ?? []))] }),
     }),
   });
-  return { claims };
+  // No key of the entry checked it: the issuer's keys did.
+  return { claims, kid: undefined };
 }
 
 function checkRevocation(
@@ -504,12 +514,22 @@ function checkRevocation(
 ): Refused | undefined {
   const verdict = facts.revocations?.check({
     embedder: entry.embedder,
+    entry: entry.path,
     claims,
     datasets: requiredDatasets(entry, facts.dataset),
     now: facts.now ?? Date.now(),
   });
   if (verdict === undefined) return undefined;
   steps?.push({ step: 'revocation', entry, verdict });
+  if (verdict.state === 'retired') {
+    // The operator withdrew this portal: terminal, so no sign-in again (a 401) would help.
+    return refused(
+      403,
+      'embedder_retired',
+      `registry entry "${verdict.entry}" was retired at ${verdict.at}`,
+      entry.path,
+    );
+  }
   if (verdict.state === 'revoked') {
     const r = verdict.revocation;
     return refused(
@@ -537,10 +557,13 @@ function allowed(
   entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
   steps: DecisionStep[] | undefined,
+  kid?: string,
 ): Decision {
   const scope = scopeFor(claims, facts.minSampleSize ?? null);
   steps?.push({ step: 'scope', scope, verified: claims !== undefined });
-  return { allowed: true, claims, scope, granted, entry };
+  return kid === undefined
+    ? { allowed: true, claims, scope, granted, entry }
+    : { allowed: true, claims, scope, granted, entry, kid };
 }
 
 const NO_SAMPLES: readonly string[] = Object.freeze([]);

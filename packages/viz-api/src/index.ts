@@ -68,6 +68,7 @@ export type {
   LoginResult,
   NumericStats,
   RevocationFeedHealth,
+  EmbedderRegistryHealth,
   SampleRow,
   SamplesResult,
   SummaryGroup,
