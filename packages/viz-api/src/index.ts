@@ -25,11 +25,22 @@ export {
   type TokenErrorCode,
   type TokenInvalidReason,
 } from './errors.js';
+export { csvField, csvRow } from './csv.js';
+export {
+  type CategoryClause,
+  type Filter,
+  type FilterClause,
+  formatFilter,
+  isCategoryClause,
+  parseFilter,
+  type RangeClause,
+} from './filter.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
   DATA_ROUTE_IDS,
   type DataRouteId,
   type LoginRequest,
+  type ParamProblem,
   type ParamSpec,
   readLoginBody,
   readParam,
@@ -46,18 +57,29 @@ export {
 } from './routes.js';
 export type {
   Bar,
+  BarchartPanel,
   BarchartResult,
+  BarRow,
+  Category,
   Cohort,
   DatasetHealth,
   Health,
   KeySetHealth,
   LoginResult,
+  NumericStats,
   RevocationFeedHealth,
   EmbedderRegistryHealth,
   SampleRow,
   SamplesResult,
+  SummaryGroup,
+  SummaryResult,
+  SurvivalCurve,
+  SurvivalResult,
+  SurvivalSeries,
   Term,
   TermdbConfig,
   TermList,
+  TermMatch,
+  TermSearchResult,
   TermType,
 } from './types.js';

@@ -9,7 +9,7 @@ describe('readParams', () => {
   it('reads required text, optional text and integers with their defaults', () => {
     expect(readParams('samples', query('dslabel=TermdbTest&term=sex'))).toEqual({
       ok: true,
-      params: { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: LIMITS.defaultPageSize },
+      params: { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: LIMITS.defaultPageSize, filter: [] },
     });
     expect(readParams('terms', query('dslabel=T'))).toEqual({
       ok: true,
@@ -56,9 +56,9 @@ describe('readParams', () => {
 });
 
 describe('ROUTES', () => {
-  it('names each route by its path, and has one sample-level route', () => {
+  it('names each route by its path, and keeps rows of samples sample-level', () => {
     for (const id of ROUTE_IDS) expect(`/${ROUTES[id].name}`).toBe(ROUTES[id].path);
-    expect(ROUTE_IDS.filter((id) => ROUTES[id].class === 'sample-level')).toEqual(['samples']);
+    expect(ROUTE_IDS.filter((id) => ROUTES[id].class === 'sample-level')).toEqual(['samples', 'export']);
     expect(ROUTE_IDS.every((id) => ROUTES[id].params.dslabel.required)).toBe(true);
   });
 });
