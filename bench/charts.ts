@@ -264,7 +264,7 @@ export async function benchCharts(): Promise<void> {
       if (performance.now() - swapStart > 300_000) throw new Error('the new file was not swapped in');
     }
     console.log(
-      `file swapped in after ${((performance.now() - swapStart) / 1000).toFixed(1)} s; the unrestricted barchart meanwhile: median ${median(during).toFixed(1)} ms, slowest ${Math.max(...during).toFixed(0)} ms (${during.length} requests; ${baselineMs.toFixed(1)} ms median before)`,
+      `file swapped in after ${((performance.now() - swapStart) / 1000).toFixed(1)} s; the unrestricted barchart meanwhile: median ${median(during).toFixed(1)} ms, slowest ${Math.max(...during).toFixed(0)} ms (${during.length} requests; before: median ${baselineMs.toFixed(1)} ms, slowest ${Math.max(...(times[me]?.[0] as number[])).toFixed(0)} ms)`,
     );
   } finally {
     server.child.kill();

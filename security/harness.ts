@@ -74,6 +74,8 @@ export const VIZ_EVENTS = new Set([
   'jwks_fetched',
   'jwks_fetch_failed',
   'jwks_key_ignored',
+  'issuer_discovered',
+  'issuer_discovery_failed',
   'bundle_missing',
   'sample_access',
   'draining',
@@ -91,6 +93,10 @@ export const VIZ_EVENTS = new Set([
   'access',
   'open_to_everyone',
   'login',
+  'embedder_registry_loaded',
+  'embedder_registry_refused',
+  'embedder_registry_watch_failed',
+  'key_use_not_recorded',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Accounts } from './auth/accounts.js';
+import type { Institution } from './auth/institution.js';
 import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
 import type { ScryptParams } from './auth/password.js';
 import { FeedPublisher } from '@pp-embed/revocation';
@@ -23,6 +24,7 @@ import {
 } from '@pp-embed/server-runtime';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
+import { institutionRoutes } from './routes/institution.js';
 import { adminRoutes } from './routes/admin.js';
 import { pageRoutes } from './routes/pages.js';
 import { revocationRoutes } from './routes/revocations.js';
@@ -76,6 +78,8 @@ export interface AppDeps {
   refusals?: RateLimitedLog;
   /** Whether the portal is shutting down. Default: never. */
   lifecycle?: DrainState;
+  /** "Sign in with your institution", when an institution is configured. */
+  institution?: Institution | undefined;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -129,6 +133,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     feed,
     assets: readAssets(deps.assetsDir),
+    institution: deps.institution,
   };
 
   const app = new Hono<PortalEnv>();
@@ -253,6 +258,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   app.route('/', adminRoutes(portal));
   app.route('/', tokenRoutes(portal));
   app.route('/', authRoutes(portal));
+  app.route('/', institutionRoutes(portal));
   app.route('/', pageRoutes(portal));
   return app;
 }

@@ -24,6 +24,8 @@ function problems(argv: string[], env: Record<string, string> = {}): string[] {
   throw new Error('expected a ConfigError');
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('loadConfig', () => {
   it('has safe defaults: loopback, port 3000, HS256, 10-minute tokens pinned to the client address', () => {
     const c = config([], { PP_DS_SECRET: secret });
@@ -142,11 +144,104 @@ describe('loadConfig', () => {
     expect(problems(['--colour'])[0]).toMatch(/^command line: Unknown option '--colour'/);
   });
 
+  it('reads the institution file: the client secret from where it names, never from the file itself', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-institution-'));
+    const file = join(dir, 'institution.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        issuer: 'https://login.university.example',
+        name: 'University',
+        clientId: 'pp-portal',
+        clientSecret: { env: 'PP_INSTITUTION_SECRET' },
+        grants: [{ claim: 'groups', value: 'abc-team', dataset: 'TermdbTest' }],
+      }),
+    );
+    const c = config(['--institution', file], {
+      PP_DS_SECRET: secret,
+      PP_INSTITUTION_SECRET: 'the client secret the IdP gave',
+    });
+    expect(c.institution).toMatchObject({
+      issuer: 'https://login.university.example',
+      clientSecret: 'the client secret the IdP gave',
+      scope: 'openid email groups',
+    });
+  });
+
+  it('names every mistake of the institution file with its JSON path, all at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-institution-'));
+    const file = join(dir, 'institution.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        // Plain http is for an IdP on this machine only.
+        issuer: 'http://login.university.example',
+        name: 'University',
+        clientSecret: 'the secret itself',
+        grants: [{ claim: 'groups', value: 'abc-team', dataset: '../etc' }],
+        passports: { visaIssuers: [], visas: [] },
+      }),
+    );
+    const found = problems(['--institution', file], { PP_DS_SECRET: secret });
+    const prefix = 'PP_PORTAL_INSTITUTION (--institution)';
+    for (const path of [
+      'issuer',
+      'clientId',
+      'clientSecret',
+      'grants[0].dataset',
+      'passports.visaIssuers',
+      'passports.visas',
+    ]) {
+      expect(found, path).toContainEqual(
+        expect.stringMatching(new RegExp(`^${escapeRegExp(`${prefix} ${path}:`)}`)),
+      );
+    }
+    expect(found.join('\n')).not.toContain('the secret itself');
+  });
+
   it('answers --help with every setting', () => {
     const result = loadConfig(['--help'], {});
     if (!('help' in result)) throw new Error('expected help');
     for (const name of ['PP_DS_SECRET', 'PP_PORTAL_KEYS_DIR', '--token-ip', 'PORT']) {
       expect(result.help).toContain(name);
     }
+  });
+});
+
+describe('a portal registered with pp-token embedder add', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-portal-credential-'));
+  const credential = {
+    format: 'pp-embed/embedder-credential@1',
+    id: 'portal.example.org',
+    embedder: 'portal.example.org',
+    datasets: ['TermdbTest'],
+    routes: ['termdb'],
+    alg: 'HS256',
+    kid: '20260523-k3x9qa',
+    secret: generateSecret(),
+    issuedAt: '2026-05-23T12:00:00.000Z',
+  };
+  const file = join(dir, 'credential.json');
+  writeFileSync(file, JSON.stringify(credential), { mode: 0o600 });
+
+  it('signs with the credential file: its algorithm and kid, its secret kept out of logs', () => {
+    const c = config(['--credential-file', file]);
+    expect(c.signing).toMatchObject({
+      algorithm: 'registered',
+      credential: { id: 'portal.example.org', alg: 'HS256', kid: '20260523-k3x9qa' },
+    });
+    expect(inspect(c, { depth: 10 })).not.toContain(credential.secret);
+    expect(JSON.stringify(c)).not.toContain(credential.secret);
+  });
+
+  it('refuses the other ways to sign beside it, and a file others may read', () => {
+    expect(problems(['--credential-file', file], { PP_DS_SECRET: secret })).toEqual([
+      'PP_DS_SECRET: is not used with PP_PORTAL_CREDENTIAL_FILE (--credential-file); remove it',
+    ]);
+    const open = join(dir, 'open.json');
+    writeFileSync(open, JSON.stringify(credential), { mode: 0o644 });
+    expect(problems(['--credential-file', open])).toEqual([
+      'PP_PORTAL_CREDENTIAL_FILE (--credential-file) (root): can be read by others (mode 644); chmod 600 it',
+    ]);
   });
 });

@@ -11,7 +11,8 @@ import { isDatasetTokenError } from '@pp-embed/dataset-token';
 import { FeedPublisher } from '@pp-embed/revocation';
 import { createApp, DEFAULT_LOGIN_LIMITS } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DatabaseError, openStore, type PortalStore } from './db/store.js';
+import { Institution } from './auth/institution.js';
+import { DatabaseError, openStore, type PortalStore, storeSecret } from './db/store.js';
 import { seedDemo } from './demo.js';
 import { jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
 import { listen } from './server.js';
@@ -86,7 +87,22 @@ async function main(): Promise<number> {
   // Held feed requests answer at once when the shutdown starts, rather than holding it to the drain deadline.
   lifecycle.drainSignal.addEventListener('abort', () => feed.close(), { once: true });
   const refusals = new RateLimitedLog(logger);
-  const app = createApp({ config, store: opened, keys, logger, refusals, assetsDir, lifecycle, feed });
+  // The pending sign-in cookie is signed with a key in the store, so the IdP may send the browser back to any replica.
+  const institution =
+    config.institution === undefined
+      ? undefined
+      : new Institution(config.institution, { stateKey: await storeSecret(opened.sql, 'institution-state') });
+  const app = createApp({
+    config,
+    store: opened,
+    keys,
+    logger,
+    refusals,
+    assetsDir,
+    lifecycle,
+    feed,
+    institution,
+  });
   const longestWindow = Math.max(
     DEFAULT_LOGIN_LIMITS.perAccount.windowMs,
     DEFAULT_LOGIN_LIMITS.perAddress.windowMs,
@@ -113,6 +129,8 @@ async function main(): Promise<number> {
     url: running.url,
     vizServer: config.vizServerUrl,
     signing: keys.algorithm,
+    // Which registry entry of the visualization server this portal is, when it signs with a credential file.
+    registeredAs: config.signing.algorithm === 'registered' ? config.signing.credential.id : null,
     tokenIp: config.tokenIp,
   });
 

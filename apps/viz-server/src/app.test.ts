@@ -42,6 +42,7 @@ describe('the visualization server', () => {
         ],
         keySets: [],
         revocationFeeds: [],
+        embedderRegistry: null,
       },
     });
   });

@@ -1,14 +1,39 @@
-// The server and `explain` make one decision: random dsCredentials and random requests go through the real app
-// (HTTP status and error code) and through explain (its decision), and must come out the same.
-import type { IncomingMessage } from 'node:http';
-import { explain, hashPassword, loadPolicy } from '@pp-embed/access-policy';
+// The server and `explain` make one decision: random dsCredentials, with or without an embedder registry, and
+// random requests go through the real app (HTTP status and error code) and through explain (its decision), and
+// must come out the same.
+import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  explain,
+  hashPassword,
+  loadPolicy,
+  loadTrustedIssuers,
+  type TrustedIssuer,
+} from '@pp-embed/access-policy';
 import { proxyTrust } from '@pp-embed/client-address';
-import { createSigner, generateSecret } from '@pp-embed/dataset-token';
-import { silentLogger } from '@pp-embed/server-runtime';
+import { createSigner, generateSecret, publicJwk } from '@pp-embed/dataset-token';
+import {
+  createRegistry,
+  editRegistry,
+  type EmbedderCredential,
+  type RegistryDraft,
+  registryKey,
+} from '@pp-embed/embedder-registry';
+import {
+  accessRevocations,
+  type LoadedRegistry,
+  loadServerConfig,
+  registeredCredentials,
+} from '@pp-embed/server-config';
+import { ConfigError, silentLogger } from '@pp-embed/server-runtime';
 import { DATA_ROUTE_IDS, type DataRouteId, ROUTES } from '@pp-embed/viz-api';
 import { RevocationList, type RevocationLookup, subjectHash } from '@pp-embed/revocation';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDataset } from '../test/harness.js';
 import { createApp } from './app.js';
 import { openDataset } from './termdb/dataset.js';
@@ -27,10 +52,95 @@ const datasets = new DatasetRegistry(
 );
 afterAll(() => datasets.close());
 
+// A trusted OpenID issuer on 127.0.0.1 (its discovery document, its key set and a visa key set), so that issuer
+// tokens and GA4GH passports go through both paths too.
+const issuerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const visaKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const AUDIENCE = 'https://viz.test';
+const DAC = 'https://dac.test/committee';
+let issuerUrl = '';
+const issuerServer = createServer((req, res) => {
+  const bodies: Record<string, unknown> = {
+    '/.well-known/openid-configuration': { issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks` },
+    '/jwks': { keys: [publicJwk(issuerKey.publicKey, 'RS256', 'idp-1')] },
+    '/visa-keys': { keys: [publicJwk(visaKey.publicKey, 'RS256', 'visa-1')] },
+  };
+  const body = bodies[req.url ?? ''];
+  if (body === undefined) return void res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+});
+let issuers: ReadonlyMap<string, TrustedIssuer>;
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
+  issuerUrl = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
+  issuers = loadTrustedIssuers(
+    {
+      uni: {
+        issuer: issuerUrl,
+        audience: AUDIENCE,
+        grants: [
+          { scope: 'pp:dataset:PPDemo', dataset: 'PPDemo' },
+          { claim: 'groups', value: 'alpha', dataset: 'PPDemo', cohorts: ['ALPHA'], routes: ['aggregated'] },
+        ],
+        passports: true,
+      },
+    },
+    {
+      visaIssuers: [{ issuer: issuerUrl, jku: [`${issuerUrl}/visa-keys`] }],
+      visas: [
+        { value: 'phs000001.v1.p1', source: [DAC], dataset: 'PPDemo' },
+        { value: 'phs000002.v1.p1', source: [DAC], dataset: 'Other' },
+      ],
+    },
+    { now: () => NOW, keys: { background: false } },
+  );
+  for (const trusted of issuers.values())
+    await Promise.all([trusted.verifier.ready(), trusted.passports?.ready()]);
+});
+afterAll(() => {
+  for (const trusted of issuers.values()) trusted.verifier.close();
+  issuerServer.close();
+});
+
+function jws(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${part({ alg: 'RS256', ...header })}.${part(payload)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+}
+
+/** A token of the trusted issuer (or one that only claims to be it), valid at NOW unless the claims say not. */
+function issuerToken(claims: Record<string, unknown>, key = issuerKey.privateKey, typ = 'at+jwt'): string {
+  const now = Math.floor(NOW / 1000);
+  return jws(
+    { kid: 'idp-1', typ },
+    { iss: issuerUrl, sub: 'ana', aud: AUDIENCE, iat: now, exp: now + 300, jti: randomUUID(), ...claims },
+    key,
+  );
+}
+
+function passport(value: string, visa: Record<string, unknown> = {}): string {
+  const now = Math.floor(NOW / 1000);
+  const signed = jws(
+    { kid: 'visa-1', jku: `${issuerUrl}/visa-keys`, typ: 'vnd.ga4gh.visa+jwt' },
+    {
+      iss: issuerUrl,
+      sub: 'ana',
+      iat: now,
+      exp: now + 600,
+      ga4gh_visa_v1: { type: 'ControlledAccessGrants', asserted: now - 60, value, source: DAC, ...visa },
+    },
+    visaKey.privateKey,
+  );
+  return issuerToken({ ga4gh_passport_v1: [signed] }, issuerKey.privateKey, 'vnd.ga4gh.passport+jwt');
+}
+
 // "/**" is ProteinPaint's "*"; a key without a port ("lab.test") covers every port of its host.
 const ROUTE_KEYS = ['*', '/**', 'termdb', ...DATA_ROUTE_IDS.map((id) => ROUTES[id].name)];
 const EMBEDDERS = ['*', 'portal.test:8080', 'lab.test'];
 const ORIGINS = [
+  'http://new.test',
   'http://portal.test:8080',
   'http://lab.test',
   'http://lab.test:9000',
@@ -50,6 +160,18 @@ const entry: fc.Arbitrary<Entry> = fc.oneof(
     ipCheck: fc.constantFrom('strict', 'loose', 'none'),
     headerKey: fc.constantFrom(...HEADERS),
   }),
+  // Tokens of the trusted issuer beside the portal's, or only those.
+  fc.record({
+    type: fc.constant('jwt'),
+    secret: fc.constant(SECRET),
+    issuers: fc.constant(['uni']),
+    headerKey: fc.constantFrom(...HEADERS),
+  }),
+  fc.record({
+    type: fc.constant('jwt'),
+    issuers: fc.constant(['uni']),
+    headerKey: fc.constantFrom(...HEADERS),
+  }),
   fc.constant({ type: 'basic', passwordHash: PASSWORD_HASH, tokenSecret: OTHER_SECRET }),
   fc.constant({ type: 'open' }),
   fc.constant({ type: 'forbidden' }),
@@ -64,8 +186,66 @@ const block = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
 const routes = block(ROUTE_KEYS, block(EMBEDDERS, entry)).filter((r) => !('*' in r && '/**' in r));
 const config = block(['PPDemo', '*'], routes);
 
-const signer = (secret: string) => createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW });
+// The registries a server may have: none; one with new.test (PPDemo, sample-level data) in the middle of a key
+// rotation (its old and new keys both accepted) and lab.test (every dataset and route); and the same with new.test
+// retired. Each is read once, as a server reads it.
+const ENV = { PP_EMBEDDERS_KEY: generateSecret() };
+const KEY = registryKey({ env: 'PP_EMBEDDERS_KEY' }, ENV);
+async function registryIn(
+  changes: ((draft: RegistryDraft) => EmbedderCredential | undefined)[],
+): Promise<{ loaded: LoadedRegistry; handed: (EmbedderCredential | undefined)[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-property-registry-'));
+  const file = join(dir, 'embedders.json');
+  await createRegistry(file, KEY, { by: 'test', now: () => NOW });
+  const handed: (EmbedderCredential | undefined)[] = [];
+  for (const change of changes) {
+    await editRegistry(file, KEY, (draft) => ({ result: handed.push(change(draft)), audit: [] }), {
+      by: 'test',
+      now: () => NOW,
+    });
+  }
+  writeFileSync(
+    join(dir, 'serverconfig.json'),
+    JSON.stringify({
+      datasets: [{ label: 'PPDemo', genome: 'hg38', file: 'PPDemo.db' }],
+      embedderRegistry: { file: 'embedders.json', key: { env: 'PP_EMBEDDERS_KEY' } },
+    }),
+  );
+  const { registry } = loadServerConfig(join(dir, 'serverconfig.json'), { env: ENV, now: () => NOW });
+  return { loaded: registry as LoadedRegistry, handed };
+}
+const addNew = (draft: RegistryDraft) =>
+  draft.add({ embedder: 'new.test', datasets: ['PPDemo'], routes: ['termdb'], alg: 'HS256' }).credential;
+const addLab = (draft: RegistryDraft) =>
+  draft.add({
+    embedder: 'lab.test',
+    datasets: ['*'],
+    routes: ['*'],
+    alg: 'HS256',
+    rules: { ipCheck: 'none' },
+  }).credential;
+const rotateNew = (draft: RegistryDraft) => draft.rotate('new.test', { overlapSeconds: 3600 }).credential;
+const REGISTRIES = {
+  none: undefined,
+  live: await registryIn([addNew, rotateNew, addLab]),
+  retired: await registryIn([addNew, rotateNew, addLab, (draft) => void draft.retire('new.test')]),
+} as const;
+type RegistryName = keyof typeof REGISTRIES;
+
+const signer = (secret: string, kid?: string) =>
+  createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW, ...(kid !== undefined && { kid }) });
+// Without a registry, a token that names a kid no entry has.
+const signedBy = (credential: EmbedderCredential | undefined) =>
+  signer(credential?.secret ?? OTHER_SECRET, credential?.kid ?? 'k0').sign({
+    datasets: ['PPDemo'],
+    email: 'a@b.org',
+    ip: '203.0.113.7',
+  });
 const TOKENS = {
+  // The keys of new.test before and after its rotation, and of lab.test, in the live registry and the retired one.
+  registeredOld: (registry: RegistryName) => signedBy(REGISTRIES[registry]?.handed[0]),
+  registeredNew: (registry: RegistryName) => signedBy(REGISTRIES[registry]?.handed[1]),
+  registeredLab: (registry: RegistryName) => signedBy(REGISTRIES[registry]?.handed[2]),
   none: () => undefined,
   good: () => signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   cohort: () =>
@@ -81,6 +261,17 @@ const TOKENS = {
   otherDataset: () => signer(SECRET).sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' }),
   otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   garbage: () => 'not.a.token',
+  issuerScope: () => issuerToken({ scope: 'openid pp:dataset:PPDemo' }),
+  issuerGroup: () => issuerToken({ groups: ['alpha'] }),
+  issuerNoGrant: () => issuerToken({ scope: 'openid' }),
+  issuerOtherAudience: () => issuerToken({ scope: 'pp:dataset:PPDemo', aud: 'https://other.test' }),
+  issuerOtherKey: () => issuerToken({ scope: 'pp:dataset:PPDemo' }, strangerKey.privateKey),
+  issuerExpired: () =>
+    issuerToken({ scope: 'pp:dataset:PPDemo', iat: NOW / 1000 - 900, exp: Math.floor(NOW / 1000) - 600 }),
+  untrustedIssuer: () => issuerToken({ scope: 'pp:dataset:PPDemo', iss: 'https://elsewhere.test' }),
+  passport: () => passport('phs000001.v1.p1'),
+  passportConditions: () => passport('phs000001.v1.p1', { conditions: [[{ type: 'AffiliationAndRole' }]] }),
+  passportOtherDataset: () => passport('phs000002.v1.p1'),
 };
 // What the feed of the portals (the embedder keys portal.test:8080 and lab.test; none for "*") says: nothing
 // configured, a list that withdraws nothing, one that withdraws every token of the user, or a feed past its
@@ -118,6 +309,7 @@ function revocations(
 }
 
 const request = fc.record({
+  registry: fc.constantFrom(...(Object.keys(REGISTRIES) as RegistryName[])),
   revocations: fc.constantFrom(...REVOCATIONS),
   route: fc.constantFrom(...DATA_ROUTE_IDS),
   origin: fc.constantFrom(...ORIGINS),
@@ -125,6 +317,9 @@ const request = fc.record({
   ip: fc.constantFrom('203.0.113.7', '203.0.113.99', '198.51.100.1'),
   header: fc.constantFrom(...HEADERS),
 });
+
+type Config = typeof config extends fc.Arbitrary<infer C> ? C : never;
+type Request = typeof request extends fc.Arbitrary<infer R> ? R : never;
 
 const QUERY: Record<DataRouteId, string> = {
   config: '',
@@ -141,20 +336,43 @@ describe('the server and explain, for random configs and requests', () => {
   it('answer with the same status and code', async () => {
     let refused = 0;
     let allowed = 0;
+    let grantedByIssuer = 0;
+    let registeredAllowed = 0;
+    const codes = new Set<string>();
     await fc.assert(
       fc.asyncProperty(config, request, async (raw, r) => {
-        const policy = loadPolicy(raw, { baseDir: '.', env: {}, now: () => NOW });
+        const registry = REGISTRIES[r.registry]?.loaded;
+        let policy;
+        try {
+          policy = loadPolicy(raw, {
+            baseDir: '.',
+            env: {},
+            now: () => NOW,
+            issuers,
+            ...(registry !== undefined && {
+              registered: {
+                label: registry.label,
+                credentials: registeredCredentials(registry.registry, registry.label),
+              },
+            }),
+          });
+        } catch (error) {
+          // A registry entry in the very place of a dsCredentials entry: refused at start, nothing to serve.
+          if (error instanceof ConfigError) return fc.pre(false);
+          throw error;
+        }
+        // The registry's retired entries, then the portals' feeds: what the server asks about every token.
+        const lookup = accessRevocations(registry, revocations(r.revocations));
         const app = createApp({
           datasets,
-          policy,
+          access: { policy, revocations: lookup },
           proxies: proxyTrust([]),
           bundle: undefined,
           log: silentLogger,
           audit: () => undefined,
           now: () => NOW,
-          revocations: revocations(r.revocations),
         });
-        const token = TOKENS[r.token]();
+        const token = TOKENS[r.token](r.registry);
         const headers: Record<string, string> = {};
         if (r.origin !== undefined) headers.origin = r.origin;
         if (token !== undefined) headers[r.header] = token;
@@ -168,7 +386,7 @@ describe('the server and explain, for random configs and requests', () => {
             : await res.text()
         ) as { error?: { code: string } };
 
-        const { decision } = await explain(
+        const { decision, steps } = await explain(
           policy,
           {
             dataset: 'PPDemo',
@@ -177,26 +395,50 @@ describe('the server and explain, for random configs and requests', () => {
             clientIp: r.ip,
             now: NOW,
             tokenHeader: r.header,
-            revocations: revocations(r.revocations),
+            revocations: lookup,
             disclosure: DISCLOSURE,
           },
           token,
         );
         if (decision.outcome === 'allowed') {
           allowed++;
+          if (r.token.startsWith('registered') && r.route === 'samples') registeredAllowed++;
+          // Granted on the word of the trusted issuer, as explain tells it.
+          if (steps.some((step) => step.includes('It grants'))) grantedByIssuer++;
           expect({ status: res.status, body }).toMatchObject({ status: 200 });
         } else {
           refused++;
+          codes.add(decision.code);
           expect({ status: res.status, code: body.error?.code }).toEqual({
             status: decision.status,
             code: decision.code,
           });
         }
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 500,
+        // Always among the cases: a registered portal's token, in the live registry and in the retired one.
+        examples: (['live', 'retired'] as const).map((registry): [Config, Request] => [
+          { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
+          {
+            registry,
+            revocations: 'none',
+            route: 'samples',
+            origin: 'http://new.test',
+            token: 'registeredNew',
+            ip: '203.0.113.7',
+            header: 'x-ds-access-token',
+          },
+        ]),
+      },
     );
-    // Not vacuous: both outcomes occur.
+    // Not vacuous: both outcomes occur, issuer tokens and passports are granted, an untrusted issuer is met, and
+    // registered portals are allowed and refused as retired.
     expect(allowed).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
+    expect(grantedByIssuer).toBeGreaterThan(0);
+    expect(codes).toContain('issuer_not_trusted');
+    expect(codes).toContain('embedder_retired');
+    expect(registeredAllowed).toBeGreaterThan(0);
   });
 });

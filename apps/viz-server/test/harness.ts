@@ -8,6 +8,7 @@ import type { DrainState, Logger } from '@pp-embed/server-runtime';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../src/app.js';
+import { accessAtLoad } from '../src/embedders.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
@@ -97,6 +98,8 @@ export function harness(
   const datasets = new DatasetRegistry(loaded.datasets, { log, watch: false });
   const app = createApp({
     ...loaded,
+    access: accessAtLoad(loaded),
+    revocationFeeds: loaded.revocations,
     datasets,
     bundle: options.bundle,
     log,

@@ -1,7 +1,9 @@
 import { canonicalIp } from '@pp-embed/client-address';
-import { type DatasetTokenClaims, TokenError } from '@pp-embed/dataset-token';
+import { type DatasetTokenClaims, peekJwt, TokenError } from '@pp-embed/dataset-token';
+import type { VisaOutcome } from '@pp-embed/passport';
 import {
   type DisclosureRule,
+  LIMITS,
   type LoginErrorCode,
   ROUTES,
   type RefusalCode,
@@ -13,6 +15,7 @@ import type { RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import { type Authorization, authorize, requiredDatasets } from './authorize.js';
 import { type DatasetDisclosure, NO_DISCLOSURE, rulesBeneath, type TierRule, tierOf } from './disclosure.js';
 import type { CredentialEntry, OpenEntry, PasswordEntry, RouteRef, TokenEntry } from './entries.js';
+import { type IssuerGrant, issuerGrants, type TrustedIssuer } from './issuers.js';
 import { verifyPassword } from './password.js';
 import { type AccessPolicy, throttleOf, type Trace, traceResolution } from './policy.js';
 
@@ -112,6 +115,11 @@ export type Decision =
       readonly granted: boolean;
       /** The entry that decided; undefined when no credential covers the request. */
       readonly entry: CredentialEntry | OpenEntry | undefined;
+      /**
+       * The `kid` of the entry's key that verified the token, when it has one: a server records it to tell when a
+       * key rotated out is no longer used.
+       */
+      readonly kid?: string | undefined;
       /** For a right dataset password: the token issued for it. */
       readonly issued?: IssuedToken;
     }
@@ -143,7 +151,9 @@ export type DecisionStep =
       readonly step: 'token';
       readonly entry: CredentialEntry;
       readonly offered: boolean;
-      readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
+      readonly outcome:
+        | { readonly claims: DatasetTokenClaims; readonly kid: string | undefined }
+        | { readonly error: TokenError };
     }
   | { readonly step: 'revocation'; readonly entry: TokenEntry; readonly verdict: RevocationVerdict }
   | {
@@ -151,6 +161,26 @@ export type DecisionStep =
       readonly entry: CredentialEntry;
       readonly claims: DatasetTokenClaims;
       readonly result: Authorization;
+    }
+  | {
+      readonly step: 'issuer';
+      readonly entry: TokenEntry;
+      /** The token's `iss`, as it reads before anything is verified. */
+      readonly iss: string | undefined;
+      /** The entry's trusted issuer it names; undefined when none. */
+      readonly issuer: TrustedIssuer | undefined;
+      readonly outcome:
+        | { readonly error: TokenError }
+        | {
+            readonly grants: readonly IssuerGrant[];
+            readonly visas: readonly VisaOutcome[] | undefined;
+            /** The grants this request rests on. */
+            readonly used: readonly IssuerGrant[];
+            readonly refusal?: {
+              readonly code: 'dataset_not_granted' | 'insufficient_scope';
+              readonly reason: string;
+            };
+          };
     }
   | { readonly step: 'discovery'; readonly code: DecisionCode }
   | { readonly step: 'unlisted-origin'; readonly host: string }
@@ -188,12 +218,13 @@ const GUARD_ROUTE: RouteRef = ROUTES.samples;
 
 /**
  * The one access decision. Resolves dataset, route and embedder (memoized per config), reads the token from the
- * deciding entry's header only, verifies it, asks the revocation list of the entry's embedder whether the token
- * was withdrawn, checks the grant (datasets, address), applies the discovery exception, decides the caller's
- * tier and disclosure rule, and works out the caller's scope. Sample-level routes answer only callers who see
- * exact counts (or rows the operator published): a caller whose counts are controlled would undo the control by
- * counting rows. The server's middleware calls it for every dataset request; `explain` calls it with `steps` and
- * tells each one. Never throws.
+ * deciding entry's header only, verifies it (with the entry's key, or with the keys and rules of the trusted issuer
+ * its `iss` names, whose scopes, claims or visas then grant), asks the revocation list of the entry's embedder
+ * whether a portal's token was withdrawn, checks the grant (datasets, address), applies the discovery exception,
+ * decides the caller's tier and disclosure rule, and works out the caller's scope. Sample-level routes answer only
+ * callers who see exact counts (or rows the operator published): a caller whose counts are controlled would undo
+ * the control by counting rows. The server's middleware calls it for every dataset request; `explain` calls it
+ * with `steps` and tells each one. Never throws.
  *
  * @example
  * const decision = await decide(policy, {
@@ -234,17 +265,19 @@ export async function decide(
     const offered = entry === undefined ? undefined : facts.header(entry.headerKey);
     steps?.push({ step: 'optional-token', guard: entry, offered: offered !== undefined });
     let claims: DatasetTokenClaims | undefined;
+    let kid: string | undefined;
     if (entry !== undefined && offered !== undefined) {
       // A refused token on an open route is not an error: the answer is the one without a token.
       const checked = await checkToken(entry, offered, facts, steps);
-      if ('claims' in checked) claims = checked.claims;
+      if ('claims' in checked) ({ claims, kid } = checked);
     }
-    return allowed(policy, claims, entry, facts, result.entry, true, steps);
+    return allowed(policy, claims, entry, facts, result.entry, true, steps, kid);
   }
 
   const entry = result.entry;
   const checked = await checkToken(entry, facts.header(entry.headerKey), facts, steps);
-  if ('claims' in checked) return allowed(policy, checked.claims, entry, facts, entry, true, steps);
+  if ('claims' in checked)
+    return allowed(policy, checked.claims, entry, facts, entry, true, steps, checked.kid);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
     return allowed(policy, undefined, undefined, facts, entry, false, steps);
@@ -348,27 +381,68 @@ async function checkToken(
   header: string | undefined,
   facts: RequestFacts,
   steps: DecisionStep[] | undefined,
-): Promise<{ claims: DatasetTokenClaims } | Refused> {
+): Promise<{ claims: DatasetTokenClaims; kid: string | undefined } | Refused> {
   // Two headers of the same name arrive joined with ", "; a compact JWS has no comma.
   if (header !== undefined && header.includes(',')) {
     steps?.push({ step: 'duplicate-header', headerKey: entry.headerKey });
     return refused(400, 'bad_request', `more than one ${entry.headerKey} header`, entry.path);
   }
+  // A token whose iss names one of the entry's trusted issuers is that issuer's to verify; any other goes to the
+  // entry's own key, and an entry without one trusts no other issuer.
+  if (
+    entry.type === 'jwt' &&
+    header !== undefined &&
+    (entry.issuers.length > 0 || entry.verifier === undefined)
+  ) {
+    // Said before any decoding: a passport with too many visas must not read as a token of an unknown issuer.
+    if (header.length > LIMITS.maxPassportLength) {
+      const error = new TokenError(
+        'token_invalid',
+        `token is longer than ${LIMITS.maxPassportLength} characters, the longest passport accepted`,
+        { reason: 'malformed' },
+      );
+      steps?.push({ step: 'token', entry, offered: true, outcome: { error } });
+      return refused(401, error.code, error.message, entry.path, { reason: error.reason });
+    }
+    const iss = peekJwt(header, LIMITS.maxPassportLength)?.payload.iss;
+    const trusted = entry.issuers.find((candidate) => candidate.issuer === iss);
+    if (trusted !== undefined) return checkIssuerToken(entry, trusted, header, facts, steps);
+    if (entry.verifier === undefined) {
+      const error = new TokenError(
+        'issuer_not_trusted',
+        typeof iss === 'string'
+          ? `issuer ${JSON.stringify(iss.slice(0, 200))} is not one of the entry's trusted issuers`
+          : 'the token names no issuer this entry trusts',
+        { claim: 'iss' },
+      );
+      steps?.push({
+        step: 'issuer',
+        entry,
+        iss: typeof iss === 'string' ? iss : undefined,
+        issuer: undefined,
+        outcome: { error },
+      });
+      return refused(401, error.code, error.message, entry.path);
+    }
+  }
+  if (entry.verifier === undefined) {
+    const error = new TokenError('token_missing', 'no token was sent');
+    steps?.push({ step: 'token', entry, offered: false, outcome: { error } });
+    return refused(401, error.code, error.message, entry.path);
+  }
   let claims: DatasetTokenClaims;
+  let kid: string | undefined;
   try {
-    claims = await entry.verifier.verify(header, facts.now);
+    ({ claims, kid } = await entry.verifier.verifyKey(header, facts.now));
   } catch (error) {
-    const tokenError =
-      error instanceof TokenError
-        ? error
-        : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+    const tokenError = asTokenError(error);
     steps?.push({ step: 'token', entry, offered: header !== undefined, outcome: { error: tokenError } });
     return refused(401, tokenError.code, tokenError.message, entry.path, {
       cause: tokenError.cause,
       reason: tokenError.reason,
     });
   }
-  steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
+  steps?.push({ step: 'token', entry, offered: true, outcome: { claims, kid } });
   // The feeds are the portals' records of the tokens they minted. A token this server issued for a dataset
   // password is in no portal's feed, so no feed holds it back.
   if (entry.type === 'jwt') {
@@ -378,7 +452,87 @@ async function checkToken(
   const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
   steps?.push({ step: 'grant', entry, claims, result: grant });
   if (!grant.ok) return refused(403, grant.code, grant.reason, entry.path);
-  return { claims };
+  return { claims, kid };
+}
+
+/** A verifier's refusal as it is; anything else it threw as `token_invalid`, kept as the cause for logs. */
+function asTokenError(error: unknown): TokenError {
+  return error instanceof TokenError
+    ? error
+    : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+}
+
+/**
+ * A token from one of the entry's trusted issuers: verified by that issuer's keys and rules, then granted by the
+ * rules (scopes, claims, visas) that name this dataset and cover this route class. Such a token carries no client
+ * address, so the address rule of portal tokens does not apply, and it is in no portal's revocation feed (no portal
+ * issued it); its grant ends at the earliest expiry it rests on.
+ */
+async function checkIssuerToken(
+  entry: TokenEntry,
+  issuer: TrustedIssuer,
+  token: string,
+  facts: RequestFacts,
+  steps: DecisionStep[] | undefined,
+): Promise<{ claims: DatasetTokenClaims; kid: undefined } | Refused> {
+  const step = { step: 'issuer', entry, iss: issuer.issuer, issuer } as const;
+  let verified;
+  try {
+    verified = await issuer.verifier.verify(token, facts.now);
+  } catch (error) {
+    const tokenError = asTokenError(error);
+    steps?.push({ ...step, outcome: { error: tokenError } });
+    return refused(401, tokenError.code, tokenError.message, entry.path, {
+      cause: tokenError.cause,
+      reason: tokenError.reason,
+    });
+  }
+  const { grants, visas } = await issuerGrants(issuer, token, verified, facts.now);
+  const wanted = requiredDatasets(entry, facts.dataset);
+  const missing = wanted.filter((id) => !grants.some((g) => g.dataset === id));
+  const covering = grants.filter(
+    (g) => wanted.includes(g.dataset) && (g.routes === null || g.routes.includes(facts.route.class)),
+  );
+  const uncovered = wanted.filter((id) => !covering.some((g) => g.dataset === id));
+  const refusal =
+    missing.length > 0
+      ? {
+          code: 'dataset_not_granted' as const,
+          reason: `no scope, claim or visa of ${issuer.name} grants ${missing.map((id) => JSON.stringify(id)).join(', ')}`,
+        }
+      : uncovered.length > 0
+        ? {
+            code: 'insufficient_scope' as const,
+            reason: `the grants of ${issuer.name} for ${uncovered.map((id) => JSON.stringify(id)).join(', ')} do not cover ${facts.route.class} routes`,
+          }
+        : undefined;
+  steps?.push({
+    ...step,
+    outcome: { grants, visas, used: refusal === undefined ? covering : [], ...(refusal && { refusal }) },
+  });
+  if (refusal !== undefined) return refused(403, refusal.code, refusal.reason, entry.path);
+  const here = covering.filter((g) => g.dataset === facts.dataset);
+  const restricted = here.length > 0 && here.every((g) => g.cohorts !== null);
+  const email = verified.payload.email;
+  const claims: DatasetTokenClaims = Object.freeze({
+    datasets: Object.freeze([...new Set(covering.map((g) => g.dataset))]),
+    // The audit trail's user: the issuer's email for them, or their subject at the issuer. No control characters:
+    // they would forge a log line.
+    email:
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      typeof email === 'string' && email.length <= 320 && !/[\u0000-\u001f\u007f]/.test(email)
+        ? email
+        : `${verified.sub ?? ''}@${issuer.name}`,
+    iat: verified.iat ?? Math.floor((facts.now ?? Date.now()) / 1000),
+    exp: Math.min(verified.exp, ...covering.map((g) => g.expiresAt)),
+    iss: verified.iss,
+    ...(typeof verified.payload.jti === 'string' && { jti: verified.payload.jti.slice(0, 256) }),
+    ...(restricted && {
+      clientAuthResult: Object.freeze({ cohorts: [...new Set(here.flatMap((g) => g.cohorts ?? []))] }),
+    }),
+  });
+  // No key of the entry checked it: the issuer's keys did.
+  return { claims, kid: undefined };
 }
 
 function checkRevocation(
@@ -389,12 +543,22 @@ function checkRevocation(
 ): Refused | undefined {
   const verdict = facts.revocations?.check({
     embedder: entry.embedder,
+    entry: entry.path,
     claims,
     datasets: requiredDatasets(entry, facts.dataset),
     now: facts.now ?? Date.now(),
   });
   if (verdict === undefined) return undefined;
   steps?.push({ step: 'revocation', entry, verdict });
+  if (verdict.state === 'retired') {
+    // The operator withdrew this portal: terminal, so no sign-in again (a 401) would help.
+    return refused(
+      403,
+      'embedder_retired',
+      `registry entry "${verdict.entry}" was retired at ${verdict.at}`,
+      entry.path,
+    );
+  }
   if (verdict.state === 'revoked') {
     const r = verdict.revocation;
     return refused(
@@ -424,6 +588,7 @@ async function allowed(
   entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
   steps: DecisionStep[] | undefined,
+  kid?: string,
 ): Promise<Decision> {
   const disclosure = facts.disclosure ?? NO_DISCLOSURE;
   const tier = tierOf(claims);
@@ -460,7 +625,7 @@ async function allowed(
     if (rule !== null) rows = 'readable';
     rule = null;
   } else if (tier === 'granted' && rule !== null) {
-    rows = (await readsRows(policy, claims, verifiedBy, facts, disclosure)) ? 'readable' : 'not-readable';
+    rows = (await readsRows(policy, claims, facts, disclosure)) ? 'readable' : 'not-readable';
     if (rows === 'readable') rule = null;
   }
   const scope: Scope = {
@@ -472,14 +637,15 @@ async function allowed(
       rule === null || claims?.clientAuthResult?.cohorts !== undefined ? [] : rulesBeneath(disclosure, tier),
   };
   steps?.push({ step: 'scope', scope, verified: claims !== undefined, tierRule, rows });
-  return { allowed: true, claims, scope, granted, entry };
+  return kid === undefined
+    ? { allowed: true, claims, scope, granted, entry }
+    : { allowed: true, claims, scope, granted, entry, kid };
 }
 
 /** Whether a granted caller may also read the dataset's sample-level routes from this origin. */
 async function readsRows(
   policy: AccessPolicy,
   claims: DatasetTokenClaims | undefined,
-  verifiedBy: CredentialEntry | undefined,
   facts: RequestFacts,
   disclosure: DatasetDisclosure,
 ): Promise<boolean> {
@@ -487,9 +653,15 @@ async function readsRows(
   if (guard.kind === 'forbidden') return false;
   if (guard.kind === 'open') return disclosure.sampleRows === 'public' || disclosure.anonymous.rule === null;
   if (claims === undefined) return false;
-  if (guard.entry === verifiedBy) return true;
-  // Another entry guards the rows: the token must pass it as well (its own key, grant and address rule).
-  const checked = await checkToken(guard.entry, facts.header(guard.entry.headerKey), facts, undefined);
+  // The entry that guards the rows must grant this token for the rows themselves: its key, grant and address rule,
+  // and, for a trusted issuer's token, scopes that cover sample-level routes (not only the route asked). Asked even
+  // when that entry verified the token: a trusted issuer's grant can cover aggregated routes only.
+  const checked = await checkToken(
+    guard.entry,
+    facts.header(guard.entry.headerKey),
+    { ...facts, route: GUARD_ROUTE },
+    undefined,
+  );
   return 'claims' in checked && checked.claims.access !== 'signedIn';
 }
 

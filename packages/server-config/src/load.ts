@@ -5,8 +5,12 @@ import {
   type DatasetDisclosure,
   dsCredentialsJsonSchema,
   loadPolicy,
+  loadTrustedIssuers,
+  passportsSchema,
+  type TrustedIssuer,
+  trustedIssuerSchema,
 } from '@pp-embed/access-policy';
-import type { RemoteJwksOptions } from '@pp-embed/dataset-token';
+import type { IssuerKeysOptions, RemoteJwksOptions } from '@pp-embed/dataset-token';
 import { proxyTrust, type ProxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
 import { closestName, ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
@@ -15,6 +19,16 @@ import type { RevocationFeeds } from '@pp-embed/revocation';
 import type { Logger } from '@pp-embed/server-runtime';
 import { disclosureSchema, readDisclosure } from './disclosure.js';
 import { readRevocationFeeds, reportIssues, revocationFeedsSchema } from './revocation-feeds.js';
+import {
+  embedderRegistrySchema,
+  type LoadedRegistry,
+  loadedRegistry,
+  readRegistrySettings,
+  registeredCredentials,
+  registryProblems,
+} from './embedder-registry.js';
+import { readRegistry, type Registry } from '@pp-embed/embedder-registry';
+import { readConfigFile } from './read.js';
 
 const datasetSchema = z
   .strictObject({
@@ -68,6 +82,8 @@ export const serverConfigSchema = z
       description:
         'Access to datasets per route and embedding portal (ProteinPaint dsCredentials), or the path of a JSON file that holds it, relative to this file.',
     }),
+    trustedIssuers: z.unknown().optional(),
+    passports: z.unknown().optional(),
     trustProxy: z.array(z.string()).optional().meta({
       description:
         'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed: the client is the right-most hop that is not one of them. The portal takes the same list.',
@@ -92,6 +108,7 @@ export const serverConfigSchema = z
           'On SIGTERM, how long the server waits for requests in flight before it closes their connections and exits. Default 10.',
       }),
     revocationFeeds: revocationFeedsSchema.optional(),
+    embedderRegistry: embedderRegistrySchema.optional(),
   })
   .meta({ title: 'pp-embed visualization server configuration' });
 
@@ -119,11 +136,23 @@ export function serverConfigJsonSchema(): Record<string, unknown> {
       },
     ],
   };
+  const section = (zod: z.ZodType) => {
+    const { $schema: _draft, ...rest } = z.toJSONSchema(zod, { target: 'draft-2020-12' }) as Record<
+      string,
+      unknown
+    >;
+    return rest;
+  };
+  schema.properties.trustedIssuers = {
+    type: 'object',
+    title: 'Trusted OpenID issuers',
+    description:
+      'OpenID Providers whose access tokens or GA4GH passports credential entries may accept (their "issuers"), by name.',
+    additionalProperties: section(trustedIssuerSchema),
+  };
+  schema.properties.passports = section(passportsSchema);
   const datasets = schema.properties.datasets as { items: { properties: Record<string, unknown> } };
-  const { $schema: _alsoIgnored, ...disclosure } = z.toJSONSchema(disclosureSchema, {
-    target: 'draft-2020-12',
-  }) as Record<string, unknown>;
-  datasets.items.properties.disclosure = disclosure;
+  datasets.items.properties.disclosure = section(disclosureSchema);
   return schema;
 }
 
@@ -175,6 +204,11 @@ export interface ServerConfig<D = DatasetDeclaration> {
   readonly warnings: readonly string[];
   /** The portals' revocation feeds (`revocationFeeds`), not started; undefined when none is configured. */
   readonly revocations: RevocationFeeds | undefined;
+  /**
+   * The embedder registry (`embedderRegistry`), whose entries are in `policy`; undefined when none is named. Ask
+   * every verified token of `policy` about revocation with `accessRevocations(registry, revocations)`.
+   */
+  readonly registry: LoadedRegistry | undefined;
 }
 
 export interface LoadServerConfigOptions<D> {
@@ -184,10 +218,17 @@ export interface LoadServerConfigOptions<D> {
   now?: () => number;
   /** Options for `jwks` URLs (timeouts; an injected fetch in tests). */
   remoteJwks?: RemoteJwksOptions;
+  /** Options for trusted issuers' discovery documents and key sets, and visa key sets (timeouts, events). */
+  issuerKeys?: IssuerKeysOptions;
   /** Opens each dataset. Without it the datasets are their declarations and their files are not looked at. */
   datasets?: DatasetOpener<D>;
   /** Where the revocation feeds log, and (in tests) how they fetch. */
   revocation?: { logger?: Logger; fetch?: typeof fetch };
+  /**
+   * The embedder registry to load instead of the file serverconfig.json names: `pp-token embedder` checks a
+   * change with the server's loader before writing it.
+   */
+  registry?: Registry;
 }
 
 const DEFAULT_LEEWAY = 5;
@@ -209,13 +250,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
 ): ServerConfig<D> {
   const path = resolve(file);
   const baseDir = dirname(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON';
-    throw new ConfigError(file, [{ path: '(root)', message }]);
-  }
+  const raw = readConfigFile(file);
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   const report = (segments: readonly PropertyKey[], message: string): void => {
@@ -249,30 +284,74 @@ export function loadServerConfig<D = DatasetDeclaration>(
   const trustProxy = check('trustProxy') ?? [];
   for (const { index, message } of trustedProxyProblems(trustProxy)) report(['trustProxy', index], message);
 
+  let issuers: ReadonlyMap<string, TrustedIssuer> = new Map();
+  try {
+    issuers = loadTrustedIssuers(record.trustedIssuers, record.passports, {
+      leewaySeconds: tokenLeeway,
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.issuerKeys !== undefined && { keys: options.issuerKeys }),
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+
   const declarations = readDatasets(record.datasets, baseDir, report, warnings);
+
+  const registrySettings = readRegistrySettings(
+    record.embedderRegistry,
+    { baseDir, env: options.env },
+    report,
+  );
+  let registry: Registry | undefined;
+  if (registrySettings?.key !== undefined) {
+    try {
+      registry = options.registry ?? readRegistry(registrySettings.file, registrySettings.key);
+      warnings.push(...registry.warnings);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...registryProblems(registrySettings.label, error));
+    }
+  }
 
   let policy: AccessPolicy | undefined;
   const credentials = readCredentials(record.dsCredentials, baseDir, report);
+  // The one way a policy is built, at start and when the registry changes: the same block, the same settings.
+  const buildPolicy = (
+    block: NonNullable<typeof credentials>,
+    read: Registry | undefined,
+    reuse?: AccessPolicy,
+  ) =>
+    loadPolicy(block.block, {
+      issuers,
+      baseDir: block.baseDir,
+      path: block.path,
+      leewaySeconds: tokenLeeway,
+      // Every declared label, so that a key for a dataset left out (an optional one whose file is missing) is
+      // no error, but a misspelt one is.
+      datasets: Array.isArray(record.datasets)
+        ? (record.datasets as unknown[]).flatMap((d) =>
+            typeof d === 'object' && d !== null && typeof (d as { label?: unknown }).label === 'string'
+              ? [(d as { label: string }).label]
+              : [],
+          )
+        : [],
+      corsOrigins: corsOrigins ?? [],
+      ...(options.env !== undefined && { env: options.env }),
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
+      ...(read !== undefined &&
+        registrySettings !== undefined && {
+          registered: {
+            label: registrySettings.label,
+            credentials: registeredCredentials(read, registrySettings.label, options.remoteJwks),
+          },
+        }),
+      ...(reuse !== undefined && { reuse }),
+    });
   if (credentials !== undefined) {
     try {
-      policy = loadPolicy(credentials.block, {
-        baseDir: credentials.baseDir,
-        path: credentials.path,
-        leewaySeconds: tokenLeeway,
-        // Every declared label, so that a key for a dataset left out (an optional one whose file is missing) is
-        // no error, but a misspelt one is.
-        datasets: Array.isArray(record.datasets)
-          ? (record.datasets as unknown[]).flatMap((d) =>
-              typeof d === 'object' && d !== null && typeof (d as { label?: unknown }).label === 'string'
-                ? [(d as { label: string }).label]
-                : [],
-            )
-          : [],
-        corsOrigins: corsOrigins ?? [],
-        ...(options.env !== undefined && { env: options.env }),
-        ...(options.now !== undefined && { now: options.now }),
-        ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
-      });
+      policy = buildPolicy(credentials, registry);
       for (const warning of policy.warnings) warnings.push(`${warning.path}: ${warning.message}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -326,12 +405,19 @@ export function loadServerConfig<D = DatasetDeclaration>(
     if (opener !== undefined) for (const dataset of datasets.values()) opener.close(dataset);
     throw new ConfigError(file, problems);
   }
+  const loaded =
+    registry === undefined || registrySettings?.key === undefined || credentials === undefined
+      ? undefined
+      : loadedRegistry({ ...registrySettings, key: registrySettings.key }, registry, (next, reuse) =>
+          buildPolicy(credentials, next, reuse),
+        );
   return {
     file: path,
     host: host ?? '127.0.0.1',
     port: port ?? 3001,
     datasets,
     policy,
+    registry: loaded,
     proxies: proxyTrust(trustProxy),
     corsOrigins: new Set(corsOrigins ?? []),
     tokenLeeway,

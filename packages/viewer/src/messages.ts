@@ -59,11 +59,16 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
     `Your access was withdrawn by this site (you signed out, your password or grants changed, or an administrator withdrew it). Sign in again to see ${what}.`,
   token_not_yet_valid: ({ what }) =>
     `This site's access to ${what} is not valid yet (a clock is off), so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.`,
+  issuer_not_trusted: ({ what }) =>
+    `The service you signed in with is not trusted for ${what}. Sign in with one this site accepts.`,
+  insufficient_scope: ({ what }) => `Your sign-in does not grant access to ${what}.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
   grant_required: ({ ds }) =>
     `You are signed in, but sample-level data for ${ds} needs a grant for it. Ask the portal's administrators for one.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
+  embedder_retired: ({ what }) =>
+    `This site is no longer registered with the visualization server, so it cannot show ${what}.`,
   route_forbidden: ({ ds, route }) =>
     route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,
   password_invalid: ({ ds }) => `That password is not correct for ${ds}.`,

@@ -89,6 +89,13 @@ export const ERROR_CODES = {
     meaning: "the token's `nbf` is in the future",
     message: 'The access token is not valid yet.',
   },
+  issuer_not_trusted: {
+    status: 401,
+    family: 'token',
+    meaning:
+      "the token's `iss` is an OpenID issuer that the credential entry for this dataset, route and origin does not trust",
+    message: 'The service that issued this access token is not trusted for this data.',
+  },
   token_revoked: {
     status: 401,
     family: 'token',
@@ -100,6 +107,13 @@ export const ERROR_CODES = {
     family: 'refusal',
     meaning: 'the embedding origin has no credential for this dataset and route',
     message: 'This site is not allowed to embed this dataset.',
+  },
+  embedder_retired: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      "the portal's entry in the server's embedder registry was retired: every token its keys sign is refused",
+    message: 'This site is no longer registered to embed this dataset.',
   },
   dataset_not_granted: {
     status: 403,
@@ -126,6 +140,13 @@ export const ERROR_CODES = {
     meaning:
       'a valid token of a signed-in user without a grant (`access: "signedIn"`): aggregated answers follow the signed-in rule, sample-level data needs a grant',
     message: 'Sample-level data of this dataset needs a grant.',
+  },
+  insufficient_scope: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      'a valid token from a trusted issuer whose scopes, groups or visas grant this dataset for other kinds of route only, or not at all (RFC 6750 §3.1)',
+    message: "The access token's scopes do not cover this data.",
   },
   password_invalid: {
     status: 401,

@@ -80,6 +80,7 @@ export type {
   LoginResult,
   NumericStats,
   RevocationFeedHealth,
+  EmbedderRegistryHealth,
   SampleRow,
   SamplesResult,
   SummaryGroup,

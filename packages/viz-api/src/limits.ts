@@ -59,6 +59,11 @@ export const LIMITS = {
   maxTermsUnderRule: 5,
   /** Under a disclosure rule, the most cells of that table (every category of every term involved, times each other). */
   maxCellsUnderRule: 200_000,
+  /**
+   * The longest token from a trusted OpenID issuer, a GA4GH passport included (`token_invalid` beyond). Node's
+   * HTTP layer refuses the request itself (431) when all its headers together pass 16 KiB.
+   */
+  maxPassportLength: 12_288,
   /** The longest dataset password the login route reads, in characters. */
   maxPasswordLength: 1024,
   /** The largest login body, in bytes. */

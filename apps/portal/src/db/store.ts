@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from '@pp-embed/server-runtime';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { GrantStore } from './grants.js';
+import { IdentityStore } from './identities.js';
 import { LoginFailureStore } from './login-failures.js';
 import { REVOCATION_CHANNEL, RevocationStore } from './revocations.js';
 import { DatabaseError, migratePostgres, migrateSqlite } from './schema.js';
@@ -22,8 +23,9 @@ export { DatabaseError };
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 /**
- * Everything the portal keeps, behind one interface for both databases: users, grants, sessions and the tokens
- * minted for them, failed sign-ins, signing key metadata and revocations.
+ * Everything the portal keeps, behind one interface for both databases: users (with their institutional
+ * identities), grants, sessions and the tokens minted for them (with what an institution granted them), failed
+ * sign-ins, signing key metadata and revocations.
  *
  * @example
  * const store = await openStore({ kind: 'sqlite', path: 'portal.db' });
@@ -35,6 +37,8 @@ export interface PortalStore {
   readonly users: UserStore;
   readonly grants: GrantStore;
   readonly sessions: SessionStore;
+  /** Users of an institution keyed by (issuer, subject), and what it granted each session. */
+  readonly identities: IdentityStore;
   readonly revocations: RevocationStore;
   readonly loginFailures: LoginFailureStore;
   /** The key CSRF tokens are derived with, shared by every process on the store. */
@@ -89,6 +93,7 @@ async function build(
     users: new UserStore(sql, revocations),
     grants: new GrantStore(sql, revocations),
     sessions: new SessionStore(sql, revocations, lifetimes),
+    identities: new IdentityStore(sql),
     revocations,
     loginFailures: new LoginFailureStore(sql),
     csrfKey,

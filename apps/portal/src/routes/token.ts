@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
-import { apiError, logRefusal, type Portal, type PortalEnv } from '../http/env.js';
+import { apiError, logRefusal, type Portal, type PortalEnv, userGrants } from '../http/env.js';
 import { JWKS_MAX_AGE_SECONDS } from '../tokens/keys.js';
 import { signRequest, tokenClaims } from '../tokens/mint.js';
 
@@ -43,7 +43,8 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     if (dataset !== undefined && !DATASET_LABEL.test(dataset)) {
       return apiError(c, 400, 'bad_request', 'dataset must be a dataset label.');
     }
-    const decision = tokenClaims(await store.grants.forUser(session.userId), dataset);
+    const grants = await userGrants(portal, session, clock());
+    const decision = tokenClaims(grants, dataset);
     if (!decision.ok) {
       logger.info('token_refused', { email: session.email, code: decision.code });
       return apiError(c, decision.status, decision.code, REFUSALS[decision.code]);
@@ -60,7 +61,16 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
     const now = clock();
     const signer = await keys.signer();
-    const token = signer.sign(signRequest(decision, session.email, ip));
+    // A grant that rests on a visa ends when the visa does: no token outlives it.
+    const ends = grants
+      .filter((g) => decision.datasets.includes(g.dataset) && g.expiresAt !== null)
+      .map((g) => Math.floor((g.expiresAt as number) / 1000));
+    const ttlSeconds = Math.min(signer.ttlSeconds, ...ends.map((end) => end - Math.floor(now / 1000)));
+    if (ttlSeconds < 1) {
+      logger.info('token_refused', { email: session.email, code: 'dataset_not_granted' });
+      return apiError(c, 403, 'dataset_not_granted', REFUSALS.dataset_not_granted);
+    }
+    const token = signer.sign({ ...signRequest(decision, session.email, ip), ttlSeconds });
     const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
       jti: string;
       exp: number;
@@ -68,7 +78,7 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     // Signing out withdraws exactly the tokens minted for the session.
     await store.sessions.recordToken(session, jti, exp);
     // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
-    const expiresIn = Math.floor(Math.floor(now / 1000) + signer.ttlSeconds - now / 1000);
+    const expiresIn = Math.floor(Math.floor(now / 1000) + ttlSeconds - now / 1000);
     logger.info('token_minted', { email: session.email, datasets: decision.datasets });
     c.header('Cache-Control', 'no-store');
     return c.json({ token, expiresIn });

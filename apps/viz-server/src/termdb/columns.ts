@@ -304,15 +304,33 @@ function queryOf(spec: ColumnSpec): GroupQuery {
 }
 
 /**
- * Runs queries elsewhere (a worker thread), returning a function that waits for their rows (undefined if that
- * failed), or undefined when it cannot start.
+ * Runs queries on another thread beside this one, or undefined when it cannot start. The other thread runs
+ * `order[0]` first; then both take the next query to run from a shared counter (`Atomics.add(next, 0, 1)`, an
+ * index into `order`), so that neither waits while the other has queries left. Returns a function that waits for the other thread's rows, by query index
+ * (undefined if it failed: this thread then runs what is missing).
  */
-export type ParallelReader = (queries: readonly GroupQuery[]) => (() => GroupRows[] | undefined) | undefined;
+export type ParallelReader = (
+  queries: readonly GroupQuery[],
+  order: readonly number[],
+  next: Int32Array,
+) => (() => ReadonlyMap<number, GroupRows> | undefined) | undefined;
+
+/**
+ * Roughly how long a query takes, to run the longest first: a survival term groups by two columns and has the
+ * most groups; membership may read JSON.
+ */
+const WEIGHT: Record<GroupQuery['kind'], number> = {
+  survival: 3,
+  members: 2,
+  categorical: 2,
+  float: 1,
+  integer: 1,
+};
 
 /**
  * Loads every column at once: one grouped query per term (samples grouped by value, read from an index on
  * (term_id, value, sample) where the file has one), then typed arrays; the file is not read again for charts.
- * With `parallel`, about half of the queries run on another thread while this one runs the rest.
+ * With `parallel`, another thread runs queries while this one runs the rest, each taking the next as it is done.
  *
  * `membersSql` selects (cohort, sample) pairs: every place the file records cohort membership.
  *
@@ -342,17 +360,29 @@ export function loadColumns(
     builder = new SpaceBuilder(ids, 0, ids.length);
   }
 
-  const queries = [...specs.map(queryOf), { kind: 'members', id: '' } as const];
-  // Every other query goes to the other thread, from the first: it has no columns to build afterwards.
-  const elsewhere = parallel?.(queries.filter((_, i) => i % 2 === 0));
+  const queries: GroupQuery[] = [...specs.map(queryOf), { kind: 'members', id: '' }];
+  // Longest first, so that the last query either thread takes is a short one.
+  const order = queries
+    .map((_, i) => i)
+    .sort((a, b) => WEIGHT[(queries[b] as GroupQuery).kind] - WEIGHT[(queries[a] as GroupQuery).kind]);
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const elsewhere = parallel?.(queries, order, next);
+  // The other thread's first query is order[0], whenever it starts; this thread begins with the next.
+  if (elsewhere !== undefined) Atomics.store(next, 0, 1);
   const rows = new Map<number, GroupRows>();
-  queries.forEach((query, i) => {
-    if (elsewhere === undefined || i % 2 === 1)
-      rows.set(i, readGroups(db, file, query, membersSql, builder.index));
-  });
+  const read = (i: number) =>
+    rows.set(i, readGroups(db, file, queries[i] as GroupQuery, membersSql, builder.index));
+  for (;;) {
+    const k = Atomics.add(next, 0, 1);
+    if (k >= order.length) break;
+    read(order[k] as number);
+  }
   const there = elsewhere?.();
-  queries.forEach((query, i) => {
-    if (!rows.has(i)) rows.set(i, there?.[i / 2] ?? readGroups(db, file, query, membersSql, builder.index));
+  queries.forEach((_, i) => {
+    if (rows.has(i)) return;
+    const theirs = there?.get(i);
+    if (theirs === undefined) read(i);
+    else rows.set(i, theirs);
   });
   const grouped = <V>(i: number, read: (values: unknown[]) => V): Group<V>[] => {
     const { values, ids, samples } = rows.get(i) as GroupRows;
@@ -392,7 +422,7 @@ export function loadColumns(
     for (let j = 0; j < samples.length; j++) mask[samples[j] as number] = 1;
     cohorts.set(group.value, mask);
   }
-  return { space, columns, cohorts, threads: there === undefined ? 1 : 2 };
+  return { space, columns, cohorts, threads: there === undefined || there.size === 0 ? 1 : 2 };
 }
 
 function categorical(

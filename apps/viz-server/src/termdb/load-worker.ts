@@ -1,11 +1,11 @@
 // A worker thread that reads a dataset file on its own read-only connection, for one of two jobs (see
-// parallel.ts): a share of the loading queries while the main thread runs the rest (`queries`), or every column,
+// parallel.ts): loading queries, taken one by one as the main thread takes others (`queries`), or every column,
 // while the main thread goes on answering requests (`columns`).
 import { parentPort, workerData } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
-import { type GroupRows, type LoadedColumns, loadColumns, readGroups } from './columns.js';
+import { type GroupQuery, type GroupRows, type LoadedColumns, loadColumns, readGroups } from './columns.js';
 import { DatasetInvalidError } from './errors.js';
 import type { ColumnsJob, QueriesJob, WorkerFailure } from './parallel.js';
 
@@ -33,18 +33,22 @@ function buffersOf(loaded: LoadedColumns): ArrayBuffer[] {
 
 const job = workerData as QueriesJob | ColumnsJob;
 if (job.kind === 'queries') {
-  const { file, queries, membersSql, port, done } = job;
+  const { file, queries, order, next, membersSql, port, done } = job;
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
-    let rows: GroupRows[];
+    const rows = new Map<number, GroupRows>();
     try {
-      rows = queries.map((query) => readGroups(db, file, query, membersSql));
+      // order[0] is this thread's whatever the main thread has taken meanwhile; then the next one free.
+      for (let k = 0; k < order.length; k = Atomics.add(next, 0, 1)) {
+        const i = order[k] as number;
+        rows.set(i, readGroups(db, file, queries[i] as GroupQuery, membersSql));
+      }
     } finally {
       db.close();
     }
     port.postMessage(
       { ok: true, rows },
-      rows.flatMap((r) => (r.ids ?? []).map((ids) => ids.buffer as ArrayBuffer)),
+      [...rows.values()].flatMap((r) => (r.ids ?? []).map((ids) => ids.buffer as ArrayBuffer)),
     );
   } catch (error) {
     port.postMessage(failure(error));

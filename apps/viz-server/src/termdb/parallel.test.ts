@@ -86,7 +86,7 @@ function open(file: string, parallel: boolean): { threads: number } & Record<str
 describe.skipIf(!built)(
   built ? 'opening on two threads' : 'opening on two threads (skipped: build apps/viz-server first)',
   () => {
-    it('reads half of the file on a worker thread and answers exactly as one thread does', () => {
+    it('reads part of the file on a worker thread and answers exactly as one thread does', () => {
       const file = join(dir, 'p.db');
       generateDataset({ file, samples: 4000, seed: 13 });
       const one = open(file, false);

@@ -15,11 +15,16 @@ import Database from 'better-sqlite3';
 import type { ColumnSpec, GroupQuery, GroupRows, LoadedColumns, ParallelReader } from './columns.js';
 import { DatasetInvalidError } from './errors.js';
 
-/** A share of the loading queries; the answer goes to `port`, and `done` wakes the waiting main thread. */
+/**
+ * A share of the loading queries, taken one by one from the shared counter `next` (an index into `order`); the
+ * answer goes to `port`, and `done` wakes the waiting main thread.
+ */
 export interface QueriesJob {
   readonly kind: 'queries';
   readonly file: string;
   readonly queries: readonly GroupQuery[];
+  readonly order: readonly number[];
+  readonly next: Int32Array;
   readonly membersSql: string;
   readonly port: MessagePort;
   readonly done: Int32Array;
@@ -60,12 +65,12 @@ const WAIT_MS = 10 * 60_000;
  */
 export function workerReader(file: string, membersSql: string): ParallelReader | undefined {
   if (availableParallelism() < 2 || !existsSync(fileURLToPath(WORKER))) return undefined;
-  return (queries) => {
+  return (queries, order, next) => {
     const done = new Int32Array(new SharedArrayBuffer(4));
     const { port1, port2 } = new MessageChannel();
     let worker: Worker;
     try {
-      const job: QueriesJob = { kind: 'queries', file, queries, membersSql, port: port2, done };
+      const job: QueriesJob = { kind: 'queries', file, queries, order, next, membersSql, port: port2, done };
       worker = new Worker(WORKER, {
         workerData: job,
         transferList: [port2],
@@ -80,7 +85,7 @@ export function workerReader(file: string, membersSql: string): ParallelReader |
         // Node lets the main thread block on a shared flag (browsers do not).
         const waited = Atomics.wait(done, 0, 0, WAIT_MS);
         const message = waited === 'timed-out' ? undefined : receiveMessageOnPort(port1)?.message;
-        const answer = message as { ok: true; rows: GroupRows[] } | WorkerFailure | undefined;
+        const answer = message as { ok: true; rows: Map<number, GroupRows> } | WorkerFailure | undefined;
         return answer?.ok === true ? answer.rows : undefined;
       } finally {
         port1.close();

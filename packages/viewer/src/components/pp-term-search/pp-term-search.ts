@@ -206,7 +206,13 @@ export class PpTermSearch extends LitElement {
             data-id=${term.id}
             @click=${() => this.#choose(term)}
           >
-            ${term.name}
+            ${term.name}${
+              allowed
+                ? nothing
+                : html` <span class="badge"
+                    >${term.supported ? 'not for this choice' : 'not supported yet'}</span
+                  >`
+            }
             <span class="path">${term.path.map((p) => p.name).join(' › ') || 'Top level'}</span>
           </li>`;
         })}

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   captureEvents,
+  chartLabel,
   deepQuery,
   deepQueryAll,
   deepText,
@@ -18,7 +19,7 @@ const mount = viewerMounter();
 
 afterEach(() => vi.restoreAllMocks());
 
-const chartLabel = (el: Element) => deepQuery(el, 'svg[role="img"]')?.getAttribute('aria-label') ?? '';
+const label = (el: Element) => chartLabel(el) ?? '';
 const button = (el: Element, text: string) =>
   deepQueryAll<HTMLButtonElement>(el, 'button').find(
     (b) => b.textContent?.replace(/\s+/g, ' ').trim() === text,
@@ -73,24 +74,30 @@ describe('<pp-viewer> overlays and divide-by terms', () => {
   it('overlays a term chosen by search: stacked segments with a legend, term2 in the request', async () => {
     const s = await scenario({ tokens: { t: 'ok' } });
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'diaggrp' }, () => 't');
-    await until(() => chartLabel(el).startsWith('Bar chart of Diagnosis group'));
+    await until(() => label(el).startsWith('Bar chart of Diagnosis group'));
     button(el, '+ Overlay')?.click();
+    // A survival term is listed, and says why it cannot be chosen here.
+    const box = await searchBox(el, '.picker');
+    box.type('survival');
+    const survival = await box.option('efs');
+    expect(survival!.getAttribute('aria-disabled')).toBe('true');
+    expect(survival!.textContent).toContain('not for this choice');
     await pick(el, 'sex', 'sex');
-    await until(() => chartLabel(el).startsWith('Bar chart of Diagnosis group by Sex'));
+    await until(() => label(el).startsWith('Bar chart of Diagnosis group by Sex'));
     expect((await query(s, '/termdb/barchart')).at(-1)?.get('term2')).toBe('sex');
     expect(deepQueryAll(el, 'rect.bar[fill^="#"]').length).toBeGreaterThan(4);
     expect(deepText(deepQuery(el, '[part="legend"]') as Node)).toContain('Female');
     expect(deepText(el)).toContain('Overlay: Sex');
     // Removing the overlay goes back to plain bars.
     deepQuery<HTMLButtonElement>(el, 'button[aria-label="Remove overlay Sex"]')?.click();
-    await until(() => chartLabel(el).startsWith('Bar chart of Diagnosis group:'));
+    await until(() => label(el).startsWith('Bar chart of Diagnosis group:'));
   });
 
   it('draws one chart per value of a divide-by term, on one scale', async () => {
     const s = await scenario({ tokens: { t: 'ok' } });
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'race', term0: 'sex' }, () => 't');
-    await until(() => chartLabel(el).includes('Female: '));
-    expect(chartLabel(el)).toMatch(/^Bar chart of Race: Female: White \d+.*; Male: White \d+/);
+    await until(() => label(el).includes('Female: '));
+    expect(label(el)).toMatch(/^Bar chart of Race: Female: White \d+.*; Male: White \d+/);
     expect(deepQueryAll(el, 'text.title').map((t) => t.textContent?.split(' (')[0])).toEqual([
       'Female',
       'Male',
@@ -115,18 +122,16 @@ describe('<pp-viewer> numeric summaries', () => {
   it('switches a numeric term between bars, a box plot and a violin, split by a term', async () => {
     const s = await scenario({ tokens: { t: 'ok' } });
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'agedx', term2: 'sex' }, () => 't');
-    await until(() => chartLabel(el).startsWith('Bar chart of Age at diagnosis'));
+    await until(() => label(el).startsWith('Bar chart of Age at diagnosis'));
     button(el, 'Box plot')?.click();
-    await until(() =>
-      chartLabel(el).startsWith('Box plot of Age at diagnosis (years) by Sex: Female median'),
-    );
+    await until(() => label(el).startsWith('Box plot of Age at diagnosis (years) by Sex: Female median'));
     expect(deepQueryAll(el, 'rect.box')).toHaveLength(2);
     const table = deepQuery(el, 'pp-summary')?.shadowRoot?.querySelector('table');
     expect(deepText(table as Node)).toMatch(/Female \d+/);
     const summaries = await query(s, '/termdb/summary');
     expect(summaries.at(-1)?.get('term2')).toBe('sex');
     button(el, 'Violin')?.click();
-    await until(() => chartLabel(el).startsWith('Violin plot'));
+    await until(() => label(el).startsWith('Violin plot'));
     expect(deepQueryAll(el, 'polygon.violin')).toHaveLength(2);
     // Box and violin come from one answer.
     expect(await s.requestsTo('/termdb/summary')).toHaveLength(summaries.length);
@@ -135,8 +140,8 @@ describe('<pp-viewer> numeric summaries', () => {
   it('shows no numbers for a suppressed group', async () => {
     const s = await scenario();
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'agedx', term2: 'race', view: 'box' });
-    await until(() => chartLabel(el).startsWith('Box plot'));
-    expect(chartLabel(el)).toContain('Other fewer than 5 samples');
+    await until(() => label(el).startsWith('Box plot'));
+    expect(label(el)).toContain('Other fewer than 5 samples');
     expect(deepText(el)).toContain('fewer than 5 samples, hidden to protect privacy');
   });
 });
@@ -153,7 +158,7 @@ describe('<pp-viewer> survival', () => {
       );
     (await until(() => item('Clinical outcomes')))!.querySelector<HTMLElement>('.row')?.click();
     (await until(() => item('Event-free survival')))!.querySelector<HTMLElement>('.row')?.click();
-    await until(() => chartLabel(el).startsWith('Kaplan-Meier curves of Event-free survival'));
+    await until(() => label(el).startsWith('Kaplan-Meier curves of Event-free survival'));
     expect(deepQueryAll(el, 'path.curve')).toHaveLength(1);
     expect(deepQueryAll(el, 'path.band')).toHaveLength(1);
     expect(deepText(el)).toContain('Number at risk');
@@ -169,7 +174,7 @@ describe('<pp-viewer> survival', () => {
   it('charts a survival term given by id before the tree has shown it', async () => {
     const s = await scenario({ tokens: { t: 'ok' }, refuse: {} });
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'efs' }, () => 't');
-    await until(() => chartLabel(el).startsWith('Kaplan-Meier curves'));
+    await until(() => label(el).startsWith('Kaplan-Meier curves'));
     expect(await s.requestsTo('/termdb/survival')).toHaveLength(1);
   });
 });
@@ -178,7 +183,7 @@ describe('<pp-viewer> filters', () => {
   it('adds a category filter, sends it with every request, and removes it', async () => {
     const s = await scenario({ tokens: { t: 'ok' } });
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'race' }, () => 't');
-    await until(() => chartLabel(el).startsWith('Bar chart of Race'));
+    await until(() => label(el).startsWith('Bar chart of Race'));
     button(el, '+ Add filter')?.click();
     await pick(el, 'sex', 'sex');
     (await until(() => deepQuery<HTMLInputElement>(el, '.editor input[value="Female"]')))!.click();
@@ -240,7 +245,7 @@ describe('<pp-viewer> term search', () => {
     await until(() => box.text() === 'Diagnosis group Diagnosis');
     box.key('ArrowDown');
     box.key('Enter');
-    await until(() => chartLabel(el).startsWith('Bar chart of Diagnosis group'));
+    await until(() => label(el).startsWith('Bar chart of Diagnosis group'));
     expect(el.term).toBe('diaggrp');
     expect((await query(s, '/termdb/search')).map((q) => q.get('q'))).toEqual(['diag', 'group']);
   });
@@ -252,6 +257,7 @@ describe('<pp-viewer> term search', () => {
     box.type('cardio');
     const option = await box.option('Cardiovascular System');
     expect(option!.getAttribute('aria-disabled')).toBe('true');
+    expect(option!.textContent).toContain('not supported yet');
     option!.click();
     expect(el.term).toBeUndefined();
     box.type('zzz');
@@ -264,7 +270,7 @@ describe('<pp-viewer> exports', () => {
     const s = await scenario();
     const files = captureDownloads();
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'race', term2: 'sex' });
-    await until(() => chartLabel(el).startsWith('Bar chart of Race by Sex'));
+    await until(() => label(el).startsWith('Bar chart of Race by Sex'));
     button(el, 'CSV')?.click();
     button(el, 'SVG')?.click();
     button(el, 'PNG')?.click();

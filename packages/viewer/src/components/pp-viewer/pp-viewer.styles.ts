@@ -61,7 +61,8 @@ export const viewerStyles = css`
   .layout {
     display: grid;
     grid-template-columns: minmax(13em, 17.5em) minmax(0, 1fr);
-    min-block-size: 20em;
+    /* Room for the search field and a few rows of the tree beside a short chart card (a sentence). */
+    min-block-size: 26em;
   }
 
   /* The sidebar is as tall as the chart column; a long tree scrolls inside it instead of stretching the widget. */

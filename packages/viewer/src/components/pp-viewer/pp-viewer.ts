@@ -952,6 +952,15 @@ export class PpViewer extends LitElement {
     else content = this.#renderChart(state.value);
     const split = kind === 'bars' ? 'Overlay' : 'Split by';
     const title = state.status === 'complete' ? state.value.data.term.name : this.#name(term);
+    // A term that cannot be charted at all has nothing to overlay, split, divide or download.
+    const unchartable =
+      state.status === 'error' && ['term_not_supported', 'term_not_found'].includes(state.error.code);
+    if (unchartable) {
+      return html`<section class="card" aria-labelledby="chart-title">
+        <h3 class="card-title" id="chart-title">${title}</h3>
+        ${content}
+      </section>`;
+    }
     return html`<section class="card" aria-labelledby="chart-title" aria-busy=${state.status === 'pending'}>
       <h3 class="card-title" id="chart-title">${title}</h3>
       <div class="toolbar" part="toolbar">
