@@ -226,7 +226,8 @@ describe('a GA4GH passport from a trusted broker', () => {
       await passportFor('vic'),
     );
     const text = steps.join('\n');
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    // Rows: exact counts, as for any caller who may read them.
+    expect(decision).toEqual({ outcome: 'allowed', status: 200, tier: 'granted', rule: null });
     expect(text).toMatch(/Visa 0 \(ControlledAccessGrants "phs000001.v1.p1"\) from .*: accepted/);
     expect(text).toMatch(/Visa 1 .*refused \(conditions\)/);
   });
