@@ -417,19 +417,35 @@ describe('the server and explain, for random configs and requests', () => {
       }),
       {
         numRuns: 500,
-        // Always among the cases: a registered portal's token, in the live registry and in the retired one.
-        examples: (['live', 'retired'] as const).map((registry): [Config, Request] => [
-          { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
-          {
-            registry,
-            revocations: 'none',
-            route: 'samples',
-            origin: 'http://new.test',
-            token: 'registeredNew',
-            ip: '203.0.113.7',
-            header: 'x-ds-access-token',
-          },
-        ]),
+        // Always among the cases: a registered portal's token, in the live registry and in the retired one; and
+        // a token of the trusted issuer that its scope grants, and one of an issuer no entry trusts (random
+        // configs meet them too, but not in every run).
+        examples: [
+          ...(['live', 'retired'] as const).map((registry): [Config, Request] => [
+            { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
+            {
+              registry,
+              revocations: 'none',
+              route: 'samples',
+              origin: 'http://new.test',
+              token: 'registeredNew',
+              ip: '203.0.113.7',
+              header: 'x-ds-access-token',
+            },
+          ]),
+          ...(['issuerScope', 'untrustedIssuer'] as const).map((token): [Config, Request] => [
+            { PPDemo: { '*': { '*': { type: 'jwt', issuers: ['uni'], headerKey: 'x-ds-access-token' } } } },
+            {
+              registry: 'none',
+              revocations: 'none',
+              route: 'barchart',
+              origin: 'http://portal.test:8080',
+              token,
+              ip: '203.0.113.7',
+              header: 'x-ds-access-token',
+            },
+          ]),
+        ],
       },
     );
     // Not vacuous: both outcomes occur, issuer tokens and passports are granted, an untrusted issuer is met, and
