@@ -264,6 +264,7 @@ const REASONS: Record<Revocation['reason'], string> = {
   'grant-change': 'the grant was changed or removed',
   'account-removed': 'the account was removed',
   admin: 'an administrator revoked it',
+  'api-token-revoked': 'the personal API token it was exchanged for was revoked',
 };
 
 function revocationSentence(verdict: RevocationVerdict): string {
