@@ -21,6 +21,17 @@ export {
   type RefusalCode,
   type TokenErrorCode,
 } from './errors.js';
+export { csvField, csvRow } from './csv.js';
+export {
+  FORMAT_MEDIA_TYPES,
+  negotiateFormat,
+  RESPONSE_FORMATS,
+  type ResponseFormat,
+  tableRow,
+  type TableFormat,
+  tsvField,
+  tsvRow,
+} from './formats.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
   type ParamSpec,

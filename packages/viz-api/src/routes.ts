@@ -1,3 +1,4 @@
+import { RESPONSE_FORMATS } from './formats.js';
 import { DATASET_LABEL, LIMITS } from './limits.js';
 import type { BarchartResult, SamplesResult, TermdbConfig, TermList } from './types.js';
 
@@ -19,12 +20,14 @@ export type RouteClass = 'discovery' | 'aggregated' | 'sample-level';
  * - `label`: a dataset label ({@link DATASET_LABEL}).
  * - `text`: up to {@link LIMITS.maxParamLength} characters.
  * - `integer`: a whole number from `min` to `max`; `default` when absent.
+ * - `choice`: one of `values`, compared exactly; undefined when absent.
  *
  * @example
  * const page: ParamSpec = { kind: 'integer', required: false, min: 1, max: 1_000_000, default: 1 };
  */
 export type ParamSpec =
   | { readonly kind: 'label' | 'text'; readonly required: boolean }
+  | { readonly kind: 'choice'; readonly required: false; readonly values: readonly string[] }
   | {
       readonly kind: 'integer';
       readonly required: false;
@@ -49,6 +52,8 @@ export interface RouteSpec {
 
 const dslabel = { kind: 'label', required: true } as const;
 const term = { kind: 'text', required: true } as const;
+// JSON (the default), or a table: see negotiateFormat, which also reads the Accept header when this is absent.
+const format = { kind: 'choice', required: false, values: RESPONSE_FORMATS } as const;
 
 /**
  * Every dataset route of the visualization server. The server mounts exactly these, behind the access
@@ -63,13 +68,13 @@ export const ROUTES = {
     name: 'termdb/terms',
     path: '/termdb/terms',
     class: 'aggregated',
-    params: { dslabel, parent: { kind: 'text', required: false } },
+    params: { dslabel, parent: { kind: 'text', required: false }, format },
   },
   barchart: {
     name: 'termdb/barchart',
     path: '/termdb/barchart',
     class: 'aggregated',
-    params: { dslabel, term },
+    params: { dslabel, term, format },
   },
   samples: {
     name: 'termdb/samples',
@@ -86,6 +91,7 @@ export const ROUTES = {
         max: LIMITS.maxPageSize,
         default: LIMITS.defaultPageSize,
       },
+      format,
     },
   },
 } as const satisfies Record<string, RouteSpec>;
@@ -117,13 +123,16 @@ export type RouteResponse<R extends RouteId> = RouteResponses[R];
 
 type ParamValue<P> = P extends { kind: 'integer' }
   ? number
-  : P extends { required: true }
-    ? string
-    : string | undefined;
+  : P extends { kind: 'choice'; values: readonly (infer V)[] }
+    ? V | undefined
+    : P extends { required: true }
+      ? string
+      : string | undefined;
 
 /**
  * The parameters of a route after {@link readParams}: required text as `string`, optional text as
- * `string | undefined`, integers as `number` (their default when absent).
+ * `string | undefined`, integers as `number` (their default when absent), a choice as one of its values or
+ * `undefined`.
  *
  * @example
  * const p: RouteParams<'samples'> = { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: 50 };
@@ -157,6 +166,11 @@ export function readParam(
       return { ok: false, problem: `${name} must be a whole number from ${spec.min} to ${spec.max}.` };
     }
     return { ok: true, value: n };
+  }
+  if (spec.kind === 'choice') {
+    return spec.values.includes(value)
+      ? { ok: true, value }
+      : { ok: false, problem: `${name} must be one of ${spec.values.join(', ')}.` };
   }
   if (spec.kind === 'label') {
     return DATASET_LABEL.test(value)
