@@ -132,6 +132,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       audit: deps.audit,
       now,
       revocations: deps.revocations,
+      log: deps.log,
     }),
   );
 

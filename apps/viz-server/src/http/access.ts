@@ -21,6 +21,12 @@ export interface Access {
   scope: Scope;
   /** False only on a discovery route whose data part needs a token the request did not prove. */
   granted: boolean;
+  /**
+   * Keeps the dataset's file open after the handler returns, for a body streamed later; the function it returns
+   * lets it go (call it once the stream ends, fails or is cancelled). Without it the file is let go when the
+   * handler returns.
+   */
+  holdDataset(): () => void;
 }
 
 export interface AccessDeps {
@@ -83,6 +89,7 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
     if (lease === undefined) {
       throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
     }
+    let held = false;
     try {
       const dataset = lease.dataset;
       const origin = requestHeader(c, 'origin');
@@ -105,7 +112,11 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
         });
       }
       const { claims, scope, granted } = decision;
-      c.set('access', { dataset, route: routeId, claims, scope, granted });
+      const holdDataset = () => {
+        held = true;
+        return () => lease.release();
+      };
+      c.set('access', { dataset, route: routeId, claims, scope, granted, holdDataset });
       await next();
       if (route.class === 'sample-level' && c.res.status === 200) {
         deps.audit({
@@ -119,7 +130,7 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
         });
       }
     } finally {
-      lease.release();
+      if (!held) lease.release();
     }
   });
 }

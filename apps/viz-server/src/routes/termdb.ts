@@ -1,5 +1,6 @@
 import {
   DEFAULT_HEADER_KEY,
+  negotiateFormat,
   readParams,
   ROUTE_IDS,
   ROUTE_METHODS,
@@ -7,22 +8,52 @@ import {
   type RouteParams,
   type RouteResponse,
   ROUTES,
+  type TableFormat,
 } from '@pp-embed/viz-api';
+import type { Logger } from '@pp-embed/server-runtime';
 import { type Context, Hono } from 'hono';
 import { type AccessDeps, accessControl } from '../http/access.js';
 import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/errors.js';
 import { requestHeader } from '../http/headers.js';
+import { type Table, tableHeaders, tableStream } from '../http/table.js';
 
 /** A route's handler: its checked parameters in, its wire-contract body out. */
 type Handler<R extends RouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
 
+/** The routes that take `format` in the wire contract: they also answer as CSV or TSV. */
+type TableRoute = {
+  [R in RouteId]: 'format' extends keyof (typeof ROUTES)[R]['params'] ? R : never;
+}[RouteId];
+
+/**
+ * Each table route's JSON body as a table, the header naming the columns. The sample table is streamed from the
+ * dataset's rows instead (see below), so that its table is never built whole; the others are small.
+ */
+const TABLES: { [R in Exclude<TableRoute, 'samples'>]: (body: RouteResponse<R>) => Table } = {
+  terms: (body) => ({
+    header: ['id', 'name', 'type', 'isleaf', 'supported'],
+    batches: [body.terms.map((t) => [t.id, t.name, t.type, t.isleaf, t.supported])],
+  }),
+  // A suppressed count is empty, with `suppressed` true, as in the JSON answer.
+  barchart: (body) => ({
+    header: ['key', 'label', 'count', 'suppressed'],
+    batches: [body.bars.map((b) => [b.key, b.label, b.count, b.suppressed])],
+  }),
+};
+
+/** The dataset routes' dependencies: the access middleware's, and the log a table stream that fails writes to. */
+export interface TermdbRouteDeps extends AccessDeps {
+  log: Logger;
+}
+
 /**
  * The dataset routes: one handler per route of the wire contract (the compiler refuses a missing one), each
  * mounted behind the access middleware for its route, so a handler only runs for a request the access decision
- * allowed, and only sees data through the scope it computed.
+ * allowed, and only sees data through the scope it computed. Routes that take `format` answer JSON, CSV or TSV
+ * (the parameter, else the `Accept` header); the sample table in CSV or TSV holds every row, streamed.
  */
-export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
+export function termdbRoutes(deps: TermdbRouteDeps): Hono<AppEnv> {
   const handlers: { [R in RouteId]: Handler<R> } = {
     config(c) {
       const { dataset, granted } = c.var.access;
@@ -50,13 +81,49 @@ export function termdbRoutes(deps: AccessDeps): Hono<AppEnv> {
     },
   };
 
+  /** Every row of the sample table, streamed; the dataset's file stays open until the last row is sent. */
+  function sampleTable(c: Context<AppEnv>, params: RouteParams<'samples'>, format: TableFormat): Response {
+    const query = new URL(c.req.url).searchParams;
+    if (query.has('page') || query.has('pageSize')) {
+      throw new ApiError('bad_request', {
+        message: 'page and pageSize page the JSON answer; CSV and TSV hold every row.',
+      });
+    }
+    const { dataset, scope } = c.var.access;
+    const rows = dataset.sampleRows(params.term, scope);
+    c.set('sampleCount', rows.total);
+    const release = c.var.access.holdDataset();
+    const body = tableStream(
+      format,
+      {
+        header: ['sample', rows.term.name],
+        batches: (function* () {
+          for (const batch of rows.batches()) yield batch.map((r) => [r.sample, r.value]);
+        })(),
+      },
+      { log: deps.log, route: ROUTES.samples.name, done: release },
+    );
+    return c.body(body, 200, tableHeaders(format, `${dataset.label}-${rows.term.id}`));
+  }
+
   const app = new Hono<AppEnv>();
   const mount = <R extends RouteId>(id: R): void => {
     const handler = handlers[id];
+    const tabular = 'format' in ROUTES[id].params;
     app.get(ROUTES[id].path, accessControl(id, deps), (c) => {
       const read = readParams(id, new URL(c.req.url).searchParams);
       if (!read.ok) throw new ApiError('bad_request', { message: read.problem });
-      return c.json(handler(c, read.params));
+      if (!tabular) return c.json(handler(c, read.params));
+      // The answer depends on Accept as well as the URL (RFC 9110 §12.5.5).
+      c.header('Vary', 'Accept');
+      const params = read.params as RouteParams<TableRoute>;
+      const format = negotiateFormat(params.format, requestHeader(c, 'accept'));
+      if (format === 'json') return c.json(handler(c, read.params));
+      if (id === 'samples') return sampleTable(c, params as RouteParams<'samples'>, format);
+      const route = id as Exclude<TableRoute, 'samples'>;
+      const table = (TABLES[route] as (body: unknown) => Table)(handler(c, read.params));
+      const body = tableStream(format, table, { log: deps.log, route: ROUTES[id].name });
+      return c.body(body, 200, tableHeaders(format, `${c.var.access.dataset.label}-${id}`));
     });
     // RFC 9110 §15.5.6: a known resource asked with another method is 405 with the methods it takes. A CORS
     // preflight never gets here: the CORS middleware answers it.

@@ -24,6 +24,24 @@ export interface Page {
   readonly pageSize: number;
 }
 
+/**
+ * Every row of a term's sample table, read a batch at a time: what a CSV or TSV answer streams, so that an export
+ * of a million samples holds one batch in memory, never the table.
+ */
+export interface SampleRows {
+  readonly term: Term;
+  /** How many rows the iteration yields, counted when the rows were asked for. */
+  readonly total: number;
+  /**
+   * The rows in sample id order, at most `batchSize` (default {@link SAMPLE_BATCH}) at a time; each batch is read
+   * from the file when the iteration reaches it, and the file is free for other requests between batches.
+   */
+  batches(batchSize?: number): Generator<readonly SampleRow[], void, undefined>;
+}
+
+/** Rows per batch of {@link TermdbDataset.sampleRows}: a few milliseconds of work between yields to other requests. */
+export const SAMPLE_BATCH = 5000;
+
 export interface DatasetOptions {
   /** The dslabel clients ask for. */
   readonly label: string;
@@ -56,6 +74,11 @@ export interface TermdbDataset {
    * are suppressed must not reach this method at all (the samples route needs a token).
    */
   samples(termId: string, scope: Scope, page: Page): SamplesResult;
+  /**
+   * Every row of {@link TermdbDataset.samples}: the same rows, order and rule on suppression, for a streamed
+   * export. Throws TermNotFoundError or TermNotSupportedError at once; rows are read as they are iterated.
+   */
+  sampleRows(termId: string, scope: Scope): SampleRows;
   close(): void;
 }
 
@@ -224,6 +247,18 @@ function prepareStatements(db: Database.Database) {
           FROM ${table} AS a LEFT JOIN sampleidmap AS s ON s.id = a.sample
          WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
          ORDER BY a.sample LIMIT @limit OFFSET @offset`,
+    ),
+    // The page after a sample id, by the (term_id, sample) primary key: every batch of an export is one index
+    // range from where the last ended, however deep into the table, and the file is free between batches.
+    sampleBatch: perTable<
+      TermParams & { after: number; limit: number },
+      { id: number; sample: unknown; value: unknown }
+    >(
+      (table, scoped) => `
+        SELECT a.sample AS id, coalesce(s.name, a.sample) AS sample, a.value AS value
+          FROM ${table} AS a LEFT JOIN sampleidmap AS s ON s.id = a.sample
+         WHERE a.term_id = @term AND a.sample > @after AND ${NOT_EXCLUDED} ${scoped}
+         ORDER BY a.sample LIMIT @limit`,
     ),
     // Rows less uncomputable rows, so that each part is one index range rather than a test on every row.
     sampleCount: perTable<TermParams, { n: number }>(
@@ -394,6 +429,16 @@ function loadCohorts(db: Database.Database, file: string): Map<string, CohortRec
   return out;
 }
 
+/** One row of the sample table: the sample's name, and the category label or the number. */
+function sampleRow(chart: Chart, row: { sample: unknown; value: unknown }): SampleRow {
+  const sample = String(row.sample);
+  if (chart.kind === 'categorical') {
+    const key = String(row.value);
+    return { sample, value: chart.labels.get(key) ?? key };
+  }
+  return { sample, value: Number(row.value) };
+}
+
 function checkScope(scope: Scope): void {
   if (typeof scope !== 'object' || scope === null) throw new TypeError('A scope is required.');
   const { cohorts, suppressBelow } = scope;
@@ -442,6 +487,14 @@ function createDataset(
     if (record === undefined) throw new TermNotFoundError(String(termId));
     if (record.chart === null) throw new TermNotSupportedError(record.term.id, record.term.type);
     return record as TermRecord & { chart: Chart };
+  }
+
+  /** A term's sample table: its chart, the query parameters, and how many rows the scope holds. */
+  function sampleTable(termId: string, scope: Scope) {
+    const { term, chart } = chartable(termId);
+    const params: TermParams = { term: term.id, excluded: chart.excluded };
+    const [countStmt, countParams] = scoped(st.sampleCount[chart.table], scope, params);
+    return { term, chart, params, total: countStmt.get(countParams)?.n ?? 0 };
   }
 
   function bar(key: string, label: string, n: number, suppressBelow: number | null): Bar {
@@ -514,25 +567,41 @@ function createDataset(
       }
       const offset = (page - 1) * pageSize;
       if (!Number.isSafeInteger(offset)) throw new RangeError('page is out of range.');
-      const { term, chart } = chartable(termId);
-      const params: TermParams = { term: term.id, excluded: chart.excluded };
-
-      const [countStmt, countParams] = scoped(st.sampleCount[chart.table], scope, params);
-      const total = countStmt.get(countParams)?.n ?? 0;
+      const { term, chart, params, total } = sampleTable(termId, scope);
       const [pageStmt, pageParams] = scoped(st.samplePage[chart.table], scope, {
         ...params,
         limit: pageSize,
         offset,
       });
-      const rows: SampleRow[] = pageStmt.all(pageParams).map((r) => {
-        const sample = String(r.sample);
-        if (chart.kind === 'categorical') {
-          const key = String(r.value);
-          return { sample, value: chart.labels.get(key) ?? key };
-        }
-        return { sample, value: Number(r.value) };
-      });
+      const rows: SampleRow[] = pageStmt.all(pageParams).map((r) => sampleRow(chart, r));
       return { term, rows, page, pageSize, total };
+    },
+
+    sampleRows(termId, scope) {
+      checkScope(scope);
+      const { term, chart, params, total } = sampleTable(termId, scope);
+      const [batchStmt, batchParams] = scoped(st.sampleBatch[chart.table], scope, {
+        ...params,
+        after: 0,
+        limit: 0,
+      });
+      return {
+        term,
+        total,
+        *batches(batchSize = SAMPLE_BATCH) {
+          if (!Number.isInteger(batchSize) || batchSize < 1)
+            throw new RangeError('batchSize must be positive.');
+          // Below every sample id: ProteinPaint's ids are integers.
+          let after = Number.MIN_SAFE_INTEGER;
+          for (;;) {
+            const read = batchStmt.all({ ...batchParams, after, limit: batchSize });
+            if (read.length === 0) return;
+            after = Number((read[read.length - 1] as { id: number }).id);
+            yield read.map((r) => sampleRow(chart, r));
+            if (read.length < batchSize) return;
+          }
+        },
+      };
     },
 
     close() {
