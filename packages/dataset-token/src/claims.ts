@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { RouteClass } from '@pp-embed/viz-api';
+import { GRANTED_ROUTE_CLASSES, type GrantedRouteClass } from '@pp-embed/viz-api';
 import { TokenError } from './errors.js';
 
 /**
@@ -14,20 +14,6 @@ export type TokenClient = 'browser' | 'script';
 
 /** Every {@link TokenClient}. @example TOKEN_CLIENTS.includes('script'); // true */
 export const TOKEN_CLIENTS: readonly TokenClient[] = Object.freeze(['browser', 'script']);
-
-/**
- * The route classes a token may restrict itself to (`routeClasses`); discovery answers are never restricted.
- *
- * @example
- * const aggregatedOnly: readonly GrantedRouteClass[] = ['aggregated'];
- */
-export type GrantedRouteClass = Exclude<RouteClass, 'discovery'>;
-
-/** Every {@link GrantedRouteClass}, in order. @example GRANTED_ROUTE_CLASSES; // ['aggregated', 'sample-level'] */
-export const GRANTED_ROUTE_CLASSES: readonly GrantedRouteClass[] = Object.freeze([
-  'aggregated',
-  'sample-level',
-]);
 
 /**
  * The claims of a dataset access token: the ProteinPaint contract (`datasets`, `email`, `ip`, `iat`, `exp`,

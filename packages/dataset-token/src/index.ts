@@ -5,14 +5,7 @@ export {
   HMAC_MIN_SECRET_BYTES,
   RSA_MIN_BITS,
 } from './algorithms.js';
-export {
-  type DatasetTokenClaims,
-  GRANTED_ROUTE_CLASSES,
-  type GrantedRouteClass,
-  TOKEN_CLIENTS,
-  type TokenClient,
-  type TokenSubject,
-} from './claims.js';
+export { type DatasetTokenClaims, TOKEN_CLIENTS, type TokenClient, type TokenSubject } from './claims.js';
 export {
   TOKEN_ERROR_CODES,
   TokenError,

@@ -34,6 +34,8 @@ export {
 } from './formats.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
+  GRANTED_ROUTE_CLASSES,
+  type GrantedRouteClass,
   type ParamSpec,
   readParam,
   readParams,

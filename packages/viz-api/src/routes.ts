@@ -16,6 +16,21 @@ import type { BarchartResult, SamplesResult, TermdbConfig, TermList } from './ty
 export type RouteClass = 'discovery' | 'aggregated' | 'sample-level';
 
 /**
+ * The route classes a grant can name: a token's `routeClasses` claim and a personal API token's scope restrict
+ * access to these. Discovery answers are never restricted.
+ *
+ * @example
+ * const aggregatedOnly: readonly GrantedRouteClass[] = ['aggregated'];
+ */
+export type GrantedRouteClass = Exclude<RouteClass, 'discovery'>;
+
+/** Every {@link GrantedRouteClass}, narrowest first. @example GRANTED_ROUTE_CLASSES; // ['aggregated', 'sample-level'] */
+export const GRANTED_ROUTE_CLASSES: readonly GrantedRouteClass[] = Object.freeze([
+  'aggregated',
+  'sample-level',
+]);
+
+/**
  * One query parameter. Every parameter is given at most once; an empty value counts as absent.
  * - `label`: a dataset label ({@link DATASET_LABEL}).
  * - `text`: up to {@link LIMITS.maxParamLength} characters.
