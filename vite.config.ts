@@ -38,6 +38,7 @@ export default defineConfig({
       nodeProject('packages/server-runtime'),
       nodeProject('packages/dataset-token'),
       nodeProject('packages/revocation'),
+      nodeProject('packages/api-token'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
       nodeProject('packages/server-config'),

@@ -29,6 +29,7 @@ const PUBLISHABLE = [
   'server-runtime',
   'dataset-token',
   'revocation',
+  'api-token',
   'access-policy',
   'server-config',
   'token-provider',
