@@ -32,8 +32,9 @@ function read(req: IncomingMessage): Promise<string> {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', base);
-  const json = (status: number, body: unknown) =>
+  const json = (status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
   if (url.pathname === '/oauth/token') {
     const form = new URLSearchParams(await read(req));
     seen.exchanges.push(form);
