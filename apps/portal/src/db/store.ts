@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Logger, silentLogger } from '@pp-embed/server-runtime';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { ApiTokenStore } from './api-tokens.js';
 import { GrantStore } from './grants.js';
 import { LoginFailureStore } from './login-failures.js';
 import { REVOCATION_CHANNEL, RevocationStore } from './revocations.js';
@@ -23,7 +24,8 @@ export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres
 
 /**
  * Everything the portal keeps, behind one interface for both databases: users, grants, sessions and the tokens
- * minted for them, failed sign-ins, signing key metadata and revocations.
+ * minted for them, failed sign-ins and other rate-limited attempts, personal API tokens, signing key metadata and
+ * revocations.
  *
  * @example
  * const store = await openStore({ kind: 'sqlite', path: 'portal.db' });
@@ -37,6 +39,8 @@ export interface PortalStore {
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
   readonly loginFailures: LoginFailureStore;
+  /** Personal API tokens, and the dataset tokens each was exchanged for. */
+  readonly apiTokens: ApiTokenStore;
   /** The key CSRF tokens are derived with, shared by every process on the store. */
   readonly csrfKey: Buffer;
   /**
@@ -91,6 +95,7 @@ async function build(
     sessions: new SessionStore(sql, revocations, lifetimes),
     revocations,
     loginFailures: new LoginFailureStore(sql),
+    apiTokens: new ApiTokenStore(sql, revocations),
     csrfKey,
     watchRevocations: watch,
     close,
