@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const benches = [
   'token.ts',
+  'password.ts',
   'viz-server.ts',
   'portal-mint.ts',
   'viewer-bundle.ts',

@@ -9,7 +9,7 @@ import { dsCredentialsJsonSchema } from '@pp-embed/access-policy';
 import { serverConfigJsonSchema } from '@pp-embed/server-config';
 import * as prettier from 'prettier';
 import { explainExamples } from './explain-examples.js';
-import { errorTable, routeTable } from './http-api-tables.js';
+import { errorTable, reasonTable, routeTable } from './http-api-tables.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,6 +35,7 @@ export const GENERATED: readonly Generated[] = [
   { file: 'README.md', section: 'explain-examples', render: explainExamples },
   { file: 'docs/http-api.md', section: 'routes', render: routeTable },
   { file: 'docs/http-api.md', section: 'errors', render: errorTable },
+  { file: 'docs/http-api.md', section: 'token-invalid-reasons', render: reasonTable },
 ];
 
 const start = (name: string): string => `<!-- generated:${name}:start (scripts/generate.ts) -->`;

@@ -8,12 +8,15 @@ import {
   ROUTE_METHODS,
   type RouteClass,
   ROUTES,
+  TOKEN_INVALID_REASONS,
+  type TokenInvalidReason,
 } from '@pp-embed/viz-api';
 
 const UNDER_TERMDB: Record<RouteClass, string> = {
   discovery: 'open (metadata only, see below)',
   aggregated: 'open',
   'sample-level': 'token required',
+  login: 'open (it checks a dataset password, see below)',
 };
 
 function param(name: string, spec: ParamSpec): string {
@@ -27,7 +30,8 @@ export function routeTable(): string {
   const rows = ROUTE_IDS.map((id) => {
     const route = ROUTES[id];
     const params = Object.entries(route.params).map(([name, spec]) => param(name, spec as ParamSpec));
-    return `| \`${id}\` | \`${ROUTE_METHODS.join(', ')} ${route.path}\` | ${route.class} | ${params.join(', ')} | ${UNDER_TERMDB[route.class]} |`;
+    const method = 'method' in route ? route.method : ROUTE_METHODS.join(', ');
+    return `| \`${id}\` | \`${method} ${route.path}\` | ${route.class} | ${params.join(', ')} | ${UNDER_TERMDB[route.class]} |`;
   });
   return [
     '| route | path | class | parameters | under a `termdb` credential |',
@@ -45,4 +49,11 @@ export function errorTable(): string {
     (code) => `| ${ERROR_CODES[code].status} | \`${code}\` | ${ERROR_CODES[code].meaning} |`,
   );
   return ['| status | code | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Every `reason` a `token_invalid` body can carry. */
+export function reasonTable(): string {
+  const reasons = Object.keys(TOKEN_INVALID_REASONS) as TokenInvalidReason[];
+  const rows = reasons.map((reason) => `| \`${reason}\` | ${TOKEN_INVALID_REASONS[reason].meaning} |`);
+  return ['| reason | meaning |', '| --- | --- |', ...rows].join('\n');
 }

@@ -11,8 +11,9 @@ import { connect, createServer as createNetServer, type Server as NetServer } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashPassword } from '@pp-embed/access-policy';
 import { generateSecret, publicJwk } from '@pp-embed/dataset-token';
-import { ERROR_CODES, type ErrorCode } from '@pp-embed/viz-api';
+import { ERROR_CODES, type ErrorCode, isTokenInvalidReason } from '@pp-embed/viz-api';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type ForgeAlgorithm, type ForgeOptions, forge } from './jws.js';
 
@@ -47,6 +48,8 @@ export const DS = {
   termdb: 'TermdbData',
   /** No key of its own: the `*` dataset key guards it. */
   star: 'StarData',
+  /** A dataset password (`basic`), every route, for the portal: the login route issues its tokens. */
+  password: 'PasswordData',
 } as const;
 
 export type DatasetLabel = (typeof DS)[keyof typeof DS];
@@ -84,6 +87,9 @@ export const VIZ_EVENTS = new Set([
   'dataset_watch_failed',
   'forced_exit',
   'shutdown_failed',
+  'access',
+  'open_to_everyone',
+  'login',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -401,6 +407,9 @@ export interface LabKeys {
   ec: KeyPair;
   /** The key behind the JWKS URL, published with kid `JWKS_KID`. */
   jwks: KeyPair;
+  /** The dataset password of PasswordData, and the secret the server signs its tokens with. */
+  password: string;
+  tokenSecret: string;
 }
 
 export const JWKS_KID = 'portal-key-1';
@@ -424,6 +433,8 @@ export const DATASET_KEY: Record<DatasetLabel, KeyName> = {
   HeaderData: 'hs',
   TermdbData: 'hs',
   StarData: 'hs',
+  // Its tokens are the server's own, issued for the password; a portal's HS256 token is what an attacker forges.
+  PasswordData: 'hs',
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -498,12 +509,17 @@ export class VizLab {
       rsa: keyPair('rsa'),
       ec: keyPair('ec'),
       jwks: keyPair('ec'),
+      password: `pw-${randomUUID()}`,
+      tokenSecret: generateSecret(),
     };
     this.#remember(this.keys);
   }
 
+  /** The scrypt hash of the dataset password, made once (at the cheapest cost the server accepts). */
+  #passwordHash = '';
+
   #remember(keys: LabKeys): void {
-    this.secrets.push(keys.hs, keys.second);
+    this.secrets.push(keys.hs, keys.second, keys.password, keys.tokenSecret);
     for (const pair of [keys.rsa, keys.ec, keys.jwks]) {
       const pem = pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
       // The base64 body lines of the PEM: any one of them in a log is a leak.
@@ -515,6 +531,7 @@ export class VizLab {
 
   static async start(options: LabOptions = {}): Promise<VizLab> {
     const lab = new VizLab(options);
+    lab.#passwordHash = await hashPassword(lab.keys.password, { ln: 14, r: 8, p: 1 });
     await lab.#serveJwks();
     await lab.#startServer();
     return lab;
@@ -547,6 +564,7 @@ export class VizLab {
     const dir = this.dir;
     writeFileSync(join(dir, 'hs.secret'), this.keys.hs, { mode: 0o600 });
     writeFileSync(join(dir, 'second.secret'), this.keys.second, { mode: 0o600 });
+    writeFileSync(join(dir, 'token.secret'), this.keys.tokenSecret, { mode: 0o600 });
     writeFileSync(join(dir, 'rs.pub.pem'), this.keys.rsa.publicPem);
     writeFileSync(join(dir, 'es.pub.pem'), this.keys.ec.publicPem);
     const file = generatedDataset();
@@ -572,6 +590,15 @@ export class VizLab {
         [DS.jwks]: { '*': { [PORTAL_HOST]: { type: 'jwt', jwks: this.#jwksUrl } } },
         [DS.header]: { '*': { [PORTAL_HOST]: { ...hs, headerKey: CUSTOM_HEADER } } },
         [DS.termdb]: { termdb: { [PORTAL_HOST]: hs } },
+        [DS.password]: {
+          '*': {
+            [PORTAL_HOST]: {
+              type: 'basic',
+              passwordHash: this.#passwordHash,
+              tokenSecret: { file: 'token.secret' },
+            },
+          },
+        },
         '*': { '*': { [PORTAL_HOST]: hs } },
       },
     };
@@ -723,8 +750,9 @@ const LEAKY =
   /jwt|jsonwebtoken|jws|invalid signature|\bat [\w.<>]+ \(|node:internal|TypeError|SyntaxError|Error:/i;
 
 /**
- * The one refusal shape: exactly `{"error":{"code","message"}}`, a stable code, a plain message with no library
- * text, JSON content type; 401s carry the RFC 6750 §3 challenge.
+ * The one refusal shape: exactly `{"error":{"code","message"}}` (and a `reason` of the wire contract with
+ * `token_invalid` alone), a stable code, a plain message with no library text, JSON content type; 401s carry the
+ * RFC 6750 §3 challenge.
  */
 export function expectRefusal(reply: Reply, status: number, code: string): void {
   expect({ status: reply.status, body: reply.json }, reply.text).toMatchObject({
@@ -735,7 +763,8 @@ export function expectRefusal(reply: Reply, status: number, code: string): void 
   if (status === 401) {
     const challenge = String(reply.headers['www-authenticate'] ?? '');
     expect(challenge).toMatch(/^Bearer /);
-    if (code === 'token_missing') expect(challenge).not.toContain('error=');
+    // RFC 6750 §3: no error code when the request carried no token to be wrong.
+    if (code === 'token_missing' || code === 'password_invalid') expect(challenge).not.toContain('error=');
     else expect(challenge).toContain('error="invalid_token"');
   }
 }
@@ -746,7 +775,10 @@ export function expectErrorShape(reply: Reply): void {
   const body = reply.json as { error?: Record<string, unknown> } | undefined;
   expect(body, reply.text).toBeTypeOf('object');
   expect(Object.keys(body ?? {})).toEqual(['error']);
-  expect(Object.keys(body?.error ?? {}).sort()).toEqual(['code', 'message']);
+  // A token_invalid names which part of the token is wrong, by a stable reason; nothing else adds a member.
+  const reason = body?.error?.code === 'token_invalid' ? ['reason'] : [];
+  expect(Object.keys(body?.error ?? {}).sort()).toEqual(['code', 'message', ...reason]);
+  if (reason.length > 0) expect(isTokenInvalidReason(body?.error?.reason), reply.text).toBe(true);
   expect(
     VIZ_ERROR_CODES.has(String(body?.error?.code)),
     `stable code, got ${String(body?.error?.code)}`,

@@ -32,11 +32,14 @@ export const env = {
   },
 };
 
-/** A token minted with the shared secret, as an embedding page's own server would. */
-export function mintToken(datasets: string[], ttlSeconds = 600): string {
+/**
+ * A token minted with the shared secret, as an embedding page's own server would; or with another `secret`, as a
+ * portal configured with the wrong one would.
+ */
+export function mintToken(datasets: string[], ttlSeconds = 600, secret?: string): string {
   const signer = createSigner({
     algorithm: 'HS256',
-    key: { secret: { file: process.env.E2E_SECRET_FILE as string } },
+    key: { secret: secret ?? { file: process.env.E2E_SECRET_FILE as string } },
   });
   return signer.sign({ datasets, email: 'e2e@example.org', ip: '127.0.0.1', ttlSeconds });
 }

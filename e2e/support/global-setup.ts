@@ -107,7 +107,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       'Outsider',
       `<script src="${script}"></script><div id="holder"></div>
       <script>runproteinpaint({ host: ${JSON.stringify(viz)}, holder: document.getElementById('holder'),
-        mass: { state: { dslabel: 'PPDemo', genome: 'hg38' } }, getDatasetAccessToken: () => '' });</script>`,
+        mass: { state: { dslabel: 'PPDemo', genome: 'hg38' } }, getDatasetAccessToken: () => window.ppToken || '' });</script>`,
     ),
   });
 

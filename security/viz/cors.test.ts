@@ -107,6 +107,31 @@ describe('look-alike and reflected origins (PortSwigger "CORS vulnerability with
   });
 });
 
+describe('an origin no entry names reads one answer: the refusal of its discovery request (Fetch Standard §3.2; docs/http-api.md)', () => {
+  it.each(LOOK_ALIKES)(
+    'from %s (%s), that answer holds no data and grants nothing more',
+    async (_what, origin) => {
+      const token = lab().token(DS.hs);
+      for (const dslabel of [DS.hs, DS.termdb, 'NoSuchDataset']) {
+        const reply = await lab().get(`/termdb/config?dslabel=${dslabel}`, { origin, token });
+        const granted = reply.headers['access-control-allow-origin'];
+        if (granted === undefined) continue;
+        // Only a well-formed http(s) origin is answered so, and then with its own origin and nothing more.
+        expect(granted).toBe(origin);
+        expect(reply.headers['access-control-allow-credentials']).toBeUndefined();
+        expect(reply.status).toBe(dslabel === 'NoSuchDataset' ? 404 : 403);
+        if (reply.status === 403)
+          expect(reply.json).toEqual({
+            error: {
+              code: 'embedder_not_allowed',
+              message: 'This site is not allowed to embed this dataset.',
+            },
+          });
+      }
+    },
+  );
+});
+
 describe('request headers and methods are never echoed (Fetch Standard §3.2.3; PortSwigger CORS "reflected headers")', () => {
   it('Access-Control-Request-Headers asking for anything gets the fixed list', async () => {
     const asked = 'x-evil, cookie, authorization, x-forwarded-for, x-ds-access-token';
@@ -118,9 +143,9 @@ describe('request headers and methods are never echoed (Fetch Standard §3.2.3; 
     expect(allowed).toEqual(['content-type', 'x-ds-access-token', 'x-portal-token']);
   });
 
-  it('a requested method other than GET is not granted', async () => {
+  it('a requested method other than GET (and POST, for the login route) is not granted', async () => {
     const reply = await preflight(PORTAL_ORIGIN, 'x-ds-access-token', 'DELETE');
-    expect(reply.headers['access-control-allow-methods']).toBe('GET, OPTIONS');
+    expect(reply.headers['access-control-allow-methods']).toBe('GET, POST, OPTIONS');
   });
 
   it('a header name full of junk is not echoed', async () => {

@@ -270,12 +270,16 @@ describe('the visualization server', () => {
       expect(await errorCode(res)).toBe(code);
     });
 
-    it('refuses a token signed with another secret as token_invalid, without library text', async () => {
+    it('refuses a token signed with another secret as token_invalid, with its stable reason and no library text', async () => {
       const other = harness();
       const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: other.token() });
       expect(res.status).toBe(401);
       const error = (await body(res)).error as { message: string };
-      expect(error).toEqual({ code: 'token_invalid', message: 'The access token is not valid.' });
+      expect(error).toEqual({
+        code: 'token_invalid',
+        message: 'The access token is not valid.',
+        reason: 'signature',
+      });
       expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
     });
 
@@ -380,6 +384,24 @@ describe('the visualization server', () => {
       const extra = harness({ corsOrigins: ['https://docs.example.org'] });
       const res = await extra.get('/termdb/terms?dslabel=PPDemo', { origin: 'https://docs.example.org' });
       expect(res.headers.get('access-control-allow-origin')).toBe('https://docs.example.org');
+      const config = await extra.get('/termdb/config?dslabel=PPDemo', { origin: 'https://docs.example.org' });
+      expect(config.status).toBe(200);
+    });
+
+    it('tells a page on an unlisted origin, in the one answer it may read, that it is no embedder; nothing else', async () => {
+      const res = await h.get('/termdb/config?dslabel=PPDemo', { origin: 'https://evil.test' });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://evil.test');
+      expect(await body(res)).toEqual({
+        error: { code: 'embedder_not_allowed', message: 'This site is not allowed to embed this dataset.' },
+      });
+      for (const path of ['/termdb/terms?dslabel=PPDemo', '/termdb/barchart?dslabel=PPDemo&term=sex']) {
+        const other = await h.get(path, { origin: 'https://evil.test' });
+        expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      }
+      // A request that is not a page's (no Origin, or an opaque one) is answered as before.
+      expect((await h.get('/termdb/config?dslabel=PPDemo', { origin: null })).status).toBe(200);
+      expect((await h.get('/termdb/config?dslabel=PPDemo', { origin: 'null' })).status).toBe(200);
     });
   });
 

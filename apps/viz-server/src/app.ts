@@ -25,8 +25,6 @@ import type { DatasetRegistry } from './termdb/registry.js';
 export interface AppDeps {
   datasets: Pick<DatasetRegistry, 'acquire' | 'labels' | 'health'>;
   policy: AccessPolicy;
-  /** Origins allowed by CORS besides the policy's embedders. */
-  corsOrigins?: ReadonlySet<string>;
   /** The trusted proxies, which say who the client is. */
   proxies: ProxyTrust;
   /** The widget script, or undefined when it has not been built. */
@@ -73,7 +71,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // Dataset answers may be private to one user: no shared cache may keep them.
     if (c.req.path.startsWith('/termdb/')) c.res.headers.set('Cache-Control', 'no-store');
   });
-  app.use('*', cors(deps.policy, deps.corsOrigins ?? new Set()));
+  app.use('*', cors(deps.policy));
   // Behind CORS, so that the widget can read the code of the refusal.
   app.use('*', async (c, next) => {
     if (lifecycle.draining && c.req.path !== '/healthcheck') throw new ApiError('server_draining');
@@ -125,15 +123,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route(
     '/',
-    termdbRoutes({
-      datasets: deps.datasets,
-      policy: deps.policy,
-      proxies: deps.proxies,
-      audit: deps.audit,
-      now,
-      revocations: deps.revocations,
-      log: deps.log,
-    }),
+    termdbRoutes(
+      {
+        datasets: deps.datasets,
+        policy: deps.policy,
+        proxies: deps.proxies,
+        audit: deps.audit,
+        now,
+        revocations: deps.revocations,
+      },
+      deps.log,
+    ),
   );
 
   app.notFound((c) => {
@@ -162,7 +162,8 @@ function respondToError(
   }
   const status = answer.status;
   // Anyone can cause these at will: bounded per (code, origin, address) so that a flood cannot fill the disk.
-  const refused = status === 401 || status === 403 || answer.code === 'revocation_unavailable';
+  const refused =
+    status === 401 || status === 403 || status === 429 || answer.code === 'revocation_unavailable';
   if (refused || answer.detail !== undefined) {
     const origin = requestHeader(c, 'origin')?.slice(0, 200) ?? null;
     const address = clientAddress(c, proxies) ?? null;
@@ -172,6 +173,7 @@ function respondToError(
         route,
         status,
         code: answer.code,
+        ...(answer.reason !== undefined && { tokenReason: answer.reason }),
         reason: answer.detail ?? null,
         entry: answer.path ?? null,
         origin,
@@ -181,13 +183,14 @@ function respondToError(
       refusals.info(key, 'bad_request', { route, code: answer.code, reason: answer.detail, origin, address });
     }
   }
-  const retryAfter = RETRY_AFTER[answer.code];
+  // RFC 9110 §10.2.3 and RFC 6585 §4: how long to wait before the next try.
+  const retryAfter = answer.retryAfter !== undefined ? String(answer.retryAfter) : RETRY_AFTER[answer.code];
   if (retryAfter !== undefined) c.header('Retry-After', retryAfter);
   if (status === 401) {
     // RFC 6750 §3: a request without credentials gets the challenge without an error code.
     c.header(
       'WWW-Authenticate',
-      answer.code === 'token_missing'
+      answer.code === 'token_missing' || answer.code === 'password_invalid'
         ? 'Bearer realm="pp-embed"'
         : 'Bearer realm="pp-embed", error="invalid_token"',
     );

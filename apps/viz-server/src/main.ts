@@ -9,6 +9,7 @@ import { loadConfig } from './config.js';
 import { DEMO_CONFIG, ensureDemoAssets } from './demo.js';
 import { jsonAudit } from './http/audit.js';
 import { readBundle } from './http/bundle.js';
+import { logAccessTable } from './startup.js';
 import { DatasetRegistry } from './termdb/registry.js';
 
 const USAGE = `pp-viz-server: serve termdb datasets behind dsCredentials
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
     throw error;
   }
   for (const warning of config.warnings) log.warn('config_warning', { warning });
+  logAccessTable(config, log);
   // A JWKS that cannot be fetched now is logged by its key set (jwks_fetch_failed) and retried soon.
   await config.policy.ready().catch(() => undefined);
   const revocations = config.revocations;

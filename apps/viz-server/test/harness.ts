@@ -55,6 +55,12 @@ export interface Harness {
     path: string,
     options?: { token?: string; origin?: string | null; headers?: Record<string, string>; ip?: string },
   ): Promise<Response>;
+  /** `app.request()` as a POST of a JSON body (or of `text` as it is), from the portal's origin. */
+  post(
+    path: string,
+    body: unknown,
+    options?: { origin?: string | null; headers?: Record<string, string>; ip?: string; text?: string },
+  ): Promise<Response>;
 }
 
 /**
@@ -111,6 +117,13 @@ export function harness(
       if (token !== undefined) all['x-ds-access-token'] = token;
       const incoming = { socket: { remoteAddress: ip } } as unknown as IncomingMessage;
       return Promise.resolve(app.request(path, { headers: all }, { incoming }));
+    },
+    post(path, payload, { origin = PORTAL, headers = {}, ip = CLIENT_IP, text } = {}) {
+      const all: Record<string, string> = { 'content-type': 'application/json', ...headers };
+      if (origin !== null) all.origin = origin;
+      const incoming = { socket: { remoteAddress: ip } } as unknown as IncomingMessage;
+      const init = { method: 'POST', headers: all, body: text ?? JSON.stringify(payload) };
+      return Promise.resolve(app.request(path, init, { incoming }));
     },
   };
 }

@@ -2,9 +2,9 @@ import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
 import { jwt, load, SAMPLES } from '../test/helpers.js';
 import { authorize } from './authorize.js';
-import type { TokenEntry } from './entries.js';
+import type { CredentialEntry } from './entries.js';
 
-function entry(extra: Record<string, unknown> = {}): TokenEntry {
+function entry(extra: Record<string, unknown> = {}): CredentialEntry {
   const r = load({ TermdbTest: { '*': { '*': jwt(extra) } } }).resolve('TermdbTest', SAMPLES, undefined);
   if (r.kind !== 'needs-token') throw new Error('expected a token entry');
   return r.entry;
@@ -26,7 +26,7 @@ const LOOSE = entry({ looseIpCheck: true });
 const COHORTS = entry({ dsnames: [{ id: 'ABC', label: 'Cohort ABC' }, { id: 'XYZ' }] });
 
 describe('authorize: datasets', () => {
-  it.each<[string, TokenEntry, string, readonly string[], boolean]>([
+  it.each<[string, CredentialEntry, string, readonly string[], boolean]>([
     ['the requested label is granted', STRICT, 'TermdbTest', ['TermdbTest'], true],
     ['one of several granted labels', STRICT, 'TermdbTest', ['Other', 'TermdbTest'], true],
     ['another dataset only', STRICT, 'TermdbTest', ['Other'], false],
@@ -55,7 +55,7 @@ describe('authorize: datasets', () => {
 });
 
 describe('authorize: client address', () => {
-  it.each<[string, TokenEntry, string | undefined, string | undefined, boolean]>([
+  it.each<[string, CredentialEntry, string | undefined, string | undefined, boolean]>([
     // strict
     ['strict: the same IPv4 address', STRICT, '203.0.113.7', '203.0.113.7', true],
     ['strict: another address of the same /24', STRICT, '203.0.113.7', '203.0.113.8', false],

@@ -1,6 +1,6 @@
 import { canonicalIp, parseIp, sameAddress, sameNetwork } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
-import type { TokenEntry } from './entries.js';
+import type { CredentialEntry } from './entries.js';
 
 /** The result of {@link authorize}: granted, or refused with a stable code and a reason for logs. */
 export type Authorization =
@@ -24,15 +24,18 @@ const GRANTED: Authorization = Object.freeze({ ok: true });
  *   the `datasets` claim, compared exactly: no case folding, no trimming.
  * - Address, strict (the default): the `ip` claim must be present and be the client's address. IPv4 and its
  *   IPv4-mapped IPv6 form are the same address; IPv6 is compared as bytes, so any spelling matches.
- * - Address, `looseIpCheck`: a missing `ip` claim is accepted; a present one must be in the client's /24
- *   (IPv4) or /64 (IPv6) network, so a user moving between addresses of one network keeps access.
+ * - Address, `ipCheck: "loose"` (or `looseIpCheck`): a missing `ip` claim is accepted; a present one must be in
+ *   the client's /24 (IPv4) or /64 (IPv6) network, so a user moving between addresses of one network keeps
+ *   access.
+ * - Address, `ipCheck: "none"`: the `ip` claim is not compared (ProteinPaint's setting for users whose address
+ *   changes between requests; the token can then be used from anywhere until it expires).
  *
  * @example
  * const grant = authorize(entry, claims, { dataset: 'TermdbTest', clientIp: '203.0.113.7' });
  * if (!grant.ok) refuse(403, grant.code, grant.reason);
  */
 export function authorize(
-  entry: TokenEntry,
+  entry: CredentialEntry,
   claims: DatasetTokenClaims,
   request: AuthorizeRequest,
 ): Authorization {
@@ -47,11 +50,12 @@ export function authorize(
     };
   }
 
+  if (entry.ipCheck === 'none') return GRANTED;
   const claimed = claims.ip;
   const client = request.clientIp;
   const shown = (ip: string): string => canonicalIp(ip) ?? JSON.stringify(ip);
   if (claimed === undefined) {
-    if (entry.looseIpCheck) return GRANTED;
+    if (entry.ipCheck === 'loose') return GRANTED;
     return {
       ok: false,
       code: 'ip_mismatch',
@@ -65,7 +69,7 @@ export function authorize(
       reason: 'the client address is unknown, so the "ip" claim cannot be checked',
     };
   }
-  if (entry.looseIpCheck) {
+  if (entry.ipCheck === 'loose') {
     if (sameNetwork(claimed, client)) return GRANTED;
     const size = parseIp(claimed)?.family === 6 ? '/64' : '/24';
     return {
@@ -88,6 +92,6 @@ export function authorize(
  * @example
  * requiredDatasets(entry, 'TermdbTest'); // ['TermdbTest']
  */
-export function requiredDatasets(entry: TokenEntry, dataset: string): readonly string[] {
+export function requiredDatasets(entry: CredentialEntry, dataset: string): readonly string[] {
   return entry.dsnames === undefined ? [dataset] : entry.dsnames.map((d) => d.id);
 }

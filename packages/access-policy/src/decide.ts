@@ -1,9 +1,17 @@
+import { canonicalIp } from '@pp-embed/client-address';
 import { type DatasetTokenClaims, TokenError } from '@pp-embed/dataset-token';
-import { ROUTES, type RefusalCode, type TokenErrorCode } from '@pp-embed/viz-api';
+import {
+  type LoginErrorCode,
+  ROUTES,
+  type RefusalCode,
+  type TokenErrorCode,
+  type TokenInvalidReason,
+} from '@pp-embed/viz-api';
 import type { RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import { type Authorization, authorize, requiredDatasets } from './authorize.js';
-import type { OpenEntry, RouteRef, TokenEntry } from './entries.js';
-import { type AccessPolicy, type Trace, traceResolution } from './policy.js';
+import type { CredentialEntry, OpenEntry, PasswordEntry, RouteRef, TokenEntry } from './entries.js';
+import { verifyPassword } from './password.js';
+import { type AccessPolicy, throttleOf, type Trace, traceResolution } from './policy.js';
 
 /**
  * The facts of one request, as the server sees them. Nothing else reaches the decision.
@@ -37,6 +45,24 @@ export interface RequestFacts {
    * in-memory lookup. Absent: no feed is configured.
    */
   readonly revocations?: RevocationLookup | undefined;
+  /**
+   * A dataset password offered to the login route, for `route`: instead of reading a token, the decision checks
+   * it against the `basic` entry guarding that route and, when it is right, issues a token for the entry.
+   */
+  readonly password?: string;
+}
+
+/**
+ * A token the server issued for a dataset password: sent in `headerKey` like a portal's, until it expires.
+ *
+ * @example
+ * const issued: IssuedToken = { token, headerKey: 'x-ds-access-token', expiresIn: 3600 };
+ */
+export interface IssuedToken {
+  readonly token: string;
+  readonly headerKey: string;
+  /** Seconds until it expires. */
+  readonly expiresIn: number;
 }
 
 /**
@@ -53,7 +79,8 @@ export interface Scope {
 }
 
 /** The codes a decision can refuse with. @example const code: DecisionCode = 'ip_mismatch'; */
-export type DecisionCode = TokenErrorCode | RefusalCode | 'bad_request' | 'revocation_unavailable';
+export type DecisionCode =
+  TokenErrorCode | RefusalCode | LoginErrorCode | 'bad_request' | 'revocation_unavailable';
 
 /**
  * The outcome of {@link decide}.
@@ -74,15 +101,26 @@ export type Decision =
       readonly scope: Scope;
       readonly granted: boolean;
       /** The entry that decided; undefined when no credential covers the request. */
-      readonly entry: TokenEntry | OpenEntry | undefined;
+      readonly entry: CredentialEntry | OpenEntry | undefined;
+      /** For a right dataset password: the token issued for it. */
+      readonly issued?: IssuedToken;
     }
   | {
       readonly allowed: false;
-      readonly status: 400 | 401 | 403 | 503;
+      readonly status: 400 | 401 | 403 | 429 | 503;
       readonly code: DecisionCode;
       readonly detail: string;
       readonly path: string | undefined;
       readonly cause?: unknown;
+      /** With `token_invalid`: which part of the token is wrong, for the client (the wire contract's reasons). */
+      readonly reason?: TokenInvalidReason;
+      /** With `too_many_attempts`: seconds until a try is counted again. */
+      readonly retryAfter?: number;
+      /**
+       * True when the origin is one whose pages may read no answer of this server (`allowsOrigin` is false), and
+       * this refusal is the one answer meant for them: send it with the CORS headers for that origin.
+       */
+      readonly toOrigin?: true;
     };
 
 /**
@@ -93,19 +131,30 @@ export type DecisionStep =
   | { readonly step: 'duplicate-header'; readonly headerKey: string }
   | {
       readonly step: 'token';
-      readonly entry: TokenEntry;
+      readonly entry: CredentialEntry;
       readonly offered: boolean;
       readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
     }
   | { readonly step: 'revocation'; readonly entry: TokenEntry; readonly verdict: RevocationVerdict }
   | {
       readonly step: 'grant';
-      readonly entry: TokenEntry;
+      readonly entry: CredentialEntry;
       readonly claims: DatasetTokenClaims;
       readonly result: Authorization;
     }
   | { readonly step: 'discovery'; readonly code: DecisionCode }
-  | { readonly step: 'optional-token'; readonly guard: TokenEntry | undefined; readonly offered: boolean }
+  | { readonly step: 'unlisted-origin'; readonly host: string }
+  | {
+      readonly step: 'password';
+      readonly entry: CredentialEntry | undefined;
+      readonly outcome: 'accepted' | 'refused' | 'throttled' | 'not-available';
+      readonly retryAfter?: number;
+    }
+  | {
+      readonly step: 'optional-token';
+      readonly guard: CredentialEntry | undefined;
+      readonly offered: boolean;
+    }
   | { readonly step: 'scope'; readonly scope: Scope; readonly verified: boolean };
 
 // On a route that needs no token, an offered token is read in the header of the entry guarding the dataset's
@@ -136,9 +185,21 @@ export async function decide(
   steps?.push({ step: 'resolved', trace });
   const result = trace.result;
 
+  if (
+    facts.route.class === 'discovery' &&
+    trace.embedder.kind === 'host' &&
+    !policy.allowsOrigin(facts.origin)
+  ) {
+    // A page whose origin no entry names can read no answer of this server, so its widget would see only a
+    // CORS failure. Its discovery request is told the true cause, in an answer it may read and that holds no data.
+    steps?.push({ step: 'unlisted-origin', host: trace.embedder.host });
+    const out = refused(403, 'embedder_not_allowed', 'the origin is no embedder of any dataset', undefined);
+    return { ...out, toOrigin: true };
+  }
   if (result.kind === 'forbidden') {
     return refused(403, result.code, forbiddenDetail(result.code), result.path);
   }
+  if (facts.password !== undefined) return login(policy, result, facts, steps);
 
   if (result.kind === 'open') {
     const guard = traceResolution(policy, facts.dataset, GUARD_ROUTE, facts.origin).result;
@@ -171,11 +232,81 @@ function refused(
   code: DecisionCode,
   detail: string,
   path: string | undefined,
-  cause?: unknown,
+  extra: { cause?: unknown; reason?: TokenInvalidReason | undefined; retryAfter?: number } = {},
 ): Refused {
-  return cause === undefined
-    ? { allowed: false, status, code, detail, path }
-    : { allowed: false, status, code, detail, path, cause };
+  const out: { -readonly [K in keyof Refused]: Refused[K] } = { allowed: false, status, code, detail, path };
+  if (extra.cause !== undefined) out.cause = extra.cause;
+  if (extra.reason !== undefined) out.reason = extra.reason;
+  if (extra.retryAfter !== undefined) out.retryAfter = extra.retryAfter;
+  return out;
+}
+
+/** Who a token issued for a dataset password names as its user, in the audit trail. */
+export const PASSWORD_USER = '(dataset password)';
+
+/**
+ * The login route: the password offered for `facts.route` is checked against the `basic` entry that guards it
+ * for this origin, with the tries of one address at one dataset limited. Right: a token bound to the entry (its
+ * `aud`), the dataset and the client address. Every answer of a refused try is the same, so it tells nothing
+ * about the password.
+ */
+async function login(
+  policy: AccessPolicy,
+  result: Exclude<Trace['result'], { kind: 'forbidden' }>,
+  facts: RequestFacts,
+  steps: DecisionStep[] | undefined,
+): Promise<Decision> {
+  const entry = result.kind === 'needs-token' ? result.entry : undefined;
+  if (entry?.type !== 'basic') {
+    steps?.push({ step: 'password', entry, outcome: 'not-available' });
+    return refused(
+      400,
+      'login_not_available',
+      entry === undefined
+        ? 'the route needs no credential for this origin'
+        : 'the route takes a token from the portal, not a dataset password',
+      entry?.path,
+    );
+  }
+  const throttle = throttleOf(policy);
+  const now = facts.now ?? Date.now();
+  const key = `${facts.clientIp ?? ''}\u0000${facts.dataset}`;
+  const wait = throttle.retryAfter(key, now);
+  if (wait > 0) {
+    steps?.push({ step: 'password', entry, outcome: 'throttled', retryAfter: wait });
+    return refused(429, 'too_many_attempts', 'too many wrong passwords from this address', entry.path, {
+      retryAfter: wait,
+    });
+  }
+  const password = facts.password as string;
+  const right = await throttle.run(() => verifyPassword(entry.passwordHash, password));
+  if (right === undefined) {
+    steps?.push({ step: 'password', entry, outcome: 'throttled', retryAfter: 1 });
+    return refused(429, 'too_many_attempts', 'too many password checks waiting', entry.path, {
+      retryAfter: 1,
+    });
+  }
+  if (!right) {
+    throttle.failed(key, now);
+    steps?.push({ step: 'password', entry, outcome: 'refused' });
+    return refused(401, 'password_invalid', 'the password does not match passwordHash', entry.path);
+  }
+  throttle.succeeded(key);
+  steps?.push({ step: 'password', entry, outcome: 'accepted' });
+  return {
+    allowed: true,
+    claims: undefined,
+    scope: scopeFor(undefined, null),
+    granted: true,
+    entry,
+    issued: issue(entry, facts),
+  };
+}
+
+function issue(entry: PasswordEntry, facts: RequestFacts): IssuedToken {
+  const ip = facts.clientIp === undefined ? undefined : canonicalIp(facts.clientIp);
+  const token = entry.signer.sign({ datasets: [facts.dataset], email: PASSWORD_USER, ip });
+  return { token, headerKey: entry.headerKey, expiresIn: entry.maxTokenAge };
 }
 
 function forbiddenDetail(code: 'embedder_not_allowed' | 'route_forbidden'): string {
@@ -185,7 +316,7 @@ function forbiddenDetail(code: 'embedder_not_allowed' | 'route_forbidden'): stri
 }
 
 async function checkToken(
-  entry: TokenEntry,
+  entry: CredentialEntry,
   header: string | undefined,
   facts: RequestFacts,
   steps: DecisionStep[] | undefined,
@@ -204,35 +335,17 @@ async function checkToken(
         ? error
         : new TokenError('token_invalid', 'token could not be verified', { cause: error });
     steps?.push({ step: 'token', entry, offered: header !== undefined, outcome: { error: tokenError } });
-    return refused(401, tokenError.code, tokenError.message, entry.path, tokenError.cause);
+    return refused(401, tokenError.code, tokenError.message, entry.path, {
+      cause: tokenError.cause,
+      reason: tokenError.reason,
+    });
   }
   steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
-  const verdict = facts.revocations?.check({
-    embedder: entry.embedder,
-    claims,
-    datasets: requiredDatasets(entry, facts.dataset),
-    now: facts.now ?? Date.now(),
-  });
-  if (verdict !== undefined) {
-    steps?.push({ step: 'revocation', entry, verdict });
-    if (verdict.state === 'revoked') {
-      const r = verdict.revocation;
-      return refused(
-        401,
-        'token_revoked',
-        `revoked by feed "${verdict.feed}" (${r.type}, ${r.reason})`,
-        entry.path,
-      );
-    }
-    // Fail closed: without a current list the server cannot tell a withdrawn token from a good one.
-    if (verdict.state === 'unavailable') {
-      return refused(
-        503,
-        'revocation_unavailable',
-        `revocation feed "${verdict.feed}" is out of date`,
-        entry.path,
-      );
-    }
+  // The feeds are the portals' records of the tokens they minted. A token this server issued for a dataset
+  // password is in no portal's feed, so no feed holds it back.
+  if (entry.type === 'jwt') {
+    const withdrawn = checkRevocation(entry, claims, facts, steps);
+    if (withdrawn !== undefined) return withdrawn;
   }
   const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
   steps?.push({ step: 'grant', entry, claims, result: grant });
@@ -240,10 +353,45 @@ async function checkToken(
   return { claims };
 }
 
+function checkRevocation(
+  entry: TokenEntry,
+  claims: DatasetTokenClaims,
+  facts: RequestFacts,
+  steps: DecisionStep[] | undefined,
+): Refused | undefined {
+  const verdict = facts.revocations?.check({
+    embedder: entry.embedder,
+    claims,
+    datasets: requiredDatasets(entry, facts.dataset),
+    now: facts.now ?? Date.now(),
+  });
+  if (verdict === undefined) return undefined;
+  steps?.push({ step: 'revocation', entry, verdict });
+  if (verdict.state === 'revoked') {
+    const r = verdict.revocation;
+    return refused(
+      401,
+      'token_revoked',
+      `revoked by feed "${verdict.feed}" (${r.type}, ${r.reason})`,
+      entry.path,
+    );
+  }
+  // Fail closed: without a current list the server cannot tell a withdrawn token from a good one.
+  if (verdict.state === 'unavailable') {
+    return refused(
+      503,
+      'revocation_unavailable',
+      `revocation feed "${verdict.feed}" is out of date`,
+      entry.path,
+    );
+  }
+  return undefined;
+}
+
 function allowed(
   claims: DatasetTokenClaims | undefined,
   facts: RequestFacts,
-  entry: TokenEntry | OpenEntry | undefined,
+  entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
   steps: DecisionStep[] | undefined,
 ): Decision {

@@ -1,5 +1,7 @@
-import type { Verifier } from '@pp-embed/dataset-token';
+import type { Signer, Verifier } from '@pp-embed/dataset-token';
 import type { RouteClass } from '@pp-embed/viz-api';
+import type { PasswordHash } from './password.js';
+import type { IP_CHECKS } from './schema.js';
 
 /**
  * A server route as the policy sees it: its name as `dsCredentials` route keys write it (`termdb/samples`) and
@@ -39,27 +41,62 @@ export interface ForbiddenEntry extends EntryBase {
   readonly type: 'forbidden';
 }
 
-/** Requests matched by this entry need a token that `verifier` accepts and `authorize` grants. */
-export interface TokenEntry extends EntryBase {
-  readonly type: 'jwt';
+/** What every entry that asks for a token has: where the token comes from and how it is checked. */
+interface TokenRules extends EntryBase {
   /** Lowercase header name carrying the token. */
   readonly headerKey: string;
   /** Built once at load, with this entry's key and rules. */
   readonly verifier: Verifier;
   /** Ids the `datasets` claim must all contain; undefined means the requested dataset label. */
   readonly dsnames: readonly DsName[] | undefined;
-  readonly looseIpCheck: boolean;
-  /** Which kind of key checks the signature; never the key itself. */
-  readonly keySource: 'secret' | 'publicKey' | 'jwks';
-  readonly issuer: readonly string[] | undefined;
-  readonly audience: readonly string[] | undefined;
+  /**
+   * How the token's `ip` claim is compared with the client address: `strict` (present and equal), `loose` (absent,
+   * or in the client's /24 or /64) or `none` (not compared). `looseIpCheck: true` in the config reads as `loose`.
+   */
+  readonly ipCheck: IpCheck;
   /** Longest accepted token lifetime in seconds. */
   readonly maxTokenAge: number;
 }
 
+/** Requests matched by this entry need a token from the portal that `verifier` accepts and `authorize` grants. */
+export interface TokenEntry extends TokenRules {
+  readonly type: 'jwt';
+  /** Which kind of key checks the signature; never the key itself. */
+  readonly keySource: 'secret' | 'publicKey' | 'jwks';
+  readonly issuer: readonly string[] | undefined;
+  readonly audience: readonly string[] | undefined;
+}
+
+/**
+ * A dataset password (`"type": "basic"`): the widget asks the user for it, the login route checks it against
+ * `passwordHash` and answers with a token this server signs with `tokenSecret`; requests then carry that token in
+ * `headerKey` like any other, and `verifier` accepts only tokens issued for this entry (their `aud` is `audience`).
+ */
+export interface PasswordEntry extends TokenRules {
+  readonly type: 'basic';
+  readonly keySource: 'password';
+  readonly passwordHash: PasswordHash;
+  /** Signs the tokens the login route issues; HS256 with the entry's `tokenSecret`. */
+  readonly signer: Signer;
+  /** The `aud` of the tokens issued for this entry, so that no other entry accepts them. */
+  readonly audience: string;
+}
+
+/** An entry whose requests carry a token: one from the portal (`jwt`) or one issued for a password (`basic`). */
+export type CredentialEntry = TokenEntry | PasswordEntry;
+
+/** How strictly an entry compares a token's `ip` claim with the client address. */
+export type IpCheck = (typeof IP_CHECKS)[number];
+
 /** One entry of a loaded `dsCredentials` block. */
-export type PolicyEntry = OpenEntry | ForbiddenEntry | TokenEntry;
+export type PolicyEntry = OpenEntry | ForbiddenEntry | CredentialEntry;
 
 /** Route keys with a meaning of their own; every other route key is a route name. */
 export const ANY = '*';
 export const SAMPLE_LEVEL = 'termdb';
+
+/**
+ * Characters that make a key a glob in ProteinPaint. Keys are matched exactly here, so a pattern would silently
+ * match nothing and leave the requests it was meant to cover without its credential.
+ */
+export const PATTERN = /[*?[\]{}]|^!/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { subjectHash } from '@pp-embed/revocation';
-import { clock, load, newSecret, revocationsOf, signerFor } from '../test/helpers.js';
+import { clock, jwt, load, newSecret, revocationsOf, signerFor } from '../test/helpers.js';
 import { explain, type ExplainRequest } from './explain.js';
 
 const secret = newSecret();
@@ -34,6 +34,54 @@ describe('explain', () => {
       'No embedder key in dsCredentials.TermdbTest.termdb matches and there is no "*" embedder (its keys: "portal.example.org" and "lab.example.edu"). A protected route with no credential for the embedder is refused (fail closed).',
       'Decision: refused with embedder_not_allowed (403).',
     ]);
+  });
+
+  it('says that a key without a port matched the origin on another port', async () => {
+    const { steps } = await explain(policy, { ...fromPortal, origin: 'https://portal.example.org:8443' });
+    expect(steps).toContain(
+      'No embedder key is "portal.example.org:8443", so the key "portal.example.org" matched: a key without a port matches every port of its host (dsCredentials.TermdbTest.termdb.portal.example.org).',
+    );
+  });
+
+  it('says which keys would match an origin with a port that no key covers', async () => {
+    const { steps } = await explain(policy, { ...fromPortal, origin: 'http://localhost:8080' });
+    expect(steps).toContain(
+      'No embedder key in dsCredentials.TermdbTest.termdb matches and there is no "*" embedder (its keys: "portal.example.org" and "lab.example.edu"). A key "localhost" (every port) or "localhost:8080" (this port) would match. A protected route with no credential for the embedder is refused (fail closed).',
+    );
+  });
+
+  it('tells an origin no entry names, on the discovery route, in the answer its page may read', async () => {
+    const closedOff = load({ TermdbTest: { termdb: { 'portal.example.org': jwt() } } });
+    const { decision, steps } = await explain(closedOff, {
+      dataset: 'TermdbTest',
+      route: 'termdb/config',
+      origin: 'https://staging.example.org',
+    });
+    expect(decision).toEqual({ outcome: 'refused', status: 403, code: 'embedder_not_allowed' });
+    expect(steps).toContain(
+      'No entry of any dataset names embedder "staging.example.org" and there is no "*" embedder (nor is the origin in corsOrigins), so a page there may read no answer of this server; its discovery request is answered with embedder_not_allowed, the one answer that page may read, so that the widget can say why.',
+    );
+    const listed = load(
+      { TermdbTest: { termdb: { 'portal.example.org': jwt() } } },
+      { corsOrigins: ['https://staging.example.org'] },
+    );
+    expect(
+      (
+        await explain(listed, {
+          dataset: 'TermdbTest',
+          route: 'termdb/config',
+          origin: 'https://staging.example.org',
+        })
+      ).decision,
+    ).toEqual({ outcome: 'allowed', status: 200 });
+  });
+
+  it('names the reason of a token_invalid, which no sign-in fixes', async () => {
+    const other = signerFor(newSecret())({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
+    const { steps } = await explain(policy, fromPortal, other);
+    expect(steps).toContain(
+      'The token was refused: token signature does not match (reason "signature": the signature does not match the key the server holds for this portal; the portal\'s token is wrong, so signing in again does not help).',
+    );
   });
 
   it('says what the token needs when none is given', async () => {
@@ -98,18 +146,18 @@ describe('explain', () => {
     ]);
   });
 
-  it('explains looseIpCheck with a missing ip claim and a neighbour address', async () => {
+  it('explains the loose address check with a missing ip claim and a neighbour address', async () => {
     const lab = { ...fromPortal, origin: 'https://lab.example.edu' };
     const noIp = await explain(policy, lab, sign({ datasets: ['TermdbTest'], email: 'a@b.org' }));
     expect(noIp.decision.outcome).toBe('allowed');
-    expect(noIp.steps).toContain('The token has no "ip" claim, which looseIpCheck accepts.');
+    expect(noIp.steps).toContain('The token has no "ip" claim, which the loose address check accepts.');
     const near = await explain(
       policy,
       { ...lab, clientIp: '203.0.113.250' },
       sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' }),
     );
     expect(near.steps).toContain(
-      'Address check (looseIpCheck): the client address 203.0.113.250 is in the network of the "ip" claim 203.0.113.7.',
+      'Loose address check: the client address 203.0.113.250 is in the network of the "ip" claim 203.0.113.7.',
     );
   });
 

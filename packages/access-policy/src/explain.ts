@@ -1,9 +1,9 @@
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import type { Revocation, RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
-import type { TokenErrorCode } from '@pp-embed/viz-api';
+import { TOKEN_INVALID_REASONS, type TokenErrorCode, type TokenInvalidReason } from '@pp-embed/viz-api';
 import { canonicalIp } from '@pp-embed/client-address';
-import { decide, type DecisionCode, type DecisionStep, type RequestFacts } from './decide.js';
-import type { RouteRef, TokenEntry } from './entries.js';
+import { decide, type Decision, type DecisionCode, type DecisionStep, type RequestFacts } from './decide.js';
+import type { CredentialEntry, RouteRef, TokenEntry } from './entries.js';
 import type { AccessPolicy, Trace } from './policy.js';
 
 /** The facts of one request, as the server would see them; the token is given apart. */
@@ -29,12 +29,18 @@ export interface ExplainRequest {
   tokenHeader?: string | undefined;
   /** The revocation lists the server would check tokens against (`pp-token explain --config` loads them once). */
   revocations?: RevocationLookup | undefined;
+  /** A dataset password sent to the login route for `route`, to explain that exchange instead of a request. */
+  password?: string | undefined;
 }
 
 /** The outcome `explain` describes, with the HTTP status and code the server would answer. */
 export type ExplainDecision =
   | { readonly outcome: 'allowed'; readonly status: 200 }
-  | { readonly outcome: 'refused'; readonly status: 400 | 401 | 403 | 503; readonly code: DecisionCode };
+  | {
+      readonly outcome: 'refused';
+      readonly status: Extract<Decision, { allowed: false }>['status'];
+      readonly code: DecisionCode;
+    };
 
 export interface Explanation {
   readonly decision: ExplainDecision;
@@ -81,6 +87,7 @@ export async function explain(
     minSampleSize: request.minSampleSize ?? null,
     ...(request.now !== undefined && { now: request.now }),
     ...(request.revocations !== undefined && { revocations: request.revocations }),
+    ...(request.password !== undefined && { password: request.password }),
   };
   const steps: DecisionStep[] = [];
   const decision = await decide(policy, facts, steps);
@@ -120,6 +127,27 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
       ];
     case 'scope':
       return scopeSentences(step.scope, step.verified);
+    case 'password':
+      return [passwordSentence(step)];
+    case 'unlisted-origin':
+      return [
+        `No entry of any dataset names embedder ${quote(step.host)} and there is no "*" embedder (nor is the origin in corsOrigins), so a page there may read no answer of this server; its discovery request is answered with embedder_not_allowed, the one answer that page may read, so that the widget can say why.`,
+      ];
+  }
+}
+
+function passwordSentence(step: Extract<DecisionStep, { step: 'password' }>): string {
+  switch (step.outcome) {
+    case 'not-available':
+      return step.entry === undefined
+        ? 'A password was offered, but no dataset password guards this route for this origin.'
+        : `A password was offered, but this route takes a token from the portal (${step.entry.path}), not a dataset password.`;
+    case 'throttled':
+      return `Too many wrong passwords came from this address for this dataset: tries are refused for ${step.retryAfter ?? 1} more seconds.`;
+    case 'refused':
+      return "The password does not match the entry's passwordHash.";
+    case 'accepted':
+      return `The password matches the entry's passwordHash: the login route answers with a token for this entry, valid for ${step.entry?.maxTokenAge ?? 0} seconds, to send in the ${quote(step.entry?.headerKey ?? '')} header.`;
   }
 }
 
@@ -201,21 +229,34 @@ function embedderSentences(origin: string | null | undefined, t: Trace): string[
   const entryPath = t.result.entry?.path ?? '';
   if (t.embedderVia === 'exact')
     out.push(`Embedder key ${quote(e.kind === 'host' ? e.host : '')} matched (${entryPath}).`);
-  else if (t.embedderVia === 'star') {
+  else if (t.embedderVia === 'hostname') {
+    const { host, hostname } = e.kind === 'host' ? e : { host: '', hostname: '' };
+    out.push(
+      `No embedder key is ${quote(host)}, so the key ${quote(hostname)} matched: a key without a port matches every port of its host (${entryPath}).`,
+    );
+  } else if (t.embedderVia === 'star') {
     out.push(
       `${e.kind === 'host' ? `No embedder key is ${quote(e.host)}, so the` : 'The'} "*" embedder matched (${entryPath}).`,
     );
   } else {
     const keys = [...(block?.embedders.keys() ?? [])].map(quote);
+    const portNote =
+      e.kind === 'host' && e.host !== e.hostname
+        ? ` A key ${quote(e.hostname)} (every port) or ${quote(e.host)} (this port) would match.`
+        : '';
     out.push(
-      `No embedder key in ${block?.path} matches and there is no "*" embedder (its keys: ${list(keys)}). ` +
+      `No embedder key in ${block?.path} matches and there is no "*" embedder (its keys: ${list(keys)}).${portNote} ` +
         'A protected route with no credential for the embedder is refused (fail closed).',
     );
   }
   return out;
 }
 
-function requirementSentence(entry: TokenEntry, dataset: string): string {
+/**
+ * @internal What checks a portal's token, by the kind of key, never the key: `signed with the shared secret
+ * (HS256)`. The access table says the same.
+ */
+export function signedWith(entry: TokenEntry): string {
   const algorithms = entry.verifier.algorithms;
   const key =
     entry.keySource === 'secret'
@@ -223,10 +264,27 @@ function requirementSentence(entry: TokenEntry, dataset: string): string {
       : entry.keySource === 'publicKey'
         ? "the portal's public key"
         : "a key of the portal's JWKS";
-  const signed =
-    algorithms.length > 0 ? `signed with ${key} (${algorithms.join(' or ')})` : `signed with ${key}`;
+  return algorithms.length > 0 ? `signed with ${key} (${algorithms.join(' or ')})` : `signed with ${key}`;
+}
+
+function ipSentence(entry: CredentialEntry): string {
+  return entry.ipCheck === 'loose'
+    ? `whose "ip" claim, if any, is in the client's /24 (IPv4) or /64 (IPv6) network (loose address check)`
+    : entry.ipCheck === 'none'
+      ? `whose "ip" claim is not compared with the client address (ipCheck "none")`
+      : `whose "ip" claim is the client address (strict address check)`;
+}
+
+function requirementSentence(entry: CredentialEntry, dataset: string): string {
+  if (entry.type === 'basic') {
+    return (
+      `The entry's type is "basic": a dataset password. The widget asks for it and sends it to the login route ` +
+      `(POST /termdb/login), which answers with a token this server signs for this entry (HS256 with the entry's tokenSecret, valid ${entry.maxTokenAge} seconds); ` +
+      `requests carry that token in the ${quote(entry.headerKey)} header, and it must name ${quote(dataset)} and have been issued ${entry.ipCheck === 'none' ? 'from any address' : `to the client address (${entry.ipCheck} address check)`}.`
+    );
+  }
   const parts = [
-    `The entry's type is "jwt": a token is needed in the ${quote(entry.headerKey)} header, ${signed}`,
+    `The entry's type is "jwt": a token is needed in the ${quote(entry.headerKey)} header, ${signedWith(entry)}`,
   ];
   if (entry.issuer !== undefined) parts.push(`with "iss" ${list(entry.issuer.map(quote))}`);
   if (entry.audience !== undefined) parts.push(`with "aud" ${list(entry.audience.map(quote))}`);
@@ -235,25 +293,25 @@ function requirementSentence(entry: TokenEntry, dataset: string): string {
   parts.push(
     `whose "datasets" claim lists ${list(ids.map(quote))}${entry.dsnames === undefined ? '' : " (the entry's dsnames)"}`,
   );
-  parts.push(
-    entry.looseIpCheck
-      ? `and whose "ip" claim, if any, is in the client's /24 (IPv4) or /64 (IPv6) network (looseIpCheck)`
-      : `and whose "ip" claim is the client address (strict address check)`,
-  );
+  parts.push(`and ${ipSentence(entry)}`);
   return `${parts.join(', ')}.`;
 }
 
 function tokenSentence(
-  entry: TokenEntry,
+  entry: CredentialEntry,
   offered: boolean,
-  outcome: { claims: DatasetTokenClaims } | { error: { code: TokenErrorCode; message: string } },
+  outcome:
+    | { claims: DatasetTokenClaims }
+    | { error: { code: TokenErrorCode; message: string; reason?: TokenInvalidReason | undefined } },
 ): string {
   if ('claims' in outcome) {
     const exp = new Date(outcome.claims.exp * 1000).toISOString();
     return `The token verified: signature, algorithm and lifetime are valid (it expires ${exp}).`;
   }
   if (!offered) return `No token was given (it would come in the ${quote(entry.headerKey)} header).`;
-  return `The token was refused: ${outcome.error.message}.`;
+  const reason = outcome.error.reason;
+  if (reason === undefined) return `The token was refused: ${outcome.error.message}.`;
+  return `The token was refused: ${outcome.error.message} (reason ${quote(reason)}: ${TOKEN_INVALID_REASONS[reason].meaning}; the portal's token is wrong, so signing in again does not help).`;
 }
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
@@ -291,7 +349,7 @@ function revocationSentence(verdict: RevocationVerdict): string {
 }
 
 function grantSentences(
-  entry: TokenEntry,
+  entry: CredentialEntry,
   claims: DatasetTokenClaims,
   result: { ok: true } | { ok: false; code: string; reason: string },
   request: ExplainRequest,
@@ -304,15 +362,19 @@ function grantSentences(
   }
   const required = entry.dsnames === undefined ? [request.dataset] : entry.dsnames.map((d) => d.id);
   const out = [`The "datasets" claim includes ${list(required.map(quote))}.`];
-  const mode = entry.looseIpCheck ? 'Address check (looseIpCheck)' : 'Strict address check';
+  const mode = entry.ipCheck === 'loose' ? 'Loose address check' : 'Strict address check';
   if (!result.ok) {
     out.push(`${mode}: ${result.reason}.`);
     return out;
   }
+  if (entry.ipCheck === 'none') {
+    out.push('The address is not checked (ipCheck "none"): the token is accepted from any client address.');
+    return out;
+  }
   const ip = claims.ip;
   const client = request.clientIp === undefined ? '' : (canonicalIp(request.clientIp) ?? request.clientIp);
-  if (ip === undefined) out.push('The token has no "ip" claim, which looseIpCheck accepts.');
-  else if (entry.looseIpCheck) {
+  if (ip === undefined) out.push('The token has no "ip" claim, which the loose address check accepts.');
+  else if (entry.ipCheck === 'loose') {
     out.push(
       `${mode}: the client address ${client} is in the network of the "ip" claim ${canonicalIp(ip) ?? ip}.`,
     );

@@ -20,9 +20,12 @@ export {
   type TokenRequirements,
 } from './policy.js';
 export {
+  type CredentialEntry,
   type DsName,
   type ForbiddenEntry,
+  type IpCheck,
   type OpenEntry,
+  type PasswordEntry,
   type PolicyEntry,
   type RouteRef,
   type TokenEntry,
@@ -32,10 +35,21 @@ export {
   type Decision,
   type DecisionCode,
   type DecisionStep,
+  type IssuedToken,
+  PASSWORD_USER,
   type RequestFacts,
   type Scope,
   scopeFor,
 } from './decide.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema, secretSource } from './schema.js';
+export { type AccessRow, type AccessTable, accessTable, formatAccessTable } from './table.js';
+export { hashPassword, type PasswordHash, parsePasswordHash, verifyPassword } from './password.js';
+export { type LoginThrottleOptions } from './throttle.js';
+export {
+  migrateDsCredentials,
+  type MigrateOptions,
+  type Migration,
+  MIGRATED_TOKEN_SECRET_ENV,
+} from './migrate.js';
 export { type Embedder, embedderFromOrigin } from './origin.js';

@@ -17,7 +17,7 @@ import {
   signerFor,
 } from '../test/helpers.js';
 import { authorize } from './authorize.js';
-import type { TokenEntry } from './entries.js';
+import type { CredentialEntry, TokenEntry } from './entries.js';
 import { loadPolicy } from './load.js';
 import { ConfigError } from '@pp-embed/server-runtime';
 
@@ -46,7 +46,7 @@ function productBlock(fill: { dataset?: string; portal?: string; secret?: string
 
 const ORIGIN = 'https://portal.example.org';
 
-function tokenEntry(policy: ReturnType<typeof load>): TokenEntry {
+function tokenEntry(policy: ReturnType<typeof load>): CredentialEntry {
   const r = policy.resolve('TermdbTest', SAMPLES, ORIGIN);
   if (r.kind !== 'needs-token') throw new Error(`expected needs-token, got ${r.kind}`);
   return r.entry;
@@ -60,7 +60,7 @@ describe('the ProteinPaint block from PRODUCT.md', () => {
     expect(entry).toMatchObject({
       path: 'dsCredentials.TermdbTest.*.portal.example.org',
       headerKey: 'x-ds-access-token',
-      looseIpCheck: false,
+      ipCheck: 'strict',
       dsnames: [{ id: 'TermdbTest', label: 'TermdbTest' }],
     });
     const claims = await entry.verifier.verify(
@@ -120,12 +120,167 @@ describe('comment keys', () => {
   });
 });
 
+describe("ProteinPaint's shapes", () => {
+  it('reads the route key "/**" as "*", as ProteinPaint documents it', () => {
+    const policy = load({ TermdbTest: { '/**': { 'portal.example.org': jwt() } } });
+    expect(policy.resolve('TermdbTest', BARCHART, ORIGIN)).toMatchObject({
+      kind: 'needs-token',
+      entry: { path: 'dsCredentials.TermdbTest./**.portal.example.org', route: '*' },
+    });
+  });
+
+  it('refuses "/**" and "*" in one dataset, which are one route key', () => {
+    expect(problemsOf({ T: { '*': { '*': jwt() }, '/**': { '*': jwt() } } })).toEqual([
+      { path: 'dsCredentials.T./**', message: 'the same route key as "*"; keep one of them' },
+    ]);
+  });
+
+  it("reads a dataset-level headerKey as the default of the dataset's entries", () => {
+    const policy = load({
+      TermdbTest: {
+        headerKey: 'X-Custom-DS-Header',
+        termdb: { 'portal.example.org': jwt(), 'lab.example.edu': jwt({ headerKey: 'x-lab' }) },
+      },
+      Other: { termdb: { '*': jwt() } },
+    });
+    expect(policy.entries.map((e) => (e.type === 'jwt' ? e.headerKey : ''))).toEqual([
+      'x-custom-ds-header',
+      'x-lab',
+      'x-ds-access-token',
+    ]);
+  });
+
+  it('refuses a dataset-level headerKey a page cannot send', () => {
+    expect(problemsOf({ T: { headerKey: 'Cookie', termdb: { '*': jwt() } } })).toEqual([
+      {
+        path: 'dsCredentials.T.headerKey',
+        message:
+          'a header that browsers do not let a page set; use a custom name such as x-ds-access-token (the header of every entry of this dataset without one)',
+      },
+    ]);
+  });
+
+  it('accepts dsnames items with members of their own (role, sites), which grant nothing', () => {
+    const policy = load({
+      T: {
+        termdb: { '*': jwt({ dsnames: [{ id: 'ABC', label: 'ABC cohort', role: 'admin', sites: [1, 2] }] }) },
+      },
+    });
+    expect(policy.entries[0]).toMatchObject({ dsnames: [{ id: 'ABC', label: 'ABC cohort' }] });
+  });
+
+  it.each([
+    [{ ipCheck: 'none' }, 'none'],
+    [{ ipCheck: 'loose' }, 'loose'],
+    [{ ipCheck: 'strict' }, 'strict'],
+    [{ looseIpCheck: true }, 'loose'],
+    [{ looseIpCheck: false }, 'strict'],
+  ])('reads %j as ipCheck %s', (fields, ipCheck) => {
+    expect(load({ T: { termdb: { '*': jwt(fields) } } }).entries[0]).toMatchObject({ ipCheck });
+  });
+
+  it('refuses ipCheck and looseIpCheck together, and an ipCheck ProteinPaint does not have', () => {
+    expect(problemsOf({ T: { termdb: { '*': jwt({ ipCheck: 'loose', looseIpCheck: true }) } } })).toEqual([
+      {
+        path: 'dsCredentials.T.termdb.*',
+        message: 'give "ipCheck" or "looseIpCheck" (its older spelling), not both',
+      },
+    ]);
+    expect(problemsOf({ T: { termdb: { '*': jwt({ ipCheck: 'off' }) } } })).toEqual([
+      { path: 'dsCredentials.T.termdb.*.ipCheck', message: 'expected "strict", "loose", "none"' },
+    ]);
+  });
+
+  it('refuses the legacy {type: "jwt", embedders} shape with the rewritten form, never printing the secret', () => {
+    const secret = newSecret();
+    const problems = problemsOf({
+      ds0: {
+        type: 'jwt',
+        embedders: { localhost: { secret, dsnames: [{ id: 'ds0', label: 'D' }] } },
+        headerKey: 'x-ds-token',
+      },
+    });
+    expect(problems).toEqual([
+      {
+        path: 'dsCredentials.ds0',
+        message:
+          'ProteinPaint\'s legacy {"type": "jwt", "embedders": …} shape, which pp-embed does not read; write it as {"termdb": {"localhost": {"type": "jwt", "secret": "<secret>", "dsnames": [{"id": "ds0", "label": "D"}], "headerKey": "x-ds-token"}}} (`pp-token migrate-config` rewrites the file)',
+      },
+    ]);
+    expect(JSON.stringify(problems)).not.toContain(secret);
+  });
+
+  it('refuses the legacy {type: "login"} shape with the rewritten form, never printing the password', () => {
+    const problems = problemsOf({ ds1: { type: 'login', password: 'hunter2-is-the-password' } });
+    expect(problems).toEqual([
+      {
+        path: 'dsCredentials.ds1',
+        message:
+          'ProteinPaint\'s legacy {"type": "login", "password": …} shape, which pp-embed does not read; write it as {"*": {"*": {"type": "basic", "passwordHash": "<pp-token hash-password>", "tokenSecret": {"env": "PP_DS_TOKEN_SECRET"}}}} (`pp-token migrate-config` rewrites the file)',
+      },
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('hunter2');
+  });
+
+  it("refuses ProteinPaint-only fields with ProteinPaint's reason, not as unknown", () => {
+    const problems = problemsOf({
+      T: {
+        termdb: {
+          '*': jwt({ demoToken: { roles: ['user'], referers: ['/demo'] }, cookieMode: 'set-cookie' }),
+        },
+      },
+    });
+    expect(problems).toEqual([
+      {
+        path: 'dsCredentials.T.termdb.*.demoToken',
+        message:
+          "ProteinPaint's demo-token route is not part of pp-embed; mint a demo user's token with `pp-token mint`",
+      },
+      {
+        path: 'dsCredentials.T.termdb.*.cookieMode',
+        message: 'pp-embed never sets a cookie: tokens travel in the headerKey header',
+      },
+    ]);
+  });
+});
+
+describe('served datasets', () => {
+  it('refuses a dataset key that names no served dataset, suggesting the label it most likely meant', () => {
+    expect(
+      problemsOf({ termdbtest: { termdb: { '*': jwt() } } }, { datasets: ['TermdbTest', 'PPDemo'] }),
+    ).toEqual([
+      {
+        path: 'dsCredentials.termdbtest',
+        message:
+          'names no dataset this server serves; did you mean "TermdbTest"? (labels are compared exactly)',
+      },
+    ]);
+  });
+
+  it('names the served datasets when no label is close', () => {
+    expect(
+      problemsOf({ SJLife: { termdb: { '*': jwt() } } }, { datasets: ['TermdbTest', 'PPDemo'] }),
+    ).toEqual([
+      {
+        path: 'dsCredentials.SJLife',
+        message: 'names no dataset this server serves ("TermdbTest", "PPDemo"); use "*" for every dataset',
+      },
+    ]);
+  });
+
+  it('takes "*" and comments for what they are', () => {
+    expect(() =>
+      load({ '*': { termdb: { '*': jwt() } }, '#old': { x: 1 } }, { datasets: ['TermdbTest'] }),
+    ).not.toThrow();
+  });
+});
+
 describe('entry defaults and extensions', () => {
-  it('defaults headerKey to x-ds-access-token, looseIpCheck to false and dsnames to the dataset label', () => {
+  it('defaults headerKey to x-ds-access-token, ipCheck to strict and dsnames to the dataset label', () => {
     const entry = tokenEntry(load({ TermdbTest: { '*': { '*': jwt() } } }));
     expect(entry).toMatchObject({
       headerKey: 'x-ds-access-token',
-      looseIpCheck: false,
+      ipCheck: 'strict',
       dsnames: undefined,
       maxTokenAge: 86_400,
     });
@@ -259,9 +414,9 @@ describe('validation', () => {
   it.each<[string, unknown, string, string]>([
     [
       'an unknown type',
-      at({ type: 'basic', password: 'x' }),
+      at({ type: 'login', password: 'x' }),
       `${E}.type`,
-      'unknown type "basic"; expected "type" to be "jwt", "open" or "forbidden"',
+      'unknown type "login"; expected "type" to be "jwt", "basic", "open" or "forbidden"',
     ],
     ['a missing type', at({ secret: newSecret() }), `${E}.type`, 'missing; expected "type" to be'],
     ['an entry that is not an object', at('jwt'), E, 'expected an entry such as {"type": "jwt"'],
@@ -407,16 +562,16 @@ describe('validation', () => {
       'missing; expected a dataset id',
     ],
     [
-      'a dsnames item with an unknown field',
-      at(jwt({ dsnames: [{ id: 'x', cohort: 'y' }] })),
-      `${E}.dsnames[0].cohort`,
-      'unknown field',
+      'an unknown field',
+      at(jwt({ colour: 'blue' })),
+      `${E}.colour`,
+      'unknown field; a "jwt" entry takes "type", "secret"',
     ],
     [
-      'an unknown field',
-      at(jwt({ secrte: 'typo' })),
-      `${E}.secrte`,
-      'unknown field; a "jwt" entry takes "type", "secret"',
+      'a misspelt field, with the field it meant',
+      at(jwt({ headerkey: 'x-token' })),
+      `${E}.headerkey`,
+      'unknown field; did you mean "headerKey"? (a "jwt" entry takes "type", "secret"',
     ],
     [
       'a jwt field on an open entry',
@@ -446,7 +601,7 @@ describe('validation', () => {
       'an embedder with a default port',
       { T: { '*': { 'portal.example.org:443': open() } } },
       'dsCredentials.T.*.portal.example.org:443',
-      'drop the default port',
+      'never carries a default port',
     ],
     [
       'an embedder pattern',
@@ -462,8 +617,8 @@ describe('validation', () => {
     ],
     [
       'a route pattern',
-      { T: { '/**': { '*': open() } } },
-      'dsCredentials.T./**',
+      { T: { 'termdb/*': { '*': open() } } },
+      'dsCredentials.T.termdb/*',
       'patterns are not supported',
     ],
     [
@@ -558,22 +713,43 @@ describe('validation', () => {
     ]);
   });
 
-  it('reports a route the server does not declare', () => {
+  it('refuses a route key one slip away from a served route, which would leave that route to broader keys', () => {
     expect(problemsOf({ T: { 'termdb/sample': { '*': jwt() } } })).toEqual([
       {
         path: 'dsCredentials.T.termdb/sample',
-        message:
-          'unknown route; expected "*", "termdb" or one of the server\'s routes: "termdb/config", "termdb/terms", "termdb/barchart", "termdb/samples"',
+        message: 'not a route of this server; did you mean "termdb/samples"?',
       },
     ]);
+    expect(problemsOf({ T: { termbd: { '*': jwt() } } })).toEqual([
+      { path: 'dsCredentials.T.termbd', message: 'not a route of this server; did you mean "termdb"?' },
+    ]);
     expect(() => load({ T: { 'termdb/samples': { '*': jwt() }, termdb: { '*': jwt() } } })).not.toThrow();
+  });
+
+  it('loads a route key for a route this server does not serve with a warning, without reading its entries', () => {
+    const policy = load({
+      T: {
+        termdb: { 'portal.example.org': jwt() },
+        burden: { 'notlocalhost.example': { type: 'basic', password: 'plaintext' }, '*': forbidden() },
+      },
+    });
+    expect(policy.warnings).toEqual([
+      {
+        path: 'dsCredentials.T.burden',
+        message:
+          'is not a route this server serves (its routes: "*", "termdb", "termdb/config", "termdb/terms", "termdb/barchart", "termdb/samples"); its entries are not read',
+      },
+    ]);
+    expect(policy.entries.map((e) => e.path)).toEqual(['dsCredentials.T.termdb.portal.example.org']);
+    // Nothing of an unread block reaches CORS either.
+    expect(policy.allowsOrigin('https://notlocalhost.example')).toBe(false);
   });
 
   it('reports every problem at once, in file order', () => {
     const problems = problemsOf({
       A: { '*': { 'portal.example.org': { type: 'jwt', secret: 'abcdefghijkl', headerKey: 'bad key' } } },
       B: { termdb: { 'https://portal.example.org': { type: 'jwt', secret: { env: 'PP_UNSET' } } } },
-      C: { '*': { '*': { type: 'basic' }, 'x.org': { type: 'open', dsnames: [] } } },
+      C: { '*': { '*': { type: 'login' }, 'x.org': { type: 'open', dsnames: [] } } },
     });
     expect(problems.map((p) => p.path)).toEqual([
       'dsCredentials.A.*.portal.example.org.secret',
@@ -595,8 +771,8 @@ describe('validation', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as Error).message).toBe(
       'dsCredentials has 2 problems:\n' +
-        '  dsCredentials.A.*.*: a "jwt" entry needs a key: "secret", "publicKey" or "jwks"\n' +
-        '  dsCredentials.B.*.*.type: unknown type "nope"; expected "type" to be "jwt", "open" or "forbidden"',
+        '  dsCredentials.A.*.*: a "jwt" entry needs a key: "secret", "publicKey" or "jwks" (ProteinPaint treats a "jwt" entry without a secret as closed: write {"type": "forbidden"})\n' +
+        '  dsCredentials.B.*.*.type: unknown type "nope"; expected "type" to be "jwt", "basic", "open" or "forbidden"',
     );
   });
 

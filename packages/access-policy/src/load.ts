@@ -1,18 +1,41 @@
 import { resolve as resolvePath } from 'node:path';
 import {
+  createSigner,
   createVerifier,
+  readSecret,
   type RemoteJwksOptions,
+  type SecretSource,
+  type Signer,
   TokenSetupError,
   type VerificationKey,
   type Verifier,
 } from '@pp-embed/dataset-token';
-import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
+import { closestName, ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DEFAULT_HEADER_KEY, ROUTES } from '@pp-embed/viz-api';
 import type { z } from 'zod';
-import { ANY, type DsName, type PolicyEntry, type RouteRef, SAMPLE_LEVEL } from './entries.js';
+import {
+  ANY,
+  type DsName,
+  type IpCheck,
+  type PasswordEntry,
+  PATTERN,
+  type PolicyEntry,
+  type RouteRef,
+  SAMPLE_LEVEL,
+} from './entries.js';
+import { describeRewrite, reshapeLegacy } from './migrate.js';
 import { embedderKey } from './origin.js';
+import { parsePasswordHash, type PasswordHash } from './password.js';
 import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock } from './policy.js';
-import { ENTRY_FIELDS, entrySchema, HEADER_NAME, KEY_FIELDS } from './schema.js';
+import {
+  ENTRY_FIELDS,
+  entrySchema,
+  HEADER_NAME,
+  KEY_FIELDS,
+  PASSWORD_TOKEN_AGE,
+  PROTEINPAINT_FIELDS,
+} from './schema.js';
+import { LoginThrottle, type LoginThrottleOptions } from './throttle.js';
 
 export interface LoadPolicyOptions {
   /** Directory that relative `secret.file`, `publicKey` and `jwks` paths are resolved against: the config file's. */
@@ -27,6 +50,18 @@ export interface LoadPolicyOptions {
   leewaySeconds?: number;
   /** Options for `jwks` entries given as an https URL (timeouts; an injected fetch in tests). */
   remoteJwks?: RemoteJwksOptions;
+  /**
+   * The labels of the datasets the server serves. When given, a dataset key that names none of them is an error
+   * (with the closest label suggested): it would protect nothing, and the dataset it meant would stay open.
+   */
+  datasets?: readonly string[];
+  /** Limits on dataset-password tries (`basic` entries). */
+  loginThrottle?: LoginThrottleOptions;
+  /**
+   * Origins (`https://docs.example.org`) whose pages may read this server's answers besides the embedders the
+   * block names: serverconfig.json's `corsOrigins`. They embed nothing the block does not let them.
+   */
+  corsOrigins?: readonly string[];
 }
 
 type Segments = readonly (string | number)[];
@@ -44,9 +79,11 @@ function isObject(value: unknown): value is Json {
 
 const isComment = (key: string): boolean => key.startsWith('#');
 
-// Characters that would make a key a glob in ProteinPaint. We match keys exactly, so a pattern would silently
-// match nothing and leave the requests it was meant to cover without its credential.
-const PATTERN = /[*?[\]{}]|^!/;
+/** A dataset block's member that is not a route: the header of its entries, as ProteinPaint reads it. */
+const DATASET_HEADER_KEY = 'headerKey';
+/** ProteinPaint's documented synonym of the `*` route key. */
+const ANY_ROUTE_GLOB = '/**';
+
 // C0 controls, DEL and the Unicode line separators: never in a label or route name, and a way to forge log lines.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
@@ -54,7 +91,10 @@ const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 // The server's routes: a route key must be "*", "termdb" or one of these names, since a misspelt route would
 // otherwise leave the real route open.
 const CATALOG: ReadonlyMap<string, RouteRef> = new Map(
-  Object.values(ROUTES).map((r: RouteRef): [string, RouteRef] => [r.name, { name: r.name, class: r.class }]),
+  Object.values(ROUTES)
+    // The login route is no route key: a password sent to it is checked for the route it names.
+    .filter((r) => r.class !== 'login')
+    .map((r: RouteRef): [string, RouteRef] => [r.name, { name: r.name, class: r.class }]),
 );
 
 // Fetch Standard, "forbidden request-header": a page's script cannot set these, so the widget could never send a
@@ -139,23 +179,59 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
     return members;
   };
 
+  const warnings: ConfigProblem[] = [];
+  const served = options.datasets === undefined ? undefined : new Set(options.datasets);
   const top = level(input, 0, []);
   for (const [datasetKey, datasetValue] of top ?? []) {
     const datasetSegments = [datasetKey];
     // A bad key is reported and what it holds still checked, so that one pass finds every mistake.
-    if (!checkKey(datasetKey, datasetSegments, 'dataset label', report) && UNCHECKED.has(datasetKey))
-      continue;
+    const labelOk = checkKey(datasetKey, datasetSegments, 'dataset label', report);
+    if (!labelOk && UNCHECKED.has(datasetKey)) continue;
+    if (labelOk && served !== undefined && datasetKey !== ANY && !served.has(datasetKey)) {
+      // A key for no served dataset protects nothing; the dataset it meant stays as open as it was.
+      const near = closestName(datasetKey, served);
+      report(
+        datasetSegments,
+        near !== undefined
+          ? `names no dataset this server serves; did you mean "${near}"? (labels are compared exactly)`
+          : `names no dataset this server serves (${[...served].map((l) => `"${l}"`).join(', ') || 'none'}); use "*" for every dataset`,
+      );
+    }
+    if (isObject(datasetValue)) {
+      const legacy = reshapeLegacy(datasetValue);
+      if (legacy !== undefined) {
+        report(
+          datasetSegments,
+          'problem' in legacy
+            ? legacy.problem
+            : `ProteinPaint's legacy ${legacy.shape} shape, which pp-embed does not read; write it as ${describeRewrite(legacy.block)} (\`pp-token migrate-config\` rewrites the file)`,
+        );
+        continue;
+      }
+    }
     const routeMembers = level(datasetValue, 1, datasetSegments);
     if (routeMembers === undefined) continue;
     const routes = new Map<string, RouteBlock>();
-    if (routeMembers.length === 0) {
+    // ProteinPaint reads a dataset-level headerKey as the default of the dataset's entries.
+    let datasetHeaderKey: string | undefined;
+    const routeKeys = routeMembers.filter(([key, value]) => {
+      if (key !== DATASET_HEADER_KEY) return true;
+      const problem = headerKeyProblem(value);
+      if (problem === undefined) datasetHeaderKey = (value as string).toLowerCase();
+      else report([datasetKey, key], `${problem} (the header of every entry of this dataset without one)`);
+      return false;
+    });
+    if (routeKeys.length === 0) {
       report(
         datasetSegments,
         'has no route keys; remove it, or add "*": {"*": {"type": "forbidden"}} to close the dataset',
       );
     }
-    for (const [routeKey, routeValue] of routeMembers) {
-      const routeSegments = [datasetKey, routeKey];
+    const routeWritten = new Map<string, string>();
+    for (const [writtenRoute, routeValue] of routeKeys) {
+      const routeSegments = [datasetKey, writtenRoute];
+      // ProteinPaint documents "/**" as a synonym of "*".
+      const routeKey = writtenRoute === ANY_ROUTE_GLOB ? ANY : writtenRoute;
       if (!checkKey(routeKey, routeSegments, 'route name', report) && UNCHECKED.has(routeKey)) continue;
       if (
         routeKey !== ANY &&
@@ -163,12 +239,23 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
         !CATALOG.has(routeKey) &&
         !PATTERN.test(routeKey)
       ) {
-        const known = [...CATALOG.keys()].map((name) => `"${name}"`).join(', ');
-        report(
-          routeSegments,
-          `unknown route; expected "*", "termdb" or one of the server's routes: ${known}`,
-        );
+        const near = closestName(routeKey, [SAMPLE_LEVEL, ...CATALOG.keys()]);
+        if (near !== undefined) {
+          // A slip in a route key would leave the route it meant to the broader keys, or open.
+          report(routeSegments, `not a route of this server; did you mean "${near}"?`);
+        } else {
+          warnings.push({
+            path: formatPath(root, routeSegments),
+            message: `is not a route this server serves (its routes: "*", "termdb", ${[...CATALOG.keys()].map((n) => `"${n}"`).join(', ')}); its entries are not read`,
+          });
+        }
+        continue;
       }
+      if (routeWritten.has(routeKey)) {
+        report(routeSegments, `the same route key as "${routeWritten.get(routeKey)}"; keep one of them`);
+        continue;
+      }
+      routeWritten.set(routeKey, writtenRoute);
       const embedderMembers = level(routeValue, 2, routeSegments);
       if (embedderMembers === undefined) continue;
       const embedders = new Map<string, PolicyEntry>();
@@ -177,7 +264,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
         report(routeSegments, 'has no embedder keys; use {"*": {"type": "forbidden"}} to close the route');
       }
       for (const [key, entryValue] of embedderMembers) {
-        const entrySegments = [datasetKey, routeKey, key];
+        const entrySegments = [datasetKey, writtenRoute, key];
         let host: string | undefined;
         if (checkKey(key, entrySegments, 'embedder host', report)) {
           const parsed = embedderKey(key);
@@ -196,6 +283,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
           dataset: datasetKey,
           route: routeKey,
           embedder: host ?? key,
+          datasetHeaderKey,
           options,
           report,
         });
@@ -209,7 +297,14 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
   }
 
   if (problems.length > 0) throw new ConfigError(root, problems);
-  return createPolicy({ datasets, entries, routeCatalog: CATALOG, warnings: shadowWarnings(datasets) });
+  return createPolicy({
+    datasets,
+    entries,
+    routeCatalog: CATALOG,
+    warnings: [...warnings, ...shadowWarnings(datasets)],
+    throttle: new LoginThrottle(options.loginThrottle),
+    corsOrigins: new Set(options.corsOrigins ?? []),
+  });
 }
 
 interface EntryPlace {
@@ -218,6 +313,8 @@ interface EntryPlace {
   dataset: string;
   route: string;
   embedder: string;
+  /** The dataset block's own `headerKey`, lowercase: the default of its entries. */
+  datasetHeaderKey?: string | undefined;
   options: LoadPolicyOptions;
   report: (segments: Segments, message: string) => void;
   /** Fields the shape check found a problem in (`''` for the entry itself). */
@@ -310,44 +407,57 @@ function checkKey(key: string, segments: Segments, what: string, report: EntryPl
 function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   const { report } = place;
   const type = raw.type;
-  if (type !== 'jwt' && type !== 'open' && type !== 'forbidden') return undefined;
+  if (type !== 'jwt' && type !== 'basic' && type !== 'open' && type !== 'forbidden') return undefined;
   const allowed: readonly string[] = ENTRY_FIELDS[type];
   const damaged = place.damaged ?? new Set<string>();
   let clean = !damaged.has('');
   for (const field of Object.keys(raw)) {
     if (isComment(field) || allowed.includes(field)) continue;
     clean = false;
-    const known: readonly string[] = ENTRY_FIELDS.jwt;
-    report(
-      [...place.segments, field],
-      type !== 'jwt' && known.includes(field)
-        ? `has no effect on ${article(type)} "${type}" entry; remove it`
-        : `unknown field; ${article(type)} "${type}" entry takes ${allowed.map((f) => `"${f}"`).join(', ')}`,
-    );
+    report([...place.segments, field], unknownFieldMessage(type, field, allowed));
   }
   const base = { path: place.path, dataset: place.dataset, route: place.route, embedder: place.embedder };
-  if (type !== 'jwt') return clean ? Object.freeze({ type, ...base }) : undefined;
+  if (type === 'open' || type === 'forbidden') return clean ? Object.freeze({ type, ...base }) : undefined;
+
+  if (raw.ipCheck !== undefined && raw.looseIpCheck !== undefined) {
+    report(place.segments, 'give "ipCheck" or "looseIpCheck" (its older spelling), not both');
+    clean = false;
+  }
+  const ipCheck: IpCheck =
+    typeof raw.ipCheck === 'string'
+      ? (raw.ipCheck as IpCheck)
+      : raw.looseIpCheck === true
+        ? 'loose'
+        : 'strict';
+  const headerKey =
+    typeof raw.headerKey === 'string'
+      ? raw.headerKey.toLowerCase()
+      : (place.datasetHeaderKey ?? DEFAULT_HEADER_KEY);
+  if (typeof raw.headerKey === 'string' && !damaged.has('headerKey')) {
+    const problem = headerKeyProblem(raw.headerKey);
+    if (problem !== undefined) {
+      report([...place.segments, 'headerKey'], problem);
+      clean = false;
+    }
+  }
+  const rules = { ...base, headerKey, ipCheck };
+  if (type === 'basic') {
+    const entry = buildPasswordEntry(raw, place, rules);
+    return clean ? entry : undefined;
+  }
 
   const given = KEY_FIELDS.filter((field) => raw[field] !== undefined);
   if (given.length === 0) {
-    report(place.segments, 'a "jwt" entry needs a key: "secret", "publicKey" or "jwks"');
+    report(
+      place.segments,
+      'a "jwt" entry needs a key: "secret", "publicKey" or "jwks" (ProteinPaint treats a "jwt" entry without a secret as closed: write {"type": "forbidden"})',
+    );
     return undefined;
   }
   if (given.length > 1) {
     // Two key sources would leave the choice of the key that checks a token to the order of our code.
     report(place.segments, `give one key source, not ${given.map((f) => `"${f}"`).join(' and ')}`);
     return undefined;
-  }
-  const headerKey = typeof raw.headerKey === 'string' ? raw.headerKey.toLowerCase() : DEFAULT_HEADER_KEY;
-  if (
-    HEADER_NAME.test(headerKey) &&
-    (FORBIDDEN_REQUEST_HEADERS.has(headerKey) || /^(proxy|sec)-/.test(headerKey))
-  ) {
-    report(
-      [...place.segments, 'headerKey'],
-      'a header that browsers do not let a page set; use a custom name such as x-ds-access-token',
-    );
-    clean = false;
   }
   const keyField = given[0] as (typeof KEY_FIELDS)[number];
   // Build the verifier whenever the fields it reads are sound, so that a weak secret is reported together with
@@ -361,7 +471,6 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     audience?: string | string[];
     maxTokenAge?: number;
     dsnames?: DsName[];
-    looseIpCheck?: boolean;
   };
   let verifier: Verifier;
   try {
@@ -391,8 +500,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     value === undefined ? undefined : Object.freeze(([] as string[]).concat(value));
   return Object.freeze({
     type,
-    ...base,
-    headerKey,
+    ...rules,
     verifier,
     dsnames:
       entry.dsnames === undefined
@@ -402,12 +510,125 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
               Object.freeze(d.label === undefined ? { id: d.id } : { id: d.id, label: d.label }),
             ),
           ),
-    looseIpCheck: entry.looseIpCheck ?? false,
     keySource: keyField,
     issuer: list(entry.issuer),
     audience: list(entry.audience),
     maxTokenAge: entry.maxTokenAge ?? 86_400,
   });
+}
+
+/** The issuer of the tokens this server signs for dataset passwords. */
+const PASSWORD_TOKEN_ISSUER = 'pp-embed';
+
+/**
+ * A `basic` entry: the password hash, and the signer and verifier of the tokens issued for it. Both use the
+ * entry's `tokenSecret`, with HS256 only, and bind each token to this entry by its `aud` (the entry's path), so
+ * that a token issued for one dataset password opens nothing else, not even an entry sharing the secret.
+ */
+function buildPasswordEntry(
+  raw: Json,
+  place: EntryPlace,
+  rules: {
+    path: string;
+    dataset: string;
+    route: string;
+    embedder: string;
+    headerKey: string;
+    ipCheck: IpCheck;
+  },
+): PasswordEntry | undefined {
+  const { report } = place;
+  const damaged = place.damaged ?? new Set<string>();
+  // ProteinPaint's plaintext password is refused with its own sentence, which says what to write instead.
+  if (raw.password !== undefined || raw.secret !== undefined) return undefined;
+  if (raw.passwordHash === undefined || raw.tokenSecret === undefined) {
+    const missing = ['passwordHash', 'tokenSecret'].filter((f) => raw[f] === undefined);
+    report(
+      place.segments,
+      `a "basic" entry needs ${missing.map((f) => `"${f}"`).join(' and ')}: the hash of the dataset password (\`pp-token hash-password\`) and the secret this server signs its tokens with (\`pp-token secret\`)`,
+    );
+    return undefined;
+  }
+  let passwordHash: PasswordHash | undefined;
+  if (typeof raw.passwordHash === 'string') {
+    const parsed = parsePasswordHash(raw.passwordHash);
+    if ('problem' in parsed) report([...place.segments, 'passwordHash'], parsed.problem);
+    else passwordHash = parsed;
+  }
+  if (damaged.has('tokenSecret') || damaged.has('maxTokenAge') || passwordHash === undefined)
+    return undefined;
+  const maxTokenAge = typeof raw.maxTokenAge === 'number' ? raw.maxTokenAge : PASSWORD_TOKEN_AGE.default;
+  // The entry's place in the block, not in the file: replicas agree however the block is included.
+  const audience = `${PASSWORD_TOKEN_ISSUER}:${formatPath('', place.segments)}`;
+  const secret = secretSourceOf(raw.tokenSecret as SecretField, place.options);
+  let signer: Signer;
+  let verifier: Verifier;
+  try {
+    const key = { secret: readSecret(secret, place.options.env) };
+    signer = createSigner({
+      algorithm: 'HS256',
+      key,
+      issuer: PASSWORD_TOKEN_ISSUER,
+      audience,
+      ttlSeconds: maxTokenAge,
+      maxTtlSeconds: maxTokenAge,
+      now: place.options.now,
+    });
+    verifier = createVerifier({
+      key,
+      algorithms: ['HS256'],
+      issuer: PASSWORD_TOKEN_ISSUER,
+      audience,
+      maxTokenAgeSeconds: maxTokenAge,
+      leewaySeconds: place.options.leewaySeconds,
+      now: place.options.now,
+    });
+  } catch (error) {
+    if (!(error instanceof TokenSetupError)) throw error;
+    report([...place.segments, 'tokenSecret'], error.message);
+    return undefined;
+  }
+  return Object.freeze({
+    type: 'basic',
+    ...rules,
+    keySource: 'password',
+    verifier,
+    signer,
+    passwordHash,
+    audience,
+    dsnames: undefined,
+    maxTokenAge,
+  });
+}
+
+/** "unknown field", with the field it most likely meant, or ProteinPaint's reason when it is one of its own. */
+function unknownFieldMessage(type: string, field: string, allowed: readonly string[]): string {
+  if (type === 'basic' && field === 'secret') return PROTEINPAINT_FIELDS.password as string;
+  if (Object.hasOwn(PROTEINPAINT_FIELDS, field)) return PROTEINPAINT_FIELDS[field] as string;
+  const known = new Set<string>(Object.values(ENTRY_FIELDS).flat());
+  if (known.has(field)) return `has no effect on ${article(type)} "${type}" entry; remove it`;
+  const near = closestName(field, allowed);
+  const takes = `${article(type)} "${type}" entry takes ${allowed.map((f) => `"${f}"`).join(', ')}`;
+  return near === undefined ? `unknown field; ${takes}` : `unknown field; did you mean "${near}"? (${takes})`;
+}
+
+/** A header name a page can send the token in, or the sentence saying why it is not. */
+function headerKeyProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !HEADER_NAME.test(value) || value.length > 256) {
+    return "not a valid header name (RFC 9110 §5.6.2: letters, digits and !#$%&'*+-.^_`|~)";
+  }
+  const name = value.toLowerCase();
+  if (FORBIDDEN_REQUEST_HEADERS.has(name) || /^(proxy|sec)-/.test(name)) {
+    return 'a header that browsers do not let a page set; use a custom name such as x-ds-access-token';
+  }
+  return undefined;
+}
+
+type SecretField = string | { env: string } | { file: string };
+
+function secretSourceOf(secret: SecretField, options: LoadPolicyOptions): SecretSource {
+  if (typeof secret === 'string') return secret;
+  return 'env' in secret ? { env: secret.env } : { file: resolvePath(options.baseDir, secret.file) };
 }
 
 const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -426,11 +647,7 @@ export function verificationKey(
   options: LoadPolicyOptions,
 ): VerificationKey {
   const inDir = (file: string): string => resolvePath(options.baseDir, file);
-  if (field === 'secret') {
-    const secret = raw.secret as string | { env: string } | { file: string };
-    if (typeof secret === 'string') return { secret };
-    return 'env' in secret ? { secret: { env: secret.env } } : { secret: { file: inDir(secret.file) } };
-  }
+  if (field === 'secret') return { secret: secretSourceOf(raw.secret as SecretField, options) };
   const value = raw[field] as string;
   if (field === 'publicKey') {
     // A public key is no secret, so a PEM pasted into the config is accepted as well as a path.

@@ -14,7 +14,16 @@ describe('embedderFromOrigin', () => {
     ['http://127.0.0.1:3000', '127.0.0.1:3000'],
     ['https://bücher.example', 'xn--bcher-kva.example'],
   ])('reads %s as the host %s, without scheme or default port', (origin, host) => {
-    expect(embedderFromOrigin(origin)).toEqual({ kind: 'host', host });
+    const embedder = embedderFromOrigin(origin);
+    expect(embedder).toMatchObject({ kind: 'host', host });
+  });
+
+  it.each([
+    ['http://localhost:8080', 'localhost'],
+    ['https://portal.example.org', 'portal.example.org'],
+    ['http://[::1]:3000', '[::1]'],
+  ])('reads the host of %s without its port as %s', (origin, hostname) => {
+    expect(embedderFromOrigin(origin)).toMatchObject({ kind: 'host', hostname });
   });
 
   it.each([undefined, null, ''])('treats %j as no Origin header', (origin) => {
@@ -65,8 +74,8 @@ describe('embedderKey', () => {
     ['http://localhost:5173/app', 'not a URL: write "localhost:5173"'],
     ['portal.example.org/app', 'without a path'],
     ['user@portal.example.org', 'without a path, user'],
-    ['portal.example.org:443', 'drop the default port: write "portal.example.org"'],
-    ['portal.example.org:80', 'drop the default port: write "portal.example.org"'],
+    ['portal.example.org:443', 'would match nothing: write "portal.example.org" (every port of the host)'],
+    ['portal.example.org:80', 'would match nothing: write "portal.example.org"'],
     ['*.example.org', 'patterns are not supported'],
     ['portal-?.example.org', 'patterns are not supported'],
     ['!portal.example.org', 'patterns are not supported'],

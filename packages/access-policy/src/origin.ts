@@ -1,7 +1,9 @@
 /**
  * Who embeds the widget, as far as the server can tell: the host of the request's `Origin` header.
  *
- * - `host`: a well-formed http(s) origin, reduced to lowercase `host[:port]` with the scheme's default port dropped.
+ * - `host`: a well-formed http(s) origin, reduced to lowercase `host[:port]` with the scheme's default port
+ *   dropped; `hostname` is the same without any port. An embedder key without a port matches `hostname` (any
+ *   port of that host, as ProteinPaint does); a key with a port matches `host` only.
  * - `absent`: no `Origin` header (a script, curl, a same-origin GET).
  * - `null`: the literal `Origin: null` (sandboxed iframes, `file:` pages, some redirects).
  * - `malformed`: anything else.
@@ -9,7 +11,7 @@
  * Only a `host` can match an embedder key; the other three match only a `*` embedder.
  */
 export type Embedder =
-  | { readonly kind: 'host'; readonly host: string }
+  | { readonly kind: 'host'; readonly host: string; readonly hostname: string }
   | { readonly kind: 'absent' }
   | { readonly kind: 'null' }
   | { readonly kind: 'malformed' };
@@ -29,8 +31,8 @@ const MAX_ORIGIN_LENGTH = 2048;
  * Reads the embedder from a raw `Origin` header value. Never throws.
  *
  * @example
- * embedderFromOrigin('https://Portal.Example.org:443'); // { kind: 'host', host: 'portal.example.org' }
- * embedderFromOrigin('http://localhost:5173');          // { kind: 'host', host: 'localhost:5173' }
+ * embedderFromOrigin('https://Portal.Example.org:443'); // { kind: 'host', host: 'portal.example.org', hostname: 'portal.example.org' }
+ * embedderFromOrigin('http://localhost:5173');          // { kind: 'host', host: 'localhost:5173', hostname: 'localhost' }
  * embedderFromOrigin('null');                           // { kind: 'null' }
  * embedderFromOrigin(undefined);                        // { kind: 'absent' }
  */
@@ -48,13 +50,15 @@ export function embedderFromOrigin(origin: string | null | undefined): Embedder 
   // Only web origins embed a page; an extension or custom-scheme origin is not a portal host.
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return MALFORMED;
   if (url.host === '') return MALFORMED;
-  return { kind: 'host', host: url.host };
+  return { kind: 'host', host: url.host, hostname: url.hostname };
 }
 
 /**
  * Checks an embedder key from the config and returns the host it stands for, or a sentence saying what is wrong.
  * A key is `*` or a host as browsers send it in `Origin`: `portal.example.org`, `localhost:5173`, `[::1]:8080`.
- * Keys are compared without the scheme, so `http://` and `https://` pages of one host are the same embedder.
+ * Keys are compared without the scheme, so `http://` and `https://` pages of one host are the same embedder. A
+ * key without a port stands for every port of the host (ProteinPaint keys embedders by hostname); a key with a
+ * port for that port only.
  *
  * @example
  * embedderKey('Portal.Example.org');         // { host: 'portal.example.org' }
@@ -84,7 +88,9 @@ export function embedderKey(key: string): { host: string } | { problem: string }
   }
   // The Origin header never carries a default port (RFC 6454 §6.2), so a key with one would never match.
   if (url.port === '443' || (url.port === '' && /:\d+$/.test(key))) {
-    return { problem: `drop the default port: write "${url.hostname}"` };
+    return {
+      problem: `the Origin header never carries a default port, so this key would match nothing: write "${url.hostname}" (every port of the host)`,
+    };
   }
   if (url.host !== key.toLowerCase()) return { problem: `write the host as browsers send it: "${url.host}"` };
   return { host: url.host };

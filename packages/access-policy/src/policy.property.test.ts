@@ -11,13 +11,22 @@ const SECRET = newSecret();
 
 const DATASETS = ['TermdbTest', 'Other', 'constructor', 'toString', '*', '#Disabled'];
 const ROUTES = ['*', 'termdb', 'termdb/samples', 'termdb/barchart', 'termdb/config', '#note'];
-const EMBEDDERS = ['*', 'portal.example.org', 'localhost:5173', 'lab.example.edu', '#portal.example.org'];
+const EMBEDDERS = [
+  '*',
+  'portal.example.org',
+  'localhost:5173',
+  'localhost',
+  'lab.example.edu',
+  '#portal.example.org',
+];
 const ORIGINS = [
   'https://portal.example.org',
   'http://PORTAL.example.org:80',
   'https://portal.example.org.evil.net',
   'http://localhost:5173',
   'http://localhost:5174',
+  'http://localhost',
+  'https://portal.example.org:8443',
   'https://lab.example.edu',
   'https://evil.example',
   'https://__proto__',
@@ -81,7 +90,15 @@ function reference(cfg: Config | undefined, ds: string, r: RouteRef, o: string |
   if (key === undefined) return 'open';
   const byEmbedder = block[key] as Record<string, Entry>;
   const e = embedderFromOrigin(o);
-  const host = e.kind === 'host' && own(byEmbedder, e.host) ? e.host : own(byEmbedder, '*') ? '*' : undefined;
+  // host:port, then the host alone (a key without a port covers every port), then "*".
+  const host =
+    e.kind === 'host' && own(byEmbedder, e.host)
+      ? e.host
+      : e.kind === 'host' && own(byEmbedder, e.hostname)
+        ? e.hostname
+        : own(byEmbedder, '*')
+          ? '*'
+          : undefined;
   if (host === undefined) return 'forbidden embedder_not_allowed';
   const type = (byEmbedder[host] as Entry).type;
   return type === 'jwt' ? 'needs-token' : type === 'open' ? 'open' : 'forbidden route_forbidden';

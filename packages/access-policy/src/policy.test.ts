@@ -139,8 +139,8 @@ const precedence: Row[] = [
     expected: `needs-token ${D}.TermdbTest.*.portal.example.org`,
   },
   {
-    rule: 'a non-default port is part of the embedder',
-    config: { TermdbTest: { '*': { 'portal.example.org': jwt() } } },
+    rule: 'a non-default port is part of the embedder when the key names a port',
+    config: { TermdbTest: { '*': { 'portal.example.org:9443': jwt() } } },
     route: SAMPLES,
     origin: 'https://portal.example.org:8443',
     expected: `forbidden embedder_not_allowed ${D}.TermdbTest.*`,
@@ -187,6 +187,41 @@ const failClosed: Row[] = [
       expected: `forbidden embedder_not_allowed ${D}.TermdbTest.*`,
     }),
   ),
+  {
+    rule: 'a key without a port matches its host on any port (ProteinPaint keys embedders by hostname)',
+    config: { TermdbTest: { termdb: { localhost: jwt() } } },
+    route: SAMPLES,
+    origin: 'http://localhost:8080',
+    expected: `needs-token ${D}.TermdbTest.termdb.localhost`,
+  },
+  {
+    rule: 'a key with a port matches that port only',
+    config: { TermdbTest: { termdb: { 'localhost:5173': jwt() } } },
+    route: SAMPLES,
+    origin: 'http://localhost:8080',
+    expected: `forbidden embedder_not_allowed ${D}.TermdbTest.termdb`,
+  },
+  {
+    rule: 'a key with a port comes before the same host without one',
+    config: { TermdbTest: { termdb: { localhost: open(), 'localhost:5173': jwt() } } },
+    route: SAMPLES,
+    origin: 'http://localhost:5173',
+    expected: `needs-token ${D}.TermdbTest.termdb.localhost:5173`,
+  },
+  {
+    rule: 'a key without a port comes before "*"',
+    config: { TermdbTest: { termdb: { '*': forbidden(), 'portal.example.org': jwt() } } },
+    route: SAMPLES,
+    origin: 'https://portal.example.org:8443',
+    expected: `needs-token ${D}.TermdbTest.termdb.portal.example.org`,
+  },
+  {
+    rule: 'a key without a port does not match another host that shares its prefix',
+    config: { TermdbTest: { termdb: { localhost: jwt() } } },
+    route: SAMPLES,
+    origin: 'http://localhost.evil.net:8080',
+    expected: `forbidden embedder_not_allowed ${D}.TermdbTest.termdb`,
+  },
   ...[undefined, 'null', 'not an origin'].map((origin): Row => ({
     rule: `${JSON.stringify(origin)} as Origin matches a "*" embedder`,
     config: { TermdbTest: { '*': { 'portal.example.org': open(), '*': jwt() } } },
@@ -290,7 +325,7 @@ describe('resolve', () => {
       embedder: 'portal.example.org',
       headerKey: 'x-portal-token',
       dsnames: [{ id: 'TermdbTest', label: 'Test' }],
-      looseIpCheck: true,
+      ipCheck: 'loose',
     });
     expect(typeof r.entry.verifier.verify).toBe('function');
   });
@@ -319,11 +354,13 @@ describe('allowsOrigin', () => {
     ['http://localhost:5173', true],
     ['https://lab.example.edu', true],
     ['http://localhost:5174', false],
+    ['https://portal.example.org:8443', true],
+    ['https://lab.example.edu:8080', true],
     ['https://portal.example.org.evil.net', false],
     ['null', false],
     [undefined, false],
     ['garbage', false],
-  ])('%s: %s (an exact embedder key anywhere)', (origin, allowed) => {
+  ])('%s: %s (an embedder key anywhere; a key without a port covers every port)', (origin, allowed) => {
     expect(policy.allowsOrigin(origin)).toBe(allowed);
   });
 
@@ -369,8 +406,14 @@ describe('tokenRequirements', () => {
       { route: 'termdb/config', kind: 'open' },
       { route: 'termdb/terms', kind: 'forbidden', code: 'embedder_not_allowed' },
       { route: 'termdb/barchart', kind: 'open' },
-      { route: 'termdb/samples', kind: 'needs-token', headerKey: 'x-portal-token' },
+      { route: 'termdb/samples', kind: 'needs-token', headerKey: 'x-portal-token', credential: 'jwt' },
     ]);
+    expect({ ...answer.passwordRequired }).toEqual({
+      'termdb/config': false,
+      'termdb/terms': false,
+      'termdb/barchart': false,
+      'termdb/samples': false,
+    });
     expect(JSON.parse(JSON.stringify(answer.tokenRequired))).toEqual({ ...answer.tokenRequired });
   });
 

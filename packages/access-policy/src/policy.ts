@@ -5,8 +5,9 @@ import {
   type PolicyEntry,
   type RouteRef,
   SAMPLE_LEVEL,
-  type TokenEntry,
+  type CredentialEntry,
 } from './entries.js';
+import type { LoginThrottle } from './throttle.js';
 import type { ConfigProblem } from '@pp-embed/server-runtime';
 import type { KeySetHealth } from '@pp-embed/viz-api';
 import { type Embedder, embedderFromOrigin } from './origin.js';
@@ -30,7 +31,7 @@ export type Resolution =
       readonly path: string;
       readonly entry: ForbiddenEntry | undefined;
     }
-  | { readonly kind: 'needs-token'; readonly entry: TokenEntry };
+  | { readonly kind: 'needs-token'; readonly entry: CredentialEntry };
 
 /** Whether one route needs a token from one origin, for the server's `/termdb/config` answer. */
 export interface RouteRequirement {
@@ -38,6 +39,11 @@ export interface RouteRequirement {
   readonly kind: Resolution['kind'];
   /** The header to send the token in, when `kind` is `needs-token`. */
   readonly headerKey?: string;
+  /**
+   * Where that token comes from, when `kind` is `needs-token`: the portal (`jwt`) or the login route, for the
+   * dataset password (`basic`).
+   */
+  readonly credential?: 'jwt' | 'basic';
   /** The refusal, when `kind` is `forbidden`. */
   readonly code?: ForbiddenCode;
 }
@@ -50,6 +56,8 @@ export interface TokenRequirements {
   readonly headerKey: string | undefined;
   /** Route name → true when the route needs a token from this origin. A null-prototype object. */
   readonly tokenRequired: Readonly<Record<string, boolean>>;
+  /** Route name → true when that token is the one issued for the dataset password. A null-prototype object. */
+  readonly passwordRequired: Readonly<Record<string, boolean>>;
   readonly routes: readonly RouteRequirement[];
 }
 
@@ -62,7 +70,8 @@ export interface AccessPolicy {
    * 1. dataset: the exact label's block; only when there is none, the `*` block (ProteinPaint's rule: an exact
    *    label replaces `*` entirely, it does not fall back to it);
    * 2. route, within that block: the exact route name, then `termdb` (sample-level routes only), then `*`;
-   * 3. embedder, within that route block: the exact host from `Origin`, then `*`.
+   * 3. embedder, within that route block: the origin's `host:port`, then its host alone (a key without a port
+   *    matches every port), then `*`.
    * No route key covers the request: open. A route block covers it but no embedder key matches: forbidden
    * `embedder_not_allowed` (fail closed; ProteinPaint answers open here).
    *
@@ -74,7 +83,8 @@ export interface AccessPolicy {
    */
   resolve(dataset: string, route: RouteRef, origin: string | null | undefined): Resolution;
   /**
-   * For CORS: true when the origin's host is an exact embedder key anywhere in the block, or when any route
+   * For CORS: true when the origin's host matches an embedder key anywhere in the block (a key without a port
+   * matches every port of its host), when it is one of the `corsOrigins` it was loaded with, or when any route
    * has a `*` embedder (then every origin, including `null` and no origin, is allowed). An allowed origin is
    * not a granted one: `resolve` still decides each request. Tokens travel in a header, never a cookie, so the
    * server answers without `Access-Control-Allow-Credentials`.
@@ -144,6 +154,8 @@ export interface PolicyTables {
   entries: readonly PolicyEntry[];
   routeCatalog: ReadonlyMap<string, RouteRef>;
   warnings: readonly ConfigProblem[];
+  throttle: LoginThrottle;
+  corsOrigins: ReadonlySet<string>;
 }
 
 /** Every step of one decision, for `explain`. @internal */
@@ -160,11 +172,23 @@ export interface Trace {
     readonly via: 'exact' | 'termdb' | 'star' | 'none';
   };
   readonly embedder: Embedder;
-  readonly embedderVia: 'exact' | 'star' | 'none' | undefined;
+  /**
+   * `exact`: the key is the origin's `host[:port]`; `hostname`: a key without a port matched the origin's host on
+   * another port; `star`: the `*` key; `none`: no key matched.
+   */
+  readonly embedderVia: 'exact' | 'hostname' | 'star' | 'none' | undefined;
   readonly result: Resolution;
 }
 
 const tracersOf = new WeakMap<AccessPolicy, Tracer>();
+const throttles = new WeakMap<AccessPolicy, LoginThrottle>();
+
+/** @internal The dataset-password throttle of `policy`: one per loaded policy, so per server process. */
+export function throttleOf(policy: AccessPolicy): LoginThrottle {
+  const throttle = throttles.get(policy);
+  if (throttle === undefined) throw new TypeError('not a policy built by loadPolicy');
+  return throttle;
+}
 
 type Tracer = (dataset: string, route: RouteRef, origin: string | null | undefined) => Trace;
 
@@ -254,9 +278,21 @@ function trace(
     };
   }
 
-  const byHost = embedder.kind === 'host' ? routeBlock.embedders.get(embedder.host) : undefined;
-  const entry = byHost ?? routeBlock.embedders.get(ANY);
-  const embedderVia = byHost !== undefined ? 'exact' : entry !== undefined ? 'star' : 'none';
+  // host[:port] first, then the host on any port (a key without a port), then `*`.
+  const exactHost = embedder.kind === 'host' ? routeBlock.embedders.get(embedder.host) : undefined;
+  const anyPort =
+    exactHost === undefined && embedder.kind === 'host' && embedder.hostname !== embedder.host
+      ? routeBlock.embedders.get(embedder.hostname)
+      : undefined;
+  const entry = exactHost ?? anyPort ?? routeBlock.embedders.get(ANY);
+  const embedderVia =
+    exactHost !== undefined
+      ? 'exact'
+      : anyPort !== undefined
+        ? 'hostname'
+        : entry !== undefined
+          ? 'star'
+          : 'none';
   let result: Resolution;
   if (entry === undefined) {
     // Fail closed: the dataset and route are protected and this embedder has no credential for them.
@@ -283,11 +319,11 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
   const hosts = new Set<string>();
   let anyEmbedder = false;
   const headers = new Set<string>();
-  const verifiers = new Set<TokenEntry['verifier']>();
+  const verifiers = new Set<CredentialEntry['verifier']>();
   for (const entry of tables.entries) {
     if (entry.embedder === ANY) anyEmbedder = true;
     else hosts.add(entry.embedder);
-    if (entry.type === 'jwt') {
+    if (entry.type === 'jwt' || entry.type === 'basic') {
       headers.add(entry.headerKey);
       verifiers.add(entry.verifier);
     }
@@ -303,27 +339,36 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     resolve: (dataset, route, origin) => tracer(dataset, route, origin).result,
     allowsOrigin(origin) {
       if (anyEmbedder) return true;
+      if (typeof origin === 'string' && tables.corsOrigins.has(origin)) return true;
       const embedder = embedderFromOrigin(origin);
-      return embedder.kind === 'host' && hosts.has(embedder.host);
+      // A key without a port is the host's name alone, so `hosts` holds it when any port is allowed.
+      return embedder.kind === 'host' && (hosts.has(embedder.host) || hosts.has(embedder.hostname));
     },
     headerKeys: () => headerKeys,
     tokenRequirements(dataset, routes, origin) {
       const tokenRequired = Object.create(null) as Record<string, boolean>;
+      const passwordRequired = Object.create(null) as Record<string, boolean>;
       const details: RouteRequirement[] = [];
       let headerKey: string | undefined;
       for (const route of routes) {
         const r = tracer(dataset, route, origin).result;
         tokenRequired[route.name] = r.kind === 'needs-token';
+        passwordRequired[route.name] = r.kind === 'needs-token' && r.entry.type === 'basic';
         if (r.kind === 'needs-token') {
           headerKey ??= r.entry.headerKey;
-          details.push({ route: route.name, kind: r.kind, headerKey: r.entry.headerKey });
+          details.push({
+            route: route.name,
+            kind: r.kind,
+            headerKey: r.entry.headerKey,
+            credential: r.entry.type,
+          });
         } else if (r.kind === 'forbidden') {
           details.push({ route: route.name, kind: r.kind, code: r.code });
         } else {
           details.push({ route: route.name, kind: r.kind });
         }
       }
-      return { headerKey, tokenRequired, routes: details };
+      return { headerKey, tokenRequired, passwordRequired, routes: details };
     },
     async ready() {
       await Promise.all([...verifiers].map((v) => v.ready()));
@@ -339,5 +384,6 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
     route: (name) => tables.routeCatalog.get(name),
   };
   tracersOf.set(policy, tracer);
+  throttles.set(policy, tables.throttle);
   return Object.freeze(policy);
 }

@@ -5,7 +5,8 @@ type Json = Record<string, unknown>;
 
 /** Follows the generated schema down one key level (its non-comment member pattern). */
 function members(level: Json): Json {
-  return (level.patternProperties as Json)['^[^#]'] as Json;
+  const patterns = level.patternProperties as Json;
+  return (patterns['^[^#]'] ?? patterns['^(?!#)(?!headerKey$)']) as Json;
 }
 
 describe('entrySchema', () => {
@@ -13,7 +14,7 @@ describe('entrySchema', () => {
     expect(
       entrySchema.safeParse({ type: 'jwt', secret: { env: 'PP_DS_SECRET' }, '#': 'rotated' }).success,
     ).toBe(true);
-    expect(entrySchema.safeParse({ type: 'basic' }).success).toBe(false);
+    expect(entrySchema.safeParse({ type: 'login' }).success).toBe(false);
   });
 });
 
@@ -26,12 +27,20 @@ describe('dsCredentialsJsonSchema', () => {
     for (let depth = 0; depth < 3; depth++) {
       titles.push(level.title);
       expect(level.type).toBe('object');
-      expect(Object.keys(level.patternProperties as Json)).toEqual(['^#', '^[^#]']);
+      expect(Object.keys(level.patternProperties as Json)).toEqual(
+        depth === 1 ? ['^#', '^(?!#)(?!headerKey$)'] : ['^#', '^[^#]'],
+      );
       level = members(level);
     }
     expect(titles).toEqual(['dsCredentials', 'routes', 'embedders']);
+    expect(Object.keys((members(root).properties ?? {}) as Json)).toEqual(['headerKey']);
     const entries = level.oneOf as Json[];
-    expect(entries.map((e) => e.title)).toEqual(['jwt entry', 'open entry', 'forbidden entry']);
+    expect(entries.map((e) => e.title)).toEqual([
+      'jwt entry',
+      'basic entry',
+      'open entry',
+      'forbidden entry',
+    ]);
     for (const e of entries) {
       expect(e.additionalProperties).toBe(false);
       expect(Object.keys(e.patternProperties as Json)).toEqual(['^#']);

@@ -21,11 +21,37 @@ export const ENTRY_FIELDS = {
     'maxTokenAge',
     'dsnames',
     'headerKey',
+    'ipCheck',
     'looseIpCheck',
   ],
+  basic: ['type', 'passwordHash', 'tokenSecret', 'maxTokenAge', 'headerKey', 'ipCheck', 'looseIpCheck'],
   open: ['type'],
   forbidden: ['type'],
 } as const satisfies Record<string, readonly string[]>;
+
+/** The longest lifetime of a token issued for a dataset password, in seconds, and its default. */
+export const PASSWORD_TOKEN_AGE = { max: 86_400, default: 3600 } as const;
+
+/**
+ * Fields ProteinPaint reads that pp-embed does not, and why; a config that has them is refused with the reason
+ * rather than with "unknown field". The "Moving from ProteinPaint" document lists the same reasons.
+ */
+export const PROTEINPAINT_FIELDS: Readonly<Record<string, string>> = {
+  password:
+    'ProteinPaint\'s plaintext dataset password: pp-embed keeps only its hash. Write "passwordHash" (`pp-token hash-password`) and "tokenSecret" (`pp-token secret`); `pp-token migrate-config` writes both',
+  demoToken:
+    "ProteinPaint's demo-token route is not part of pp-embed; mint a demo user's token with `pp-token mint`",
+  processor:
+    "ProteinPaint's token processor plug-ins are not supported: tokens are signed JWTs checked by the entry's key",
+  protectedRoutes: "ProteinPaint's route patterns are not supported; give each route its own route key",
+  routePattern: "ProteinPaint's route patterns are not supported; give each route its own route key",
+  cookieMode: 'pp-embed never sets a cookie: tokens travel in the headerKey header',
+  cookieId: 'pp-embed never sets a cookie: tokens travel in the headerKey header',
+  maxSessionAge: 'pp-embed keeps no sessions; "maxTokenAge" bounds a token\'s lifetime',
+};
+
+/** How strictly a token's `ip` claim is compared with the client address. */
+export const IP_CHECKS = ['strict', 'loose', 'none'] as const;
 
 /** The ways a `jwt` entry names its key; exactly one is given. */
 export const KEY_FIELDS = ['secret', 'publicKey', 'jwks'] as const;
@@ -67,6 +93,30 @@ export const secretSource = z
       'HMAC secret shared with the portal: the value, {"env": "NAME"} to read an environment variable, or {"file": "path"} (relative to the config file) to read a file.',
   });
 
+const headerKeySchema = z
+  .string({ error: 'expected a header name' })
+  .max(256, { error: 'expected a header name of at most 256 characters' })
+  .regex(HEADER_NAME, {
+    error: "not a valid header name (RFC 9110 §5.6.2: letters, digits and !#$%&'*+-.^_`|~)",
+  })
+  .optional()
+  .meta({
+    description: `Request header carrying the token, compared case-insensitively. Default ${DEFAULT_HEADER_KEY}.`,
+  });
+
+const ipCheckSchema = z
+  .enum(IP_CHECKS, { error: `expected ${IP_CHECKS.map((c) => `"${c}"`).join(', ')}` })
+  .optional()
+  .meta({
+    description:
+      '"strict" (default): the token\'s "ip" claim must be present and equal the client address. "loose": a missing "ip" is accepted and a present one must share the client\'s /24 (IPv4) or /64 (IPv6). "none": the "ip" claim is not checked.',
+  });
+
+const looseIpCheckSchema = z.boolean({ error: 'expected true or false' }).optional().meta({
+  description:
+    'ProteinPaint\'s older spelling: true is "ipCheck": "loose", false is "ipCheck": "strict". Give one of the two.',
+});
+
 const jwtEntry = z
   .looseObject({
     type: z.literal('jwt'),
@@ -100,7 +150,9 @@ const jwtEntry = z
       .meta({ description: 'Longest token lifetime (exp - iat) accepted, in seconds. Default 86400.' }),
     dsnames: z
       .array(
-        z.strictObject(
+        // Other members (ProteinPaint configs carry "role" or "sites") are data for the portal, read by nobody
+        // here: only "id" grants anything.
+        z.looseObject(
           { id: nonEmptyString('a dataset id'), label: z.string({ error: 'expected a label' }).optional() },
           { error: 'expected {"id": "...", "label": "..."}' },
         ),
@@ -114,20 +166,9 @@ const jwtEntry = z
         description:
           'Dataset ids that the token\'s "datasets" claim must all contain. Default: the requested dataset label.',
       }),
-    headerKey: z
-      .string({ error: 'expected a header name' })
-      .max(256, { error: 'expected a header name of at most 256 characters' })
-      .regex(HEADER_NAME, {
-        error: "not a valid header name (RFC 9110 §5.6.2: letters, digits and !#$%&'*+-.^_`|~)",
-      })
-      .optional()
-      .meta({
-        description: `Request header carrying the token, compared case-insensitively. Default ${DEFAULT_HEADER_KEY}.`,
-      }),
-    looseIpCheck: z.boolean({ error: 'expected true or false' }).optional().meta({
-      description:
-        'false (default): the token\'s "ip" claim must equal the client address. true: a missing "ip" is accepted and a present one must share the client\'s /24 (IPv4) or /64 (IPv6).',
-    }),
+    headerKey: headerKeySchema,
+    ipCheck: ipCheckSchema,
+    looseIpCheck: looseIpCheckSchema,
   })
   .meta({
     title: 'jwt entry',
@@ -136,6 +177,38 @@ const jwtEntry = z
     patternProperties: COMMENT_KEYS_JSON,
     // One key source per entry: which key checks a token must be written in the config, not chosen by us.
     oneOf: KEY_FIELDS.map((field) => ({ required: [field] })),
+  });
+
+const basicEntry = z
+  .looseObject({
+    type: z.literal('basic'),
+    passwordHash: nonEmptyString('a password hash').optional().meta({
+      description:
+        'The scrypt hash of the dataset password, as `pp-token hash-password` prints it: "$scrypt$ln=…,r=…,p=…$salt$hash". Never the password itself.',
+    }),
+    tokenSecret: secretSource.optional().meta({
+      description:
+        'HMAC secret (at least 32 bytes) this server signs the tokens it issues for the password with; every replica needs the same one.',
+    }),
+    maxTokenAge: z
+      .int({ error: 'expected a whole number of seconds' })
+      .min(60, { error: 'expected at least 60 seconds' })
+      .max(PASSWORD_TOKEN_AGE.max, { error: `expected at most ${PASSWORD_TOKEN_AGE.max} seconds` })
+      .optional()
+      .meta({
+        description: `Lifetime of the tokens issued for the password, in seconds. Default ${PASSWORD_TOKEN_AGE.default}.`,
+      }),
+    headerKey: headerKeySchema,
+    ipCheck: ipCheckSchema,
+    looseIpCheck: looseIpCheckSchema,
+  })
+  .meta({
+    title: 'basic entry',
+    description:
+      'A dataset password: the widget asks for it, POST /termdb/login checks it and answers with a short-lived token this server signs; requests carry that token in the headerKey header.',
+    additionalProperties: false,
+    patternProperties: COMMENT_KEYS_JSON,
+    required: ['type', 'passwordHash', 'tokenSecret'],
   });
 
 const simpleEntry = (type: 'open' | 'forbidden', description: string) =>
@@ -151,6 +224,7 @@ export const entrySchema = z.discriminatedUnion(
   'type',
   [
     jwtEntry,
+    basicEntry,
     simpleEntry('open', 'Requests need no token.'),
     simpleEntry('forbidden', 'Requests are always refused (403 route_forbidden).'),
   ],
@@ -167,12 +241,12 @@ const LEVELS = [
   {
     title: 'routes',
     description:
-      'Keys: "*" (every route), "termdb" (sample-level routes only; aggregated results stay open) or a route name such as termdb/samples.',
+      'Keys: "*" or "/**" (every route), "termdb" (sample-level routes only; aggregated results stay open) or a route name such as termdb/samples; "headerKey" names the default token header of the dataset\'s entries.',
   },
   {
     title: 'embedders',
     description:
-      'Keys: the embedding portal\'s host as sent in the Origin header (portal.example.org, localhost:5173), or "*" for any embedder, including requests without an Origin.',
+      'Keys: the embedding portal\'s host as sent in the Origin header: portal.example.org (every port of the host) or localhost:5173 (that port only), or "*" for any embedder, including requests without an Origin.',
   },
 ] as const;
 
@@ -191,10 +265,20 @@ export function dsCredentialsJsonSchema(): Record<string, unknown> {
   >;
   let schema: Record<string, unknown> = entry;
   for (const level of [...LEVELS].reverse()) {
+    // A dataset block also takes ProteinPaint's `headerKey`, the default header of its entries; it is no route.
+    const datasetHeader = level.title === 'routes';
     schema = {
       type: 'object',
       ...level,
-      patternProperties: { ...COMMENT_KEYS_JSON, '^[^#]': schema },
+      ...(datasetHeader && {
+        properties: {
+          headerKey: {
+            type: 'string',
+            description: `The header of every entry of this dataset that names none. Default ${DEFAULT_HEADER_KEY}.`,
+          },
+        },
+      }),
+      patternProperties: { ...COMMENT_KEYS_JSON, [datasetHeader ? '^(?!#)(?!headerKey$)' : '^[^#]']: schema },
       additionalProperties: false,
     };
   }

@@ -1,6 +1,13 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { explain } from '@pp-embed/access-policy';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type AccessPolicy,
+  accessTable,
+  explain,
+  formatAccessTable,
+  hashPassword,
+  migrateDsCredentials,
+} from '@pp-embed/access-policy';
 import { loadServerConfig } from '@pp-embed/server-config';
 import { ConfigError } from '@pp-embed/server-runtime';
 import {
@@ -99,6 +106,50 @@ export function describeRefusal(error: TokenError, now: number): string {
     return `${error.code}: ${error.message} (${error.claim} ${at.toISOString()}, ${when})`;
   }
   return `${error.code}: ${error.message}`;
+}
+
+/**
+ * The dsCredentials block a file holds: the file itself, the `dsCredentials` member of a serverconfig.json, or
+ * the file that member names (relative to the config's folder, else to the working directory, where
+ * ProteinPaint reads it from).
+ */
+function readCredentialsBlock(file: string): { block: unknown; from: string } {
+  const read = (path: string): unknown => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(code === 'ENOENT' ? `${path} not found` : `${path} is not valid JSON`);
+    }
+  };
+  const json = read(file);
+  if (typeof json !== 'object' || json === null || !Object.hasOwn(json, 'dsCredentials'))
+    return { block: json, from: file };
+  const inner = (json as { dsCredentials: unknown }).dsCredentials;
+  if (typeof inner !== 'string') return { block: inner, from: file };
+  const beside = resolve(dirname(file), inner);
+  const path = existsSync(beside) ? beside : resolve(inner);
+  return { block: read(path), from: path };
+}
+
+/** Whether a route needs a token from an origin, in one sentence: the question asked without a token. */
+function requirementAnswer(
+  policy: AccessPolicy,
+  dataset: string,
+  name: string,
+  origin: string | undefined,
+): string {
+  const route = policy.route(name) ?? { name, class: 'sample-level' as const };
+  const from = origin === undefined ? 'a request without an Origin' : origin;
+  const r = policy.resolve(dataset, route, origin);
+  if (r.kind === 'open') return `Answer: ${name} of ${dataset} needs no token from ${from}.`;
+  if (r.kind === 'forbidden')
+    return `Answer: ${name} of ${dataset} is closed to ${from} (${r.code}), token or not.`;
+  const what =
+    r.entry.type === 'basic' ? 'the token the login route issues for the dataset password' : 'a token';
+  const discovery =
+    route.class === 'discovery' ? '; without one it answers, less the token-guarded parts' : '';
+  return `Answer: ${name} of ${dataset} needs ${what} from ${from}, in the ${r.entry.headerKey} header${discovery}.`;
 }
 
 export const commands: Record<string, Command> = {
@@ -234,10 +285,56 @@ export const commands: Record<string, Command> = {
     },
   },
 
+  'hash-password': {
+    summary: 'print the hash of a dataset password (read from standard input) for a "basic" entry',
+    usage: 'pp-token hash-password [--cost 15] < password.txt',
+    options: { cost: { type: 'string' } },
+    async run(values, _positionals, io) {
+      const cost = str(values, 'cost') ?? '15';
+      if (!/^\d{2}$/.test(cost) || Number(cost) < 14 || Number(cost) > 20)
+        throw new UsageError('--cost is log2 of the scrypt cost N, from 14 to 20');
+      // One trailing newline is what `echo` or a file adds; the password is everything before it.
+      const password = io.stdin().replace(/\r?\n$/, '');
+      if (password === '') throw new UsageError('give the password on standard input, never as an argument');
+      io.out(await hashPassword(password, { ln: Number(cost), r: 8, p: 1 }));
+      return 0;
+    },
+  },
+
+  'migrate-config': {
+    summary: "rewrite a ProteinPaint dsCredentials block into pp-embed's shape, saying what changed",
+    usage: 'pp-token migrate-config SERVERCONFIG.json|DSCREDENTIALS.json [--out FILE]',
+    options: { out: { type: 'string' } },
+    async run(values, positionals, io) {
+      const file = positionals[0];
+      if (file === undefined)
+        throw new UsageError('give the ProteinPaint serverconfig.json or dsCredentials file');
+      const { block, from } = readCredentialsBlock(file);
+      const { dsCredentials, changes, left } = await migrateDsCredentials(block);
+      const text = `${JSON.stringify(dsCredentials, null, 2)}\n`;
+      const out = str(values, 'out');
+      if (out === undefined) io.out(text.trimEnd());
+      else {
+        if (existsSync(out)) throw new UsageError(`${out} exists; choose another --out`);
+        // It holds the secrets the old file held.
+        writeFileSync(out, text, { mode: 0o600 });
+      }
+      io.err(`read the dsCredentials block of ${from}`);
+      for (const change of changes) io.err(`changed ${change.path}: ${change.message}`);
+      for (const problem of left) io.err(`left for you ${problem.path}: ${problem.message}`);
+      io.err(
+        `${changes.length} change${changes.length === 1 ? '' : 's'}, ${left.length} left for you${out === undefined ? '' : `; wrote ${out}`}. ` +
+          'Check it with `pp-token explain --config serverconfig.json` once serverconfig.json names it.',
+      );
+      return left.length === 0 ? 0 : 1;
+    },
+  },
+
   explain: {
-    summary: 'explain, step by step, how a server with this config decides a request',
+    summary:
+      'explain, step by step, how a server with this config decides a request; or print its access table',
     usage:
-      'pp-token explain --config serverconfig.json --dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [TOKEN | -]',
+      'pp-token explain --config serverconfig.json [--dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [TOKEN | -]]',
     options: {
       config: { type: 'string' },
       dataset: { type: 'string' },
@@ -258,11 +355,23 @@ export const commands: Record<string, Command> = {
         io.err(error.message);
         return 2;
       }
+      for (const warning of config.warnings) io.err(`warning: ${warning}`);
+      if (str(values, 'dataset') === undefined && str(values, 'route') === undefined) {
+        // No request: the table the server logs at start.
+        for (const line of formatAccessTable(accessTable(config.policy, [...config.datasets.keys()])))
+          io.out(line);
+        return 0;
+      }
       const dataset = required(values, 'dataset');
       const route = required(values, 'route');
-      const token = values['no-token'] === true ? undefined : tokenArgument(positionals, io);
-      // The revocation lists the server would hold: each feed read once, as a replica reads it at start.
-      const revocations = config.revocations;
+      // A token only when one is given (as an argument, or "-" for standard input): without one, explain tells
+      // whether the route needs a token from this origin.
+      const token =
+        values['no-token'] === true || positionals.length === 0 ? undefined : tokenArgument(positionals, io);
+      const origin = str(values, 'origin');
+      // The revocation lists the server would hold: each feed read once, as a replica reads it at start. Only a
+      // token is checked against them.
+      const revocations = token === undefined ? undefined : config.revocations;
       for (const feed of (await revocations?.syncOnce()) ?? []) {
         io.err(
           `The revocation feed "${feed}" could not be read (${revocations?.health(io.now()).find((h) => h.feed === feed)?.lastError ?? 'no answer'}).`,
@@ -273,7 +382,7 @@ export const commands: Record<string, Command> = {
         {
           dataset,
           route,
-          origin: str(values, 'origin'),
+          origin,
           clientIp: str(values, 'ip'),
           tokenHeader: str(values, 'header'),
           minSampleSize: config.datasets.get(dataset)?.minSampleSize ?? null,
@@ -283,6 +392,7 @@ export const commands: Record<string, Command> = {
         token,
       );
       for (const step of steps) io.out(step);
+      if (token === undefined) io.out(requirementAnswer(config.policy, dataset, route, origin));
       return decision.outcome === 'allowed' ? 0 : 1;
     },
   },

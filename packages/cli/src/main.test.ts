@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parsePasswordHash, verifyPassword } from '@pp-embed/access-policy';
 import { createSigner, createVerifier, generateSecret } from '@pp-embed/dataset-token';
 import { cutoffAfter, FeedPublisher, subjectHash } from '@pp-embed/revocation';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ describe('pp-token', () => {
   it('lists its commands, and each command has --help', async () => {
     const t = io();
     expect(await main(['--help'], t.io)).toBe(0);
-    for (const name of ['secret', 'keygen', 'mint', 'verify', 'explain']) {
+    for (const name of ['secret', 'keygen', 'mint', 'verify', 'explain', 'hash-password', 'migrate-config']) {
       expect(t.out.join('\n')).toContain(name);
       const h = io();
       expect(await main([name, '--help'], h.io)).toBe(0);
@@ -146,7 +147,10 @@ describe('pp-token explain', () => {
     config,
     JSON.stringify({
       // pp-token reads the config with the server's loader, but never opens the dataset files.
-      datasets: [{ label: 'TermdbTest', genome: 'hg38', file: 'not-here.db', minSampleSize: 5 }],
+      datasets: [
+        { label: 'TermdbTest', genome: 'hg38', file: 'not-here.db', minSampleSize: 5 },
+        { label: 'Closed', genome: 'hg38', file: 'not-here-either.db' },
+      ],
       tokenLeeway: 0,
       dsCredentials: {
         TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
@@ -167,10 +171,44 @@ describe('pp-token explain', () => {
   it('allows aggregated routes without a token and says what is suppressed', async () => {
     const t = io({ env });
     expect(await main([...base, '--route', 'termdb/barchart', '--no-token'], t.io)).toBe(0);
-    expect(t.out.slice(-2)).toEqual([
+    expect(t.out.slice(-3)).toEqual([
       'Without a verified token, aggregated counts below 5 are suppressed.',
       'Decision: allowed.',
+      'Answer: termdb/barchart of TermdbTest needs no token from https://portal.example.org.',
     ]);
+  });
+
+  it('answers whether a route needs a token from an origin when no token is given, without reading stdin', async () => {
+    const t = io({ env, stdin: 'not read' });
+    expect(await main([...base, '--route', 'termdb/samples'], t.io)).toBe(1);
+    expect(t.out.at(-1)).toBe(
+      'Answer: termdb/samples of TermdbTest needs a token from https://portal.example.org, in the x-ds-access-token header.',
+    );
+    const other = io({ env });
+    const elsewhere = [
+      ...base.slice(0, 5),
+      '--origin',
+      'https://staging.example.org',
+      '--route',
+      'termdb/samples',
+    ];
+    expect(await main(elsewhere, other.io)).toBe(1);
+    expect(other.out.at(-1)).toBe(
+      'Answer: termdb/samples of TermdbTest is closed to https://staging.example.org (embedder_not_allowed), token or not.',
+    );
+  });
+
+  it('prints the access table without a request, as the server logs it at start, never a secret', async () => {
+    const t = io({ env });
+    expect(await main(['explain', '--config', config], t.io)).toBe(0);
+    expect(t.out[0]).toMatch(/^dataset +routes +embedder +needs$/);
+    expect(t.out).toContainEqual(
+      expect.stringMatching(
+        /^TermdbTest +sample-level \(termdb\/samples\) +portal\.example\.org \(any port\) +a token signed with the shared secret \(HS256\), in x-ds-access-token; strict address check$/,
+      ),
+    );
+    expect(t.out.at(-1)).toBe('Open to everyone: no dataset.');
+    expect(t.out.join('\n')).not.toContain(env.PP_DS_SECRET as string);
   });
 
   it('answers the discovery route without a token under a "*" credential, as the server does', async () => {
@@ -273,5 +311,62 @@ describe('pp-token explain', () => {
     const t = io({ env: {} });
     expect(await main([...base, '--route', 'termdb/samples', '--no-token'], t.io)).toBe(2);
     expect(t.err.join('\n')).toContain('dsCredentials.TermdbTest.termdb.portal.example.org.secret');
+  });
+});
+
+describe('pp-token hash-password', () => {
+  it('hashes the password read from standard input, which the loader then accepts', async () => {
+    const t = io({ stdin: 'correct horse battery staple\n' });
+    expect(await main(['hash-password', '--cost', '14'], t.io)).toBe(0);
+    const hash = t.out[0] as string;
+    expect(hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+    const parsed = parsePasswordHash(hash);
+    if ('problem' in parsed) throw new Error(parsed.problem);
+    expect(await verifyPassword(parsed, 'correct horse battery staple')).toBe(true);
+  });
+
+  it('never takes the password as an argument', async () => {
+    const t = io();
+    expect(await main(['hash-password', 'hunter2'], t.io)).toBe(2);
+    expect(await main(['hash-password'], t.io)).toBe(2);
+    expect(t.err.join('\n')).toContain('give the password on standard input');
+  });
+});
+
+describe('pp-token migrate-config', () => {
+  it("rewrites a ProteinPaint serverconfig's block, writes it readable by its owner only, and says what changed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-migrate-'));
+    writeFileSync(
+      join(dir, 'serverconfig.json'),
+      JSON.stringify({
+        genomes: [],
+        dsCredentials: {
+          ds0: { type: 'jwt', embedders: { localhost: { secret: 'abc123' } } },
+          'SJ*': { '*': { '*': { type: 'forbidden' } } },
+        },
+      }),
+    );
+    const out = join(dir, 'dscredentials.json');
+    const t = io();
+    expect(await main(['migrate-config', join(dir, 'serverconfig.json'), '--out', out], t.io)).toBe(1);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
+      ds0: { termdb: { localhost: { type: 'jwt', secret: { env: 'PP_DS_SECRET' } } } },
+      'SJ*': { '*': { '*': { type: 'forbidden' } } },
+    });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(t.err).toContain(
+      'changed dsCredentials.ds0: ProteinPaint\'s legacy {"type": "jwt", "embedders": …} shape is written as route keys',
+    );
+    expect(t.err.join('\n')).not.toContain('abc123');
+    expect(await main(['migrate-config', join(dir, 'serverconfig.json'), '--out', out], io().io)).toBe(2);
+  });
+
+  it('follows a dsCredentials given as a path, and prints the block when there is no --out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-migrate-'));
+    writeFileSync(join(dir, 'creds.json'), JSON.stringify({ ds1: { '*': { '*': { type: 'jwt' } } } }));
+    writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify({ dsCredentials: 'creds.json' }));
+    const t = io();
+    expect(await main(['migrate-config', join(dir, 'serverconfig.json')], t.io)).toBe(0);
+    expect(JSON.parse(t.out.join('\n'))).toEqual({ ds1: { '*': { '*': { type: 'forbidden' } } } });
   });
 });

@@ -4,7 +4,8 @@ import { type Command, commands } from './commands.js';
 import { type Io, processIo, UsageError } from './io.js';
 
 function overview(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return [
     'pp-token: dataset access tokens for ProteinPaint embedding',
     '',

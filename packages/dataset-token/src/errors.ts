@@ -9,7 +9,7 @@
  *   out of range, claims that cannot be signed). Thrown when a signer or verifier is constructed, or by `sign`.
  */
 
-import { codesOf, type TokenErrorCode } from '@pp-embed/viz-api';
+import { codesOf, type TokenErrorCode, type TokenInvalidReason } from '@pp-embed/viz-api';
 
 /** Stable codes for a refused token, from the wire contract. 401 for all of them. */
 export type { TokenErrorCode };
@@ -54,23 +54,40 @@ const OPTION_BY_CODE: Record<TokenSetupErrorCode, TokenSetupOption | undefined> 
 };
 
 /**
- * A token was refused. `claim` names the claim or header member that failed, when one did.
+ * A token was refused. `claim` names the claim or header member that failed, when one did. A `token_invalid`
+ * also has a `reason` (the wire contract's `TOKEN_INVALID_REASONS`), which the server sends so that the widget
+ * can tell the portal's developer what to fix; unless given, it follows from `claim`: `alg` is `algorithm`,
+ * `kid` is `key`, `crit` or no claim is `malformed`, any other claim is `claims`.
  *
  * @example
  * try { await verifier.verify(token) } catch (e) {
  *   if (e instanceof TokenError && e.code === 'token_expired') askForANewToken();
+ *   if (e instanceof TokenError && e.reason === 'signature') console.error('the portal signs with another key');
  * }
  */
 export class TokenError extends Error {
   override readonly name = 'TokenError';
   readonly code: TokenErrorCode;
   readonly claim: string | undefined;
+  readonly reason: TokenInvalidReason | undefined;
 
-  constructor(code: TokenErrorCode, message: string, options: { claim?: string; cause?: unknown } = {}) {
+  constructor(
+    code: TokenErrorCode,
+    message: string,
+    options: { claim?: string; cause?: unknown; reason?: TokenInvalidReason } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.claim = options.claim;
+    this.reason = code === 'token_invalid' ? (options.reason ?? reasonOfClaim(options.claim)) : undefined;
   }
+}
+
+function reasonOfClaim(claim: string | undefined): TokenInvalidReason {
+  if (claim === 'alg') return 'algorithm';
+  if (claim === 'kid') return 'key';
+  if (claim === undefined || claim === 'crit') return 'malformed';
+  return 'claims';
 }
 
 /**

@@ -106,6 +106,7 @@ describe('a verifier with a JWKS URL', () => {
     const error = await refusal(verifier.verify(revoked, now));
     expect(error).toBeInstanceOf(TokenError);
     expect(error?.message).toBe('no key matches the token kid');
+    expect(error?.reason).toBe('key');
   });
 
   it('reports token_invalid, not a crash, when the key server is unreachable', async () => {

@@ -62,13 +62,15 @@ describe('createVerifier with a shared secret', () => {
   });
 
   it.each([undefined, null, ''])('calls %j a missing token', async (token) => {
-    expect((await refusal(verifier().verify(token))).code).toBe('token_missing');
+    const error = await refusal(verifier().verify(token));
+    expect([error.code, error.reason]).toEqual(['token_missing', undefined]);
   });
 
   it('refuses a token signed with another secret', async () => {
     const error = await refusal(verifier().verify(forgeHmac(HS256, claims(), newSecret())));
     expect(error.code).toBe('token_invalid');
     expect(error.message).toBe('token signature does not match');
+    expect(error.reason).toBe('signature');
   });
 
   it('refuses an expired token as token_expired, and keeps the library error as cause only', async () => {
@@ -128,7 +130,7 @@ describe('createVerifier with a shared secret', () => {
   ])('refuses a token with %s', async (_name, overrides, claim) => {
     const payload = JSON.stringify(claims(overrides)).replace('"__INF__"', '1e999');
     const error = await refusal(verifier().verify(forgeHmac(HS256, payload, secret)));
-    expect([error.code, error.claim]).toEqual(['token_invalid', claim]);
+    expect([error.code, error.claim, error.reason]).toEqual(['token_invalid', claim, 'claims']);
     expect(error.message).toMatch(new RegExp(`^claim ${claim} `));
   });
 
@@ -158,7 +160,8 @@ describe('createVerifier with a shared secret', () => {
     const error = await refusal(verifier().verify(unsigned));
     expect(error.code).toBe('token_invalid');
     const withSig = `${b64({ alg, typ: 'JWT' })}.${b64(claims())}.AAAA`;
-    expect((await refusal(verifier().verify(withSig))).claim).toBe('alg');
+    const refused = await refusal(verifier().verify(withSig));
+    expect([refused.claim, refused.reason]).toEqual(['alg', 'algorithm']);
   });
 
   it.each(['HS384', 'HS512'])('pins HS256: refuses %s signed with the same secret', async (alg) => {
@@ -201,7 +204,7 @@ describe('createVerifier with a shared secret', () => {
     ['a space', `${b64(HS256)}.${b64(claims())} .abc`],
   ])('refuses a token with %s', async (_name, token) => {
     const error = await refusal(verifier().verify(token));
-    expect(error.code).toBe('token_invalid');
+    expect([error.code, error.reason]).toEqual(['token_invalid', 'malformed']);
   });
 
   it('never puts the token in the error message', async () => {

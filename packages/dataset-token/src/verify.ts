@@ -264,7 +264,9 @@ function jwsCore(options: VerifierOptions): JwsCore {
         // could be spelled several ways. Only the canonical spelling is accepted (an HMAC is compared as text).
         const signature = token.slice(token.lastIndexOf('.') + 1);
         if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
-          throw new TokenError('token_invalid', 'token signature is not canonical base64url');
+          throw new TokenError('token_invalid', 'token signature is not canonical base64url', {
+            reason: 'signature',
+          });
         }
       }
       let payload: unknown;
@@ -430,7 +432,10 @@ function translate(error: unknown): TokenError {
     return new TokenError('token_invalid', 'token audience is not accepted', { claim: 'aud', cause: error });
   }
   if (message === 'invalid signature')
-    return new TokenError('token_invalid', 'token signature does not match', { cause: error });
+    return new TokenError('token_invalid', 'token signature does not match', {
+      cause: error,
+      reason: 'signature',
+    });
   if (message === 'invalid exp value' || message === 'invalid nbf value') {
     const claim = message.slice(8, 11);
     return new TokenError('token_invalid', `claim ${claim} must be a finite number of seconds`, {

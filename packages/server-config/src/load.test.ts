@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decide } from '@pp-embed/access-policy';
@@ -127,10 +127,89 @@ describe('loadServerConfig', () => {
       'drainSeconds: expected a whole number of seconds from 0 to 300',
       'trustProxy[1]: the prefix length must be 0 to 32',
       'trustProxy[2]: expected an IP address or a CIDR range such as 10.0.0.0/8',
-      'dsCredentials.TermdbTest.*.portal.example.org.secret: 12 bytes, HS256 needs at least 32',
       'datasets[1].label: "TermdbTest" is used by another dataset',
       'datasets[2].label: expected a dataset label: a letter or digit, then letters, digits, "_", "." or "-"',
+      'dsCredentials.TermdbTest.*.portal.example.org.secret: 12 bytes, HS256 needs at least 32',
     ]);
+  });
+
+  it('suggests the setting a misspelt one meant, and says what to do with a ProteinPaint one', () => {
+    expect(
+      problems(write({ datasets: [{ ...dataset, minSampelSize: 3 }], trustproxy: [], genomes: [] })),
+    ).toEqual([
+      'trustproxy: is not a known setting; did you mean "trustProxy"?',
+      'genomes: ProteinPaint\'s genomes: list each termdb dataset in "datasets" ({"label", "genome", "file"})',
+      'datasets[0].minSampelSize: is not a known setting; did you mean "minSampleSize"?',
+    ]);
+  });
+
+  it('refuses a dsCredentials key that names no declared dataset, suggesting the label it meant', () => {
+    const secret = generateSecret();
+    expect(
+      problems(
+        write({
+          datasets: [dataset],
+          dsCredentials: { termdbtest: { '*': { '*': { type: 'jwt', secret } } } },
+        }),
+      ),
+    ).toEqual([
+      'dsCredentials.termdbtest: names no dataset this server serves; did you mean "TermdbTest"? (labels are compared exactly)',
+    ]);
+    // An optional dataset whose file is missing is still declared: its credentials are no mistake.
+    const file = write({
+      datasets: [dataset, { label: 'Later', genome: 'hg38', file: 'later.db', optional: true }],
+      dsCredentials: { Later: { '*': { '*': { type: 'forbidden' } } } },
+    });
+    writeFileSync(join(file, '..', 'TermdbTest.db'), '');
+    const config = loadServerConfig(file, { datasets: { open: (d) => d.label, close: () => undefined } });
+    expect([...config.datasets.keys()]).toEqual(['TermdbTest']);
+    expect(config.policy.entries.map((e) => e.path)).toEqual(['dsCredentials.Later.*.*']);
+  });
+
+  it('reads dsCredentials from the JSON file it names, relative to the config, and its secret files relative to that file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-server-config-'));
+    mkdirSync(join(dir, 'credentials'));
+    writeFileSync(join(dir, 'credentials', 'portal.secret'), generateSecret());
+    writeFileSync(
+      join(dir, 'credentials', 'dscredentials.json'),
+      JSON.stringify({
+        TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', secret: { file: 'portal.secret' } } } },
+      }),
+    );
+    writeFileSync(
+      join(dir, 'serverconfig.json'),
+      JSON.stringify({ datasets: [dataset], dsCredentials: 'credentials/dscredentials.json' }),
+    );
+    const { policy } = loadServerConfig(join(dir, 'serverconfig.json'));
+    expect(policy.entries.map((e) => e.path)).toEqual([
+      'dsCredentials(credentials/dscredentials.json).TermdbTest.termdb.portal.example.org',
+    ]);
+  });
+
+  it.each([
+    ['a file that is not there', 'missing.json', undefined, /^dsCredentials: .*missing\.json not found$/],
+    [
+      'a file that is not JSON',
+      'creds.json',
+      '{ "TermdbTest": ',
+      /^dsCredentials: .*creds\.json is not valid JSON$/,
+    ],
+    [
+      'a block with a mistake',
+      'creds.json',
+      '{ "TermdbTest": { "*": { "*": { "type": "nope" } } } }',
+      /^dsCredentials\(creds\.json\)\.TermdbTest\.\*\.\*\.type: unknown type "nope"/,
+    ],
+  ])('names the dsCredentials file in its problems: %s', (_name, name, text, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-server-config-'));
+    if (text !== undefined) writeFileSync(join(dir, name), text);
+    writeFileSync(
+      join(dir, 'serverconfig.json'),
+      JSON.stringify({ datasets: [dataset], dsCredentials: name }),
+    );
+    const found = problems(join(dir, 'serverconfig.json'));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(expected);
   });
 
   it.each([

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { type AccessPolicy, dsCredentialsJsonSchema, loadPolicy } from '@pp-embed/access-policy';
 import type { RemoteJwksOptions } from '@pp-embed/dataset-token';
 import { proxyTrust, type ProxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
-import { ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
+import { closestName, ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
 import * as z from 'zod';
 import type { RevocationFeeds } from '@pp-embed/revocation';
@@ -55,7 +55,10 @@ export const serverConfigSchema = z
       .optional()
       .meta({ description: 'Port. Default 3001.' }),
     datasets: z.array(datasetSchema).min(1, { error: 'expected at least one dataset' }),
-    dsCredentials: z.unknown().optional(),
+    dsCredentials: z.unknown().optional().meta({
+      description:
+        'Access to datasets per route and embedding portal (ProteinPaint dsCredentials), or the path of a JSON file that holds it, relative to this file.',
+    }),
     trustProxy: z.array(z.string()).optional().meta({
       description:
         'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed: the client is the right-most hop that is not one of them. The portal takes the same list.',
@@ -93,8 +96,20 @@ export function serverConfigJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(serverConfigSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as {
     properties: Record<string, unknown>;
   };
-  const { $schema: _ignored, ...credentials } = dsCredentialsJsonSchema();
-  schema.properties.dsCredentials = credentials;
+  const { $schema: _ignored, title, description, ...credentials } = dsCredentialsJsonSchema();
+  schema.properties.dsCredentials = {
+    title,
+    description,
+    anyOf: [
+      credentials,
+      {
+        type: 'string',
+        minLength: 1,
+        description:
+          'The path of a JSON file that holds the block, relative to this file (as in ProteinPaint).',
+      },
+    ],
+  };
   return schema;
 }
 
@@ -202,7 +217,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
     : {};
   const shape = serverConfigSchema.shape;
   for (const key of Object.keys(record)) {
-    if (!Object.hasOwn(shape, key)) report([key], 'is not a known setting');
+    if (!Object.hasOwn(shape, key)) report([key], unknownSetting(key, Object.keys(shape)));
   }
   const check = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined => {
     if (record[key] === undefined) return undefined;
@@ -220,19 +235,35 @@ export function loadServerConfig<D = DatasetDeclaration>(
   const trustProxy = check('trustProxy') ?? [];
   for (const { index, message } of trustedProxyProblems(trustProxy)) report(['trustProxy', index], message);
 
+  const declarations = readDatasets(record.datasets, baseDir, report);
+
   let policy: AccessPolicy | undefined;
-  try {
-    policy = loadPolicy(record.dsCredentials, {
-      baseDir,
-      leewaySeconds: tokenLeeway,
-      ...(options.env !== undefined && { env: options.env }),
-      ...(options.now !== undefined && { now: options.now }),
-      ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
-    });
-    for (const warning of policy.warnings) warnings.push(`${warning.path}: ${warning.message}`);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
+  const credentials = readCredentials(record.dsCredentials, baseDir, report);
+  if (credentials !== undefined) {
+    try {
+      policy = loadPolicy(credentials.block, {
+        baseDir: credentials.baseDir,
+        path: credentials.path,
+        leewaySeconds: tokenLeeway,
+        // Every declared label, so that a key for a dataset left out (an optional one whose file is missing) is
+        // no error, but a misspelt one is.
+        datasets: Array.isArray(record.datasets)
+          ? (record.datasets as unknown[]).flatMap((d) =>
+              typeof d === 'object' && d !== null && typeof (d as { label?: unknown }).label === 'string'
+                ? [(d as { label: string }).label]
+                : [],
+            )
+          : [],
+        corsOrigins: corsOrigins ?? [],
+        ...(options.env !== undefined && { env: options.env }),
+        ...(options.now !== undefined && { now: options.now }),
+        ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
+      });
+      for (const warning of policy.warnings) warnings.push(`${warning.path}: ${warning.message}`);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
   }
 
   const revocations = readRevocationFeeds(
@@ -249,7 +280,6 @@ export function loadServerConfig<D = DatasetDeclaration>(
     report,
   );
 
-  const declarations = readDatasets(record.datasets, baseDir, report);
   const datasets = new Map<string, D>();
   const opener = options.datasets;
   for (const declaration of declarations) {
@@ -297,6 +327,52 @@ export function loadServerConfig<D = DatasetDeclaration>(
   };
 }
 
+/**
+ * The dsCredentials block: inline, or (as ProteinPaint allows) the path of a JSON file holding it, read relative
+ * to this file's folder. The block's own relative paths (secret and key files) are read relative to the file
+ * that holds it, and its problems are named as `dsCredentials(FILE).…`.
+ */
+function readCredentials(
+  value: unknown,
+  baseDir: string,
+  report: (segments: readonly PropertyKey[], message: string) => void,
+): { block: unknown; baseDir: string; path: string } | undefined {
+  if (typeof value !== 'string') return { block: value, baseDir, path: 'dsCredentials' };
+  if (value === '') {
+    report(['dsCredentials'], 'expected the block, or the path of a JSON file that holds it');
+    return undefined;
+  }
+  const file = resolve(baseDir, value);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    report(['dsCredentials'], code === 'ENOENT' ? `${file} not found` : `${file} cannot be read (${code})`);
+    return undefined;
+  }
+  try {
+    return { block: JSON.parse(text) as unknown, baseDir: dirname(file), path: `dsCredentials(${value})` };
+  } catch {
+    report(['dsCredentials'], `${file} is not valid JSON`);
+    return undefined;
+  }
+}
+
+// What a ProteinPaint serverconfig.json holds that this server does not read, and what to do instead.
+const PROTEINPAINT_SETTINGS: Readonly<Record<string, string>> = {
+  genomes: 'ProteinPaint\'s genomes: list each termdb dataset in "datasets" ({"label", "genome", "file"})',
+  allowedEmbedders:
+    'ProteinPaint\'s allowedEmbedders: the embedders of dsCredentials are allowed; list others in "corsOrigins"',
+};
+
+/** "is not a known setting", with the setting it most likely meant, or ProteinPaint's equivalent. */
+function unknownSetting(key: string, known: readonly string[]): string {
+  if (Object.hasOwn(PROTEINPAINT_SETTINGS, key)) return PROTEINPAINT_SETTINGS[key] as string;
+  const near = closestName(key, known);
+  return near === undefined ? 'is not a known setting' : `is not a known setting; did you mean "${near}"?`;
+}
+
 type Declared = DatasetDeclaration & { readonly optional: boolean; readonly index: number };
 
 const pathSegments = (d: Declared): PropertyKey[] => ['datasets', d.index];
@@ -316,7 +392,9 @@ function readDatasets(
   value.forEach((entry: unknown, index) => {
     const result = datasetSchema.safeParse(entry);
     if (!result.success) {
-      reportIssues(['datasets', index], result.error.issues, report);
+      reportIssues(['datasets', index], result.error.issues, report, (key) =>
+        unknownSetting(key, Object.keys(datasetSchema.shape)),
+      );
       return;
     }
     const d = result.data;

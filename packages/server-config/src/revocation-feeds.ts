@@ -167,21 +167,23 @@ export function readRevocationFeeds(
 
 /**
  * Reports zod's issues under `prefix`, one per unknown key, so that each mistake names its own JSON path.
+ * `unknown` words the problem of an unknown key (a "did you mean", where the caller knows the candidates).
  *
  * @example
- * reportIssues(['datasets', 0], result.error.issues, report);
+ * reportIssues(['datasets', 0], result.error.issues, report, (key) => unknownSetting(key, known));
  */
 export function reportIssues(
   prefix: readonly PropertyKey[],
   issues: readonly z.core.$ZodIssue[],
   report: (segments: readonly PropertyKey[], message: string) => void,
+  unknown: (key: string) => string = () => 'is not a known setting',
 ): void {
   for (const issue of issues) {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
     for (const key of keys) {
       report(
         [...prefix, ...issue.path, ...(key === undefined ? [] : [key])],
-        key === undefined ? issue.message : 'is not a known setting',
+        key === undefined ? issue.message : unknown(key),
       );
     }
   }

@@ -1,6 +1,7 @@
 /**
  * `@pp-embed/server-runtime`: what the visualization server, the reference portal and `pp-token` share as
- * processes: JSON-line logs, and one error type for a configuration that cannot be used.
+ * processes: JSON-line logs, one error type for a configuration that cannot be used, and the "did you mean" of
+ * its messages.
  *
  * @example
  * import { ConfigError, jsonLogger } from '@pp-embed/server-runtime';
@@ -22,4 +23,5 @@ export {
   type SignalOptions,
 } from './lifecycle.js';
 export { describeError, jsonLogger, type Logger, silentLogger } from './log.js';
+export { closestName } from './did-you-mean.js';
 export { type LogKey, RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';

@@ -1,4 +1,5 @@
 import type { AuthErrorCode, PpErrorCode } from './client/errors.js';
+import type { TokenInvalidReason } from '@pp-embed/viz-api';
 import type { RouteName } from './types.js';
 
 /**
@@ -22,6 +23,8 @@ export interface PpErrorDetail {
   code: PpErrorCode;
   status: number;
   route: RouteName;
+  /** With `token_invalid`: the server's reason (`signature`, `claims`, …), for the portal's developer. */
+  reason?: TokenInvalidReason;
 }
 
 /**

@@ -27,6 +27,7 @@ export { VizClient, normaliseHost, type TokenCallback, type VizClientOptions } f
 export {
   PpRequestError,
   isAuthCode,
+  isDeveloperCode,
   type AuthErrorCode,
   type ClientErrorCode,
   type PpErrorCode,

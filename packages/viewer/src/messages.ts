@@ -50,16 +50,22 @@ const unknownCode = ({ ds }: Words): string =>
 const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   token_missing: ({ what }) => `Sign in to see ${what}.`,
   token_expired: ({ what }) => `Your session has expired. Sign in again to see ${what}.`,
-  token_invalid: ({ what }) => `Your sign-in could not be verified. Sign in again to see ${what}.`,
+  // The portal's tokens are refused whoever signs in: the researcher is told it is not their doing, and the
+  // developer finds the server's reason in the console.
+  token_invalid: ({ what }) =>
+    `This site's access to ${what} is set up wrongly, so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.`,
+  // A new sign-in mints a token issued after the withdrawal, which the site's grants then decide.
   token_revoked: ({ what }) =>
-    `Your access was withdrawn by the portal (you signed out, your password or grants changed, or an administrator revoked it). Sign in again to see ${what}.`,
+    `Your access was withdrawn by this site (you signed out, your password or grants changed, or an administrator withdrew it). Sign in again to see ${what}.`,
   token_not_yet_valid: ({ what }) =>
-    `Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see ${what}.`,
+    `This site's access to ${what} is not valid yet (a clock is off), so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
   route_forbidden: ({ ds, route }) =>
     route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,
+  password_invalid: ({ ds }) => `That password is not correct for ${ds}.`,
+  too_many_attempts: () => 'Too many attempts. Wait a few minutes, then try again.',
   dataset_not_found: ({ ds }) => `The visualization server has no dataset named ${ds}.`,
   term_not_found: ({ ds }) => `This term is not part of ${ds}.`,
   term_not_supported: () => 'This kind of term cannot be charted yet.',
@@ -77,5 +83,6 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   bad_request: unknownCode,
   not_found: unknownCode,
   method_not_allowed: unknownCode,
+  login_not_available: unknownCode,
   unexpected_response: unknownCode,
 };

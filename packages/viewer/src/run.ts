@@ -24,8 +24,12 @@ export interface RunProteinPaintOptions {
     state: {
       dslabel: string;
       genome?: string;
-      /** ProteinPaint's plot list; the first plot's `term.id` is the initial term. */
-      plots?: { term?: { id?: string } }[];
+      /**
+       * ProteinPaint's plot list, e.g. `[{ chartType: 'summary', term: { id: 'sex' } }]`; the first plot's
+       * `term.id` is the term charted first. Without a term (here or in `term`) the widget shows the term tree
+       * and charts the term the user chooses.
+       */
+      plots?: { chartType?: string; term?: { id?: string } }[];
     };
   };
   getDatasetAccessToken?: TokenCallback;

@@ -3,7 +3,9 @@
  * through shadow roots, and waiting.
  * @module
  */
-import { inject, vi } from 'vitest';
+import { afterEach, inject, vi } from 'vitest';
+import type { TokenCallback } from '../src/client/client.js';
+import type { PpViewer } from '../src/components/pp-viewer/pp-viewer.js';
 import type { RecordedRequest, ScenarioOptions } from './fixture/server.js';
 
 /**
@@ -178,3 +180,34 @@ export function captureEvents(types = ['pp-ready', 'pp-error', 'pp-auth-required
     stop: () => types.forEach((type) => document.removeEventListener(type, listener)),
   };
 }
+
+/**
+ * A function that adds a `<pp-viewer>` with these attributes (and token callback, which may be anything a page
+ * might set) to the page; every viewer it added is removed after each test.
+ *
+ * @example
+ * const mount = viewerMounter();
+ * const el = mount({ host, dslabel: 'TermdbTest' }, () => 'token');
+ */
+export function viewerMounter(): (attributes: Record<string, string>, callback?: unknown) => PpViewer {
+  const mounted: Element[] = [];
+  afterEach(() => {
+    for (const element of mounted.splice(0)) element.remove();
+  });
+  return (attributes, callback) => {
+    const element = document.createElement('pp-viewer');
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+    if (callback !== undefined) element.getDatasetAccessToken = callback as TokenCallback;
+    document.body.append(element);
+    mounted.push(element);
+    return element;
+  };
+}
+
+/** The sentences a viewer shows. @example expect(messageText(el)).toEqual(['Sign in to see TermdbTest.']); */
+export const messageText = (el: Element): string[] =>
+  deepQueryAll(el, '[part="message"]').map((m) => deepText(m));
+
+/** The accessible label of a viewer's chart, if one is drawn. @example expect(chartLabel(el)).toContain('Sex'); */
+export const chartLabel = (el: Element): string | null | undefined =>
+  deepQuery(el, 'svg[role="img"]')?.getAttribute('aria-label');

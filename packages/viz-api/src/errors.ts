@@ -4,7 +4,8 @@
  * is `{"error": {"code", "message"}}`.
  *
  * Families: `request` (the request itself is wrong), `token` (401: no usable token; the widget may ask for a new
- * one), `refusal` (403: a valid token, or none, that does not open this door), `server` (5xx).
+ * one), `refusal` (403: a valid token, or none, that does not open this door), `login` (the dataset-password
+ * exchange), `server` (5xx). A `token_invalid` body also carries a `reason` ({@link TOKEN_INVALID_REASONS}).
  *
  * Adding a code here makes the compiler point at every place that must handle it: the server's answers, the
  * widget's sentences and the documentation's table.
@@ -98,6 +99,24 @@ export const ERROR_CODES = {
     meaning: 'the route is closed for this dataset',
     message: 'This data is not available for this dataset.',
   },
+  password_invalid: {
+    status: 401,
+    family: 'login',
+    meaning: 'the dataset password sent to the login route is wrong',
+    message: 'The password is not correct.',
+  },
+  too_many_attempts: {
+    status: 429,
+    family: 'login',
+    meaning: 'too many wrong passwords from this address for this dataset (with `Retry-After`)',
+    message: 'Too many attempts. Try again later.',
+  },
+  login_not_available: {
+    status: 400,
+    family: 'login',
+    meaning: 'no dataset password guards this dataset and route for the calling origin',
+    message: 'This data is not protected by a dataset password.',
+  },
   internal_error: {
     status: 500,
     family: 'server',
@@ -129,8 +148,8 @@ export const ERROR_CODES = {
 
 /** One row of {@link ERROR_CODES}. @example const spec: ErrorCodeSpec = ERROR_CODES.bad_request; */
 export interface ErrorCodeSpec {
-  readonly status: 400 | 401 | 403 | 404 | 405 | 422 | 500 | 503;
-  readonly family: 'request' | 'token' | 'refusal' | 'server';
+  readonly status: 400 | 401 | 403 | 404 | 405 | 422 | 429 | 500 | 503;
+  readonly family: 'request' | 'token' | 'refusal' | 'login' | 'server';
   readonly meaning: string;
   readonly message: string;
 }
@@ -151,6 +170,9 @@ export type TokenErrorCode = CodeOf<'token'>;
 /** 403: the token (if any) is fine but does not open this door. @example const code: RefusalCode = 'ip_mismatch'; */
 export type RefusalCode = CodeOf<'refusal'>;
 
+/** The dataset-password exchange. @example const code: LoginErrorCode = 'password_invalid'; */
+export type LoginErrorCode = CodeOf<'login'>;
+
 /** The codes of one family, in table order. @example codesOf('token'); // ['token_missing', …] */
 export function codesOf<F extends ErrorCodeSpec['family']>(family: F): readonly CodeOf<F>[] {
   return (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
@@ -164,11 +186,42 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 /**
- * The one shape of every error response.
+ * Why a token was `token_invalid`, in the body's `reason`: each is a mistake of the portal that minted it (or of
+ * the server's key configuration), never something the researcher can fix by signing in again. The widget tells
+ * the developer in the console and does not ask the researcher to sign in.
+ *
+ * @example
+ * TOKEN_INVALID_REASONS.signature.meaning; // 'the signature does not match the key the server holds for this portal'
+ */
+export const TOKEN_INVALID_REASONS = {
+  malformed: { meaning: 'not a compact JWS: parts, base64url, JSON, length or header are wrong' },
+  algorithm: { meaning: "the header's `alg` is not one the server accepts for this portal's key" },
+  key: { meaning: "no key of the portal's JWKS matches the token's `kid`, or the JWKS cannot be fetched" },
+  signature: { meaning: 'the signature does not match the key the server holds for this portal' },
+  claims: {
+    meaning:
+      'a claim is missing or wrong: `datasets`, `email`, `iat`, `exp` (or a lifetime over the limit), `iss`, `aud`',
+  },
+} as const satisfies Record<string, { meaning: string }>;
+
+/** One of {@link TOKEN_INVALID_REASONS}. @example const reason: TokenInvalidReason = 'signature'; */
+export type TokenInvalidReason = keyof typeof TOKEN_INVALID_REASONS;
+
+/** True when `reason` is one of {@link TOKEN_INVALID_REASONS}. @example isTokenInvalidReason('claims'); // true */
+export function isTokenInvalidReason(reason: unknown): reason is TokenInvalidReason {
+  return typeof reason === 'string' && Object.hasOwn(TOKEN_INVALID_REASONS, reason);
+}
+
+/**
+ * The one shape of every error response. `reason` comes with `token_invalid` only.
  *
  * @example
  * const body: ErrorBody = { error: { code: 'token_expired', message: ERROR_CODES.token_expired.message } };
  */
 export interface ErrorBody {
-  readonly error: { readonly code: ErrorCode; readonly message: string };
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly reason?: TokenInvalidReason;
+  };
 }

@@ -18,8 +18,12 @@ export {
   type ErrorCode,
   type ErrorCodeSpec,
   isErrorCode,
+  isTokenInvalidReason,
+  type LoginErrorCode,
   type RefusalCode,
+  TOKEN_INVALID_REASONS,
   type TokenErrorCode,
+  type TokenInvalidReason,
 } from './errors.js';
 export { csvField, csvRow } from './csv.js';
 export {
@@ -34,9 +38,13 @@ export {
 } from './formats.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
+  DATA_ROUTE_IDS,
+  type DataRouteId,
+  type LoginRequest,
   GRANTED_ROUTE_CLASSES,
   type GrantedRouteClass,
   type ParamSpec,
+  readLoginBody,
   readParam,
   readParams,
   type RouteClass,
@@ -56,6 +64,7 @@ export type {
   DatasetHealth,
   Health,
   KeySetHealth,
+  LoginResult,
   RevocationFeedHealth,
   SampleRow,
   SamplesResult,

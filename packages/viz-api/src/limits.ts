@@ -36,4 +36,8 @@ export const LIMITS = {
   maxParamLength: 200,
   /** A token longer than this is refused before any decoding (`token_invalid`). */
   maxTokenLength: 8192,
+  /** The longest dataset password the login route reads, in characters. */
+  maxPasswordLength: 1024,
+  /** The largest login body, in bytes. */
+  maxLoginBody: 8192,
 } as const;

@@ -1,6 +1,6 @@
 import { RESPONSE_FORMATS } from './formats.js';
 import { DATASET_LABEL, LIMITS } from './limits.js';
-import type { BarchartResult, SamplesResult, TermdbConfig, TermList } from './types.js';
+import type { BarchartResult, LoginResult, SamplesResult, TermdbConfig, TermList } from './types.js';
 
 /**
  * What a route returns, which decides how a credential protects it:
@@ -9,20 +9,22 @@ import type { BarchartResult, SamplesResult, TermdbConfig, TermList } from './ty
  *   are left out.
  * - `aggregated`: counts and the term tree. A `termdb` credential leaves them open.
  * - `sample-level`: one row per sample. A `termdb` credential protects them.
+ * - `login`: the dataset-password exchange. It is guarded by nothing itself: the password it carries is
+ *   checked against the `basic` entry that guards the route it names.
  *
  * @example
  * const cls: RouteClass = ROUTES.samples.class; // 'sample-level'
  */
-export type RouteClass = 'discovery' | 'aggregated' | 'sample-level';
+export type RouteClass = 'discovery' | 'aggregated' | 'sample-level' | 'login';
 
 /**
  * The route classes a grant can name: a token's `routeClasses` claim and a personal API token's scope restrict
- * access to these. Discovery answers are never restricted.
+ * access to these. Discovery answers are never restricted, and the login route is no data.
  *
  * @example
  * const aggregatedOnly: readonly GrantedRouteClass[] = ['aggregated'];
  */
-export type GrantedRouteClass = Exclude<RouteClass, 'discovery'>;
+export type GrantedRouteClass = Extract<RouteClass, 'aggregated' | 'sample-level'>;
 
 /** Every {@link GrantedRouteClass}, narrowest first. @example GRANTED_ROUTE_CLASSES; // ['aggregated', 'sample-level'] */
 export const GRANTED_ROUTE_CLASSES: readonly GrantedRouteClass[] = Object.freeze([
@@ -53,7 +55,7 @@ export type ParamSpec =
 
 /**
  * One dataset route: its name as `dsCredentials` route keys write it, its URL path, its class and its
- * parameters. Routes answer GET and HEAD only.
+ * parameters. Routes answer GET and HEAD ({@link ROUTE_METHODS}) unless they name another `method`.
  *
  * @example
  * const spec: RouteSpec = ROUTES.barchart;
@@ -63,6 +65,8 @@ export interface RouteSpec {
   readonly path: string;
   readonly class: RouteClass;
   readonly params: Readonly<Record<string, ParamSpec>>;
+  /** `POST` for a route that takes a JSON body; absent for GET and HEAD. */
+  readonly method?: 'POST';
 }
 
 const dslabel = { kind: 'label', required: true } as const;
@@ -91,6 +95,13 @@ export const ROUTES = {
     class: 'aggregated',
     params: { dslabel, term, format },
   },
+  login: {
+    name: 'termdb/login',
+    path: '/termdb/login',
+    class: 'login',
+    method: 'POST',
+    params: { dslabel },
+  },
   samples: {
     name: 'termdb/samples',
     path: '/termdb/samples',
@@ -111,11 +122,17 @@ export const ROUTES = {
   },
 } as const satisfies Record<string, RouteSpec>;
 
-/** A route's id: `config`, `terms`, `barchart`, `samples`. @example const id: RouteId = 'samples'; */
+/** A route's id: `config`, `terms`, `barchart`, `login`, `samples`. @example const id: RouteId = 'samples'; */
 export type RouteId = keyof typeof ROUTES;
 
 /** Every route id, in table order. @example for (const id of ROUTE_IDS) mount(ROUTES[id]); */
 export const ROUTE_IDS = Object.keys(ROUTES) as readonly RouteId[];
+
+/** The routes that answer GET with data, behind the access decision: every route but the login. */
+export type DataRouteId = Exclude<RouteId, 'login'>;
+
+/** Every {@link DataRouteId}, in table order. @example for (const id of DATA_ROUTE_IDS) app.get(ROUTES[id].path, …); */
+export const DATA_ROUTE_IDS = ROUTE_IDS.filter((id): id is DataRouteId => id !== 'login');
 
 /** The methods every dataset route answers. @example c.header('Allow', ROUTE_METHODS.join(', ')); */
 export const ROUTE_METHODS = ['GET', 'HEAD'] as const;
@@ -130,6 +147,7 @@ export interface RouteResponses {
   config: TermdbConfig;
   terms: TermList;
   barchart: BarchartResult;
+  login: LoginResult;
   samples: SamplesResult;
 }
 
@@ -216,4 +234,39 @@ export function readParams<R extends RouteId>(
     out[name] = read.value;
   }
   return { ok: true, params: out as RouteParams<R> };
+}
+
+/**
+ * The body of `POST /termdb/login` (`application/json`, at most {@link LIMITS.maxLoginBody} bytes): the dataset
+ * password, and the route it is for (a route name such as `termdb/samples`; the sample-level route when absent).
+ *
+ * @example
+ * const body: LoginRequest = { password: 'correct horse battery staple', route: 'termdb/samples' };
+ */
+export interface LoginRequest {
+  readonly password: string;
+  readonly route?: string;
+}
+
+/**
+ * Reads a login body, or says in a sentence what is wrong (for a 400 `bad_request`).
+ *
+ * @example
+ * readLoginBody({ password: 'pw' }); // { ok: true, value: { password: 'pw' } }
+ */
+export function readLoginBody(
+  body: unknown,
+): { ok: true; value: LoginRequest } | { ok: false; problem: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, problem: 'The body must be a JSON object with a password.' };
+  const { password, route } = body as Record<string, unknown>;
+  if (typeof password !== 'string' || password === '' || password.length > LIMITS.maxPasswordLength)
+    return {
+      ok: false,
+      problem: `password must be a string of 1 to ${LIMITS.maxPasswordLength} characters.`,
+    };
+  if (route === undefined) return { ok: true, value: { password } };
+  if (typeof route !== 'string' || route.length > LIMITS.maxParamLength)
+    return { ok: false, problem: 'route must name one route.' };
+  return { ok: true, value: { password, route } };
 }

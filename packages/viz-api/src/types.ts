@@ -79,6 +79,11 @@ export interface TermdbConfig {
     readonly headerKey: string;
     /** Route id → whether it needs a token from the calling origin. */
     readonly tokenRequired: Readonly<Partial<Record<RouteId, boolean>>>;
+    /**
+     * Route id → whether the token it needs is the one `POST /termdb/login` issues for the dataset password
+     * (a `basic` entry), which the widget asks the researcher for, rather than one from the portal.
+     */
+    readonly passwordRequired: Readonly<Partial<Record<RouteId, boolean>>>;
   };
   /** null when the dataset does not suppress small cells. */
   readonly minSampleSize: number | null;
@@ -229,4 +234,18 @@ export interface RevocationFeedHealth {
   readonly maxStaleSeconds: number;
   /** Why the last attempt failed, when it did: a fixed phrase, never the feed's content. */
   readonly lastError: string | null;
+}
+
+/**
+ * `POST /termdb/login`: the token issued for a right dataset password. Send it in `headerKey` on every request
+ * of the dataset until it expires; it is never set as a cookie.
+ *
+ * @example
+ * headers.set(result.headerKey, result.token);
+ */
+export interface LoginResult {
+  readonly token: string;
+  readonly headerKey: string;
+  /** Seconds until the token expires. */
+  readonly expiresIn: number;
 }

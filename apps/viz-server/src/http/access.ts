@@ -1,11 +1,26 @@
-import { type AccessPolicy, decide, type Scope } from '@pp-embed/access-policy';
+import {
+  type AccessPolicy,
+  decide,
+  type Decision,
+  type RequestFacts,
+  type RouteRef,
+  type Scope,
+} from '@pp-embed/access-policy';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import type { RevocationLookup } from '@pp-embed/revocation';
-import { DEFAULT_HEADER_KEY, readParam, type RouteId, ROUTES } from '@pp-embed/viz-api';
+import {
+  type DataRouteId,
+  DEFAULT_HEADER_KEY,
+  type ParamSpec,
+  readParam,
+  ROUTES,
+  type RouteSpec,
+} from '@pp-embed/viz-api';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { TermdbDataset } from '../termdb/dataset.js';
-import type { DatasetRegistry } from '../termdb/registry.js';
+import type { DatasetRegistry, Lease } from '../termdb/registry.js';
 import type { AuditSink } from './audit.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
@@ -14,7 +29,7 @@ import { clientAddress, requestHeader } from './headers.js';
 /** What the access decision allowed for one request; handlers read it from `c.var.access`. */
 export interface Access {
   dataset: TermdbDataset;
-  route: RouteId;
+  route: DataRouteId;
   /** Verified claims, when the request carried a token that verified and was granted. */
   claims: DatasetTokenClaims | undefined;
   /** The data this caller may see; every data call takes it. */
@@ -60,57 +75,103 @@ function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {
 }
 
 /**
+ * What every dataset route checks before the access decision: no token in the URL (refused so that the caller
+ * learns at once; the URL itself is never logged), and a `dslabel` naming a served dataset, whose file is then
+ * held until `release` (a file swapped in meanwhile serves the next request).
+ *
+ * @example
+ * const { lease } = datasetOf(c, ROUTES.samples, deps, headerKeys);
+ * try { … lease.dataset … } finally { lease.release(); }
+ */
+export function datasetOf(
+  c: Context<AppEnv>,
+  route: RouteSpec,
+  deps: Pick<AccessDeps, 'datasets'>,
+  headerKeys: ReadonlySet<string>,
+): { url: URL; lease: Lease } {
+  const url = new URL(c.req.url);
+  if (tokenInQuery(url, headerKeys)) {
+    throw new ApiError('bad_request', {
+      message: 'Send the access token in the request header, never in the URL.',
+      detail: 'token-like text in the query string',
+    });
+  }
+  const label = readParam(url.searchParams, 'dslabel', route.params.dslabel as ParamSpec);
+  if (!label.ok || typeof label.value !== 'string') {
+    throw new ApiError('bad_request', { message: 'dslabel must name one dataset.' });
+  }
+  const lease = deps.datasets.acquire(label.value);
+  if (lease === undefined) {
+    throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
+  }
+  return { url, lease };
+}
+
+/**
+ * The facts of a request for the access decision: the dataset and route, the `Origin`, the client address after
+ * the trusted-proxy rule, the request's headers, the time and the revocation lists in force.
+ *
+ * @example
+ * const decision = await decide(deps.policy, factsOf(c, deps, dataset, ROUTES.samples));
+ */
+export function factsOf(
+  c: Context<AppEnv>,
+  deps: Pick<AccessDeps, 'proxies' | 'now' | 'revocations'>,
+  dataset: TermdbDataset,
+  route: RouteRef,
+): RequestFacts {
+  return {
+    dataset: dataset.label,
+    route,
+    origin: requestHeader(c, 'origin'),
+    clientIp: clientAddress(c, deps.proxies),
+    header: (name) => requestHeader(c, name),
+    minSampleSize: dataset.minSampleSize,
+    now: deps.now(),
+    revocations: deps.revocations,
+  };
+}
+
+/**
+ * A refused decision as the error the server answers with: the client gets the code (and a `token_invalid`'s
+ * reason, and a throttled login's Retry-After); the detail, entry path and cause go to the log only.
+ *
+ * @example
+ * if (!decision.allowed) throw refusal(decision);
+ */
+export function refusal(decision: Extract<Decision, { allowed: false }>): ApiError {
+  return new ApiError(decision.code, {
+    ...(decision.code === 'bad_request' && { message: 'Send exactly one access token header.' }),
+    detail: decision.detail,
+    path: decision.path,
+    cause: decision.cause,
+    reason: decision.reason,
+    retryAfter: decision.retryAfter,
+    toOrigin: decision.toOrigin,
+  });
+}
+
+/**
  * The access middleware of every dataset route. It refuses tokens offered in the URL, finds the dataset and
- * holds the file it is served from until the answer is made (a file swapped in meanwhile serves the next
- * request), asks the one access decision (`decide` of @pp-embed/access-policy) what this dataset, route, origin,
- * address and token allow, and leaves the answer in `c.var.access`. A refused request never reaches a handler.
- * Granted sample-level answers are written to the audit trail.
+ * holds the file it is served from until the answer is made, asks the one access decision (`decide` of
+ * @pp-embed/access-policy) what this dataset, route, origin, address and token allow, and leaves the answer in
+ * `c.var.access`. A refused request never reaches a handler. Granted sample-level answers are written to the
+ * audit trail.
  *
  * @example
  * app.get(ROUTES.samples.path, accessControl('samples', deps), (c) => c.json(…c.var.access.scope…));
  */
-export function accessControl(routeId: RouteId, deps: AccessDeps) {
+export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
   const route = ROUTES[routeId];
   const headerKeys = new Set(deps.policy.headerKeys());
   return createMiddleware<AppEnv>(async (c, next) => {
-    const url = new URL(c.req.url);
-    if (tokenInQuery(url, headerKeys)) {
-      // Refused so that the caller learns at once; the URL itself is never logged.
-      throw new ApiError('bad_request', {
-        message: 'Send the access token in the request header, never in the URL.',
-        detail: 'token-like text in the query string',
-      });
-    }
-    const label = readParam(url.searchParams, 'dslabel', route.params.dslabel);
-    if (!label.ok || typeof label.value !== 'string') {
-      throw new ApiError('bad_request', { message: 'dslabel must name one dataset.' });
-    }
-    const lease = deps.datasets.acquire(label.value);
-    if (lease === undefined) {
-      throw new ApiError('dataset_not_found', { message: `There is no dataset ${label.value}.` });
-    }
+    const { lease } = datasetOf(c, route, deps, headerKeys);
     let held = false;
     try {
       const dataset = lease.dataset;
-      const origin = requestHeader(c, 'origin');
-      const decision = await decide(deps.policy, {
-        dataset: dataset.label,
-        route,
-        origin,
-        clientIp: clientAddress(c, deps.proxies),
-        header: (name) => requestHeader(c, name),
-        minSampleSize: dataset.minSampleSize,
-        now: deps.now(),
-        revocations: deps.revocations,
-      });
-      if (!decision.allowed) {
-        throw new ApiError(decision.code, {
-          ...(decision.code === 'bad_request' && { message: 'Send exactly one access token header.' }),
-          detail: decision.detail,
-          path: decision.path,
-          cause: decision.cause,
-        });
-      }
+      const facts = factsOf(c, deps, dataset, route);
+      const decision = await decide(deps.policy, facts);
+      if (!decision.allowed) throw refusal(decision);
       const { claims, scope, granted } = decision;
       const holdDataset = () => {
         held = true;
@@ -124,7 +185,7 @@ export function accessControl(routeId: RouteId, deps: AccessDeps) {
           email: claims?.email ?? null,
           dataset: dataset.label,
           route: route.name,
-          origin: origin ?? null,
+          origin: facts.origin ?? null,
           jti: claims?.jti ?? null,
           samples: c.get('sampleCount') ?? null,
         });

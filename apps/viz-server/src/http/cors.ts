@@ -1,6 +1,7 @@
 import type { AccessPolicy } from '@pp-embed/access-policy';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './env.js';
+import { ApiError } from './errors.js';
 import { requestHeader } from './headers.js';
 
 /**
@@ -8,12 +9,14 @@ import { requestHeader } from './headers.js';
  * reads them) plus `corsOrigins`; every other origin gets no Access-Control-Allow-Origin, so its page cannot
  * read a response. The allowed request headers are a fixed list: every configured headerKey (a preflight that
  * forgot a custom header key would break the widget) plus content-type; what the browser asks for is never
- * echoed. There is no credentials mode: the token is a header, not a cookie.
+ * echoed. There is no credentials mode: the token is a header, not a cookie. One exception tells an unlisted
+ * origin why: the access decision answers its discovery request with `403 embedder_not_allowed` for that origin
+ * (`toOrigin`), and that answer alone gets the CORS headers.
  */
-export function cors(policy: AccessPolicy, extraOrigins: ReadonlySet<string>) {
+export function cors(policy: AccessPolicy) {
   const allowHeaders = [...new Set(['content-type', ...policy.headerKeys()])].join(', ');
   const allowed = (origin: string | undefined): origin is string =>
-    origin !== undefined && origin !== 'null' && (extraOrigins.has(origin) || policy.allowsOrigin(origin));
+    origin !== undefined && origin !== 'null' && policy.allowsOrigin(origin);
 
   return createMiddleware<AppEnv>(async (c, next) => {
     const origin = requestHeader(c, 'origin');
@@ -22,7 +25,8 @@ export function cors(policy: AccessPolicy, extraOrigins: ReadonlySet<string>) {
       c.header('Vary', 'Origin');
       if (ok) {
         c.header('Access-Control-Allow-Origin', origin);
-        c.header('Access-Control-Allow-Methods', 'GET, OPTIONS');
+        // POST is the login route's; every other route answers it with 405.
+        c.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
         c.header('Access-Control-Allow-Headers', allowHeaders);
         c.header('Access-Control-Max-Age', '600');
       }
@@ -35,6 +39,9 @@ export function cors(policy: AccessPolicy, extraOrigins: ReadonlySet<string>) {
     if (ok) {
       c.res.headers.set('Access-Control-Allow-Origin', origin);
       c.res.headers.set('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    } else if (origin !== undefined && c.error instanceof ApiError && c.error.toOrigin) {
+      // The access decision's one answer for an origin whose pages may read nothing else (see decide).
+      c.res.headers.set('Access-Control-Allow-Origin', origin);
     }
   });
 }

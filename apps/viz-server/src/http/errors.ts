@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@pp-embed/viz-api';
+import { ERROR_CODES, type ErrorBody, type ErrorCode, type TokenInvalidReason } from '@pp-embed/viz-api';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /**
@@ -17,10 +17,24 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   /** The config entry that decided, for refusals. */
   readonly path: string | undefined;
+  /** With `token_invalid`: which part of the token is wrong; sent, so the portal's developer can fix it. */
+  readonly reason: TokenInvalidReason | undefined;
+  /** With `too_many_attempts`: seconds for `Retry-After`. */
+  readonly retryAfter: number | undefined;
+  /** A refusal meant for an origin whose pages may read nothing else: CORS lets that origin read this one. */
+  readonly toOrigin: boolean;
 
   constructor(
     code: ErrorCode,
-    options: { message?: string; detail?: string; path?: string | undefined; cause?: unknown } = {},
+    options: {
+      message?: string;
+      detail?: string;
+      path?: string | undefined;
+      cause?: unknown;
+      reason?: TokenInvalidReason | undefined;
+      retryAfter?: number | undefined;
+      toOrigin?: boolean | undefined;
+    } = {},
   ) {
     super(
       options.message ?? ERROR_CODES[code].message,
@@ -30,10 +44,19 @@ export class ApiError extends Error {
     this.status = ERROR_CODES[code].status;
     this.detail = options.detail;
     this.path = options.path;
+    this.reason = options.reason;
+    this.retryAfter = options.retryAfter;
+    this.toOrigin = options.toOrigin === true;
   }
 
   /** The body sent to the client. */
   body(): ErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.reason !== undefined && { reason: this.reason }),
+      },
+    };
   }
 }

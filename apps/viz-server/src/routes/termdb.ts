@@ -1,30 +1,32 @@
+import type { Logger } from '@pp-embed/server-runtime';
 import {
+  DATA_ROUTE_IDS,
+  type DataRouteId,
   DEFAULT_HEADER_KEY,
   negotiateFormat,
   readParams,
   ROUTE_IDS,
   ROUTE_METHODS,
-  type RouteId,
   type RouteParams,
   type RouteResponse,
   ROUTES,
   type TableFormat,
 } from '@pp-embed/viz-api';
-import type { Logger } from '@pp-embed/server-runtime';
 import { type Context, Hono } from 'hono';
 import { type AccessDeps, accessControl } from '../http/access.js';
 import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/errors.js';
 import { requestHeader } from '../http/headers.js';
 import { type Table, tableHeaders, tableStream } from '../http/table.js';
+import { loginHandler } from './login.js';
 
 /** A route's handler: its checked parameters in, its wire-contract body out. */
-type Handler<R extends RouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
+type Handler<R extends DataRouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
 
 /** The routes that take `format` in the wire contract: they also answer as CSV or TSV. */
 type TableRoute = {
-  [R in RouteId]: 'format' extends keyof (typeof ROUTES)[R]['params'] ? R : never;
-}[RouteId];
+  [R in DataRouteId]: 'format' extends keyof (typeof ROUTES)[R]['params'] ? R : never;
+}[DataRouteId];
 
 /**
  * Each table route's JSON body as a table, the header naming the columns. The sample table is streamed from the
@@ -42,30 +44,28 @@ const TABLES: { [R in Exclude<TableRoute, 'samples'>]: (body: RouteResponse<R>) 
   }),
 };
 
-/** The dataset routes' dependencies: the access middleware's, and the log a table stream that fails writes to. */
-export interface TermdbRouteDeps extends AccessDeps {
-  log: Logger;
-}
-
 /**
  * The dataset routes: one handler per route of the wire contract (the compiler refuses a missing one), each
  * mounted behind the access middleware for its route, so a handler only runs for a request the access decision
  * allowed, and only sees data through the scope it computed. Routes that take `format` answer JSON, CSV or TSV
  * (the parameter, else the `Accept` header); the sample table in CSV or TSV holds every row, streamed.
  */
-export function termdbRoutes(deps: TermdbRouteDeps): Hono<AppEnv> {
-  const handlers: { [R in RouteId]: Handler<R> } = {
+export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
+  const handlers: { [R in DataRouteId]: Handler<R> } = {
     config(c) {
       const { dataset, granted } = c.var.access;
       const refs = ROUTE_IDS.map((id) => ROUTES[id]);
       const requirements = deps.policy.tokenRequirements(dataset.label, refs, requestHeader(c, 'origin'));
-      const tokenRequired = Object.fromEntries(
-        ROUTE_IDS.map((id) => [id, requirements.tokenRequired[ROUTES[id].name] === true]),
-      );
+      const byId = (required: Readonly<Record<string, boolean>>) =>
+        Object.fromEntries(ROUTE_IDS.map((id) => [id, required[ROUTES[id].name] === true]));
       return {
         dslabel: dataset.label,
         genome: dataset.genome,
-        auth: { headerKey: requirements.headerKey ?? DEFAULT_HEADER_KEY, tokenRequired },
+        auth: {
+          headerKey: requirements.headerKey ?? DEFAULT_HEADER_KEY,
+          tokenRequired: byId(requirements.tokenRequired),
+          passwordRequired: byId(requirements.passwordRequired),
+        },
         minSampleSize: dataset.minSampleSize,
         rootTerms: granted ? dataset.terms(null) : null,
         cohorts: granted ? dataset.cohorts() : null,
@@ -101,13 +101,13 @@ export function termdbRoutes(deps: TermdbRouteDeps): Hono<AppEnv> {
           for (const batch of rows.batches()) yield batch.map((r) => [r.sample, r.value]);
         })(),
       },
-      { log: deps.log, route: ROUTES.samples.name, done: release },
+      { log, route: ROUTES.samples.name, done: release },
     );
     return c.body(body, 200, tableHeaders(format, `${dataset.label}-${rows.term.id}`));
   }
 
   const app = new Hono<AppEnv>();
-  const mount = <R extends RouteId>(id: R): void => {
+  const mount = <R extends DataRouteId>(id: R): void => {
     const handler = handlers[id];
     const tabular = 'format' in ROUTES[id].params;
     app.get(ROUTES[id].path, accessControl(id, deps), (c) => {
@@ -122,7 +122,7 @@ export function termdbRoutes(deps: TermdbRouteDeps): Hono<AppEnv> {
       if (id === 'samples') return sampleTable(c, params as RouteParams<'samples'>, format);
       const route = id as Exclude<TableRoute, 'samples'>;
       const table = (TABLES[route] as (body: unknown) => Table)(handler(c, read.params));
-      const body = tableStream(format, table, { log: deps.log, route: ROUTES[id].name });
+      const body = tableStream(format, table, { log, route: ROUTES[id].name });
       return c.body(body, 200, tableHeaders(format, `${c.var.access.dataset.label}-${id}`));
     });
     // RFC 9110 §15.5.6: a known resource asked with another method is 405 with the methods it takes. A CORS
@@ -132,6 +132,11 @@ export function termdbRoutes(deps: TermdbRouteDeps): Hono<AppEnv> {
       throw new ApiError('method_not_allowed', { message: `${ROUTES[id].path} answers GET only.` });
     });
   };
-  for (const id of ROUTE_IDS) mount(id);
+  for (const id of DATA_ROUTE_IDS) mount(id);
+  app.post(ROUTES.login.path, loginHandler(deps, log));
+  app.all(ROUTES.login.path, (c) => {
+    c.header('Allow', 'POST');
+    throw new ApiError('method_not_allowed', { message: `${ROUTES.login.path} answers POST only.` });
+  });
   return app;
 }

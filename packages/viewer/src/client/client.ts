@@ -2,16 +2,31 @@ import { DEFAULT_HEADER_KEY, type RouteParams, ROUTES } from '@pp-embed/viz-api'
 import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../types.js';
 import { warnOnce } from '../warnings.js';
 import { PpRequestError, isAbortError } from './errors.js';
-import { errorCode, parseBarchart, parseConfig, parseSamples, parseTermList } from './parse.js';
+import {
+  errorCode,
+  errorReason,
+  parseBarchart,
+  parseConfig,
+  parseLogin,
+  parseSamples,
+  parseTermList,
+} from './parse.js';
 
 /**
- * The embedding page's token callback. It takes no argument and returns the current token, or nothing when
- * the user is signed out. ProteinPaint's client also accepts a Promise, so one is awaited here too.
+ * The embedding page's token callback. It returns the current token, or nothing when the user is signed out.
+ * It is called with the argument ProteinPaint's client passes, the credential's route key `"termdb"`, so a
+ * callback written for ProteinPaint keeps working; one that ignores its argument does too. ProteinPaint's
+ * client also accepts a Promise, so one is awaited here too.
  *
  * @example
  * const getDatasetAccessToken: TokenCallback = () => sessionToken;
  */
-export type TokenCallback = () => string | null | undefined | Promise<string | null | undefined>;
+export type TokenCallback = (
+  route?: string,
+) => string | null | undefined | Promise<string | null | undefined>;
+
+/** What ProteinPaint's client passes to `getDatasetAccessToken`: the route key its termdb app is guarded by. */
+export const TOKEN_CALLBACK_ROUTE = 'termdb';
 
 /**
  * Options of {@link VizClient}.
@@ -40,6 +55,13 @@ const UNUSABLE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 // What each server has said its header key is, so that a second widget for the same dataset (or a reload)
 // sends the token of its config request under the right name.
 const learnedHeaderKeys = new Map<string, string>();
+
+// The routes of each dataset whose token is the one the server issues for the dataset password.
+const passwordRoutes = new Map<string, ReadonlySet<RouteName>>();
+
+// Tokens the server issued for a dataset password, in memory only (never storage or a cookie), shared by the
+// widgets of one page that show the same dataset.
+const passwordTokens = new Map<string, { token: string; headerKey: string; expiresAt: number }>();
 
 /**
  * Turns `host` into the base URL requests are made against: absolute http(s), no query, no fragment, no
@@ -99,7 +121,7 @@ export async function readToken(
   if (typeof callback !== 'function') return undefined;
   let result: unknown;
   try {
-    result = callback();
+    result = callback(TOKEN_CALLBACK_ROUTE);
     if (result instanceof Promise || (typeof result === 'object' && result !== null && 'then' in result)) {
       result = await untilAborted(Promise.resolve(result), signal);
     }
@@ -169,7 +191,50 @@ export class VizClient {
   async config(signal: AbortSignal): Promise<TermdbConfig> {
     const config = await this.#get('config', {}, signal, parseConfig);
     learnedHeaderKeys.set(this.#datasetKey, config.auth.headerKey);
+    const routes = (Object.keys(config.auth.passwordRequired) as RouteName[]).filter(
+      (id) => config.auth.passwordRequired[id] === true,
+    );
+    passwordRoutes.set(this.#datasetKey, new Set(routes));
     return config;
+  }
+
+  /** Whether `route`'s token is the one the server issues for the dataset password (per the config). */
+  needsPassword(route: RouteName): boolean {
+    return passwordRoutes.get(this.#datasetKey)?.has(route) === true;
+  }
+
+  /**
+   * `POST /termdb/login`: sends the dataset password for `route` and keeps the token the server answers with,
+   * in memory, for the requests of this dataset until it expires. Rejects with a {@link PpRequestError}
+   * (`password_invalid`, `too_many_attempts`, …) on the `login` route.
+   *
+   * @example
+   * await client.login(passwordInput.value, 'samples', signal);
+   */
+  async login(password: string, route: RouteName, signal: AbortSignal): Promise<void> {
+    const url = `${this.base}${ROUTES.login.path}?${new URLSearchParams({ dslabel: this.dslabel })}`;
+    const body = JSON.stringify({ password, route: ROUTES[route].name });
+    const result = await this.#send('login', url, undefined, signal, body);
+    if (result.status >= 200 && result.status < 300) {
+      const issued = parseLogin(result.body);
+      if (issued === undefined) throw new PpRequestError('unexpected_response', result.status, 'login');
+      // A few seconds early, so that a token is not sent in its last moment and refused on arrival.
+      const expiresAt = Date.now() + Math.max(0, issued.expiresIn - 5) * 1000;
+      passwordTokens.set(this.#datasetKey, { token: issued.token, headerKey: issued.headerKey, expiresAt });
+      return;
+    }
+    throw this.#failure('login', result);
+  }
+
+  /** The token for a route: the dataset password's for the routes that take it, else the page's callback's. */
+  async #tokenFor(route: RouteName, signal: AbortSignal): Promise<string | undefined> {
+    if (!this.needsPassword(route)) return readToken(this.#callback, signal);
+    const issued = passwordTokens.get(this.#datasetKey);
+    if (issued === undefined || issued.expiresAt <= Date.now()) {
+      passwordTokens.delete(this.#datasetKey);
+      return undefined;
+    }
+    return issued.token;
   }
 
   /**
@@ -216,9 +281,13 @@ export class VizClient {
     const query = new URLSearchParams({ dslabel: this.dslabel, ...params });
     const url = `${this.base}${ROUTES[route].path}?${query}`;
 
-    const token = await readToken(this.#callback, signal);
+    const token = await this.#tokenFor(route, signal);
     let result = await this.#exchange(route, url, token, signal);
-    if (result.status === 401 && errorCode(result.body) === 'token_expired') {
+    if (this.needsPassword(route) && (result.status === 401 || errorCode(result.body) === 'ip_mismatch')) {
+      // The password's token ran out, or no longer fits (another address, a new tokenSecret): the researcher
+      // is asked for the password again.
+      passwordTokens.delete(this.#datasetKey);
+    } else if (result.status === 401 && errorCode(result.body) === 'token_expired') {
       // One retry, and only with a token the portal has actually renewed: the same token would be refused
       // again, and a second retry could loop against a portal whose renewal keeps failing.
       const renewed = await readToken(this.#callback, signal);
@@ -231,8 +300,12 @@ export class VizClient {
       if (value === undefined) throw new PpRequestError('unexpected_response', result.status, route);
       return value;
     }
+    throw this.#failure(route, result);
+  }
+
+  #failure(route: RouteName, result: Exchange): PpRequestError {
     const code = errorCode(result.body) ?? (result.status >= 500 ? 'internal_error' : 'unexpected_response');
-    throw new PpRequestError(code, result.status, route);
+    return new PpRequestError(code, result.status, route, errorReason(result.body));
   }
 
   async #exchange(
@@ -259,26 +332,29 @@ export class VizClient {
     url: string,
     token: string | undefined,
     signal: AbortSignal,
+    body?: string,
   ): Promise<Exchange> {
     const headers = new Headers({ accept: 'application/json' });
     if (token !== undefined) headers.set(this.headerKey, token);
+    if (body !== undefined) headers.set('content-type', 'application/json');
     let response: Response;
     try {
       // Called unbound: window.fetch throws "Illegal invocation" when called as a method of another object.
       const fetchFn = this.#fetch;
-      response = await fetchFn(url, { method: 'GET', headers, credentials: 'omit', mode: 'cors', signal });
+      const method = body === undefined ? 'GET' : 'POST';
+      response = await fetchFn(url, { method, headers, body, credentials: 'omit', mode: 'cors', signal });
     } catch (error) {
       if (signal.aborted) throw abortError();
       if (isAbortError(error)) throw error;
       throw new PpRequestError('network_error', 0, route);
     }
-    let body: unknown;
+    let answer: unknown;
     try {
-      body = await response.json();
+      answer = await response.json();
     } catch {
       if (signal.aborted) throw abortError();
-      body = undefined;
+      answer = undefined;
     }
-    return { status: response.status, body };
+    return { status: response.status, body: answer };
   }
 }

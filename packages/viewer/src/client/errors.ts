@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@pp-embed/viz-api';
+import type { ErrorCode, TokenInvalidReason } from '@pp-embed/viz-api';
 import type { RouteName } from '../types.js';
 
 /**
@@ -32,24 +32,17 @@ export type ClientErrorCode = 'network_error' | 'unexpected_response' | 'host_mi
 export type PpErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
 
 /**
- * Codes after which signing in (again) is the remedy; these also fire `pp-auth-required`.
+ * Codes after which signing in (again) is the remedy, which the researcher can do; these also fire
+ * `pp-auth-required`.
  *
  * @example
  * if (isAuthCode(error.code)) portal.showLogin();
  */
-export type AuthErrorCode =
-  | 'token_missing'
-  | 'token_invalid'
-  | 'token_expired'
-  | 'token_not_yet_valid'
-  | 'token_revoked'
-  | 'ip_mismatch';
+export type AuthErrorCode = 'token_missing' | 'token_expired' | 'token_revoked' | 'ip_mismatch';
 
 const AUTH_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'token_missing',
-  'token_invalid',
   'token_expired',
-  'token_not_yet_valid',
   // The portal withdrew the token (sign-out, password or grant change, an administrator): a new sign-in decides.
   'token_revoked',
   // 403, but the token names another client address: a fresh sign-in from here is what fixes it.
@@ -62,9 +55,23 @@ const AUTH_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
  * @example
  * isAuthCode('token_expired'); // true
  * isAuthCode('dataset_not_granted'); // false: a new token for the same account would be refused too
+ * isAuthCode('token_invalid'); // false: the portal mints a bad token; signing in again would mint another
  */
 export function isAuthCode(code: string): code is AuthErrorCode {
   return AUTH_CODES.has(code);
+}
+
+/**
+ * Codes only the portal's developer can fix: the portal mints tokens the server refuses (a wrong secret or
+ * key, algorithm or claims: `token_invalid` with its `reason`), or with a time in the future
+ * (`token_not_yet_valid`: a clock off). The widget tells the developer in the console and does not ask the
+ * researcher to sign in, which would only loop.
+ *
+ * @example
+ * isDeveloperCode('token_invalid'); // true
+ */
+export function isDeveloperCode(code: string): code is 'token_invalid' | 'token_not_yet_valid' {
+  return code === 'token_invalid' || code === 'token_not_yet_valid';
 }
 
 /**
@@ -84,17 +91,21 @@ export class PpRequestError extends Error {
   readonly code: PpErrorCode;
   readonly status: number;
   readonly route: RouteName;
+  /** With `token_invalid`: the server's reason (`signature`, `claims`, …), for the portal's developer. */
+  readonly reason: TokenInvalidReason | undefined;
 
-  constructor(code: PpErrorCode, status: number, route: RouteName) {
+  constructor(code: PpErrorCode, status: number, route: RouteName, reason?: TokenInvalidReason) {
     super(`The ${route} request failed with "${code}"${status ? ` (HTTP ${status})` : ''}.`);
     this.code = code;
     this.status = status;
     this.route = route;
+    this.reason = reason;
   }
 
   /** The plain data of the error, as carried by the `pp-error` event. */
-  toDetail(): { code: PpErrorCode; status: number; route: RouteName } {
-    return { code: this.code, status: this.status, route: this.route };
+  toDetail(): { code: PpErrorCode; status: number; route: RouteName; reason?: TokenInvalidReason } {
+    const detail = { code: this.code, status: this.status, route: this.route };
+    return this.reason === undefined ? detail : { ...detail, reason: this.reason };
   }
 }
 

@@ -1,4 +1,11 @@
-import { DEFAULT_HEADER_KEY, ROUTE_IDS, type RouteId } from '@pp-embed/viz-api';
+import {
+  DEFAULT_HEADER_KEY,
+  isTokenInvalidReason,
+  type LoginResult,
+  ROUTE_IDS,
+  type RouteId,
+  type TokenInvalidReason,
+} from '@pp-embed/viz-api';
 import type { Bar, BarchartResult, SampleRow, SamplesResult, Term, TermdbConfig } from '../types.js';
 
 /*
@@ -62,19 +69,26 @@ export function parseConfig(body: unknown): TermdbConfig | undefined {
   if (!isObject(body) || typeof body.dslabel !== 'string') return undefined;
   const auth = isObject(body.auth) ? body.auth : {};
   const headerKey = typeof auth.headerKey === 'string' && auth.headerKey ? auth.headerKey : undefined;
-  const tokenRequired: Partial<Record<RouteId, boolean>> = {};
-  if (isObject(auth.tokenRequired)) {
-    for (const [route, required] of Object.entries(auth.tokenRequired)) {
-      if ((ROUTE_IDS as readonly string[]).includes(route))
-        tokenRequired[route as RouteId] = required === true;
+  const routeFlags = (value: unknown): Partial<Record<RouteId, boolean>> => {
+    const flags: Partial<Record<RouteId, boolean>> = {};
+    if (isObject(value)) {
+      for (const [route, flag] of Object.entries(value)) {
+        if ((ROUTE_IDS as readonly string[]).includes(route)) flags[route as RouteId] = flag === true;
+      }
     }
-  }
+    return flags;
+  };
   const rootTerms = body.rootTerms == null ? null : parseTerms(body.rootTerms);
   if (rootTerms === undefined) return undefined;
   return {
     dslabel: body.dslabel,
     genome: typeof body.genome === 'string' ? body.genome : '',
-    auth: { headerKey: headerKey ?? DEFAULT_HEADER_KEY, tokenRequired },
+    auth: {
+      headerKey: headerKey ?? DEFAULT_HEADER_KEY,
+      tokenRequired: routeFlags(auth.tokenRequired),
+      // An older server says nothing of passwords: none is asked for.
+      passwordRequired: routeFlags(auth.passwordRequired),
+    },
     minSampleSize: finiteOrNull(body.minSampleSize),
     rootTerms,
     cohorts: Array.isArray(body.cohorts)
@@ -151,4 +165,31 @@ export function errorCode(body: unknown): string | undefined {
   const code = body.error.code;
   // Codes are identifiers; anything else is not passed on to the page's event listeners.
   return typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : undefined;
+}
+
+/**
+ * The `reason` of a `token_invalid` body, when it is one of the wire contract's.
+ *
+ * @example
+ * errorReason({ error: { code: 'token_invalid', message: '...', reason: 'signature' } }); // 'signature'
+ */
+export function errorReason(body: unknown): TokenInvalidReason | undefined {
+  if (!isObject(body) || !isObject(body.error)) return undefined;
+  return isTokenInvalidReason(body.error.reason) ? body.error.reason : undefined;
+}
+
+/**
+ * Reads a `POST /termdb/login` body; `undefined` when it lacks what the widget needs.
+ *
+ * @example
+ * const issued = parseLogin(await response.json());
+ */
+export function parseLogin(body: unknown): LoginResult | undefined {
+  if (!isObject(body) || typeof body.token !== 'string' || body.token === '') return undefined;
+  const expiresIn = finiteOrNull(body.expiresIn);
+  return {
+    token: body.token,
+    headerKey: typeof body.headerKey === 'string' && body.headerKey ? body.headerKey : DEFAULT_HEADER_KEY,
+    expiresIn: expiresIn !== null && expiresIn > 0 ? expiresIn : 0,
+  };
 }

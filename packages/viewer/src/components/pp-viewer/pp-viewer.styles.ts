@@ -156,4 +156,44 @@ export const viewerStyles = css`
       padding-inline: 1em;
     }
   }
+
+  .password {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: flex-end;
+    gap: 0.6em 0.75em;
+    max-inline-size: 36em;
+  }
+
+  .password-label {
+    display: grid;
+    gap: 0.4em;
+    flex: 1 1 16em;
+  }
+
+  .password input {
+    font: inherit;
+    padding: 0.45em 0.6em;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+  }
+
+  .password button {
+    font: inherit;
+    padding: 0.45em 1.1em;
+    border: 1px solid var(--_accent);
+    border-radius: var(--_radius);
+    background: var(--_accent);
+    color: #fff;
+    cursor: pointer;
+  }
+
+  .password button:disabled {
+    opacity: 0.6;
+    cursor: progress;
+  }
+
+  .password .message {
+    flex-basis: 100%;
+  }
 `;

@@ -1,37 +1,23 @@
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import {
   captureEvents,
+  chartLabel,
   deepMarkup,
   deepQuery,
   deepQueryAll,
   deepText,
   scenario,
+  messageText,
   sleep,
   until,
+  viewerMounter,
 } from '../../../test/browser.js';
-import type { TokenCallback } from '../../client/client.js';
 import '../../define.js';
 import { defineElements } from '../../define.js';
-import type { PpViewer } from './pp-viewer.js';
 
 defineElements();
 
-const mounted: Element[] = [];
-afterEach(() => {
-  for (const element of mounted.splice(0)) element.remove();
-});
-
-function mount(attributes: Record<string, string>, callback?: TokenCallback): PpViewer {
-  const element = document.createElement('pp-viewer');
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  if (callback) element.getDatasetAccessToken = callback;
-  document.body.append(element);
-  mounted.push(element);
-  return element;
-}
-
-const chartLabel = (el: Element) => deepQuery(el, 'svg[role="img"]')?.getAttribute('aria-label');
-const messageText = (el: Element) => deepQueryAll(el, '[part="message"]').map((m) => deepText(m));
+const mount = viewerMounter();
 
 describe('<pp-viewer> and the token', () => {
   it('sends the token in x-ds-access-token on every request and never in a URL', async () => {
@@ -182,6 +168,7 @@ describe('<pp-viewer> refusals', () => {
     token?: string;
     sentence: string;
     auth: boolean;
+    reason?: string;
   }[] = [
     {
       name: 'token_missing',
@@ -198,18 +185,20 @@ describe('<pp-viewer> refusals', () => {
     },
     {
       name: 'token_invalid',
-      setup: {},
-      token: 'garbage',
-      sentence: 'Your sign-in could not be verified. Sign in again to see sample-level data for TermdbTest.',
-      auth: true,
+      setup: { tokens: { t: 'token_invalid:signature' } },
+      token: 't',
+      sentence:
+        "This site's access to sample-level data for TermdbTest is set up wrongly, so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.",
+      auth: false,
+      reason: 'signature',
     },
     {
       name: 'token_not_yet_valid',
       setup: { tokens: { t: 'token_not_yet_valid' } },
       token: 't',
       sentence:
-        "Your sign-in is not valid yet. Check that this computer's clock is right, then sign in again to see sample-level data for TermdbTest.",
-      auth: true,
+        "This site's access to sample-level data for TermdbTest is not valid yet (a clock is off), so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.",
+      auth: false,
     },
     {
       name: 'dataset_not_granted',
@@ -240,7 +229,7 @@ describe('<pp-viewer> refusals', () => {
     },
   ];
 
-  for (const { name, setup, token, sentence, auth } of sampleRefusals) {
+  for (const { name, setup, token, sentence, auth, reason } of sampleRefusals) {
     it(`shows "${name}" on the sample table while the aggregated chart keeps working`, async () => {
       const s = await scenario(setup);
       const events = captureEvents();
@@ -249,7 +238,9 @@ describe('<pp-viewer> refusals', () => {
       expect(messageText(el)).toEqual([sentence]);
       expect(chartLabel(el)).toBe('Bar chart of Sex: Female 60, Male 40');
       const status = name.startsWith('token_') ? 401 : 403;
-      expect(events.of('pp-error')).toEqual([{ code: name, status, route: 'samples' }]);
+      expect(events.of('pp-error')).toEqual([
+        { code: name, status, route: 'samples', ...(reason !== undefined && { reason }) },
+      ]);
       expect(events.of('pp-auth-required')).toEqual(
         auth ? [{ dslabel: 'TermdbTest', route: 'samples', code: name }] : [],
       );

@@ -1,11 +1,11 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { normaliseHost, VizClient, type TokenCallback } from '../../client/client.js';
-import { PpRequestError, isAuthCode } from '../../client/errors.js';
+import { PpRequestError, isAuthCode, isDeveloperCode } from '../../client/errors.js';
 import type { PpAuthRequiredDetail, PpErrorDetail, PpReadyDetail } from '../../events.js';
 import { getDefaultHost } from '../../host.js';
 import type { MessageContext } from '../../messages.js';
 import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../../types.js';
-import { warnOnce } from '../../warnings.js';
+import { errorOnce, warnOnce } from '../../warnings.js';
 import { Loader } from '../loader.js';
 import { renderLoading, renderMessage } from '../message.js';
 import '../pp-barchart/pp-barchart.js';
@@ -13,7 +13,7 @@ import '../pp-sample-table/pp-sample-table.js';
 import '../pp-term-tree/pp-term-tree.js';
 import { tokens } from '../shared-styles.js';
 import { viewerStyles } from './pp-viewer.styles.js';
-import { LIMITS } from '@pp-embed/viz-api';
+import { LIMITS, ROUTES, TOKEN_INVALID_REASONS } from '@pp-embed/viz-api';
 
 // Term-level refusals make the sample table pointless; the chart card already says why.
 const TERM_CODES = new Set(['term_not_supported', 'term_not_found', 'bad_request']);
@@ -44,7 +44,9 @@ const chartIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
  *
  * @fires pp-ready - The dataset's configuration loaded; detail `{ dslabel, genome }`.
  * @fires pp-error - A request failed; detail `{ code, status, route }`.
- * @fires pp-auth-required - Signing in would help; detail `{ dslabel, route, code }`.
+ * @fires pp-auth-required - Signing in would help; detail `{ dslabel, route, code }`. Not fired for a token the
+ *   portal mints wrongly (`token_invalid`, `token_not_yet_valid`: the console says why) nor where the dataset's
+ *   own password is asked for (the widget shows a password form).
  * @csspart base - The frame around the whole widget.
  * @csspart header - The line with the dataset's name.
  * @csspart tree - The term tree.
@@ -55,6 +57,7 @@ const chartIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
  * @csspart table - The sample table.
  * @csspart pagination - The sample table's paging line.
  * @csspart message - Every sentence about a refusal or failure.
+ * @csspart password - The form that asks for a dataset's password.
  * @csspart loading - Every loading line.
  */
 export class PpViewer extends LitElement {
@@ -68,6 +71,7 @@ export class PpViewer extends LitElement {
     pageSize: { type: Number, attribute: 'page-size' },
     getDatasetAccessToken: { attribute: false },
     _page: { state: true },
+    _password: { state: true },
   };
 
   /** Base URL of the visualization server, e.g. `https://viz.example.org`. */
@@ -83,6 +87,8 @@ export class PpViewer extends LitElement {
   /** Returns the user's token, or nothing when signed out. Called before every request. */
   declare getDatasetAccessToken: TokenCallback | undefined;
   declare _page: number;
+  /** The dataset-password form: idle, sending, or refused with a code. */
+  declare _password: { status: 'idle' | 'pending' } | { status: 'error'; error: PpRequestError };
 
   #client: VizClient | undefined;
   #base: string | undefined;
@@ -126,6 +132,7 @@ export class PpViewer extends LitElement {
     super();
     this.pageSize = LIMITS.defaultPageSize;
     this._page = 1;
+    this._password = { status: 'idle' };
   }
 
   /**
@@ -160,6 +167,13 @@ export class PpViewer extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('term') && changed.get('term') !== undefined) this._page = 1;
+    const callback: unknown = this.getDatasetAccessToken;
+    if (changed.has('getDatasetAccessToken') && callback !== undefined && typeof callback !== 'function') {
+      warnOnce(
+        'PP_TOKEN_CALLBACK_INVALID',
+        `getDatasetAccessToken must be a function that returns the token, not ${callback === null ? 'null' : `a ${typeof callback}`}; requests are sent without a token.`,
+      );
+    }
     if (changed.has('getDatasetAccessToken') && this.hasUpdated) this.refresh();
     try {
       this.#sync();
@@ -168,9 +182,9 @@ export class PpViewer extends LitElement {
     }
   }
 
-  #token: TokenCallback = () => {
+  #token: TokenCallback = (route) => {
     const callback = this.getDatasetAccessToken;
-    return typeof callback === 'function' ? callback() : undefined;
+    return typeof callback === 'function' ? callback(route) : undefined;
   };
 
   #loadChildren = (parent: string, signal: AbortSignal): Promise<readonly Term[]> => {
@@ -188,8 +202,7 @@ export class PpViewer extends LitElement {
     return terms;
   };
 
-  #describeTreeError = (error: PpRequestError): TemplateResult =>
-    renderMessage(error, this.#context(error.route));
+  #describeTreeError = (error: PpRequestError): TemplateResult => this.#renderFailure(error, error.route);
 
   /** Starts whatever load the current properties call for; each loader ignores inputs it already has. */
   #sync(): void {
@@ -298,6 +311,15 @@ export class PpViewer extends LitElement {
 
   #ready(config: TermdbConfig): void {
     this.#reported.delete('config');
+    const fromPortal = (Object.keys(config.auth.tokenRequired) as RouteName[]).filter(
+      (id) => config.auth.tokenRequired[id] === true && config.auth.passwordRequired[id] !== true,
+    );
+    if (fromPortal.length > 0 && (this.getDatasetAccessToken ?? undefined) === undefined) {
+      warnOnce(
+        'PP_TOKEN_CALLBACK_MISSING',
+        `getDatasetAccessToken is not set, and ${config.dslabel} needs a token from this page for ${fromPortal.join(', ')}: pass it to runproteinpaint({ getDatasetAccessToken }) or set it on <pp-viewer>.`,
+      );
+    }
     this.#emit<PpReadyDetail>('pp-ready', {
       dslabel: config.dslabel,
       genome: config.genome || this.genome || '',
@@ -307,8 +329,10 @@ export class PpViewer extends LitElement {
   #report(error: PpRequestError): void {
     if (this.#reported.get(error.route) === error.code) return;
     this.#reported.set(error.route, error.code);
+    if (isDeveloperCode(error.code)) this.#tellDeveloper(error);
     this.#emit<PpErrorDetail>('pp-error', error.toDetail());
-    if (isAuthCode(error.code)) {
+    // The portal's sign-in cannot help where the dataset's own password is asked for.
+    if (isAuthCode(error.code) && !this.#needsPassword(error)) {
       this.#emit<PpAuthRequiredDetail>('pp-auth-required', {
         dslabel: this.dslabel?.trim() ?? '',
         route: error.route,
@@ -316,6 +340,85 @@ export class PpViewer extends LitElement {
       });
     }
   }
+
+  /**
+   * A refusal only the portal's developer can fix, in the console with the server's reason: the researcher's
+   * sign-in would mint the same wrong token, so no `pp-auth-required` is fired.
+   */
+  #tellDeveloper(error: PpRequestError): void {
+    const dslabel = this.dslabel?.trim() ?? '';
+    const reason =
+      error.reason === undefined
+        ? ''
+        : ` (reason "${error.reason}": ${TOKEN_INVALID_REASONS[error.reason].meaning})`;
+    const cause =
+      error.code === 'token_not_yet_valid'
+        ? "its nbf or iat is ahead of the server's clock: check the portal's clock"
+        : 'the portal mints it with another secret or key, algorithm or claims than the server expects';
+    errorOnce(
+      'PP_TOKEN_REJECTED',
+      `${error.code}/${error.reason ?? ''}`,
+      `The visualization server at ${this.#base ?? ''} refused the token getDatasetAccessToken returned for ${dslabel} (${error.route}): ${error.code}${reason}. ` +
+        `The researcher cannot fix this by signing in again: ${cause}. Ask the server why with ` +
+        `\`pp-token explain --config serverconfig.json --dataset ${dslabel} --route ${ROUTES[error.route].name} --origin ${location.origin} -\` and the token on standard input.`,
+    );
+  }
+
+  /** Whether the dataset's own password (rather than the portal's sign-in) is what `error` asks for. */
+  #needsPassword(error: PpRequestError): boolean {
+    return (
+      this.#client?.needsPassword(error.route) === true &&
+      (error.status === 401 || error.code === 'ip_mismatch')
+    );
+  }
+
+  /** The sentence for a failed request, or the password form where the dataset's password would fix it. */
+  #renderFailure(error: PpRequestError, route: RouteName): TemplateResult {
+    if (!this.#needsPassword(error)) return renderMessage(error, this.#context(route));
+    const dslabel = this.dslabel?.trim() || 'This dataset';
+    const state = this._password;
+    return html`<form
+      class="password"
+      part="password"
+      @submit=${(e: SubmitEvent) => this.#onPassword(e, error.route)}
+    >
+      <label class="password-label">
+        <span
+          >${dslabel} is protected by a password. Enter it to see
+          ${route === 'samples' ? 'its sample-level data' : 'it'}.</span
+        >
+        <input type="password" name="password" autocomplete="current-password" required maxlength="1024" />
+      </label>
+      <button type="submit" ?disabled=${state.status === 'pending'}>
+        ${state.status === 'pending' ? 'Checking…' : 'Unlock'}
+      </button>
+      ${state.status === 'error' ? renderMessage(state.error, this.#context('login')) : nothing}
+    </form>`;
+  }
+
+  #onPassword = (event: SubmitEvent, route: RouteName): void => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const input = form.elements.namedItem('password') as HTMLInputElement | null;
+    const password = input?.value ?? '';
+    const client = this.#client;
+    if (password === '' || client === undefined || this._password.status === 'pending') return;
+    this._password = { status: 'pending' };
+    const controller = new AbortController();
+    client.login(password, route, controller.signal).then(
+      () => {
+        if (input) input.value = '';
+        this._password = { status: 'idle' };
+        this.refresh();
+      },
+      (error: unknown) => {
+        const failure =
+          error instanceof PpRequestError ? error : new PpRequestError('network_error', 0, 'login');
+        this._password = { status: 'error', error: failure };
+        this.#emit<PpErrorDetail>('pp-error', failure.toDetail());
+      },
+    );
+  };
 
   #emit<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
@@ -386,7 +489,7 @@ export class PpViewer extends LitElement {
     if (!roots) {
       const rootState = this.#roots.state;
       if (rootState.status === 'error') {
-        return html`<div class="pad">${renderMessage(rootState.error, this.#context('terms'))}</div>`;
+        return html`<div class="pad">${this.#renderFailure(rootState.error, 'terms')}</div>`;
       }
       if (rootState.status !== 'complete')
         return html`<div class="pad">${renderLoading('Loading terms…')}</div>`;
@@ -430,7 +533,7 @@ export class PpViewer extends LitElement {
     }
     let content: TemplateResult;
     if (state.status === 'pending') content = renderLoading('Loading chart…');
-    else if (state.status === 'error') content = renderMessage(state.error, this.#context('barchart'));
+    else if (state.status === 'error') content = this.#renderFailure(state.error, 'barchart');
     else {
       content = html`<pp-barchart
         part="chart"
@@ -464,7 +567,7 @@ export class PpViewer extends LitElement {
           ></pp-sample-table>`
         : renderLoading('Loading samples…');
     } else if (state.status === 'error') {
-      content = renderMessage(state.error, this.#context('samples'));
+      content = this.#renderFailure(state.error, 'samples');
     } else {
       content = html`<pp-sample-table
         part="table"
