@@ -93,6 +93,33 @@ export const ERROR_CODES = {
     meaning: 'the token was minted for another client address',
     message: 'The access token was issued for another network address.',
   },
+  scripts_not_allowed: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      'the request has no `Origin` (a script, not a web page) and no credential entry for this dataset and route accepts scripts (`"scripts": true`)',
+    message: 'This dataset does not accept requests from scripts.',
+  },
+  token_not_for_scripts: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      "a browser's token came without an `Origin` (from a script); a script exchanges a personal API token at the portal for a token of its own",
+    message: 'This access token was issued to a web page, not to a script.',
+  },
+  token_not_for_browsers: {
+    status: 403,
+    family: 'refusal',
+    meaning: 'a script\'s token (`client: "script"`) came from a web page (with an `Origin`)',
+    message: 'This access token was issued to a script, not to a web page.',
+  },
+  route_class_not_granted: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      "the token's `routeClasses` do not include this route's class (a token for aggregated data asking for sample rows)",
+    message: 'The access token does not grant this kind of data.',
+  },
   route_forbidden: {
     status: 403,
     family: 'refusal',
