@@ -286,13 +286,18 @@ describe('the visualization server', () => {
     it.each([
       ['an origin that is not an embedder', 'https://evil.test'],
       ['a look-alike origin', 'http://portal.test:8080.evil.test'],
-      ['no origin at all', null],
       ['Origin: null', 'null'],
     ])('refuses %s with embedder_not_allowed, even with a valid token', async (_name, origin) => {
       const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: h.token(), origin });
       expect(res.status).toBe(403);
       expect(await errorCode(res)).toBe('embedder_not_allowed');
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('refuses a request without an Origin with scripts_not_allowed where no entry accepts scripts, even with a valid token', async () => {
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: h.token(), origin: null });
+      expect(res.status).toBe(403);
+      expect(await errorCode(res)).toBe('scripts_not_allowed');
     });
 
     it('refuses two token headers in one request', async () => {

@@ -39,15 +39,21 @@ const ORIGINS = [
 // A dataset password's entry: portal tokens are refused by it, whatever their secret.
 const PASSWORD_HASH = await hashPassword('a password', { ln: 14, r: 8, p: 1 });
 const HEADERS = ['x-ds-access-token', 'x-portal-token'];
+// Where a request carries its token: an entry's header, or `Authorization: Bearer`, which scripts may use.
+const TOKEN_HEADERS = [...HEADERS, 'authorization'];
 
 type Entry = Record<string, unknown>;
 const entry: fc.Arbitrary<Entry> = fc.oneof(
-  fc.record({
-    type: fc.constant('jwt'),
-    secret: fc.constant(SECRET),
-    ipCheck: fc.constantFrom('strict', 'loose', 'none'),
-    headerKey: fc.constantFrom(...HEADERS),
-  }),
+  fc
+    .record({
+      type: fc.constant('jwt'),
+      secret: fc.constant(SECRET),
+      ipCheck: fc.constantFrom('strict', 'loose', 'none'),
+      headerKey: fc.constantFrom(...HEADERS),
+      scripts: fc.constantFrom(false, true, 'pinned'),
+    })
+    // "pinned" needs an address check, which the loader makes sure of.
+    .filter((e) => !(e.scripts === 'pinned' && e.ipCheck === 'none')),
   fc.constant({ type: 'basic', passwordHash: PASSWORD_HASH, tokenSecret: OTHER_SECRET }),
   fc.constant({ type: 'open' }),
   fc.constant({ type: 'forbidden' }),
@@ -58,8 +64,12 @@ const block = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
     .chain((chosen) =>
       fc.tuple(...chosen.map(() => value)).map((vs) => Object.fromEntries(chosen.map((k, i) => [k, vs[i]]))),
     );
+// One entry of a route block at most takes scripts: two are a load error by design.
+const embedders = block(EMBEDDERS, entry).filter(
+  (b) => Object.values(b).filter((e) => e?.type === 'jwt' && e.scripts !== false).length <= 1,
+);
 // "*" and "/**" in one block are one key written twice, which the loader refuses.
-const routes = block(ROUTE_KEYS, block(EMBEDDERS, entry)).filter((r) => !('*' in r && '/**' in r));
+const routes = block(ROUTE_KEYS, embedders).filter((r) => !('*' in r && '/**' in r));
 const config = block(['PPDemo', '*'], routes);
 
 const signer = (secret: string) => createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW });
@@ -77,6 +87,18 @@ const TOKENS = {
   otherDataset: () => signer(SECRET).sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' }),
   otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   garbage: () => 'not.a.token',
+  // Tokens a portal mints for scripts: unpinned, pinned, and for aggregated data only.
+  script: () =>
+    signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', client: 'script', apiTokenId: 'x1' }),
+  scriptPinned: () =>
+    signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', client: 'script', ip: '203.0.113.7' }),
+  scriptAggregated: () =>
+    signer(SECRET).sign({
+      datasets: ['PPDemo'],
+      email: 'a@b.org',
+      client: 'script',
+      routeClasses: ['aggregated'],
+    }),
 };
 // What the feed of the portals (the embedder keys portal.test:8080 and lab.test; none for "*") says: nothing
 // configured, a list that withdraws nothing, one that withdraws every token of the user, or a feed past its
@@ -119,7 +141,7 @@ const request = fc.record({
   origin: fc.constantFrom(...ORIGINS),
   token: fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[])),
   ip: fc.constantFrom('203.0.113.7', '203.0.113.99', '198.51.100.1'),
-  header: fc.constantFrom(...HEADERS),
+  header: fc.constantFrom(...TOKEN_HEADERS),
 });
 
 const QUERY: Record<DataRouteId, string> = {
@@ -133,6 +155,7 @@ describe('the server and explain, for random configs and requests', () => {
   it('answer with the same status and code', async () => {
     let refused = 0;
     let allowed = 0;
+    let scriptsAllowed = 0;
     await fc.assert(
       fc.asyncProperty(config, request, async (raw, r) => {
         const policy = loadPolicy(raw, { baseDir: '.', env: {}, now: () => NOW });
@@ -149,7 +172,7 @@ describe('the server and explain, for random configs and requests', () => {
         const token = TOKENS[r.token]();
         const headers: Record<string, string> = {};
         if (r.origin !== undefined) headers.origin = r.origin;
-        if (token !== undefined) headers[r.header] = token;
+        if (token !== undefined) headers[r.header] = r.header === 'authorization' ? `Bearer ${token}` : token;
         const incoming = { socket: { remoteAddress: r.ip } } as unknown as IncomingMessage;
         const path = `${ROUTES[r.route].path}?dslabel=PPDemo${QUERY[r.route]}`;
         const res = await app.request(path, { headers }, { incoming });
@@ -168,6 +191,9 @@ describe('the server and explain, for random configs and requests', () => {
           },
           token,
         );
+        if (r.origin === undefined && r.token.startsWith('script')) {
+          if (decision.outcome === 'allowed' && res.status === 200) scriptsAllowed++;
+        }
         if (decision.outcome === 'allowed') {
           allowed++;
           expect({ status: res.status, body }).toMatchObject({ status: 200 });
@@ -179,10 +205,11 @@ describe('the server and explain, for random configs and requests', () => {
           });
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
     // Not vacuous: both outcomes occur.
     expect(allowed).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
+    expect(scriptsAllowed).toBeGreaterThan(3);
   });
 });

@@ -1,7 +1,7 @@
 import type { Signer, Verifier } from '@pp-embed/dataset-token';
 import type { RouteClass } from '@pp-embed/viz-api';
 import type { PasswordHash } from './password.js';
-import type { IP_CHECKS } from './schema.js';
+import type { IP_CHECKS, SCRIPT_ACCESS } from './schema.js';
 
 /**
  * A server route as the policy sees it: its name as `dsCredentials` route keys write it (`termdb/samples`) and
@@ -61,6 +61,11 @@ interface TokenRules extends EntryBase {
 /** Requests matched by this entry need a token from the portal that `verifier` accepts and `authorize` grants. */
 export interface TokenEntry extends TokenRules {
   readonly type: 'jwt';
+  /**
+   * Whether requests without an `Origin` (scripts) may use this entry, with a token the portal minted for a script:
+   * `false` (never), `true` (its `ip` claim checked by `ipCheck` when present) or `'pinned'` (it must carry one).
+   */
+  readonly scripts: ScriptAccess;
   /** Which kind of key checks the signature; never the key itself. */
   readonly keySource: 'secret' | 'publicKey' | 'jwks';
   readonly issuer: readonly string[] | undefined;
@@ -84,6 +89,9 @@ export interface PasswordEntry extends TokenRules {
 
 /** An entry whose requests carry a token: one from the portal (`jwt`) or one issued for a password (`basic`). */
 export type CredentialEntry = TokenEntry | PasswordEntry;
+
+/** Whether an entry takes scripts: `false`, `true` or `'pinned'` (see {@link TokenEntry.scripts}). */
+export type ScriptAccess = (typeof SCRIPT_ACCESS)[number];
 
 /** How strictly an entry compares a token's `ip` claim with the client address. */
 export type IpCheck = (typeof IP_CHECKS)[number];

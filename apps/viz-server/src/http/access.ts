@@ -188,6 +188,8 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
           origin: facts.origin ?? null,
           jti: claims?.jti ?? null,
           samples: c.get('sampleCount') ?? null,
+          client: claims === undefined ? null : (claims.client ?? 'browser'),
+          apiToken: claims?.apiTokenId ?? null,
         });
       }
     } finally {
