@@ -12,8 +12,9 @@ export interface WindowLimit {
 }
 
 /**
- * Failed sign-ins per key (an account, a client address), in the store, so that every portal process counts the
- * same attempts: N replicas behind a load balancer allow the limit once, not N times.
+ * Attempts per key in sliding windows, in the store, so that every portal process counts the same attempts: N
+ * replicas behind a load balancer allow the limit once, not N times. Failed sign-ins per account and per client
+ * address; the token exchange's failures per address and exchanges per API token.
  *
  * @example
  * const failures = new LoginFailureStore(sql);
