@@ -22,6 +22,7 @@ import {
   type VerificationKey,
 } from '@pp-embed/dataset-token';
 import { type Io, UsageError } from './io.js';
+import { scriptCommands } from './scripts.js';
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -396,4 +397,5 @@ export const commands: Record<string, Command> = {
       return decision.outcome === 'allowed' ? 0 : 1;
     },
   },
+  ...scriptCommands,
 };
