@@ -58,6 +58,9 @@ export default defineConfig({
       // Two portal and three visualization server replicas behind HAProxy on PostgreSQL (after `pnpm build`):
       // about 20 s, most of it starting the processes.
       nodeProject('scale-out', { include: ['*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
+      // Scripts with personal API tokens against the built portal and visualization server (after `pnpm build`):
+      // the Python example with Debian's python3, the Node example and pp-token fetch. About 15 s.
+      nodeProject('clients', { include: ['*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
       // Browser-side packages bring their own config (Vitest browser mode).
       'packages/*/vite.config.ts',
     ],

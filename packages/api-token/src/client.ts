@@ -164,12 +164,10 @@ export class ScriptClient {
       throw new ExchangeError(response.status, answer);
     }
     const lifetimeMs = Math.max(0, Number(answer.expires_in) * 1000);
-    // Timed from when the exchange was asked, so that a slow answer errs early; half the lifetime at most, for a
-    // portal configured with lifetimes shorter than the margin.
-    this.#current = {
-      token: answer.access_token,
-      refreshAt: asked + Math.max(lifetimeMs - this.#marginMs, lifetimeMs / 2),
-    };
+    // Timed from when the exchange was asked, so that a slow answer errs early; at half the lifetime when the
+    // portal's tokens do not outlive the margin.
+    const earlyMs = lifetimeMs > this.#marginMs ? this.#marginMs : lifetimeMs / 2;
+    this.#current = { token: answer.access_token, refreshAt: asked + lifetimeMs - earlyMs };
     return answer.access_token;
   }
 
