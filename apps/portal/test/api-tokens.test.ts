@@ -285,6 +285,22 @@ describe(`the exchange, POST /oauth/token (${STORE_KIND})`, () => {
     if (status === 401) expect(response.headers.get('www-authenticate')).toBe('Basic realm="pp-portal"');
   });
 
+  it('refuses parameters in the URL before reading them: they would be logged and kept on the way', async () => {
+    const s = await setup();
+    const token = await made(s, USERS.ana.email);
+    const response = await s.app.request(`http://localhost/oauth/token?refresh_token=${token}`, {
+      method: 'POST',
+      body: new URLSearchParams(grant(token)),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Send the parameters in the body, never in the URL.',
+    });
+    expect(s.logs.join('\n')).not.toContain(token);
+  });
+
   it('answers another method 405 with Allow, and a page on another site in the OAuth shape too', async () => {
     const s = await setup();
     const get = await s.app.request('http://localhost/oauth/token');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { generateApiToken } from '@pp-embed/api-token';
 import { describe, expect, it } from 'vitest';
 import { STORE_KIND, testStore } from '../../test/store.js';
-import { ApiTokenRefused, apiTokenStatus, MAX_API_TOKENS_PER_USER } from './api-tokens.js';
+import { ApiTokenRefused, ApiTokenStore, apiTokenStatus, MAX_API_TOKENS_PER_USER } from './api-tokens.js';
 import type { PortalStore } from './store.js';
 
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -60,6 +60,47 @@ describe(`personal API tokens in the store (${STORE_KIND})`, () => {
     await store.apiTokens.revoke(record.id, { now: T + 1, actor: 'ana@example.org' });
     expect(await store.apiTokens.authenticate(token, T + 2)).toBeUndefined();
     expect(apiTokenStatus((await store.apiTokens.find(record.id))!, T + 2)).toBe('revoked');
+  });
+
+  it('cost the same database work whether a refused token is malformed, unknown, wrong, expired or revoked', async () => {
+    const store = await testStore();
+    const ana = await withUser(store);
+    const { token: live, record } = await store.apiTokens.create(ana, { ...spec, days: 1 }, T);
+    const { token: revoked, record: gone } = await store.apiTokens.create(ana, { ...spec, name: 'gone' }, T);
+    await store.apiTokens.revoke(gone.id, { now: T, actor: 'test' });
+    const statements: string[] = [];
+    const counting: typeof store.sql = {
+      ...store.sql,
+      get: (text, params) => {
+        statements.push(`get ${text}`);
+        return store.sql.get(text, params);
+      },
+      all: (text, params) => {
+        statements.push(`all ${text}`);
+        return store.sql.all(text, params);
+      },
+      run: (text, params) => {
+        statements.push(`run ${text}`);
+        return store.sql.run(text, params);
+      },
+    };
+    const tokens = new ApiTokenStore(counting, store.revocations);
+    const other = generateApiToken().token;
+    const work = async (text: string, now: number) => {
+      statements.length = 0;
+      expect(await tokens.authenticate(text, now)).toBeUndefined();
+      return [...statements];
+    };
+    const shapes = [
+      await work('ppat_malformed', T),
+      await work(other, T),
+      await work(`${live.slice(0, 17)}${other.slice(17)}`, T),
+      await work(live, T + DAY),
+      await work(revoked, T),
+    ];
+    expect(shapes[0]).toHaveLength(1);
+    for (const shape of shapes) expect(shape).toEqual(shapes[0]);
+    expect(record.id).not.toBe(gone.id);
   });
 
   it('are made only within the owner’s grants, with a name, a class and 1 to 365 days', async () => {

@@ -112,6 +112,11 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
   }
 
   routes.post(TOKEN_PATH, async (c) => {
+    // RFC 6749 §3.2: the parameters travel in the body. A URL is logged and kept by proxies on the way, so a query
+    // is refused before anything in it is read (and the portal logs paths only).
+    if (new URL(c.req.url).search !== '') {
+      return oauthError(c, 'invalid_request', 'Send the parameters in the body, never in the URL.');
+    }
     const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
       return oauthError(c, 'invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
