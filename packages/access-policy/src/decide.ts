@@ -347,11 +347,14 @@ const BEARER = /^Bearer +(\S+)$/i;
 function offeredToken(entry: CredentialEntry, facts: RequestFacts, sender: TokenClient): string | undefined {
   const header = facts.header(entry.headerKey);
   if (sender !== 'script' || entry.headerKey === 'authorization') return header;
-  const authorization = facts.header('authorization');
-  const bearer = authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1];
-  if (bearer === undefined) return header;
+  // Two Authorization headers arrive joined with ", ", as two token headers do.
+  const bearers = (facts.header('authorization') ?? '')
+    .split(',')
+    .map((value) => BEARER.exec(value.trim())?.[1])
+    .filter((token): token is string => token !== undefined);
+  if (bearers.length === 0) return header;
   // Joined as two headers of one name would be, so that the duplicate check below refuses them alike.
-  return header === undefined ? bearer : `${header}, ${bearer}`;
+  return [...(header === undefined ? [] : [header]), ...bearers].join(', ');
 }
 
 async function checkToken(

@@ -64,12 +64,14 @@ describe('decide, for a request without an Origin', () => {
     }
   });
 
-  it('refuses two tokens, one in each header, as it refuses two headers', async () => {
+  it('refuses two tokens, one in each header or two Authorization headers, as it refuses two headers', async () => {
     const d = await decide(
       scripts,
       facts({ authorization: `Bearer ${script()}`, 'x-ds-access-token': script() }),
     );
     expect(d).toMatchObject({ allowed: false, status: 400, code: 'bad_request' });
+    const twice = await decide(scripts, facts({ authorization: `Bearer ${script()}, Bearer ${script()}` }));
+    expect(twice).toMatchObject({ allowed: false, status: 400, code: 'bad_request' });
   });
 
   it('reads no token from another Authorization scheme', async () => {
