@@ -149,7 +149,7 @@ describe(`the exchange, POST /oauth/token (${STORE_KIND})`, () => {
     await s.store.grants.remove(ana.id, 'PPDemo', s.clock());
     expect(await (await exchange(s.app, grant(token))).json()).toEqual({
       error: 'invalid_scope',
-      error_description: 'ana@example.org has no grant for PPDemo now.',
+      error_description: "The token's owner has no grant for the datasets asked for now.",
     });
   });
 

@@ -43,6 +43,9 @@ export const DEFAULT_EXCHANGE_LIMITS: ExchangeLimits = {
   perAddress: { limit: 30, windowMs: 10 * 60_000 },
 };
 
+/** What a scope is made of, for a scope that is not. */
+const SCOPE_PARTS = 'The scope is made of dataset:<label> parts and the classes aggregated and sample-level.';
+
 /** One sentence for every API token that does not work: it never says whether the token existed. */
 const NOT_VALID = 'The API token is not valid.';
 
@@ -125,7 +128,7 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
     // RFC 6749 §3.2: a parameter is sent at most once.
     for (const name of new Set(form.keys())) {
       if (form.getAll(name).length > 1) {
-        return oauthError(c, 'invalid_request', `${name.slice(0, 40)} is sent more than once.`);
+        return oauthError(c, 'invalid_request', 'A parameter is sent more than once.');
       }
     }
     // Scripts are public clients (RFC 6749 §2.1): any client authentication is a mistake, not a credential.
@@ -146,7 +149,8 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
       return oauthError(c, 'invalid_request', 'refresh_token (the API token) is required.');
     }
     const asked = parseScope(form.get('scope') ?? '');
-    if (!asked.ok) return oauthError(c, 'invalid_scope', `The scope has an ${asked.problem}.`);
+    // Descriptions never repeat what the client sent: a token pasted in the wrong field would come back in them.
+    if (!asked.ok) return oauthError(c, 'invalid_scope', SCOPE_PARTS);
 
     const checked = await authenticate(c, apiToken);
     if ('throttled' in checked) {
@@ -162,19 +166,18 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
     }
 
     // RFC 6749 §6: the scope asked for may narrow the token's, never widen it.
-    const beyond = [
-      ...(asked.datasets ?? []).filter((d) => !record.datasets.includes(d)).map((d) => `dataset:${d}`),
-      ...(asked.routeClasses ?? []).filter((rc) => !record.routeClasses.includes(rc)),
-    ];
-    if (beyond.length > 0) {
-      return oauthError(c, 'invalid_scope', `The API token does not hold ${beyond.join(' ')}.`);
+    const beyond =
+      (asked.datasets ?? []).some((d) => !record.datasets.includes(d)) ||
+      (asked.routeClasses ?? []).some((rc) => !record.routeClasses.includes(rc));
+    if (beyond) {
+      return oauthError(c, 'invalid_scope', 'The scope asks for more than the API token holds.');
     }
     const wanted = asked.datasets ?? record.datasets;
     const routeClasses = record.routeClasses.filter((rc) => (asked.routeClasses ?? [rc]).includes(rc));
     // The owner's grants of this moment: a grant removed since the token was made opens nothing.
     const grants = (await store.grants.forUser(record.userId)).filter((g) => wanted.includes(g.dataset));
     if (grants.length === 0) {
-      return oauthError(c, 'invalid_scope', `${record.email} has no grant for ${wanted.join(', ')} now.`);
+      return oauthError(c, 'invalid_scope', "The token's owner has no grant for the datasets asked for now.");
     }
     const decision = tokenClaims(grants);
     if (!decision.ok) {
