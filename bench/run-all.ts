@@ -13,6 +13,8 @@ const benches = [
   'password.ts',
   'viz-server.ts',
   'portal-mint.ts',
+  'exchange.ts',
+  'export.ts',
   'viewer-bundle.ts',
   'load-mixed.ts',
   'rolling-restart.ts',

@@ -302,8 +302,8 @@ export class ApiTokenStore {
   }
 
   /**
-   * Records a dataset token the API token was exchanged for (so that revoking the API token withdraws it) and the
-   * API token's use, unless the API token was revoked since it was checked: then nothing is recorded and the answer
+   * Records a dataset token the API token was exchanged for (so that revoking the API token withdraws it), the
+   * API token's use and, with `counter`, one attempt under that key of the rate limits, unless the API token was revoked since it was checked: then nothing is recorded and the answer
    * is false, and the dataset token must not be handed out. Serialized with {@link ApiTokenStore.revoke}, so that
    * a revocation either sees this dataset token or is seen by this call.
    */
@@ -311,21 +311,23 @@ export class ApiTokenStore {
     record: ApiTokenRecord,
     minted: { jti: string; exp: number },
     now: number,
+    counter?: { key: string },
   ): Promise<boolean> {
     return this.#sql.transaction(async (tx) => {
       await lock(tx, `api-tokens:token:${record.id}`);
-      const live = await tx.get<{ id: string }>(
-        'SELECT id FROM api_tokens WHERE id = ? AND revoked_at IS NULL AND expires_at > ?',
-        [record.id, now],
+      // Recorded only while the token is live, in one statement: no row means it was revoked or expired since.
+      const inserted = await tx.run(
+        `INSERT INTO api_token_minted (jti, api_token_id, exp_s)
+         SELECT ?, id, ? FROM api_tokens WHERE id = ? AND revoked_at IS NULL AND expires_at > ?`,
+        [minted.jti, minted.exp, record.id, now],
       );
-      if (live === undefined) return false;
-      await tx.run('INSERT INTO api_token_minted (jti, api_token_id, exp_s) VALUES (?, ?, ?)', [
-        minted.jti,
-        record.id,
-        minted.exp,
-      ]);
+      if (inserted.changes === 0) return false;
       if (record.lastUsedAt === null || now - record.lastUsedAt >= TOUCH_EVERY_MS) {
         await tx.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [now, record.id]);
+      }
+      // The exchange counted against the token's rate limit (LoginFailureStore's table), in the same commit.
+      if (counter !== undefined) {
+        await tx.run('INSERT INTO login_failures (key, at_ms) VALUES (?, ?)', [counter.key, now]);
       }
       return true;
     });

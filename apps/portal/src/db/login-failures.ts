@@ -37,12 +37,14 @@ export class LoginFailureStore {
    * of the last `limit` leaves the window.
    */
   async retryAfterMs(key: string, { limit, windowMs }: WindowLimit, now: number): Promise<number> {
-    const rows = await this.#sql.all<{ at_ms: number }>(
-      'SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT ?',
-      [key, now - windowMs, limit],
+    // The limit-th newest attempt in the window, if there are that many: one row, read along the (key, at_ms)
+    // index, however large the limit.
+    const row = await this.#sql.get<{ at_ms: number }>(
+      'SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT 1 OFFSET ?',
+      [key, now - windowMs, limit - 1],
     );
-    if (rows.length < limit) return 0;
-    return Math.max(0, Number((rows[limit - 1] as { at_ms: number }).at_ms) + windowMs - now);
+    if (row === undefined) return 0;
+    return Math.max(0, Number(row.at_ms) + windowMs - now);
   }
 
   /** Forgets `key` (a successful sign-in clears the account's failures). */

@@ -199,11 +199,10 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
       apiTokenId: record.id,
       routeClasses,
     });
-    if (!(await store.apiTokens.recordExchange(record, minted, now))) {
+    if (!(await store.apiTokens.recordExchange(record, minted, now, { key: tokenKey(record) }))) {
       // Revoked between the check and now: the dataset token is not handed out.
       return oauthError(c, 'invalid_grant', NOT_VALID);
     }
-    await store.loginFailures.hit(tokenKey(record), now);
     logger.info('api_token_exchanged', {
       email: record.email,
       apiToken: record.id,
