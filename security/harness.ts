@@ -90,6 +90,7 @@ export const VIZ_EVENTS = new Set([
   'access',
   'open_to_everyone',
   'login',
+  'table_stream_failed',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------

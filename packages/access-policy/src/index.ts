@@ -24,6 +24,7 @@ export {
   type DsName,
   type ForbiddenEntry,
   type IpCheck,
+  type ScriptAccess,
   type OpenEntry,
   type PasswordEntry,
   type PolicyEntry,
