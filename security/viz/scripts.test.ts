@@ -4,7 +4,7 @@
  * for aggregated data opens no rows, and a personal API token is no dataset token.
  */
 import { generateApiToken } from '@pp-embed/api-token';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   barchartPath,
   DS,
