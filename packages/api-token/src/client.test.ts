@@ -50,6 +50,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (behaviour.expireFirstToken && bearer === 'Bearer t1') {
     return json(401, { error: { code: 'token_expired', message: 'The access token has expired.' } });
   }
+  if (url.pathname === '/api/access') {
+    return json(401, { error: { code: 'invalid_token', message: 'The API token is not valid.' } });
+  }
   if (url.pathname === '/termdb/barchart') {
     if (url.searchParams.get('dslabel') === 'Closed') {
       return json(403, { error: { code: 'route_class_not_granted', message: 'No.' } });
@@ -163,6 +166,14 @@ describe('ScriptClient', () => {
     expect(rows[0]).toEqual({ sample: 'S0', value: 'AML\t"M4"\nwith a line break' });
     expect(rows[11_999]).toEqual({ sample: 'S11999', value: 'value 11999' });
     expect(seen.vizHeaders[0]?.accept).toBe('text/tab-separated-values');
+  });
+
+  it('throws the portal’s code when the access endpoint refuses the token', async () => {
+    const error = await client()
+      .access()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExchangeError);
+    expect(error).toMatchObject({ code: 'invalid_token', status: 401 });
   });
 
   it('refuses an empty API token at once', () => {

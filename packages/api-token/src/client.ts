@@ -42,23 +42,26 @@ export interface ScriptClientOptions {
 }
 
 /**
- * The portal refused the exchange, with its OAuth 2.0 error code. `invalid_grant` means the API token no longer
- * works (expired, revoked or mistyped): make a new one on the portal's tokens page.
+ * The portal refused: the exchange, with its OAuth 2.0 error code (`invalid_grant` means the API token no longer
+ * works, expired, revoked or mistyped: make a new one on the portal's tokens page), or the access endpoint, with
+ * the portal's code (`invalid_token`, `too_many_requests`).
  *
  * @example
  * if (error instanceof ExchangeError && error.code === 'invalid_grant') console.error('make a new API token');
  */
 export class ExchangeError extends Error {
   override readonly name = 'ExchangeError';
-  readonly code: OAuthErrorCode | 'unexpected_response';
+  readonly code:
+    OAuthErrorCode | 'invalid_token' | 'too_many_requests' | 'unexpected_response' | (string & {});
   readonly status: number;
 
-  constructor(status: number, body: Partial<OAuthErrorBody> | undefined) {
-    const code = body?.error ?? 'unexpected_response';
-    super(
-      `the portal refused the exchange: ${code}${body?.error_description ? ` (${body.error_description})` : ''}`,
-    );
-    this.code = code;
+  constructor(status: number, code: unknown, description: unknown) {
+    // Only what looks like a code is repeated: whatever else an answer holds stays out of messages and logs.
+    const known = typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : 'unexpected_response';
+    const said =
+      typeof description === 'string' && description !== '' ? ` (${description.slice(0, 300)})` : '';
+    super(`the portal refused: ${known}${said}`);
+    this.code = known;
     this.status = status;
   }
 }
@@ -161,7 +164,7 @@ export class ScriptClient {
     });
     const answer = (await readJson(response)) as Partial<ExchangeResponse & OAuthErrorBody> | undefined;
     if (!response.ok || typeof answer?.access_token !== 'string') {
-      throw new ExchangeError(response.status, answer);
+      throw new ExchangeError(response.status, answer?.error, answer?.error_description);
     }
     const lifetimeMs = Math.max(0, Number(answer.expires_in) * 1000);
     // Timed from when the exchange was asked, so that a slow answer errs early; at half the lifetime when the
@@ -256,7 +259,10 @@ export class ScriptClient {
       headers: { authorization: `Bearer ${this.#apiToken}`, accept: 'application/json' },
     });
     const body = await readJson(response);
-    if (!response.ok) throw new ExchangeError(response.status, body as Partial<OAuthErrorBody> | undefined);
+    if (!response.ok) {
+      const { error } = (body ?? {}) as Partial<ErrorBody>;
+      throw new ExchangeError(response.status, error?.code, error?.message);
+    }
     return body as AccessInfo;
   }
 }
