@@ -37,6 +37,7 @@ export default defineConfig({
       nodeProject('packages/client-address'),
       nodeProject('packages/server-runtime'),
       nodeProject('packages/dataset-token'),
+      nodeProject('packages/passport'),
       nodeProject('packages/revocation'),
       nodeProject('packages/api-token'),
       nodeProject('packages/access-policy'),

@@ -95,9 +95,7 @@ describe('the Python standard-library example (docs/examples/pp_client.py)', () 
     const aggregated = await servers.apiToken({ aggregatedOnly: true });
     const rows = await python(['rows', '--dataset', DATASET, '--term', 'sex'], aggregated);
     expect(rows.code).toBe(1);
-    expect(rows.stderr.trim()).toBe(
-      'route_class_not_granted: The access token does not grant this kind of data.',
-    );
+    expect(rows.stderr.trim()).toBe("insufficient_scope: The access token's scopes do not cover this data.");
     const revoked = await servers.apiToken();
     await servers.users(['revoke-api-token', revoked.slice(5, 17)]);
     const refused = await python(['barchart', '--dataset', DATASET, '--term', 'sex'], revoked);

@@ -28,6 +28,7 @@ const PUBLISHABLE = [
   'client-address',
   'server-runtime',
   'dataset-token',
+  'passport',
   'revocation',
   'api-token',
   'access-policy',

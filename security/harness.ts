@@ -73,6 +73,8 @@ export const VIZ_EVENTS = new Set([
   'jwks_fetched',
   'jwks_fetch_failed',
   'jwks_key_ignored',
+  'issuer_discovered',
+  'issuer_discovery_failed',
   'bundle_missing',
   'sample_access',
   'draining',

@@ -13,7 +13,7 @@ The API token is read from the environment (PP_API_TOKEN), never from an argumen
     python3 pp_client.py --portal ... --viz-server ... access     # what the token opens, as JSON
     python3 pp_client.py --portal ... --viz-server ... barchart --dataset TermdbTest --term sex
 
-A refusal is printed with its code (invalid_grant, route_class_not_granted, ...) and the exit code is 1.
+A refusal is printed with its code (invalid_grant, insufficient_scope, ...) and the exit code is 1.
 """
 import argparse
 import csv

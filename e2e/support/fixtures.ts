@@ -22,6 +22,10 @@ export const env = {
   get dataset(): string {
     return process.env.E2E_DATASET as string;
   },
+  /** The university's OpenID Provider (a real oidc-provider in its own process). */
+  get idp(): string {
+    return process.env.E2E_IDP as string;
+  },
   get termdbTest(): string {
     return process.env.E2E_TERMDB_TEST ?? '';
   },
@@ -42,6 +46,21 @@ export function mintToken(datasets: string[], ttlSeconds = 600, secret?: string)
     key: { secret: secret ?? { file: process.env.E2E_SECRET_FILE as string } },
   });
   return signer.sign({ datasets, email: 'e2e@example.org', ip: '127.0.0.1', ttlSeconds });
+}
+
+/**
+ * Signs in with the university's IdP as a user would: "Sign in with University" on the portal's sign-in page, the
+ * IdP's own login form (any password for its test users), and back to `next` on the portal.
+ */
+export async function signInWithInstitution(page: Page, user: string, next = '/'): Promise<void> {
+  await page.goto(`${env.portal}/login?next=${encodeURIComponent(next)}`);
+  await page.getByRole('link', { name: 'Sign in with University' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${env.idp}/interaction/`));
+  await page.getByPlaceholder('Enter any login').fill(user);
+  await page.getByPlaceholder('and password').fill('any password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await expect(page).toHaveURL(`${env.portal}${next}`);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
 }
 
 export async function signIn(page: Page, email: string, next = '/'): Promise<void> {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { generateSecret } from '@pp-embed/dataset-token';
 import { freePort } from '../../scripts/free-port.js';
+import { type RunningIdp, startIdp } from '@pp-embed/test-idp';
 import { systemChromium } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -127,6 +128,49 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config, null, 2));
 
+  // The university's IdP (a real OpenID Provider in its own process) and the portal's registration there. Its
+  // users: a group that grants PPDemo, a visa that grants PPDemo for 40 s, a visa for another dataset only.
+  const DAC = 'https://dac.example.org/committee';
+  const idpClient = {
+    client_id: 'portal',
+    client_secret: generateSecret(),
+    redirect_uris: [`${portal}/login/institution/callback`],
+  };
+  const idp: RunningIdp = await startIdp({
+    audience: viz,
+    clients: [idpClient],
+    users: {
+      'uni-ana': { email: 'ana@university.example.org', groups: ['ppdemo-readers'] },
+      'uni-vic': {
+        email: 'vic@university.example.org',
+        visas: [{ value: 'phs000777.v1.p1', source: DAC, by: 'dac', expiresIn: 40 }],
+      },
+      'uni-olga': {
+        email: 'olga@university.example.org',
+        visas: [{ value: 'phs000888.v1.p1', source: DAC, by: 'dac' }],
+      },
+    },
+  });
+  const secretEnv = 'PP_E2E_INSTITUTION_SECRET';
+  writeFileSync(
+    join(dir, 'institution.json'),
+    JSON.stringify({
+      issuer: idp.url,
+      name: 'University',
+      clientId: idpClient.client_id,
+      clientSecret: { env: secretEnv },
+      scope: 'openid email groups ga4gh_passport_v1',
+      grants: [{ claim: 'groups', value: 'ppdemo-readers', dataset: 'PPDemo' }],
+      passports: {
+        visaIssuers: [{ issuer: idp.url, jku: [idp.visaJku] }],
+        visas: [
+          { value: 'phs000777.v1.p1', source: [DAC], by: ['dac'], dataset: 'PPDemo' },
+          { value: 'phs000888.v1.p1', source: [DAC], dataset: 'TermdbTest' },
+        ],
+      },
+    }),
+  );
+
   const vizProcess = start(
     [VIZ_MAIN, '--config', join(dir, 'serverconfig.json'), '--port', String(vizPort)],
     {},
@@ -140,6 +184,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     PP_PORTAL_TOKEN_IP: 'client',
     PP_PORTAL_TOKEN_TTL: '60',
     PP_PORTAL_SEED_DEMO: 'true',
+    PP_PORTAL_INSTITUTION: join(dir, 'institution.json'),
+    [secretEnv]: idpClient.client_secret,
   });
   await waitFor(portal, portalProcess.child, portalProcess.output);
 
@@ -160,11 +206,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     E2E_DATASET: dataset,
     E2E_LOGINS: JSON.stringify(logins),
     E2E_TERMDB_TEST: existsSync(TERMDB_TEST) ? TERMDB_TEST : '',
+    E2E_IDP: idp.url,
   });
 
   return async () => {
     vizProcess.child.kill();
     portalProcess.child.kill();
+    await idp.stop();
     embedding.server.close();
     outsider.server.close();
   };

@@ -85,12 +85,12 @@ describe('a script reads only where an entry takes scripts, with a script’s to
     );
   });
 
-  it('a token for aggregated data opens counts, not rows (route_class_not_granted)', async () => {
+  it('a token for aggregated data opens counts, not rows (insufficient_scope)', async () => {
     const aggregated = script({ routeClasses: ['aggregated'] });
     expectRefusal(
       await lab().get(samplesPath(DS.termdb), { origin: null, headers: bearer(aggregated) }),
       403,
-      'route_class_not_granted',
+      'insufficient_scope',
     );
     expectGranted(await lab().get(barchartPath(DS.termdb), { origin: null, headers: bearer(aggregated) }));
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Accounts } from './auth/accounts.js';
+import type { Institution } from './auth/institution.js';
 import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
 import type { ScryptParams } from './auth/password.js';
 import { TOKEN_PATH } from '@pp-embed/api-token';
@@ -24,6 +25,7 @@ import {
 } from '@pp-embed/server-runtime';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
+import { institutionRoutes } from './routes/institution.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { DEFAULT_EXCHANGE_LIMITS, exchangeRoutes, type ExchangeLimits } from './routes/exchange.js';
@@ -81,6 +83,8 @@ export interface AppDeps {
   refusals?: RateLimitedLog;
   /** Whether the portal is shutting down. Default: never. */
   lifecycle?: DrainState;
+  /** "Sign in with your institution", when an institution is configured. */
+  institution?: Institution | undefined;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -136,6 +140,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
     limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     feed,
     assets: readAssets(deps.assetsDir),
+    institution: deps.institution,
   };
 
   const app = new Hono<PortalEnv>();
@@ -274,6 +279,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   app.route('/', exchangeRoutes(portal, deps.exchangeLimits ?? DEFAULT_EXCHANGE_LIMITS));
   app.route('/', apiTokenRoutes(portal));
   app.route('/', authRoutes(portal));
+  app.route('/', institutionRoutes(portal));
   app.route('/', pageRoutes(portal));
   return app;
 }

@@ -24,6 +24,8 @@ function problems(argv: string[], env: Record<string, string> = {}): string[] {
   throw new Error('expected a ConfigError');
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('loadConfig', () => {
   it('has safe defaults: loopback, port 3000, HS256, 10-minute tokens pinned to the client address', () => {
     const c = config([], { PP_DS_SECRET: secret });
@@ -140,6 +142,61 @@ describe('loadConfig', () => {
       'PP_PORTAL_PUBLIC_URL (--public-url): expected an origin, e.g. https://portal.example.org (got "https://portal.example.org/app")',
     ]);
     expect(problems(['--colour'])[0]).toMatch(/^command line: Unknown option '--colour'/);
+  });
+
+  it('reads the institution file: the client secret from where it names, never from the file itself', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-institution-'));
+    const file = join(dir, 'institution.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        issuer: 'https://login.university.example',
+        name: 'University',
+        clientId: 'pp-portal',
+        clientSecret: { env: 'PP_INSTITUTION_SECRET' },
+        grants: [{ claim: 'groups', value: 'abc-team', dataset: 'TermdbTest' }],
+      }),
+    );
+    const c = config(['--institution', file], {
+      PP_DS_SECRET: secret,
+      PP_INSTITUTION_SECRET: 'the client secret the IdP gave',
+    });
+    expect(c.institution).toMatchObject({
+      issuer: 'https://login.university.example',
+      clientSecret: 'the client secret the IdP gave',
+      scope: 'openid email groups',
+    });
+  });
+
+  it('names every mistake of the institution file with its JSON path, all at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-institution-'));
+    const file = join(dir, 'institution.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        // Plain http is for an IdP on this machine only.
+        issuer: 'http://login.university.example',
+        name: 'University',
+        clientSecret: 'the secret itself',
+        grants: [{ claim: 'groups', value: 'abc-team', dataset: '../etc' }],
+        passports: { visaIssuers: [], visas: [] },
+      }),
+    );
+    const found = problems(['--institution', file], { PP_DS_SECRET: secret });
+    const prefix = 'PP_PORTAL_INSTITUTION (--institution)';
+    for (const path of [
+      'issuer',
+      'clientId',
+      'clientSecret',
+      'grants[0].dataset',
+      'passports.visaIssuers',
+      'passports.visas',
+    ]) {
+      expect(found, path).toContainEqual(
+        expect.stringMatching(new RegExp(`^${escapeRegExp(`${prefix} ${path}:`)}`)),
+      );
+    }
+    expect(found.join('\n')).not.toContain('the secret itself');
   });
 
   it('answers --help with every setting', () => {

@@ -11,6 +11,7 @@ import { readSecret, secretProblem } from '@pp-embed/dataset-token';
 import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import * as z from 'zod';
+import { type InstitutionConfig, readInstitution } from './auth/institution.js';
 import { MAX_TOKEN_TTL_SECONDS } from './db/revocations.js';
 import type { StoreLocation } from './db/store.js';
 
@@ -110,6 +111,8 @@ export interface PortalConfig {
   seedDemo: boolean;
   /** On SIGTERM, how long requests in flight may run before their connections are closed, in seconds. */
   drainSeconds: number;
+  /** The institution users may sign in with (`--institution`), read and checked. */
+  institution: InstitutionConfig | undefined;
 }
 
 interface Setting {
@@ -188,6 +191,11 @@ const SETTINGS = {
     env: 'PP_PORTAL_DRAIN_SECONDS',
     flag: 'drain-seconds',
     help: 'On SIGTERM, how long requests in flight may run before the portal closes them and exits, 0 to 300. Default 10.',
+  },
+  institution: {
+    env: 'PP_PORTAL_INSTITUTION',
+    flag: 'institution',
+    help: 'A JSON file naming an OpenID Provider users may sign in with, and what its groups and visas grant.',
   },
   seedDemo: {
     env: 'PP_PORTAL_SEED_DEMO',
@@ -300,6 +308,7 @@ const schema = z.object({
   sessionMaxAgeSeconds: wholeNumber(300, 30 * 86_400, 43_200),
   seedDemo: flag(false),
   drainSeconds: wholeNumber(0, 300, 10),
+  institution: z.string().min(1).optional(),
 });
 
 function names(setting: SettingName): string {
@@ -414,6 +423,17 @@ export function loadConfig(
       message: 'must not be longer than the session max age',
     });
   }
+  let institution: InstitutionConfig | undefined;
+  if (v.institution !== undefined) {
+    try {
+      institution = readInstitution(path(v.institution), env as NodeJS.ProcessEnv);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) {
+        problems.push({ path: `${names('institution')} ${problem.path}`, message: problem.message });
+      }
+    }
+  }
   if (problems.length > 0 || signing === undefined) throw new ConfigError(SUBJECT, problems);
 
   return {
@@ -435,6 +455,7 @@ export function loadConfig(
       sessionMaxAgeSeconds: v.sessionMaxAgeSeconds,
       seedDemo: v.seedDemo,
       drainSeconds: v.drainSeconds,
+      institution,
     },
   };
 }

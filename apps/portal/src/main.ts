@@ -12,7 +12,8 @@ import { FeedPublisher } from '@pp-embed/revocation';
 import { createApp, DEFAULT_LOGIN_LIMITS } from './app.js';
 import { DEFAULT_EXCHANGE_LIMITS } from './routes/exchange.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DatabaseError, openStore, type PortalStore } from './db/store.js';
+import { Institution } from './auth/institution.js';
+import { DatabaseError, openStore, type PortalStore, storeSecret } from './db/store.js';
 import { seedDemo } from './demo.js';
 import { jsonLogger, Lifecycle, RateLimitedLog } from '@pp-embed/server-runtime';
 import { listen } from './server.js';
@@ -87,7 +88,22 @@ async function main(): Promise<number> {
   // Held feed requests answer at once when the shutdown starts, rather than holding it to the drain deadline.
   lifecycle.drainSignal.addEventListener('abort', () => feed.close(), { once: true });
   const refusals = new RateLimitedLog(logger);
-  const app = createApp({ config, store: opened, keys, logger, refusals, assetsDir, lifecycle, feed });
+  // The pending sign-in cookie is signed with a key in the store, so the IdP may send the browser back to any replica.
+  const institution =
+    config.institution === undefined
+      ? undefined
+      : new Institution(config.institution, { stateKey: await storeSecret(opened.sql, 'institution-state') });
+  const app = createApp({
+    config,
+    store: opened,
+    keys,
+    logger,
+    refusals,
+    assetsDir,
+    lifecycle,
+    feed,
+    institution,
+  });
   // The sliding windows of sign-ins and token exchanges share one table: kept as long as the longest of them.
   const longestWindow = Math.max(
     ...[...Object.values(DEFAULT_LOGIN_LIMITS), ...Object.values(DEFAULT_EXCHANGE_LIMITS)].map(

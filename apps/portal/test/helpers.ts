@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { createApp, type LoginLimits } from '../src/app.js';
 import type { ExchangeLimits } from '../src/routes/exchange.js';
 import { Accounts } from '../src/auth/accounts.js';
+import type { Institution } from '../src/auth/institution.js';
 import type { ScryptParams } from '../src/auth/password.js';
 import type { PortalStore } from '../src/db/store.js';
 import type { AppConfig, PortalEnv } from '../src/http/env.js';
@@ -103,6 +104,8 @@ export interface SetupOptions {
   assetsDir?: string;
   clock?: FrozenClock;
   lifecycle?: DrainState;
+  /** "Sign in with your institution", built over the store (for the state key) and the clock. */
+  institution?: (store: PortalStore, clock: FrozenClock) => Institution | Promise<Institution>;
   /** Another replica on the same store: the app is built over it, and the USERS are not added again. */
   store?: PortalStore;
 }
@@ -149,6 +152,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
     ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
     ...(options.exchangeLimits === undefined ? {} : { exchangeLimits: options.exchangeLimits }),
     ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
+    institution: await options.institution?.(store, clock),
   });
   return { app, store, clock, secret, keys, logs: lines, config };
 }

@@ -1,4 +1,4 @@
-import type { JwksEvent } from '@pp-embed/dataset-token';
+import type { IssuerEvent, JwksEvent } from '@pp-embed/dataset-token';
 import { loadServerConfig, type ServerConfig } from '@pp-embed/server-config';
 import type { Logger } from '@pp-embed/server-runtime';
 import { openDataset, type TermdbDataset } from './termdb/dataset.js';
@@ -29,6 +29,25 @@ export function logJwksEvent(log: Logger): (event: JwksEvent) => void {
 }
 
 /**
+ * The log line of each event of a trusted issuer's keys: its discovery document read or failing (with the
+ * issuer's name and the cause), and its key set's events as for a JWKS URL, with the issuer.
+ *
+ * @example
+ * new IssuerKeys(issuer, { onEvent: logIssuerEvent(log) });
+ */
+export function logIssuerEvent(log: Logger): (event: IssuerEvent) => void {
+  const jwks = logJwksEvent(log);
+  return (event) => {
+    if (event.type === 'discovered')
+      log.info('issuer_discovered', { issuer: event.issuer, jwksUri: event.jwksUri });
+    else if (event.type === 'discovery_failed') {
+      const { type: _type, ...fields } = event;
+      log.warn('issuer_discovery_failed', fields);
+    } else jwks(event);
+  };
+}
+
+/**
  * Reads serverconfig.json with the shared loader (the one `pp-token explain --config` uses) and opens every
  * dataset it declares. Throws a `ConfigError` listing every problem with its JSON path, a dataset file that
  * cannot be served included; nothing is left open when it throws.
@@ -41,7 +60,11 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
   const { log, ...rest } = options;
   return loadServerConfig<TermdbDataset>(file, {
     ...rest,
-    ...(log !== undefined && { remoteJwks: { onEvent: logJwksEvent(log) }, revocation: { logger: log } }),
+    ...(log !== undefined && {
+      remoteJwks: { onEvent: logJwksEvent(log) },
+      issuerKeys: { onEvent: logIssuerEvent(log) },
+      revocation: { logger: log },
+    }),
     datasets: {
       open: (d) =>
         openDataset({ label: d.label, genome: d.genome, file: d.file, minSampleSize: d.minSampleSize }),

@@ -1,8 +1,10 @@
 import { canonicalIp } from '@pp-embed/client-address';
-import { type DatasetTokenClaims, type TokenClient, TokenError } from '@pp-embed/dataset-token';
+import { type DatasetTokenClaims, peekJwt, type TokenClient, TokenError } from '@pp-embed/dataset-token';
+import type { VisaOutcome } from '@pp-embed/passport';
 import {
   GRANTED_ROUTE_CLASSES,
   type GrantedRouteClass,
+  LIMITS,
   type LoginErrorCode,
   ROUTES,
   type RefusalCode,
@@ -12,6 +14,7 @@ import {
 import type { RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import { type Authorization, authorize, requiredDatasets } from './authorize.js';
 import type { CredentialEntry, OpenEntry, PasswordEntry, RouteRef, TokenEntry } from './entries.js';
+import { type IssuerGrant, issuerGrants, type TrustedIssuer } from './issuers.js';
 import { verifyPassword } from './password.js';
 import { type AccessPolicy, type ForbiddenCode, throttleOf, type Trace, traceResolution } from './policy.js';
 
@@ -158,6 +161,26 @@ export type DecisionStep =
       readonly claims: DatasetTokenClaims;
       readonly result: Authorization;
     }
+  | {
+      readonly step: 'issuer';
+      readonly entry: TokenEntry;
+      /** The token's `iss`, as it reads before anything is verified. */
+      readonly iss: string | undefined;
+      /** The entry's trusted issuer it names; undefined when none. */
+      readonly issuer: TrustedIssuer | undefined;
+      readonly outcome:
+        | { readonly error: TokenError }
+        | {
+            readonly grants: readonly IssuerGrant[];
+            readonly visas: readonly VisaOutcome[] | undefined;
+            /** The grants this request rests on. */
+            readonly used: readonly IssuerGrant[];
+            readonly refusal?: {
+              readonly code: 'dataset_not_granted' | 'insufficient_scope';
+              readonly reason: string;
+            };
+          };
+    }
   | { readonly step: 'discovery'; readonly code: DecisionCode }
   | { readonly step: 'unlisted-origin'; readonly host: string }
   | {
@@ -179,8 +202,9 @@ const GUARD_ROUTE: RouteRef = ROUTES.samples;
 
 /**
  * The one access decision. Resolves dataset, route and embedder (memoized per config), reads the token from the
- * deciding entry's header only, verifies it, asks the revocation list of the entry's embedder whether the token
- * was withdrawn, checks the grant (datasets, address), applies the discovery
+ * deciding entry's header only, verifies it (with the entry's key, or with the keys and rules of the trusted issuer
+ * its `iss` names, whose scopes, claims or visas then grant), asks the revocation list of the entry's embedder
+ * whether a portal's token was withdrawn, checks the grant (datasets, address), applies the discovery
  * exception and works out the caller's scope. The server's middleware calls it for every dataset request;
  * `explain` calls it with `steps` and tells each one. Never throws.
  *
@@ -369,14 +393,54 @@ async function checkToken(
     steps?.push({ step: 'duplicate-header', headerKey: entry.headerKey });
     return refused(400, 'bad_request', `more than one ${entry.headerKey} header`, entry.path);
   }
+  // A token whose iss names one of the entry's trusted issuers is that issuer's to verify; any other goes to the
+  // entry's own key, and an entry without one trusts no other issuer.
+  if (
+    entry.type === 'jwt' &&
+    header !== undefined &&
+    (entry.issuers.length > 0 || entry.verifier === undefined)
+  ) {
+    // Said before any decoding: a passport with too many visas must not read as a token of an unknown issuer.
+    if (header.length > LIMITS.maxPassportLength) {
+      const error = new TokenError(
+        'token_invalid',
+        `token is longer than ${LIMITS.maxPassportLength} characters, the longest passport accepted`,
+        { reason: 'malformed' },
+      );
+      steps?.push({ step: 'token', entry, offered: true, outcome: { error } });
+      return refused(401, error.code, error.message, entry.path, { reason: error.reason });
+    }
+    const iss = peekJwt(header, LIMITS.maxPassportLength)?.payload.iss;
+    const trusted = entry.issuers.find((candidate) => candidate.issuer === iss);
+    if (trusted !== undefined) return checkIssuerToken(entry, trusted, header, facts, steps);
+    if (entry.verifier === undefined) {
+      const error = new TokenError(
+        'issuer_not_trusted',
+        typeof iss === 'string'
+          ? `issuer ${JSON.stringify(iss.slice(0, 200))} is not one of the entry's trusted issuers`
+          : 'the token names no issuer this entry trusts',
+        { claim: 'iss' },
+      );
+      steps?.push({
+        step: 'issuer',
+        entry,
+        iss: typeof iss === 'string' ? iss : undefined,
+        issuer: undefined,
+        outcome: { error },
+      });
+      return refused(401, error.code, error.message, entry.path);
+    }
+  }
+  if (entry.verifier === undefined) {
+    const error = new TokenError('token_missing', 'no token was sent');
+    steps?.push({ step: 'token', entry, offered: false, outcome: { error } });
+    return refused(401, error.code, error.message, entry.path);
+  }
   let claims: DatasetTokenClaims;
   try {
     claims = await entry.verifier.verify(header, facts.now);
   } catch (error) {
-    const tokenError =
-      error instanceof TokenError
-        ? error
-        : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+    const tokenError = asTokenError(error);
     steps?.push({ step: 'token', entry, offered: header !== undefined, outcome: { error: tokenError } });
     return refused(401, tokenError.code, tokenError.message, entry.path, {
       cause: tokenError.cause,
@@ -412,12 +476,7 @@ async function checkToken(
   if (claims.routeClasses !== undefined && isGranted(routeClass)) {
     steps?.push({ step: 'route-class', route: facts.route, granted: claims.routeClasses });
     if (!claims.routeClasses.includes(routeClass)) {
-      return refused(
-        403,
-        'route_class_not_granted',
-        `the "routeClasses" claim lacks "${routeClass}"`,
-        entry.path,
-      );
+      return refused(403, 'insufficient_scope', `the "routeClasses" claim lacks "${routeClass}"`, entry.path);
     }
   }
   return { claims };
@@ -425,6 +484,85 @@ async function checkToken(
 
 const isGranted = (routeClass: RouteRef['class']): routeClass is GrantedRouteClass =>
   (GRANTED_ROUTE_CLASSES as readonly string[]).includes(routeClass);
+
+/** A verifier's refusal as it is; anything else it threw as `token_invalid`, kept as the cause for logs. */
+function asTokenError(error: unknown): TokenError {
+  return error instanceof TokenError
+    ? error
+    : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+}
+
+/**
+ * A token from one of the entry's trusted issuers: verified by that issuer's keys and rules, then granted by the
+ * rules (scopes, claims, visas) that name this dataset and cover this route class. Such a token carries no client
+ * address, so the address rule of portal tokens does not apply, and it is in no portal's revocation feed (no portal
+ * issued it); its grant ends at the earliest expiry it rests on.
+ */
+async function checkIssuerToken(
+  entry: TokenEntry,
+  issuer: TrustedIssuer,
+  token: string,
+  facts: RequestFacts,
+  steps: DecisionStep[] | undefined,
+): Promise<{ claims: DatasetTokenClaims } | Refused> {
+  const step = { step: 'issuer', entry, iss: issuer.issuer, issuer } as const;
+  let verified;
+  try {
+    verified = await issuer.verifier.verify(token, facts.now);
+  } catch (error) {
+    const tokenError = asTokenError(error);
+    steps?.push({ ...step, outcome: { error: tokenError } });
+    return refused(401, tokenError.code, tokenError.message, entry.path, {
+      cause: tokenError.cause,
+      reason: tokenError.reason,
+    });
+  }
+  const { grants, visas } = await issuerGrants(issuer, token, verified, facts.now);
+  const wanted = requiredDatasets(entry, facts.dataset);
+  const missing = wanted.filter((id) => !grants.some((g) => g.dataset === id));
+  const covering = grants.filter(
+    (g) => wanted.includes(g.dataset) && (g.routes === null || g.routes.includes(facts.route.class)),
+  );
+  const uncovered = wanted.filter((id) => !covering.some((g) => g.dataset === id));
+  const refusal =
+    missing.length > 0
+      ? {
+          code: 'dataset_not_granted' as const,
+          reason: `no scope, claim or visa of ${issuer.name} grants ${missing.map((id) => JSON.stringify(id)).join(', ')}`,
+        }
+      : uncovered.length > 0
+        ? {
+            code: 'insufficient_scope' as const,
+            reason: `the grants of ${issuer.name} for ${uncovered.map((id) => JSON.stringify(id)).join(', ')} do not cover ${facts.route.class} routes`,
+          }
+        : undefined;
+  steps?.push({
+    ...step,
+    outcome: { grants, visas, used: refusal === undefined ? covering : [], ...(refusal && { refusal }) },
+  });
+  if (refusal !== undefined) return refused(403, refusal.code, refusal.reason, entry.path);
+  const here = covering.filter((g) => g.dataset === facts.dataset);
+  const restricted = here.length > 0 && here.every((g) => g.cohorts !== null);
+  const email = verified.payload.email;
+  const claims: DatasetTokenClaims = Object.freeze({
+    datasets: Object.freeze([...new Set(covering.map((g) => g.dataset))]),
+    // The audit trail's user: the issuer's email for them, or their subject at the issuer. No control characters:
+    // they would forge a log line.
+    email:
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      typeof email === 'string' && email.length <= 320 && !/[\u0000-\u001f\u007f]/.test(email)
+        ? email
+        : `${verified.sub ?? ''}@${issuer.name}`,
+    iat: verified.iat ?? Math.floor((facts.now ?? Date.now()) / 1000),
+    exp: Math.min(verified.exp, ...covering.map((g) => g.expiresAt)),
+    iss: verified.iss,
+    ...(typeof verified.payload.jti === 'string' && { jti: verified.payload.jti.slice(0, 256) }),
+    ...(restricted && {
+      clientAuthResult: Object.freeze({ cohorts: [...new Set(here.flatMap((g) => g.cohorts ?? []))] }),
+    }),
+  });
+  return { claims };
+}
 
 function checkRevocation(
   entry: TokenEntry,

@@ -1,5 +1,6 @@
 import type { Signer, Verifier } from '@pp-embed/dataset-token';
 import type { RouteClass } from '@pp-embed/viz-api';
+import type { TrustedIssuer } from './issuers.js';
 import type { PasswordHash } from './password.js';
 import type { IP_CHECKS, SCRIPT_ACCESS } from './schema.js';
 
@@ -45,8 +46,8 @@ export interface ForbiddenEntry extends EntryBase {
 interface TokenRules extends EntryBase {
   /** Lowercase header name carrying the token. */
   readonly headerKey: string;
-  /** Built once at load, with this entry's key and rules. */
-  readonly verifier: Verifier;
+  /** Built once at load, with this entry's key and rules; undefined when it accepts only trusted issuers' tokens. */
+  readonly verifier: Verifier | undefined;
   /** Ids the `datasets` claim must all contain; undefined means the requested dataset label. */
   readonly dsnames: readonly DsName[] | undefined;
   /**
@@ -58,7 +59,10 @@ interface TokenRules extends EntryBase {
   readonly maxTokenAge: number;
 }
 
-/** Requests matched by this entry need a token from the portal that `verifier` accepts and `authorize` grants. */
+/**
+ * Requests matched by this entry need a token from the portal that `verifier` accepts and `authorize` grants, or a
+ * token from one of its trusted `issuers` whose claims grant the dataset and route.
+ */
 export interface TokenEntry extends TokenRules {
   readonly type: 'jwt';
   /**
@@ -66,8 +70,10 @@ export interface TokenEntry extends TokenRules {
    * `false` (never), `true` (its `ip` claim checked by `ipCheck` when present) or `'pinned'` (it must carry one).
    */
   readonly scripts: ScriptAccess;
-  /** Which kind of key checks the signature; never the key itself. */
-  readonly keySource: 'secret' | 'publicKey' | 'jwks';
+  /** OpenID issuers whose tokens it accepts beside the portal's (`issuers`, names of `trustedIssuers`). */
+  readonly issuers: readonly TrustedIssuer[];
+  /** Which kind of key checks the signature, never the key itself; undefined when it has none of its own. */
+  readonly keySource: 'secret' | 'publicKey' | 'jwks' | undefined;
   readonly issuer: readonly string[] | undefined;
   readonly audience: readonly string[] | undefined;
 }
@@ -79,6 +85,7 @@ export interface TokenEntry extends TokenRules {
  */
 export interface PasswordEntry extends TokenRules {
   readonly type: 'basic';
+  readonly verifier: Verifier;
   readonly keySource: 'password';
   readonly passwordHash: PasswordHash;
   /** Signs the tokens the login route issues; HS256 with the entry's `tokenSecret`. */

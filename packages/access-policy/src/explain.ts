@@ -124,6 +124,8 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
       ];
     case 'grant':
       return grantSentences(step.entry, step.claims, step.result, request);
+    case 'issuer':
+      return issuerSentences(step, request);
     case 'discovery':
       return [
         `Route ${quote(routeName(request.route))} is a discovery route: without a usable token it still answers, and leaves out the parts that need one (the root terms and cohorts).`,
@@ -283,9 +285,21 @@ function scriptSentences(t: Trace): string[] {
   const result = t.result;
   if (t.embedderVia === 'script' && result.kind === 'needs-token') {
     const entry = result.entry as TokenEntry;
+    const accepts = `The entry ${entry.path} accepts scripts ("scripts": ${entry.scripts === 'pinned' ? '"pinned"' : 'true'})`;
+    const carried = `as a Bearer token in the Authorization header or in the ${quote(entry.headerKey)} header`;
+    if (entry.verifier === undefined) {
+      return [
+        head,
+        `${accepts}: a token from one of its trusted issuers ${issuerNames(entry)} is needed, ${carried}.`,
+      ];
+    }
+    const issuers =
+      entry.issuers.length === 0
+        ? ''
+        : ` Tokens from its trusted issuers ${issuerNames(entry)} are accepted too.`;
     return [
       head,
-      `The entry ${entry.path} accepts scripts ("scripts": ${entry.scripts === 'pinned' ? '"pinned"' : 'true'}): a token the portal minted for a script is needed, as a Bearer token in the Authorization header or in the ${quote(entry.headerKey)} header; ${entry.scripts === 'pinned' ? 'it must carry an "ip" claim, checked by the entry\'s address rule' : 'an "ip" claim is checked by the entry\'s address rule when the portal pinned one, and a token without one is accepted'}.`,
+      `${accepts}: a token the portal minted for a script is needed, ${carried}; ${entry.scripts === 'pinned' ? 'it must carry an "ip" claim, checked by the entry\'s address rule' : 'an "ip" claim is checked by the entry\'s address rule when the portal pinned one, and a token without one is accepted'}.${issuers}`,
     ];
   }
   if (result.kind === 'open' || (result.kind === 'forbidden' && result.code === 'route_forbidden')) {
@@ -300,11 +314,65 @@ function scriptSentences(t: Trace): string[] {
   ];
 }
 
+function issuerSentences(step: Extract<DecisionStep, { step: 'issuer' }>, request: ExplainRequest): string[] {
+  const { issuer, outcome } = step;
+  if (issuer === undefined) {
+    return [
+      `The token's "iss" is ${step.iss === undefined ? 'missing' : quote(step.iss)}, which is not ${step.entry.issuers.length > 0 ? `one of the entry's trusted issuers: ${issuerNames(step.entry)}` : 'an issuer this entry trusts'}; the entry has no key of its own for other tokens.`,
+    ];
+  }
+  const who = `trusted issuer ${quote(issuer.name)} (${issuer.issuer}, ${issuer.path})`;
+  if ('error' in outcome) {
+    return [
+      `The token's "iss" names ${who}. It was refused: ${outcome.error.message} (the issuer's rules: "aud" ${list(issuer.verifier.audience.map(quote))}, ${issuer.verifier.algorithms.join(' or ')}, keys from its discovery document).`,
+    ];
+  }
+  const out = [
+    `The token's "iss" names ${who}; it verified: signature, algorithm, "aud" ${list(issuer.verifier.audience.map(quote))} and lifetime are valid. Its address is not checked: tokens from an issuer carry none.`,
+  ];
+  if (request.revocations !== undefined) {
+    out.push(
+      "A portal's revocation feed does not speak for it (no portal issued it): its own lifetime and the expiry of what it rests on bound it.",
+    );
+  }
+  for (const visa of outcome.visas ?? []) {
+    const what =
+      visa.type === undefined
+        ? ''
+        : ` (${visa.type}${visa.value === undefined ? '' : ` ${quote(visa.value)}`})`;
+    out.push(
+      `Visa ${visa.index}${what} from ${visa.iss === undefined ? 'an unknown issuer' : quote(visa.iss)}: ${visa.accepted ? 'accepted' : `refused (${visa.refusal ?? 'invalid'})`}: ${visa.detail}.`,
+    );
+  }
+  const granted = outcome.grants.map(
+    (g) =>
+      `${quote(g.dataset)}${g.cohorts === null ? '' : ` (cohorts ${list(g.cohorts.map(quote))})`} by claim ${quote(g.claim)} = ${quote(g.value)} under rule ${g.rule}${g.routes === null ? '' : `, for ${list([...g.routes])} routes`}`,
+  );
+  out.push(
+    granted.length === 0
+      ? `No rule of ${quote(issuer.name)} matches the token's claims, so it grants no dataset.`
+      : `It grants ${list(granted)}.`,
+  );
+  if (outcome.refusal !== undefined) out.push(`For ${quote(request.dataset)}: ${outcome.refusal.reason}.`);
+  else {
+    const ends = Math.min(...outcome.used.map((g) => g.expiresAt));
+    out.push(`The grant for ${quote(request.dataset)} lasts until ${new Date(ends * 1000).toISOString()}.`);
+  }
+  return out;
+}
+
+/** The entry's trusted issuers, by name and URL. */
+function issuerNames(entry: TokenEntry): string {
+  return list(entry.issuers.map((i) => `${quote(i.name)} (${i.issuer})`));
+}
+
 /**
  * @internal What checks a portal's token, by the kind of key, never the key: `signed with the shared secret
- * (HS256)`. The access table says the same.
+ * (HS256)`; for an entry with no key of its own, the trusted issuers whose tokens it takes. The access table says
+ * the same.
  */
 export function signedWith(entry: TokenEntry): string {
+  if (entry.verifier === undefined) return `from one of its trusted issuers ${issuerNames(entry)}`;
   const algorithms = entry.verifier.algorithms;
   const key =
     entry.keySource === 'secret'
@@ -331,6 +399,9 @@ function requirementSentence(entry: CredentialEntry, dataset: string): string {
       `requests carry that token in the ${quote(entry.headerKey)} header, and it must name ${quote(dataset)} and have been issued ${entry.ipCheck === 'none' ? 'from any address' : `to the client address (${entry.ipCheck} address check)`}.`
     );
   }
+  if (entry.verifier === undefined) {
+    return `The entry's type is "jwt" with no key of its own: a token is needed in the ${quote(entry.headerKey)} header from one of its trusted issuers, ${issuerNames(entry)}, whose claims grant ${quote(dataset)}.`;
+  }
   const parts = [
     `The entry's type is "jwt": a token is needed in the ${quote(entry.headerKey)} header, ${signedWith(entry)}`,
   ];
@@ -342,7 +413,11 @@ function requirementSentence(entry: CredentialEntry, dataset: string): string {
     `whose "datasets" claim lists ${list(ids.map(quote))}${entry.dsnames === undefined ? '' : " (the entry's dsnames)"}`,
   );
   parts.push(`and ${ipSentence(entry)}`);
-  return `${parts.join(', ')}.`;
+  const issuers =
+    entry.issuers.length === 0
+      ? ''
+      : ` Tokens from its trusted issuers ${issuerNames(entry)} are accepted too, granted by their rules (scopes, claims, visas), with no address check.`;
+  return `${parts.join(', ')}.${issuers}`;
 }
 
 function tokenSentence(

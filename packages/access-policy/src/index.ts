@@ -44,6 +44,18 @@ export {
 } from './decide.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema, secretSource } from './schema.js';
+export {
+  type GrantRule,
+  type IssuerGrant,
+  type IssuerGrants,
+  issuerGrants,
+  issuerUrlSchema,
+  loadTrustedIssuers,
+  type LoadTrustedIssuersOptions,
+  passportsSchema,
+  type TrustedIssuer,
+  trustedIssuerSchema,
+} from './issuers.js';
 export { type AccessRow, type AccessTable, accessTable, formatAccessTable } from './table.js';
 export { hashPassword, type PasswordHash, parsePasswordHash, verifyPassword } from './password.js';
 export { type LoginThrottleOptions } from './throttle.js';

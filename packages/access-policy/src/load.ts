@@ -27,6 +27,7 @@ import {
 } from './entries.js';
 import { describeRewrite, reshapeLegacy } from './migrate.js';
 import { embedderKey } from './origin.js';
+import type { TrustedIssuer } from './issuers.js';
 import { parsePasswordHash, type PasswordHash } from './password.js';
 import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock } from './policy.js';
 import {
@@ -52,6 +53,8 @@ export interface LoadPolicyOptions {
   leewaySeconds?: number;
   /** Options for `jwks` entries given as an https URL (timeouts; an injected fetch in tests). */
   remoteJwks?: RemoteJwksOptions;
+  /** The trusted issuers entries may name in `issuers` (`loadTrustedIssuers`). */
+  issuers?: ReadonlyMap<string, TrustedIssuer>;
   /**
    * The labels of the datasets the server serves. When given, a dataset key that names none of them is an error
    * (with the closest label suggested): it would protect nothing, and the dataset it meant would stay open.
@@ -471,10 +474,33 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   }
 
   const given = KEY_FIELDS.filter((field) => raw[field] !== undefined);
-  if (given.length === 0) {
+  const issuerNames = Array.isArray(raw.issuers) ? (raw.issuers as unknown[]) : [];
+  const issuers: TrustedIssuer[] = [];
+  issuerNames.forEach((name, i) => {
+    const trusted = typeof name === 'string' ? place.options.issuers?.get(name) : undefined;
+    if (trusted !== undefined) issuers.push(trusted);
+    else if (typeof name === 'string') {
+      const names = [...(place.options.issuers?.keys() ?? [])];
+      const known = names.map((n) => `"${n}"`).join(', ');
+      report(
+        [...place.segments, 'issuers', i],
+        known === '' ? 'no trustedIssuers are configured' : `not one of the trustedIssuers (${known})`,
+      );
+      clean = false;
+    }
+  });
+  if (raw.scripts === 'pinned' && issuerNames.length > 0) {
+    // A trusted issuer's token carries no address, so "pinned" would refuse every one of them from a script.
+    report(
+      [...place.segments, 'scripts'],
+      '"pinned" takes only tokens bound to an address ("ip"), and tokens of trusted issuers carry none; use "scripts": true to take them from scripts',
+    );
+    clean = false;
+  }
+  if (given.length === 0 && issuerNames.length === 0) {
     report(
       place.segments,
-      'a "jwt" entry needs a key: "secret", "publicKey" or "jwks" (ProteinPaint treats a "jwt" entry without a secret as closed: write {"type": "forbidden"})',
+      'a "jwt" entry needs a key ("secret", "publicKey" or "jwks") or "issuers" (ProteinPaint treats a "jwt" entry without a secret as closed: write {"type": "forbidden"})',
     );
     return undefined;
   }
@@ -483,10 +509,14 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     report(place.segments, `give one key source, not ${given.map((f) => `"${f}"`).join(' and ')}`);
     return undefined;
   }
-  const keyField = given[0] as (typeof KEY_FIELDS)[number];
+  const keyField = given[0];
   // Build the verifier whenever the fields it reads are sound, so that a weak secret is reported together with
   // a bad headerKey rather than after it is fixed.
-  if ([keyField, 'algorithms', 'issuer', 'audience', 'maxTokenAge'].some((field) => damaged.has(field)))
+  if (
+    [keyField ?? 'secret', 'algorithms', 'issuer', 'audience', 'maxTokenAge', 'issuers'].some((field) =>
+      damaged.has(field),
+    )
+  )
     return undefined;
 
   const entry = raw as {
@@ -496,18 +526,21 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     maxTokenAge?: number;
     dsnames?: DsName[];
   };
-  let verifier: Verifier;
+  let verifier: Verifier | undefined;
   try {
-    verifier = createVerifier({
-      key: verificationKey(raw, keyField, place.options),
-      algorithms: entry.algorithms,
-      issuer: entry.issuer,
-      audience: entry.audience,
-      maxTokenAgeSeconds: entry.maxTokenAge,
-      leewaySeconds: place.options.leewaySeconds,
-      now: place.options.now,
-      env: place.options.env,
-    });
+    verifier =
+      keyField === undefined
+        ? undefined
+        : createVerifier({
+            key: verificationKey(raw, keyField, place.options),
+            algorithms: entry.algorithms,
+            issuer: entry.issuer,
+            audience: entry.audience,
+            maxTokenAgeSeconds: entry.maxTokenAge,
+            leewaySeconds: place.options.leewaySeconds,
+            now: place.options.now,
+            env: place.options.env,
+          });
   } catch (error) {
     if (!(error instanceof TokenSetupError)) throw error;
     const field =
@@ -515,7 +548,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
         ? 'algorithms'
         : error.option === 'maxTokenAgeSeconds'
           ? 'maxTokenAge'
-          : keyField;
+          : (keyField ?? 'issuers');
     report([...place.segments, field], error.message);
     return undefined;
   }
@@ -535,6 +568,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
               Object.freeze(d.label === undefined ? { id: d.id } : { id: d.id, label: d.label }),
             ),
           ),
+    issuers: Object.freeze(issuers),
     keySource: keyField,
     issuer: list(entry.issuer),
     audience: list(entry.audience),

@@ -374,7 +374,7 @@ describe('resolve', () => {
       dsnames: [{ id: 'TermdbTest', label: 'Test' }],
       ipCheck: 'loose',
     });
-    expect(typeof r.entry.verifier.verify).toBe('function');
+    expect(typeof r.entry.verifier?.verify).toBe('function');
   });
 
   it('never throws on malformed input from JavaScript callers', () => {

@@ -10,6 +10,7 @@ import {
 } from './entries.js';
 import type { LoginThrottle } from './throttle.js';
 import type { ConfigProblem } from '@pp-embed/server-runtime';
+import type { TrustedIssuer } from './issuers.js';
 import type { KeySetHealth } from '@pp-embed/viz-api';
 import { type Embedder, embedderFromOrigin } from './origin.js';
 
@@ -358,13 +359,15 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
   const hosts = new Set<string>();
   let anyEmbedder = false;
   const headers = new Set<string>();
-  const verifiers = new Set<CredentialEntry['verifier']>();
+  const verifiers = new Set<NonNullable<CredentialEntry['verifier']>>();
+  const issuers = new Set<TrustedIssuer>();
   for (const entry of tables.entries) {
     if (entry.embedder === ANY) anyEmbedder = true;
     else hosts.add(entry.embedder);
     if (entry.type === 'jwt' || entry.type === 'basic') {
       headers.add(entry.headerKey);
-      verifiers.add(entry.verifier);
+      if (entry.verifier !== undefined) verifiers.add(entry.verifier);
+      if (entry.type === 'jwt') for (const trusted of entry.issuers) issuers.add(trusted);
     }
   }
   const headerKeys = Object.freeze([...headers].sort());
@@ -410,13 +413,21 @@ export function createPolicy(tables: PolicyTables): AccessPolicy {
       return { headerKey, tokenRequired, passwordRequired, routes: details };
     },
     async ready() {
-      await Promise.all([...verifiers].map((v) => v.ready()));
+      await Promise.all([
+        ...[...verifiers].map((v) => v.ready()),
+        ...[...issuers].map((i) => i.verifier.ready()),
+        ...[...new Set([...issuers].map((i) => i.passports))].map((p) => p?.ready()),
+      ]);
     },
     keySets() {
       const byUrl = new Map<string, KeySetHealth>();
       for (const verifier of verifiers) {
         const health = verifier.keySetHealth();
         if (health !== undefined && !byUrl.has(health.url)) byUrl.set(health.url, health);
+      }
+      for (const trusted of issuers) {
+        const health = trusted.verifier.keySetHealth();
+        if (!byUrl.has(health.url)) byUrl.set(health.url, health);
       }
       return [...byUrl.values()];
     },

@@ -49,6 +49,10 @@ describe('dsCredentialsJsonSchema', () => {
       { required: ['secret'] },
       { required: ['publicKey'] },
       { required: ['jwks'] },
+      {
+        required: ['issuers'],
+        not: { anyOf: [{ required: ['secret'] }, { required: ['publicKey'] }, { required: ['jwks'] }] },
+      },
     ]);
   });
 });

@@ -24,6 +24,7 @@ export const ENTRY_FIELDS = {
     'ipCheck',
     'looseIpCheck',
     'scripts',
+    'issuers',
   ],
   basic: ['type', 'passwordHash', 'tokenSecret', 'maxTokenAge', 'headerKey', 'ipCheck', 'looseIpCheck'],
   open: ['type'],
@@ -182,6 +183,16 @@ const jwtEntry = z
           'Dataset ids that the token\'s "datasets" claim must all contain. Default: the requested dataset label.',
       }),
     headerKey: headerKeySchema,
+    issuers: z
+      .array(nonEmptyString('the name of a trusted issuer'), {
+        error: 'expected a list of trustedIssuers names',
+      })
+      .min(1, { error: 'expected at least one trusted issuer name' })
+      .optional()
+      .meta({
+        description:
+          'Names of trustedIssuers (serverconfig.json) whose access tokens or passports this entry accepts, beside tokens signed with its key.',
+      }),
     ipCheck: ipCheckSchema,
     looseIpCheck: looseIpCheckSchema,
     scripts: scriptsSchema,
@@ -191,8 +202,12 @@ const jwtEntry = z
     description: 'Requests need a token signed by the portal, in the headerKey header.',
     additionalProperties: false,
     patternProperties: COMMENT_KEYS_JSON,
-    // One key source per entry: which key checks a token must be written in the config, not chosen by us.
-    oneOf: KEY_FIELDS.map((field) => ({ required: [field] })),
+    // At most one key source per entry: which key checks a token must be written in the config, not chosen by us;
+    // an entry without one accepts only its trusted issuers' tokens.
+    oneOf: [
+      ...KEY_FIELDS.map((field) => ({ required: [field] })),
+      { required: ['issuers'], not: { anyOf: KEY_FIELDS.map((field) => ({ required: [field] })) } },
+    ],
   });
 
 const basicEntry = z

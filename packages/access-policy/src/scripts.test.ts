@@ -131,7 +131,7 @@ describe('decide, for a request without an Origin', () => {
     expect(await decide(scripts, facts({ 'x-ds-access-token': aggregated }))).toMatchObject({
       allowed: false,
       status: 403,
-      code: 'route_class_not_granted',
+      code: 'insufficient_scope',
     });
     const star = load({ TermdbTest: { '*': { '*': { type: 'jwt', secret, scripts: true } } } });
     for (const route of [BARCHART, TERMS, CONFIG]) {
@@ -145,7 +145,7 @@ describe('decide, for a request without an Origin', () => {
   it('holds a browser’s token to the same route classes', async () => {
     const token = sign({ datasets: ['TermdbTest'], email: 'a', ip: IP, routeClasses: ['aggregated'] });
     expect(await decide(scripts, facts({ 'x-ds-access-token': token }, { origin: PORTAL }))).toMatchObject({
-      code: 'route_class_not_granted',
+      code: 'insufficient_scope',
     });
   });
 
@@ -241,7 +241,7 @@ describe('explain, for scripts', () => {
       /accepts scripts \("scripts": true\), so a request without an Origin is refused/,
     );
     const aggregated = await explain(scripts, base, script({ routeClasses: ['aggregated'] }));
-    expect(aggregated.decision).toMatchObject({ code: 'route_class_not_granted' });
+    expect(aggregated.decision).toMatchObject({ code: 'insufficient_scope' });
     expect(aggregated.steps).toContain(
       'The token opens "aggregated" data only ("routeClasses"), not this sample-level route.',
     );

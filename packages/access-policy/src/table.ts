@@ -104,11 +104,18 @@ export function accessTable(policy: AccessPolicy, datasets: readonly string[]): 
 function scriptsRow(block: RouteBlock, discovery: boolean): Pick<AccessRow, 'needs' | 'path'> {
   const entry = block.scripts;
   if (entry !== undefined) {
+    const without = discovery ? '; without one it still answers, less the token-guarded parts' : '';
+    if (entry.verifier === undefined) {
+      // Only a trusted issuer's tokens: they carry no address and say nothing of who holds them.
+      return {
+        needs: `a token ${signedWith(entry)}, as a Bearer token or in ${entry.headerKey}${without}`,
+        path: entry.path,
+      };
+    }
     const address =
       entry.scripts === 'pinned'
         ? `"ip" required, ${ipOf(entry)}`
         : `"ip" checked when the portal pinned one (${ipOf(entry)})`;
-    const without = discovery ? '; without one it still answers, less the token-guarded parts' : '';
     return {
       needs: `a script's token ${signedWith(entry)}, as a Bearer token or in ${entry.headerKey}; ${address}${without}`,
       path: entry.path,

@@ -55,7 +55,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   if (url.pathname === '/termdb/barchart') {
     if (url.searchParams.get('dslabel') === 'Closed') {
-      return json(403, { error: { code: 'route_class_not_granted', message: 'No.' } });
+      return json(403, { error: { code: 'insufficient_scope', message: 'No.' } });
     }
     return json(200, { term: { id: 'sex' }, bars: [], total: 0, cohorts: null });
   }
@@ -156,7 +156,7 @@ describe('ScriptClient', () => {
       .json('barchart', { dslabel: 'Closed', term: 'sex' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VizError);
-    expect(error).toMatchObject({ code: 'route_class_not_granted', status: 403 });
+    expect(error).toMatchObject({ code: 'insufficient_scope', status: 403 });
   });
 
   it('reads the sample table from TSV as it arrives, quoted fields included', async () => {

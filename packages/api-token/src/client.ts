@@ -67,7 +67,7 @@ export class ExchangeError extends Error {
 }
 
 /**
- * The visualization server refused a request, with the wire contract's code (`route_class_not_granted`,
+ * The visualization server refused a request, with the wire contract's code (`insufficient_scope`,
  * `scripts_not_allowed`, …).
  *
  * @example

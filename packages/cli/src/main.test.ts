@@ -1,10 +1,11 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePasswordHash, verifyPassword } from '@pp-embed/access-policy';
-import { createSigner, createVerifier, generateSecret } from '@pp-embed/dataset-token';
+import { createSigner, createVerifier, generateSecret, publicJwk } from '@pp-embed/dataset-token';
 import { cutoffAfter, FeedPublisher, subjectHash } from '@pp-embed/revocation';
 import { describe, expect, it } from 'vitest';
 import type { Io } from './io.js';
@@ -315,6 +316,67 @@ describe('pp-token explain', () => {
         `The token was revoked by the revocation feed "portal": every token of this user issued before ${new Date(cutoffAfter(NOW) * 1000).toISOString()} was withdrawn at ${new Date(NOW).toISOString()} (an administrator revoked it).`,
       );
       expect(t.out.at(-1)).toBe('Decision: refused with token_revoked (401).');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('explains a token of a trusted issuer: the issuer, the claim and the rule; the access table names the issuer', async () => {
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    let issuer = '';
+    const server = createServer((req, res) => {
+      const body =
+        req.url === '/.well-known/openid-configuration'
+          ? { issuer, jwks_uri: `${issuer}/jwks` }
+          : { keys: [publicJwk(key.publicKey, 'RS256', 'idp-1')] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const withIssuer = join(dir, 'with-issuer.json');
+      const original = JSON.parse(readFileSync(config, 'utf8')) as { dsCredentials: Record<string, unknown> };
+      writeFileSync(
+        withIssuer,
+        JSON.stringify({
+          ...original,
+          trustedIssuers: {
+            university: {
+              issuer,
+              audience: 'https://viz.example.org',
+              grants: [{ claim: 'groups', value: 'abc-team', dataset: 'TermdbTest', cohorts: ['ABC'] }],
+            },
+          },
+          dsCredentials: {
+            ...original.dsCredentials,
+            TermdbTest: { termdb: { 'portal.example.org': { type: 'jwt', issuers: ['university'] } } },
+          },
+        }),
+      );
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const input = `${part({ alg: 'RS256', kid: 'idp-1', typ: 'at+jwt' })}.${part({
+        iss: issuer,
+        sub: 'ana',
+        aud: 'https://viz.example.org',
+        groups: ['abc-team'],
+        iat: NOW / 1000,
+        exp: NOW / 1000 + 300,
+      })}`;
+      const token = `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+      const t = io({ env, stdin: token });
+      const args = ['explain', '--config', withIssuer, ...base.slice(3), '--route', 'termdb/samples', '-'];
+      expect(await main(args, t.io)).toBe(0);
+      const text = t.out.join('\n');
+      expect(text).toContain(`trusted issuer "university" (${issuer}, trustedIssuers.university)`);
+      expect(text).toContain(
+        'It grants "TermdbTest" (cohorts "ABC") by claim "groups" = "abc-team" under rule trustedIssuers.university.grants[0].',
+      );
+      expect(t.out.at(-1)).toBe('Decision: allowed.');
+      const table = io({ env });
+      expect(await main(['explain', '--config', withIssuer], table.io)).toBe(0);
+      expect(table.out.join('\n')).toContain(
+        `a token from one of its trusted issuers "university" (${issuer})`,
+      );
     } finally {
       server.close();
     }

@@ -19,8 +19,20 @@ export {
   type JsonWebKeySet,
   type JwksEvent,
   keyServerUrl,
+  RemoteJwks,
   type RemoteJwksOptions,
+  type ResolvedKey,
 } from './jwks.js';
+export { discoveryUrl, type IssuerEvent, IssuerKeys, type IssuerKeysOptions } from './discovery.js';
+export { createIssuerVerifier, type IssuerVerifier, type IssuerVerifierOptions } from './issuer.js';
+export {
+  type JwtHeader,
+  type JwtRules,
+  type KeyResolver,
+  peekJwt,
+  type VerifiedJwt,
+  verifyJwt,
+} from './jwt.js';
 export {
   type JsonWebKey,
   jwkThumbprint,

@@ -265,12 +265,18 @@ function freshFor(headers: Headers): number | undefined {
   return Math.max(0, Number(maxAge) - age) * 1000;
 }
 
-/** Reads a body as it arrives and stops past `max` bytes, so that a huge answer never sits in memory. */
-async function readCapped(response: Response, max: number): Promise<string> {
+/**
+ * Reads a body as it arrives and stops past `max` bytes, so that a huge answer never sits in memory. `what` names
+ * the document in errors.
+ *
+ * @example
+ * const text = await readCapped(await fetch(url), 512 * 1024, 'JWKS response');
+ */
+async function readCapped(response: Response, max: number, what = 'JWKS response'): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > max) {
     await response.body?.cancel().catch(() => undefined);
-    throw new TokenSetupError('key_invalid', `JWKS response is larger than ${max} bytes`);
+    throw new TokenSetupError('key_invalid', `${what} is larger than ${max} bytes`);
   }
   const reader = response.body?.getReader();
   if (reader === undefined) return '';
@@ -282,14 +288,43 @@ async function readCapped(response: Response, max: number): Promise<string> {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => undefined);
-      throw new TokenSetupError('key_invalid', `JWKS response is larger than ${max} bytes`);
+      throw new TokenSetupError('key_invalid', `${what} is larger than ${max} bytes`);
     }
     chunks.push(value);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch (cause) {
-    throw new TokenSetupError('key_invalid', 'JWKS response is not UTF-8', { cause });
+    throw new TokenSetupError('key_invalid', `${what} is not UTF-8`, { cause });
+  }
+}
+
+/**
+ * Fetches a JSON document keys depend on, within bounds: `timeoutMs` for the whole exchange, no redirects (the
+ * configured URL is the one trusted), the body read up to `maxBytes`. `what` names the document in errors.
+ *
+ * @example
+ * const { json } = await fetchJson(fetch, url, { timeoutMs: 5000, maxBytes: 65536, accept: 'application/json', what: 'discovery document' });
+ */
+export async function fetchJson(
+  fetchFn: typeof fetch,
+  url: URL,
+  options: { timeoutMs: number; maxBytes: number; accept: string; what: string },
+): Promise<{ json: unknown; text: string; headers: Headers }> {
+  const response = await fetchFn(url, {
+    signal: AbortSignal.timeout(options.timeoutMs),
+    redirect: 'error',
+    headers: { accept: options.accept },
+  });
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new TokenSetupError('key_unavailable', `${options.what} request answered ${response.status}`);
+  }
+  const text = await readCapped(response, options.maxBytes, `${options.what} response`);
+  try {
+    return { json: JSON.parse(text) as unknown, text, headers: response.headers };
+  } catch (cause) {
+    throw new TokenSetupError('key_invalid', `${options.what} response is not JSON`, { cause });
   }
 }
 
@@ -352,8 +387,7 @@ export class RemoteJwks {
   readonly #removedListeners: ((kids: readonly string[]) => void)[] = [];
 
   constructor(url: string | URL, options: RemoteJwksOptions = {}) {
-    const parsed = keyServerUrl(url, 'jwks URL');
-    this.#url = parsed;
+    this.#url = keyServerUrl(url, 'jwks URL');
     this.#maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
     this.#minAgeMs = Math.min(options.minAgeMs ?? 30_000, this.#maxAgeMs);
     this.#cooldownMs = options.cooldownMs ?? 5_000;
@@ -497,22 +531,12 @@ export class RemoteJwks {
   async #load(): Promise<void> {
     const started = this.#now();
     try {
-      const response = await this.#fetch(this.#url, {
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: 'error',
-        headers: { accept: 'application/jwk-set+json, application/json' },
+      const { json, text, headers } = await fetchJson(this.#fetch, this.#url, {
+        timeoutMs: this.#timeoutMs,
+        maxBytes: this.#maxBytes,
+        accept: 'application/jwk-set+json, application/json',
+        what: 'JWKS',
       });
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new TokenSetupError('key_unavailable', `JWKS request answered ${response.status}`);
-      }
-      const text = await readCapped(response, this.#maxBytes);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (cause) {
-        throw new TokenSetupError('key_invalid', 'JWKS response is not JSON', { cause });
-      }
       const { keys, ignored } = readJwks(json);
       const now = this.#now();
       const changed = text !== this.#body;
@@ -521,10 +545,7 @@ export class RemoteJwks {
       this.#fetchedAt = now;
       this.#failures = 0;
       this.#lastError = undefined;
-      const ttl = Math.min(
-        this.#maxAgeMs,
-        Math.max(this.#minAgeMs, freshFor(response.headers) ?? this.#maxAgeMs),
-      );
+      const ttl = Math.min(this.#maxAgeMs, Math.max(this.#minAgeMs, freshFor(headers) ?? this.#maxAgeMs));
       this.#nextRefreshAt = now + ttl;
       if (changed) {
         for (const key of ignored) {
@@ -583,8 +604,13 @@ export class RemoteJwks {
   }
 }
 
-/** A fetch failure in a few words: the answer's status, a timeout, a refused connection. */
-function describeFailure(error: unknown): string {
+/**
+ * A fetch failure in a few words: the answer's status, a timeout, a refused connection.
+ *
+ * @example
+ * describeFailure(new DOMException('x', 'TimeoutError')); // 'the request timed out'
+ */
+export function describeFailure(error: unknown): string {
   if (error instanceof TokenSetupError) return error.message;
   if (error instanceof Error) {
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'the request timed out';

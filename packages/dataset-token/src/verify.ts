@@ -418,8 +418,13 @@ export function createDocumentVerifier(options: DocumentVerifierOptions): Docume
   };
 }
 
-/** Maps jsonwebtoken's errors onto our codes; its own messages stay in `cause`, for logs only. */
-function translate(error: unknown): TokenError {
+/**
+ * Maps jsonwebtoken's errors onto our codes; its own messages stay in `cause`, for logs only.
+ *
+ * @example
+ * try { jwt.verify(token, key, options) } catch (error) { throw translate(error) }
+ */
+export function translate(error: unknown): TokenError {
   if (error instanceof jwt.TokenExpiredError)
     return new TokenError('token_expired', 'token has expired', { claim: 'exp', cause: error });
   if (error instanceof jwt.NotBeforeError) {

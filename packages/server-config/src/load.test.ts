@@ -248,3 +248,59 @@ describe('serverConfigJsonSchema', () => {
     expect(schema.required).toContain('datasets');
   });
 });
+
+describe('trusted issuers', () => {
+  const university = {
+    issuer: 'https://login.university.test',
+    audience: 'https://viz.test',
+    grants: [{ scope: 'pp:dataset:TermdbTest', dataset: 'TermdbTest' }],
+  };
+
+  it('are read with the file and given to the entries that name them', () => {
+    const { policy } = loadServerConfig(
+      write({
+        datasets: [dataset],
+        trustedIssuers: { university },
+        dsCredentials: { TermdbTest: { termdb: { '*': { type: 'jwt', issuers: ['university'] } } } },
+      }),
+    );
+    const entry = policy.entries[0];
+    expect(entry?.type === 'jwt' && entry.issuers.map((i) => [i.name, i.issuer])).toEqual([
+      ['university', 'https://login.university.test'],
+    ]);
+    expect(policy.keySets()).toEqual([
+      expect.objectContaining({
+        url: 'https://login.university.test/.well-known/openid-configuration',
+        status: 'unavailable',
+      }),
+    ]);
+  });
+
+  it('report their mistakes with the others, each with its JSON path', () => {
+    expect(
+      problems(
+        write({
+          datasets: [dataset],
+          trustedIssuers: {
+            university: { ...university, audience: undefined },
+            lab: { ...university, issuer: 'ftp://x' },
+          },
+          passports: { visaIssuers: [], visas: [] },
+          dsCredentials: { TermdbTest: { termdb: { '*': { type: 'jwt', issuers: ['nobody'] } } } },
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^passports\.visaIssuers: /),
+      expect.stringMatching(/^passports\.visas: /),
+      expect.stringMatching(/^trustedIssuers\.university\.audience: /),
+      'trustedIssuers.lab.issuer: expected an https URL (http only on 127.0.0.1)',
+      'dsCredentials.TermdbTest.termdb.*.issuers[0]: no trustedIssuers are configured',
+    ]);
+  });
+
+  it('are described in the JSON Schema', () => {
+    const schema = serverConfigJsonSchema() as { properties: Record<string, { title?: string }> };
+    expect(schema.properties.trustedIssuers?.title).toBe('Trusted OpenID issuers');
+    expect(schema.properties.passports?.title).toBe('GA4GH passports');
+  });
+});

@@ -1,7 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type AccessPolicy, dsCredentialsJsonSchema, loadPolicy } from '@pp-embed/access-policy';
-import type { RemoteJwksOptions } from '@pp-embed/dataset-token';
+import {
+  type AccessPolicy,
+  dsCredentialsJsonSchema,
+  loadPolicy,
+  loadTrustedIssuers,
+  passportsSchema,
+  type TrustedIssuer,
+  trustedIssuerSchema,
+} from '@pp-embed/access-policy';
+import type { IssuerKeysOptions, RemoteJwksOptions } from '@pp-embed/dataset-token';
 import { proxyTrust, type ProxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
 import { closestName, ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
@@ -59,6 +67,8 @@ export const serverConfigSchema = z
       description:
         'Access to datasets per route and embedding portal (ProteinPaint dsCredentials), or the path of a JSON file that holds it, relative to this file.',
     }),
+    trustedIssuers: z.unknown().optional(),
+    passports: z.unknown().optional(),
     trustProxy: z.array(z.string()).optional().meta({
       description:
         'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed: the client is the right-most hop that is not one of them. The portal takes the same list.',
@@ -110,6 +120,21 @@ export function serverConfigJsonSchema(): Record<string, unknown> {
       },
     ],
   };
+  const section = (zod: z.ZodType) => {
+    const { $schema: _draft, ...rest } = z.toJSONSchema(zod, { target: 'draft-2020-12' }) as Record<
+      string,
+      unknown
+    >;
+    return rest;
+  };
+  schema.properties.trustedIssuers = {
+    type: 'object',
+    title: 'Trusted OpenID issuers',
+    description:
+      'OpenID Providers whose access tokens or GA4GH passports credential entries may accept (their "issuers"), by name.',
+    additionalProperties: section(trustedIssuerSchema),
+  };
+  schema.properties.passports = section(passportsSchema);
   return schema;
 }
 
@@ -170,6 +195,8 @@ export interface LoadServerConfigOptions<D> {
   now?: () => number;
   /** Options for `jwks` URLs (timeouts; an injected fetch in tests). */
   remoteJwks?: RemoteJwksOptions;
+  /** Options for trusted issuers' discovery documents and key sets, and visa key sets (timeouts, events). */
+  issuerKeys?: IssuerKeysOptions;
   /** Opens each dataset. Without it the datasets are their declarations and their files are not looked at. */
   datasets?: DatasetOpener<D>;
   /** Where the revocation feeds log, and (in tests) how they fetch. */
@@ -235,6 +262,18 @@ export function loadServerConfig<D = DatasetDeclaration>(
   const trustProxy = check('trustProxy') ?? [];
   for (const { index, message } of trustedProxyProblems(trustProxy)) report(['trustProxy', index], message);
 
+  let issuers: ReadonlyMap<string, TrustedIssuer> = new Map();
+  try {
+    issuers = loadTrustedIssuers(record.trustedIssuers, record.passports, {
+      leewaySeconds: tokenLeeway,
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.issuerKeys !== undefined && { keys: options.issuerKeys }),
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+
   const declarations = readDatasets(record.datasets, baseDir, report);
 
   let policy: AccessPolicy | undefined;
@@ -242,6 +281,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
   if (credentials !== undefined) {
     try {
       policy = loadPolicy(credentials.block, {
+        issuers,
         baseDir: credentials.baseDir,
         path: credentials.path,
         leewaySeconds: tokenLeeway,

@@ -59,6 +59,9 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
     `Your access was withdrawn by this site (you signed out, your password or grants changed, or an administrator withdrew it). Sign in again to see ${what}.`,
   token_not_yet_valid: ({ what }) =>
     `This site's access to ${what} is not valid yet (a clock is off), so it cannot be shown. This is not a problem with your account; the site's developers can see why in the browser console.`,
+  issuer_not_trusted: ({ what }) =>
+    `The service you signed in with is not trusted for ${what}. Sign in with one this site accepts.`,
+  insufficient_scope: ({ what }) => `Your sign-in does not grant access to ${what}.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
@@ -72,7 +75,6 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
     `The viewer's requests for ${what} reached the visualization server without this page's origin, so they were refused. This is not a problem with your account.`,
   scripts_not_allowed: ({ what }) =>
     `The viewer's requests for ${what} reached the visualization server without this page's origin, and it accepts no such requests.`,
-  route_class_not_granted: ({ what }) => `Your access does not include ${what}.`,
   password_invalid: ({ ds }) => `That password is not correct for ${ds}.`,
   too_many_attempts: () => 'Too many attempts. Wait a few minutes, then try again.',
   dataset_not_found: ({ ds }) => `The visualization server has no dataset named ${ds}.`,

@@ -69,6 +69,13 @@ export const ERROR_CODES = {
     meaning: "the token's `nbf` is in the future",
     message: 'The access token is not valid yet.',
   },
+  issuer_not_trusted: {
+    status: 401,
+    family: 'token',
+    meaning:
+      "the token's `iss` is an OpenID issuer that the credential entry for this dataset, route and origin does not trust",
+    message: 'The service that issued this access token is not trusted for this data.',
+  },
   token_revoked: {
     status: 401,
     family: 'token',
@@ -113,18 +120,18 @@ export const ERROR_CODES = {
     meaning: 'a script\'s token (`client: "script"`) came from a web page (with an `Origin`)',
     message: 'This access token was issued to a script, not to a web page.',
   },
-  route_class_not_granted: {
-    status: 403,
-    family: 'refusal',
-    meaning:
-      "the token's `routeClasses` do not include this route's class (a token for aggregated data asking for sample rows)",
-    message: 'The access token does not grant this kind of data.',
-  },
   route_forbidden: {
     status: 403,
     family: 'refusal',
     meaning: 'the route is closed for this dataset',
     message: 'This data is not available for this dataset.',
+  },
+  insufficient_scope: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      "a valid token that grants this dataset for other kinds of route only, or not at all: a trusted issuer's scopes, groups or visas, or the `routeClasses` of a portal's token for a script (aggregated data only, asking for sample rows) (RFC 6750 §3.1)",
+    message: "The access token's scopes do not cover this data.",
   },
   password_invalid: {
     status: 401,

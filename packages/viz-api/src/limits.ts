@@ -36,6 +36,11 @@ export const LIMITS = {
   maxParamLength: 200,
   /** A token longer than this is refused before any decoding (`token_invalid`). */
   maxTokenLength: 8192,
+  /**
+   * The longest token from a trusted OpenID issuer, a GA4GH passport included (`token_invalid` beyond). Node's
+   * HTTP layer refuses the request itself (431) when all its headers together pass 16 KiB.
+   */
+  maxPassportLength: 12_288,
   /** The longest dataset password the login route reads, in characters. */
   maxPasswordLength: 1024,
   /** The largest login body, in bytes. */

@@ -86,6 +86,29 @@ const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX login_failures_by_key ON login_failures(key, at_ms);
   `,
   `
+  -- Users who sign in with their institution, keyed by the issuer and the subject it gives them (OpenID Connect
+  -- Core §5.7: only this pair identifies a user; an email can change hands).
+  CREATE TABLE identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX identities_by_user ON identities(user_id);
+
+  -- What the institution granted at sign-in (groups, visas): it lasts as long as the session, or less when the
+  -- visa it rests on expires sooner (expires_at, milliseconds).
+  CREATE TABLE session_grants (
+    session_hash TEXT NOT NULL REFERENCES sessions(id_hash) ON DELETE CASCADE,
+    dataset TEXT NOT NULL,
+    client_auth_result TEXT NOT NULL
+      CHECK (json_valid(client_auth_result) AND json_type(client_auth_result) = 'object'),
+    expires_at INTEGER,
+    PRIMARY KEY (session_hash, dataset)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  `
   -- Personal API tokens: the public id and the SHA-256 of the whole token, never the token. Its scope is a subset
   -- of the owner's grants when it was made; each exchange intersects it with the grants of that moment.
   CREATE TABLE api_tokens (
@@ -177,6 +200,23 @@ const POSTGRES_MIGRATIONS: readonly string[] = [
     at_ms BIGINT NOT NULL
   );
   CREATE INDEX login_failures_by_key ON login_failures(key, at_ms);
+  `,
+  `
+  CREATE TABLE identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+  );
+  CREATE INDEX identities_by_user ON identities(user_id);
+  CREATE TABLE session_grants (
+    session_hash TEXT NOT NULL REFERENCES sessions(id_hash) ON DELETE CASCADE,
+    dataset TEXT NOT NULL,
+    client_auth_result TEXT NOT NULL CHECK (jsonb_typeof(client_auth_result::jsonb) = 'object'),
+    expires_at BIGINT,
+    PRIMARY KEY (session_hash, dataset)
+  );
   `,
   `
   CREATE TABLE api_tokens (

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ApiTokenStore } from './api-tokens.js';
 import { GrantStore } from './grants.js';
+import { IdentityStore } from './identities.js';
 import { LoginFailureStore } from './login-failures.js';
 import { REVOCATION_CHANNEL, RevocationStore } from './revocations.js';
 import { DatabaseError, migratePostgres, migrateSqlite } from './schema.js';
@@ -23,9 +24,9 @@ export { DatabaseError };
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 /**
- * Everything the portal keeps, behind one interface for both databases: users, grants, sessions and the tokens
- * minted for them, failed sign-ins and other rate-limited attempts, personal API tokens, signing key metadata and
- * revocations.
+ * Everything the portal keeps, behind one interface for both databases: users (with their institutional
+ * identities), grants, sessions and the tokens minted for them (with what an institution granted them), failed
+ * sign-ins and other rate-limited attempts, personal API tokens, signing key metadata and revocations.
  *
  * @example
  * const store = await openStore({ kind: 'sqlite', path: 'portal.db' });
@@ -37,6 +38,8 @@ export interface PortalStore {
   readonly users: UserStore;
   readonly grants: GrantStore;
   readonly sessions: SessionStore;
+  /** Users of an institution keyed by (issuer, subject), and what it granted each session. */
+  readonly identities: IdentityStore;
   readonly revocations: RevocationStore;
   readonly loginFailures: LoginFailureStore;
   /** Personal API tokens, and the dataset tokens each was exchanged for. */
@@ -93,6 +96,7 @@ async function build(
     users: new UserStore(sql, revocations),
     grants: new GrantStore(sql, revocations),
     sessions: new SessionStore(sql, revocations, lifetimes),
+    identities: new IdentityStore(sql),
     revocations,
     loginFailures: new LoginFailureStore(sql),
     apiTokens: new ApiTokenStore(sql, revocations),

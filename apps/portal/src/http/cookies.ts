@@ -11,9 +11,14 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
  * @example
  * const kind: CookieKind = 'session';
  */
-export type CookieKind = 'session' | 'sign-in';
+export type CookieKind = 'session' | 'sign-in' | 'institution';
 
-const BASE: Record<CookieKind, string> = { session: 'pp_session', 'sign-in': 'pp_signin' };
+const BASE: Record<CookieKind, string> = {
+  session: 'pp_session',
+  'sign-in': 'pp_signin',
+  // The pending sign-in at the institution's IdP (state, nonce, PKCE verifier), signed.
+  institution: 'pp_institution',
+};
 
 /**
  * The cookie's name for this request's scheme.

@@ -4,7 +4,9 @@ import type { Accounts } from '../auth/accounts.js';
 import type { CsrfTokens } from '../auth/csrf.js';
 import type { FeedPublisher } from '@pp-embed/revocation';
 import type { PortalConfig } from '../config.js';
+import type { Institution } from '../auth/institution.js';
 import type { WindowLimit } from '../db/login-failures.js';
+import type { SessionGrant } from '../db/identities.js';
 import type { Session } from '../db/sessions.js';
 import type { PortalStore } from '../db/store.js';
 import type { Logger, RateLimitedLog } from '@pp-embed/server-runtime';
@@ -69,6 +71,32 @@ export interface Portal {
   feed: FeedPublisher;
   /** Built assets by file name, e.g. `dataset-page.js`. */
   assets: ReadonlyMap<string, string>;
+  /** The institution users may sign in with, when one is configured. */
+  institution: Institution | undefined;
+}
+
+/**
+ * A signed-in user's grants: those kept for the account, then what the institution granted this session (an
+ * account's own grant for a dataset wins). `expiresAt` (milliseconds) is when a grant resting on a visa ends; null
+ * for the others.
+ *
+ * @example
+ * const grants = await userGrants(portal, session, Date.now());
+ */
+export async function userGrants(
+  portal: Pick<Portal, 'store'>,
+  session: Session,
+  now: number,
+): Promise<SessionGrant[]> {
+  const [own, institutional] = await Promise.all([
+    portal.store.grants.forUser(session.userId),
+    portal.store.identities.grantsFor(session.id, now),
+  ]);
+  const held = new Set(own.map((g) => g.dataset));
+  return [
+    ...own.map((g) => ({ ...g, expiresAt: null })),
+    ...institutional.filter((g) => !held.has(g.dataset)),
+  ];
 }
 
 /**

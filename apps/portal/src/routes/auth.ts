@@ -91,6 +91,7 @@ export function authRoutes(portal: Portal): Hono<PortalEnv> {
         email: props.email,
         error: props.error,
         user: pageUser(portal, c.var.session),
+        institution: portal.institution?.config.name,
       }),
       status,
     );

@@ -199,6 +199,10 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
       apiTokenId: record.id,
       routeClasses,
     });
+    if (minted === undefined) {
+      // Only a grant with an end stops a token being minted, and an account's own grants have none.
+      return oauthError(c, 'invalid_scope', "The token's owner has no grant for the datasets asked for now.");
+    }
     if (!(await store.apiTokens.recordExchange(record, minted, now, { key: tokenKey(record) }))) {
       // Revoked between the check and now: the dataset token is not handed out.
       return oauthError(c, 'invalid_grant', NOT_VALID);

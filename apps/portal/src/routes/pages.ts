@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { pageUser, type Portal, type PortalEnv } from '../http/env.js';
+import type { Session } from '../db/sessions.js';
+import { pageUser, type Portal, type PortalEnv, userGrants } from '../http/env.js';
 import { type DatasetAccess, datasetPage, homePage, messagePage } from '../views/pages.js';
 
 /**
@@ -10,7 +11,7 @@ import { type DatasetAccess, datasetPage, homePage, messagePage } from '../views
  * app.route('/', pageRoutes(portal));
  */
 export function pageRoutes(portal: Portal): Hono<PortalEnv> {
-  const { config, store } = portal;
+  const { config, clock } = portal;
   const routes = new Hono<PortalEnv>();
 
   const endpoint = (label: string) => `/api/dataset-token?dataset=${encodeURIComponent(label)}`;
@@ -21,8 +22,8 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
    * instead of `token_missing`, which would ask a signed-in user to sign in. The token lists only that other
    * dataset, so it opens nothing here.
    */
-  async function access(userId: number, label: string): Promise<DatasetAccess> {
-    const grants = await store.grants.forUser(userId);
+  async function access(session: Session, label: string): Promise<DatasetAccess> {
+    const grants = await userGrants(portal, session, clock());
     const grant = grants.find((g) => g.dataset === label);
     if (grant !== undefined) return { kind: 'granted', grant, tokenEndpoint: endpoint(label) };
     const other = grants[0];
@@ -36,7 +37,7 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
       homePage({
         datasets: config.datasets,
         user: pageUser(portal, session),
-        grants: session === undefined ? [] : await store.grants.forUser(session.userId),
+        grants: session === undefined ? [] : await userGrants(portal, session, clock()),
       }),
     );
   });
@@ -57,7 +58,7 @@ export function pageRoutes(portal: Portal): Hono<PortalEnv> {
         dataset,
         vizServerUrl: config.vizServerUrl,
         user,
-        access: session === undefined ? { kind: 'anonymous' } : await access(session.userId, dataset.label),
+        access: session === undefined ? { kind: 'anonymous' } : await access(session, dataset.label),
         csrf: user?.csrf,
       }),
     );

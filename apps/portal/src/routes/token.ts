@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
-import { apiError, logRefusal, type Portal, type PortalEnv } from '../http/env.js';
+import { apiError, logRefusal, type Portal, type PortalEnv, userGrants } from '../http/env.js';
 import { JWKS_MAX_AGE_SECONDS } from '../tokens/keys.js';
 import { type MintDecision, type MintExtras, signRequest, tokenClaims } from '../tokens/mint.js';
 
@@ -12,17 +12,20 @@ const REFUSALS = {
 
 /**
  * A dataset token for a user, the one way the portal mints, for a page or for a script: the grant's claims and the
- * extras, signed with the current key, with its `jti`, `exp` and the seconds it has left.
+ * extras, signed with the current key, with its `jti`, `exp` and the seconds it has left. `endsAt` lists when the
+ * grants it rests on end (milliseconds; a grant resting on a visa ends when the visa does): no token outlives them,
+ * and there is none (`undefined`) when under a second is left.
  *
  * @example
- * const { token, expiresIn } = await mintFor(portal, 'ana@example.org', decision, { ip: '203.0.113.7' });
+ * const minted = await mintFor(portal, 'ana@example.org', decision, { ip: '203.0.113.7' });
  */
 export async function mintFor(
   portal: Pick<Portal, 'store' | 'keys' | 'clock'>,
   email: string,
   decision: Extract<MintDecision, { ok: true }>,
   extras: MintExtras,
-): Promise<{ token: string; jti: string; exp: number; expiresIn: number }> {
+  endsAt: readonly number[] = [],
+): Promise<{ token: string; jti: string; exp: number; expiresIn: number } | undefined> {
   const { store, keys, clock } = portal;
   // A revocation made this second withdraws every token with an earlier `iat`, this second's included: wait for
   // it to pass (under a second, and only just after a revocation) so that the token is not born revoked.
@@ -31,13 +34,18 @@ export async function mintFor(
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
   const now = clock();
   const signer = await keys.signer();
-  const token = signer.sign(signRequest(decision, email, extras));
+  const ttlSeconds = Math.min(
+    signer.ttlSeconds,
+    ...endsAt.map((end) => Math.floor(end / 1000) - Math.floor(now / 1000)),
+  );
+  if (ttlSeconds < 1) return undefined;
+  const token = signer.sign({ ...signRequest(decision, email, extras), ttlSeconds });
   const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
     jti: string;
     exp: number;
   };
   // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
-  const expiresIn = Math.floor(Math.floor(now / 1000) + signer.ttlSeconds - now / 1000);
+  const expiresIn = Math.floor(Math.floor(now / 1000) + ttlSeconds - now / 1000);
   return { token, jti, exp, expiresIn };
 }
 
@@ -56,7 +64,7 @@ export async function mintFor(
  * app.route('/', tokenRoutes(portal));
  */
 export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
-  const { store, csrf, keys, config, logger } = portal;
+  const { store, csrf, keys, config, logger, clock } = portal;
   const routes = new Hono<PortalEnv>();
 
   routes.post('/api/dataset-token', async (c) => {
@@ -74,7 +82,8 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
     if (dataset !== undefined && !DATASET_LABEL.test(dataset)) {
       return apiError(c, 400, 'bad_request', 'dataset must be a dataset label.');
     }
-    const decision = tokenClaims(await store.grants.forUser(session.userId), dataset);
+    const grants = await userGrants(portal, session, clock());
+    const decision = tokenClaims(grants, dataset);
     if (!decision.ok) {
       logger.info('token_refused', { email: session.email, code: decision.code });
       return apiError(c, decision.status, decision.code, REFUSALS[decision.code]);
@@ -84,7 +93,15 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       ip = c.var.client;
       if (ip === undefined) throw new Error('tokenIp is "client" but the client address is unknown');
     }
-    const { token, jti, exp, expiresIn } = await mintFor(portal, session.email, decision, { ip });
+    const ends = grants
+      .filter((g) => decision.datasets.includes(g.dataset) && g.expiresAt !== null)
+      .map((g) => g.expiresAt as number);
+    const minted = await mintFor(portal, session.email, decision, { ip }, ends);
+    if (minted === undefined) {
+      logger.info('token_refused', { email: session.email, code: 'dataset_not_granted' });
+      return apiError(c, 403, 'dataset_not_granted', REFUSALS.dataset_not_granted);
+    }
+    const { token, jti, exp, expiresIn } = minted;
     // Signing out withdraws exactly the tokens minted for the session.
     await store.sessions.recordToken(session, jti, exp);
     logger.info('token_minted', { email: session.email, datasets: decision.datasets });

@@ -85,9 +85,21 @@ export function loginPage(props: {
   email: string;
   error: string | undefined;
   user?: PageUser | undefined;
+  /** The institution's name, when users may sign in with it. */
+  institution?: string | undefined;
 }): Html {
   const main = html`<section class="card narrow">
     <h1>Sign in</h1>
+    ${
+      props.institution === undefined
+        ? ''
+        : html`<p>
+              <a class="button" href="/login/institution?next=${encodeURIComponent(props.next)}"
+                >Sign in with ${props.institution}</a
+              >
+            </p>
+            <p class="muted">or with a portal account:</p>`
+    }
     <form method="post" action="/login" class="stack" novalidate>
       ${props.error === undefined ? '' : html`<p class="error" role="alert">${props.error}</p>`}
       <input type="hidden" name="csrf" value="${props.csrf}" />

@@ -38,11 +38,14 @@ export type PpErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
  * @example
  * if (isAuthCode(error.code)) portal.showLogin();
  */
-export type AuthErrorCode = 'token_missing' | 'token_expired' | 'token_revoked' | 'ip_mismatch';
+export type AuthErrorCode =
+  'token_missing' | 'token_expired' | 'token_revoked' | 'issuer_not_trusted' | 'ip_mismatch';
 
 const AUTH_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'token_missing',
   'token_expired',
+  // A token from an issuer this data does not trust: signing in with one it trusts is the remedy.
+  'issuer_not_trusted',
   // The portal withdrew the token (sign-out, password or grant change, an administrator): a new sign-in decides.
   'token_revoked',
   // 403, but the token names another client address: a fresh sign-in from here is what fixes it.
