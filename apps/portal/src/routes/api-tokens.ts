@@ -51,10 +51,15 @@ export function apiTokenRoutes(portal: Portal): Hono<PortalEnv> {
   ) => {
     // The page may hold a token shown once: no cache keeps it.
     c.header('Cache-Control', 'no-store');
+    const [grants, institutional] = await Promise.all([
+      store.grants.forUser(session.userId),
+      store.identities.grantsFor(session.id, clock()),
+    ]);
     return c.html(
       apiTokensPage({
         user: pageUser(portal, session) as PageUser,
-        grants: await store.grants.forUser(session.userId),
+        grants,
+        sessionOnly: institutional.map((g) => g.dataset).filter((d) => !grants.some((g) => g.dataset === d)),
         tokens: await store.apiTokens.forUser(session.userId),
         now: clock(),
         portalOrigin: c.var.origin,

@@ -88,6 +88,8 @@ function tokenTable(props: {
 export function apiTokensPage(props: {
   user: PageUser;
   grants: readonly Grant[];
+  /** Datasets the institution granted this session only: no API token carries them. */
+  sessionOnly?: readonly string[] | undefined;
   tokens: readonly ApiTokenRecord[];
   now: number;
   /** The portal's origin, for the examples. */
@@ -112,6 +114,15 @@ export function apiTokensPage(props: {
             <code>${props.portalOrigin}${TOKEN_PATH}</code>.
           </p>
         </section>`;
+  // What the institution granted at sign-in lasts as long as the session; a script's token outlives it.
+  const sessionOnly =
+    (props.sessionOnly ?? []).length === 0
+      ? ''
+      : html`<p class="lede">
+          What your institution granted at sign-in (${(props.sessionOnly ?? []).join(', ')}) lasts only as
+          long as this session, so no API token carries it. For scripts, ask the portal's administrators for a
+          grant of your own.
+        </p>`;
   const form =
     props.grants.length === 0
       ? html`<p class="lede">Your account has no dataset grants, so a token would open nothing.</p>`
@@ -173,7 +184,7 @@ export function apiTokensPage(props: {
     <h2>Your tokens</h2>
     ${tokenTable({ tokens: props.tokens, now: props.now, csrf: user.csrf, action: '/tokens/revoke', owner: true })}
     <h2>Make a token</h2>
-    ${form}`;
+    ${sessionOnly} ${form}`;
   return layout({ title: 'API tokens', main, user });
 }
 
