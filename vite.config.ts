@@ -40,6 +40,7 @@ export default defineConfig({
       nodeProject('packages/passport'),
       nodeProject('packages/revocation'),
       nodeProject('packages/api-token'),
+      nodeProject('packages/embedder-registry'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
       nodeProject('packages/server-config'),

@@ -20,6 +20,7 @@ const benches = [
   'rolling-restart.ts',
   'jwks-flood.ts',
   'revocation.ts',
+  'registry.ts',
   'replicas.ts',
   'fuzz.ts',
 ];

@@ -31,6 +31,7 @@ const PUBLISHABLE = [
   'passport',
   'revocation',
   'api-token',
+  'embedder-registry',
   'access-policy',
   'server-config',
   'token-provider',

@@ -93,6 +93,10 @@ export const VIZ_EVENTS = new Set([
   'open_to_everyone',
   'login',
   'table_stream_failed',
+  'embedder_registry_loaded',
+  'embedder_registry_refused',
+  'embedder_registry_watch_failed',
+  'key_use_not_recorded',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------

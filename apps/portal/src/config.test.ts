@@ -207,3 +207,41 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('a portal registered with pp-token embedder add', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-portal-credential-'));
+  const credential = {
+    format: 'pp-embed/embedder-credential@1',
+    id: 'portal.example.org',
+    embedder: 'portal.example.org',
+    datasets: ['TermdbTest'],
+    routes: ['termdb'],
+    alg: 'HS256',
+    kid: '20260523-k3x9qa',
+    secret: generateSecret(),
+    issuedAt: '2026-05-23T12:00:00.000Z',
+  };
+  const file = join(dir, 'credential.json');
+  writeFileSync(file, JSON.stringify(credential), { mode: 0o600 });
+
+  it('signs with the credential file: its algorithm and kid, its secret kept out of logs', () => {
+    const c = config(['--credential-file', file]);
+    expect(c.signing).toMatchObject({
+      algorithm: 'registered',
+      credential: { id: 'portal.example.org', alg: 'HS256', kid: '20260523-k3x9qa' },
+    });
+    expect(inspect(c, { depth: 10 })).not.toContain(credential.secret);
+    expect(JSON.stringify(c)).not.toContain(credential.secret);
+  });
+
+  it('refuses the other ways to sign beside it, and a file others may read', () => {
+    expect(problems(['--credential-file', file], { PP_DS_SECRET: secret })).toEqual([
+      'PP_DS_SECRET: is not used with PP_PORTAL_CREDENTIAL_FILE (--credential-file); remove it',
+    ]);
+    const open = join(dir, 'open.json');
+    writeFileSync(open, JSON.stringify(credential), { mode: 0o644 });
+    expect(problems(['--credential-file', open])).toEqual([
+      'PP_PORTAL_CREDENTIAL_FILE (--credential-file) (root): can be read by others (mode 644); chmod 600 it',
+    ]);
+  });
+});

@@ -7,15 +7,16 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ProxyTrust, proxyTrust, trustedProxyProblems } from '@pp-embed/client-address';
-import { readSecret, secretProblem } from '@pp-embed/dataset-token';
-import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
+import { createSigner, readSecret, secretProblem } from '@pp-embed/dataset-token';
+import { readCredentialFile } from '@pp-embed/embedder-registry';
+import { ConfigError, type ConfigProblem, Secret } from '@pp-embed/server-runtime';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import * as z from 'zod';
 import { type InstitutionConfig, readInstitution } from './auth/institution.js';
 import { MAX_TOKEN_TTL_SECONDS } from './db/revocations.js';
 import type { StoreLocation } from './db/store.js';
 
-export { ConfigError };
+export { ConfigError, Secret };
 
 /**
  * Which client address goes into the token's `ip` claim: `client` pins the token to the address the request came
@@ -27,45 +28,32 @@ export { ConfigError };
 export type TokenIpMode = 'client' | 'none';
 
 /**
- * A secret that stays out of logs, `JSON.stringify` and `console.log`: only `reveal()` gives the bytes.
- *
- * @example
- * const secret = new Secret(Buffer.from(process.env.PP_DS_SECRET ?? ''));
- * createSigner({ algorithm: 'HS256', key: { secret: secret.reveal() } });
- */
-export class Secret {
-  readonly #bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  reveal(): Uint8Array {
-    return this.#bytes;
-  }
-
-  toJSON(): string {
-    return '[redacted]';
-  }
-
-  toString(): string {
-    return '[redacted]';
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return 'Secret [redacted]';
-  }
-}
-
-/**
- * How tokens are signed: HS256 with the secret shared with the visualization server, or ES256 with the private
+ * How tokens are signed: HS256 with the secret shared with the visualization server, ES256 with the private
  * keys in a directory (one PEM per key; the last in name order signs, the others are published until the tokens
- * they signed have expired).
+ * they signed have expired), or with the credential file the visualization server's `pp-token embedder add`
+ * printed (`registered`: its algorithm, its `kid` in every token's header, its secret or private key).
  *
  * @example
  * const signing: SigningConfig = { algorithm: 'ES256', keysDir: '/etc/pp-portal/keys' };
  */
-export type SigningConfig = { algorithm: 'HS256'; secret: Secret } | { algorithm: 'ES256'; keysDir: string };
+export type SigningConfig =
+  | { algorithm: 'HS256'; secret: Secret }
+  | { algorithm: 'ES256'; keysDir: string }
+  | { algorithm: 'registered'; credential: RegisteredCredential };
+
+/**
+ * What the portal signs with when it was registered with `pp-token embedder add`: the registry entry it is, and
+ * its key, kept as a {@link Secret} (the HS256 secret's bytes, or the private key's PEM).
+ *
+ * @example
+ * const credential: RegisteredCredential = { id: 'portal.example.org', alg: 'HS256', kid: '20260523-k3x9qa', key };
+ */
+export interface RegisteredCredential {
+  readonly id: string;
+  readonly alg: 'HS256' | 'ES256' | 'RS256';
+  readonly kid: string;
+  readonly key: Secret;
+}
 
 /**
  * A dataset the portal offers a page for.
@@ -146,6 +134,11 @@ const SETTINGS = {
     env: 'PP_DS_SECRET_FILE',
     flag: 'secret-file',
     help: 'HS256: a file holding the shared secret instead.',
+  },
+  credentialFile: {
+    env: 'PP_PORTAL_CREDENTIAL_FILE',
+    flag: 'credential-file',
+    help: 'The credential file the visualization server printed (pp-token embedder add): how to sign, instead of --signing and its keys.',
   },
   keysDir: {
     env: 'PP_PORTAL_KEYS_DIR',
@@ -283,6 +276,7 @@ const schema = z.object({
   algorithm: z.enum(['HS256', 'ES256'], { error: 'expected HS256 or ES256' }).default('HS256'),
   secret: z.string().optional(),
   secretFile: z.string().min(1).optional(),
+  credentialFile: z.string().min(1).optional(),
   keysDir: z.string().min(1).optional(),
   tokenTtlSeconds: wholeNumber(60, MAX_TOKEN_TTL_SECONDS, 600),
   tokenIp: z.enum(['client', 'none'], { error: 'expected client or none' }).default('client'),
@@ -393,7 +387,9 @@ export function loadConfig(
   // Checked even when other values are wrong, so that one run reports every problem.
   const algorithm = parsed.success ? parsed.data.algorithm : (raw.algorithm ?? 'HS256');
   let signing: SigningConfig | undefined;
-  if (algorithm === 'HS256') {
+  if (raw.credentialFile !== undefined) {
+    signing = registeredSigning(path(raw.credentialFile), raw, problems);
+  } else if (algorithm === 'HS256') {
     if (raw.keysDir !== undefined) {
       problems.push({ path: names('keysDir'), message: 'is for ES256; HS256 signs with PP_DS_SECRET' });
     }
@@ -456,6 +452,58 @@ export function loadConfig(
       seedDemo: v.seedDemo,
       drainSeconds: v.drainSeconds,
       institution,
+    },
+  };
+}
+
+/** The credential file of a registered portal; the other ways to sign must not be set beside it. */
+function registeredSigning(
+  file: string,
+  raw: Partial<Record<SettingName, string>>,
+  problems: ConfigProblem[],
+): SigningConfig | undefined {
+  const beside = (['algorithm', 'secret', 'secretFile', 'keysDir'] as const).filter(
+    (s) => raw[s] !== undefined,
+  );
+  for (const setting of beside) {
+    problems.push({
+      path: names(setting),
+      message: `is not used with ${names('credentialFile')}; remove it`,
+    });
+  }
+  let credential;
+  try {
+    credential = readCredentialFile(file);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const p of error.problems) {
+      problems.push({ path: `${names('credentialFile')} ${p.path}`, message: p.message });
+    }
+    return undefined;
+  }
+  const text = credential.secret ?? credential.privateKey ?? '';
+  try {
+    // Checked now, so that a weak secret or an unusable key stops the portal before it starts.
+    createSigner({
+      algorithm: credential.alg,
+      key: credential.alg === 'HS256' ? { secret: text } : { privateKey: text },
+      kid: credential.kid,
+    });
+  } catch (error) {
+    problems.push({
+      path: names('credentialFile'),
+      message: `cannot sign with it: ${(error as Error).message}`,
+    });
+    return undefined;
+  }
+  if (beside.length > 0) return undefined;
+  return {
+    algorithm: 'registered',
+    credential: {
+      id: credential.id,
+      alg: credential.alg,
+      kid: credential.kid,
+      key: new Secret(Buffer.from(text, 'utf8')),
     },
   };
 }

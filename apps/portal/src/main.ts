@@ -133,6 +133,8 @@ async function main(): Promise<number> {
     url: running.url,
     vizServer: config.vizServerUrl,
     signing: keys.algorithm,
+    // Which registry entry of the visualization server this portal is, when it signs with a credential file.
+    registeredAs: config.signing.algorithm === 'registered' ? config.signing.credential.id : null,
     tokenIp: config.tokenIp,
   });
 

@@ -43,6 +43,7 @@ describe('the visualization server', () => {
         ],
         keySets: [],
         revocationFeeds: [],
+        embedderRegistry: null,
       },
     });
   });

@@ -1,5 +1,4 @@
-import type { AccessPolicy } from '@pp-embed/access-policy';
-import type { RevocationFeeds, RevocationLookup } from '@pp-embed/revocation';
+import type { RevocationFeeds } from '@pp-embed/revocation';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import {
   describeError,
@@ -21,10 +20,15 @@ import { clientAddress, requestHeader } from './http/headers.js';
 import { termdbRoutes } from './routes/termdb.js';
 import { TermdbError } from './termdb/errors.js';
 import type { DatasetRegistry } from './termdb/registry.js';
+import type { AccessState, EmbedderRegistryWatch } from './embedders.js';
 
 export interface AppDeps {
   datasets: Pick<DatasetRegistry, 'acquire' | 'labels' | 'health'>;
-  policy: AccessPolicy;
+  /**
+   * What decides access: a fixed state, or a function giving the one in force (the embedder registry swaps it
+   * when its file changes). Each request reads it once, when it starts, and is decided by it throughout.
+   */
+  access: AccessState | (() => AccessState);
   /** The trusted proxies, which say who the client is. */
   proxies: ProxyTrust;
   /** The widget script, or undefined when it has not been built. */
@@ -36,8 +40,12 @@ export interface AppDeps {
   /** Whether the server is shutting down. Default: never. */
   lifecycle?: DrainState;
   now?: () => number;
-  /** The portals' revocation feeds (serverconfig.json `revocationFeeds`), started by the caller. */
-  revocations?: (RevocationLookup & Pick<RevocationFeeds, 'health'>) | undefined;
+  /** The portals' revocation feeds (serverconfig.json `revocationFeeds`), for `/healthcheck`; started by the caller. */
+  revocationFeeds?: Pick<RevocationFeeds, 'health'> | undefined;
+  /** The embedder registry, for `/healthcheck`. */
+  embedderRegistry?: Pick<EmbedderRegistryWatch, 'health'> | undefined;
+  /** Told of the key (`kid`) of a credential entry that checked a token, for the record of key use. */
+  keyUse?: ((path: string, kid: string) => void) | undefined;
 }
 
 // RFC 9110 §10.2.3: how soon a 503 may be retried. Draining: at once, on a new connection (another replica).
@@ -55,14 +63,22 @@ const RETRY_AFTER: Partial<Record<ErrorCode, string>> = {
  * @example
  * const config = loadConfig('serverconfig.json');
  * const datasets = new DatasetRegistry(config.datasets, { log });
- * const app = createApp({ ...config, datasets, bundle: readBundle(bundlePath), log, audit: jsonAudit() });
+ * const app = createApp({ ...config, access: { policy: config.policy }, datasets, bundle: readBundle(bundlePath), log, audit: jsonAudit() });
  * const res = await app.request('/termdb/config?dslabel=TermdbTest');
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const now = deps.now ?? Date.now;
   const lifecycle = deps.lifecycle ?? SERVING;
   const refusals = deps.refusals ?? new RateLimitedLog(deps.log);
+  const access = deps.access;
+  const state = typeof access === 'function' ? access : () => access;
   const app = new Hono<AppEnv>();
+
+  // First of all: the state that decides this request, read once (a registry change swaps it between requests).
+  app.use('*', async (c, next) => {
+    c.set('state', state());
+    await next();
+  });
 
   app.use('*', async (c, next) => {
     await next();
@@ -71,7 +87,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // Dataset answers may be private to one user: no shared cache may keep them.
     if (c.req.path.startsWith('/termdb/')) c.res.headers.set('Cache-Control', 'no-store');
   });
-  app.use('*', cors(deps.policy));
+  app.use('*', cors());
   // Behind CORS, so that the widget can read the code of the refusal.
   app.use('*', async (c, next) => {
     if (lifecycle.draining && c.req.path !== '/healthcheck') throw new ApiError('server_draining');
@@ -80,21 +96,23 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthcheck', (c) => {
     const datasets = deps.datasets.health();
-    const keySets = deps.policy.keySets();
+    const keySets = c.var.state.policy.keySets();
     // A feed out of date leaves the replica serving (open routes still work, and tokens until the feed's limit):
-    // degraded, for monitoring to read.
-    const revocationFeeds = deps.revocations?.health(now()) ?? [];
+    // degraded, for monitoring to read. So does a refused change of the registry: the version before serves.
+    const revocationFeeds = deps.revocationFeeds?.health(now()) ?? [];
+    const embedderRegistry = deps.embedderRegistry?.health() ?? null;
     const status = lifecycle.draining
       ? 'draining'
       : [...datasets, ...keySets].every((check) => check.status === 'ok') &&
-          revocationFeeds.every((feed) => feed.state === 'fresh')
+          revocationFeeds.every((feed) => feed.state === 'fresh') &&
+          (embedderRegistry === null || embedderRegistry.status === 'ok')
         ? 'ok'
         : 'degraded';
     c.header('Cache-Control', 'no-store');
     const health: Health = {
       status,
       datasets: deps.datasets.labels,
-      checks: { datasets, keySets, revocationFeeds },
+      checks: { datasets, keySets, revocationFeeds, embedderRegistry },
     };
     return c.json(health, status === 'draining' ? 503 : 200);
   });
@@ -126,11 +144,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     termdbRoutes(
       {
         datasets: deps.datasets,
-        policy: deps.policy,
         proxies: deps.proxies,
         audit: deps.audit,
         now,
-        revocations: deps.revocations,
+        keyUse: deps.keyUse,
       },
       deps.log,
     ),

@@ -1,8 +1,12 @@
-// The server and `explain` make one decision: random dsCredentials and random requests go through the real app
-// (HTTP status and error code) and through explain (its decision), and must come out the same.
+// The server and `explain` make one decision: random dsCredentials, with or without an embedder registry, and
+// random requests go through the real app (HTTP status and error code) and through explain (its decision), and
+// must come out the same.
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   explain,
   hashPassword,
@@ -12,7 +16,20 @@ import {
 } from '@pp-embed/access-policy';
 import { proxyTrust } from '@pp-embed/client-address';
 import { createSigner, generateSecret, publicJwk } from '@pp-embed/dataset-token';
-import { silentLogger } from '@pp-embed/server-runtime';
+import {
+  createRegistry,
+  editRegistry,
+  type EmbedderCredential,
+  type RegistryDraft,
+  registryKey,
+} from '@pp-embed/embedder-registry';
+import {
+  accessRevocations,
+  type LoadedRegistry,
+  loadServerConfig,
+  registeredCredentials,
+} from '@pp-embed/server-config';
+import { ConfigError, silentLogger } from '@pp-embed/server-runtime';
 import { DATA_ROUTE_IDS, type DataRouteId, ROUTES } from '@pp-embed/viz-api';
 import { RevocationList, type RevocationLookup, subjectHash } from '@pp-embed/revocation';
 import fc from 'fast-check';
@@ -121,6 +138,7 @@ function passport(value: string, visa: Record<string, unknown> = {}): string {
 const ROUTE_KEYS = ['*', '/**', 'termdb', ...DATA_ROUTE_IDS.map((id) => ROUTES[id].name)];
 const EMBEDDERS = ['*', 'portal.test:8080', 'lab.test'];
 const ORIGINS = [
+  'http://new.test',
   'http://portal.test:8080',
   'http://lab.test',
   'http://lab.test:9000',
@@ -180,8 +198,66 @@ const embedders = block(EMBEDDERS, entry).filter(
 const routes = block(ROUTE_KEYS, embedders).filter((r) => !('*' in r && '/**' in r));
 const config = block(['PPDemo', '*'], routes);
 
-const signer = (secret: string) => createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW });
+// The registries a server may have: none; one with new.test (PPDemo, sample-level data) in the middle of a key
+// rotation (its old and new keys both accepted) and lab.test (every dataset and route); and the same with new.test
+// retired. Each is read once, as a server reads it.
+const ENV = { PP_EMBEDDERS_KEY: generateSecret() };
+const KEY = registryKey({ env: 'PP_EMBEDDERS_KEY' }, ENV);
+async function registryIn(
+  changes: ((draft: RegistryDraft) => EmbedderCredential | undefined)[],
+): Promise<{ loaded: LoadedRegistry; handed: (EmbedderCredential | undefined)[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-property-registry-'));
+  const file = join(dir, 'embedders.json');
+  await createRegistry(file, KEY, { by: 'test', now: () => NOW });
+  const handed: (EmbedderCredential | undefined)[] = [];
+  for (const change of changes) {
+    await editRegistry(file, KEY, (draft) => ({ result: handed.push(change(draft)), audit: [] }), {
+      by: 'test',
+      now: () => NOW,
+    });
+  }
+  writeFileSync(
+    join(dir, 'serverconfig.json'),
+    JSON.stringify({
+      datasets: [{ label: 'PPDemo', genome: 'hg38', file: 'PPDemo.db' }],
+      embedderRegistry: { file: 'embedders.json', key: { env: 'PP_EMBEDDERS_KEY' } },
+    }),
+  );
+  const { registry } = loadServerConfig(join(dir, 'serverconfig.json'), { env: ENV, now: () => NOW });
+  return { loaded: registry as LoadedRegistry, handed };
+}
+const addNew = (draft: RegistryDraft) =>
+  draft.add({ embedder: 'new.test', datasets: ['PPDemo'], routes: ['termdb'], alg: 'HS256' }).credential;
+const addLab = (draft: RegistryDraft) =>
+  draft.add({
+    embedder: 'lab.test',
+    datasets: ['*'],
+    routes: ['*'],
+    alg: 'HS256',
+    rules: { ipCheck: 'none' },
+  }).credential;
+const rotateNew = (draft: RegistryDraft) => draft.rotate('new.test', { overlapSeconds: 3600 }).credential;
+const REGISTRIES = {
+  none: undefined,
+  live: await registryIn([addNew, rotateNew, addLab]),
+  retired: await registryIn([addNew, rotateNew, addLab, (draft) => void draft.retire('new.test')]),
+} as const;
+type RegistryName = keyof typeof REGISTRIES;
+
+const signer = (secret: string, kid?: string) =>
+  createSigner({ algorithm: 'HS256', key: { secret }, now: () => NOW, ...(kid !== undefined && { kid }) });
+// Without a registry, a token that names a kid no entry has.
+const signedBy = (credential: EmbedderCredential | undefined) =>
+  signer(credential?.secret ?? OTHER_SECRET, credential?.kid ?? 'k0').sign({
+    datasets: ['PPDemo'],
+    email: 'a@b.org',
+    ip: '203.0.113.7',
+  });
 const TOKENS = {
+  // The keys of new.test before and after its rotation, and of lab.test, in the live registry and the retired one.
+  registeredOld: (registry: RegistryName) => signedBy(REGISTRIES[registry]?.handed[0]),
+  registeredNew: (registry: RegistryName) => signedBy(REGISTRIES[registry]?.handed[1]),
+  registeredLab: (registry: RegistryName) => signedBy(REGISTRIES[registry]?.handed[2]),
   none: () => undefined,
   good: () => signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   cohort: () =>
@@ -255,6 +331,7 @@ function revocations(
 }
 
 const request = fc.record({
+  registry: fc.constantFrom(...(Object.keys(REGISTRIES) as RegistryName[])),
   revocations: fc.constantFrom(...REVOCATIONS),
   route: fc.constantFrom(...DATA_ROUTE_IDS),
   origin: fc.constantFrom(...ORIGINS),
@@ -262,6 +339,9 @@ const request = fc.record({
   ip: fc.constantFrom('203.0.113.7', '203.0.113.99', '198.51.100.1'),
   header: fc.constantFrom(...TOKEN_HEADERS),
 });
+
+type Config = typeof config extends fc.Arbitrary<infer C> ? C : never;
+type Request = typeof request extends fc.Arbitrary<infer R> ? R : never;
 
 const QUERY: Record<DataRouteId, string> = {
   config: '',
@@ -276,21 +356,42 @@ describe('the server and explain, for random configs and requests', () => {
     let allowed = 0;
     let scriptsAllowed = 0;
     let grantedByIssuer = 0;
+    let registeredAllowed = 0;
     const codes = new Set<string>();
     await fc.assert(
       fc.asyncProperty(config, request, async (raw, r) => {
-        const policy = loadPolicy(raw, { baseDir: '.', env: {}, now: () => NOW, issuers });
+        const registry = REGISTRIES[r.registry]?.loaded;
+        let policy;
+        try {
+          policy = loadPolicy(raw, {
+            baseDir: '.',
+            env: {},
+            now: () => NOW,
+            issuers,
+            ...(registry !== undefined && {
+              registered: {
+                label: registry.label,
+                credentials: registeredCredentials(registry.registry, registry.label),
+              },
+            }),
+          });
+        } catch (error) {
+          // A registry entry in the very place of a dsCredentials entry: refused at start, nothing to serve.
+          if (error instanceof ConfigError) return fc.pre(false);
+          throw error;
+        }
+        // The registry's retired entries, then the portals' feeds: what the server asks about every token.
+        const lookup = accessRevocations(registry, revocations(r.revocations));
         const app = createApp({
           datasets,
-          policy,
+          access: { policy, revocations: lookup },
           proxies: proxyTrust([]),
           bundle: undefined,
           log: silentLogger,
           audit: () => undefined,
           now: () => NOW,
-          revocations: revocations(r.revocations),
         });
-        const token = TOKENS[r.token]();
+        const token = TOKENS[r.token](r.registry);
         const headers: Record<string, string> = {};
         if (r.origin !== undefined) headers.origin = r.origin;
         if (token !== undefined) headers[r.header] = r.header === 'authorization' ? `Bearer ${token}` : token;
@@ -308,7 +409,7 @@ describe('the server and explain, for random configs and requests', () => {
             clientIp: r.ip,
             now: NOW,
             tokenHeader: r.header,
-            revocations: revocations(r.revocations),
+            revocations: lookup,
           },
           token,
         );
@@ -317,6 +418,7 @@ describe('the server and explain, for random configs and requests', () => {
         }
         if (decision.outcome === 'allowed') {
           allowed++;
+          if (r.token.startsWith('registered') && r.route === 'samples') registeredAllowed++;
           // Granted on the word of the trusted issuer, as explain tells it.
           if (steps.some((step) => step.includes('It grants'))) grantedByIssuer++;
           expect({ status: res.status, body }).toMatchObject({ status: 200 });
@@ -329,14 +431,57 @@ describe('the server and explain, for random configs and requests', () => {
           });
         }
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // Always among the cases: a registered portal's token, in the live registry and in the retired one; and
+        // scripts let in, with an unpinned token and a pinned one, from the registry's side too.
+        examples: [
+          ...(['live', 'retired'] as const).map((registry): [Config, Request] => [
+            { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
+            {
+              registry,
+              revocations: 'none',
+              route: 'samples',
+              origin: 'http://new.test',
+              token: 'registeredNew',
+              ip: '203.0.113.7',
+              header: 'x-ds-access-token',
+            },
+          ]),
+          ...(['true', 'pinned'] as const).map((scripts): [Config, Request] => [
+            {
+              PPDemo: {
+                '*': {
+                  'portal.test:8080': {
+                    type: 'jwt',
+                    secret: SECRET,
+                    scripts: scripts === 'true' ? true : scripts,
+                  },
+                },
+              },
+            },
+            {
+              registry: 'live',
+              revocations: 'clear',
+              route: 'samples',
+              origin: undefined,
+              token: scripts === 'true' ? 'script' : 'scriptPinned',
+              ip: '203.0.113.7',
+              header: 'authorization',
+            },
+          ]),
+        ],
+      },
     );
-    // Not vacuous: both outcomes occur, scripts are let in, issuer tokens and passports are granted, and an untrusted
-    // issuer is met. (An issuer's token from a script is rare here; src/issuers.test.ts in access-policy has it.)
+    // Not vacuous: both outcomes occur, scripts are let in, issuer tokens and passports are granted, an untrusted
+    // issuer is met, and registered portals are allowed and refused as retired. (An issuer's token from a script is
+    // rare here; src/issuers.test.ts in access-policy has it.)
     expect(allowed).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
-    expect(scriptsAllowed).toBeGreaterThan(3);
+    expect(scriptsAllowed).toBeGreaterThan(2);
     expect(grantedByIssuer).toBeGreaterThan(0);
     expect(codes).toContain('issuer_not_trusted');
+    expect(codes).toContain('embedder_retired');
+    expect(registeredAllowed).toBeGreaterThan(0);
   });
 });

@@ -11,6 +11,7 @@ import { jsonAudit } from './http/audit.js';
 import { readBundle } from './http/bundle.js';
 import { logAccessTable } from './startup.js';
 import { DatasetRegistry } from './termdb/registry.js';
+import { accessAtLoad, EmbedderRegistryWatch } from './embedders.js';
 
 const USAGE = `pp-viz-server: serve termdb datasets behind dsCredentials
 
@@ -87,17 +88,39 @@ async function main(): Promise<number> {
   const datasets = new DatasetRegistry(config.datasets, { log });
   const lifecycle = new Lifecycle({ log, drainMs: config.drainSeconds * 1000 });
   const refusals = new RateLimitedLog(log);
-  const app = createApp({ ...config, datasets, bundle, log, refusals, audit: jsonAudit(), lifecycle });
+  // The registry's portals are read again within 2 s of a change; without a registry the state is the one loaded.
+  const embedders =
+    config.registry === undefined
+      ? undefined
+      : new EmbedderRegistryWatch(config.registry, { policy: config.policy, feeds: revocations }, { log });
+  const app = createApp({
+    ...config,
+    access: embedders === undefined ? accessAtLoad(config) : () => embedders.current(),
+    revocationFeeds: revocations,
+    embedderRegistry: embedders,
+    keyUse: embedders === undefined ? undefined : (path, kid) => embedders.noteKeyUse(path, kid),
+    datasets,
+    bundle,
+    log,
+    refusals,
+    audit: jsonAudit(),
+    lifecycle,
+  });
   const port = values.port === undefined ? config.port : Number(values.port);
   const hostname = values.host ?? config.host;
-  // Datasets are closed, and the revocation feeds stopped, only once the requests in flight are answered.
+  // Datasets are closed, the revocation feeds stopped and the key use written only once the requests in flight
+  // are answered.
   lifecycle.exitOnSignals(async () => {
     refusals.flush();
     datasets.close();
-    await revocations?.stop();
+    await Promise.all([revocations?.stop(), embedders?.close()]);
   });
   const { url } = await lifecycle.listen(getRequestListener(app.fetch), { hostname, port });
-  log.info('listening', { url, datasets: datasets.labels });
+  log.info('listening', {
+    url,
+    datasets: datasets.labels,
+    embedderRegistry: embedders === undefined ? null : embedders.health().version,
+  });
   return 0;
 }
 

@@ -7,6 +7,7 @@ import { silentLogger } from '@pp-embed/server-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMDB_TEST, TERMDB_TEST_PRESENT, termdbTestTitle } from '../test/harness.js';
 import { createApp } from './app.js';
+import { accessAtLoad } from './embedders.js';
 import { loadConfig } from './config.js';
 import { DatasetRegistry } from './termdb/registry.js';
 
@@ -28,6 +29,7 @@ describe.skipIf(!present)(termdbTestTitle('TermdbTest.db served by the app'), ()
     const config = loadConfig(join(dir, 'serverconfig.json'));
     app = createApp({
       ...config,
+      access: accessAtLoad(config),
       datasets: new DatasetRegistry(config.datasets, { log: silentLogger, watch: false }),
       bundle: undefined,
       log: silentLogger,

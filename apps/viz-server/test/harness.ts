@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
 import type { DrainState, Logger } from '@pp-embed/server-runtime';
 import { createApp } from '../src/app.js';
+import { accessAtLoad } from '../src/embedders.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
@@ -93,6 +94,8 @@ export function harness(
   const datasets = new DatasetRegistry(loaded.datasets, { log, watch: false });
   const app = createApp({
     ...loaded,
+    access: accessAtLoad(loaded),
+    revocationFeeds: loaded.revocations,
     datasets,
     bundle: options.bundle,
     log,

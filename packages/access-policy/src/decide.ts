@@ -107,6 +107,11 @@ export type Decision =
       readonly granted: boolean;
       /** The entry that decided; undefined when no credential covers the request. */
       readonly entry: CredentialEntry | OpenEntry | undefined;
+      /**
+       * The `kid` of the entry's key that verified the token, when it has one: a server records it to tell when a
+       * key rotated out is no longer used.
+       */
+      readonly kid?: string | undefined;
       /** For a right dataset password: the token issued for it. */
       readonly issued?: IssuedToken;
     }
@@ -152,7 +157,9 @@ export type DecisionStep =
       readonly step: 'token';
       readonly entry: CredentialEntry;
       readonly offered: boolean;
-      readonly outcome: { readonly claims: DatasetTokenClaims } | { readonly error: TokenError };
+      readonly outcome:
+        | { readonly claims: DatasetTokenClaims; readonly kid: string | undefined }
+        | { readonly error: TokenError };
     }
   | { readonly step: 'revocation'; readonly entry: TokenEntry; readonly verdict: RevocationVerdict }
   | {
@@ -249,17 +256,18 @@ export async function decide(
     const offered = entry === undefined ? undefined : offeredToken(entry, facts, sender);
     steps?.push({ step: 'optional-token', guard: entry, offered: offered !== undefined });
     let claims: DatasetTokenClaims | undefined;
+    let kid: string | undefined;
     if (entry !== undefined && offered !== undefined) {
       // A refused token on an open route is not an error: the answer is the one without a token.
       const checked = await checkToken(entry, offered, facts, sender, steps);
-      if ('claims' in checked) claims = checked.claims;
+      if ('claims' in checked) ({ claims, kid } = checked);
     }
-    return allowed(claims, facts, result.entry, true, steps);
+    return allowed(claims, facts, result.entry, true, steps, kid);
   }
 
   const entry = result.entry;
   const checked = await checkToken(entry, offeredToken(entry, facts, sender), facts, sender, steps);
-  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps);
+  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps, checked.kid);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
     return allowed(undefined, facts, entry, false, steps);
@@ -387,7 +395,7 @@ async function checkToken(
   facts: RequestFacts,
   sender: TokenClient,
   steps: DecisionStep[] | undefined,
-): Promise<{ claims: DatasetTokenClaims } | Refused> {
+): Promise<{ claims: DatasetTokenClaims; kid: string | undefined } | Refused> {
   // Two headers of the same name arrive joined with ", "; a compact JWS has no comma.
   if (header !== undefined && header.includes(',')) {
     steps?.push({ step: 'duplicate-header', headerKey: entry.headerKey });
@@ -437,8 +445,9 @@ async function checkToken(
     return refused(401, error.code, error.message, entry.path);
   }
   let claims: DatasetTokenClaims;
+  let kid: string | undefined;
   try {
-    claims = await entry.verifier.verify(header, facts.now);
+    ({ claims, kid } = await entry.verifier.verifyKey(header, facts.now));
   } catch (error) {
     const tokenError = asTokenError(error);
     steps?.push({ step: 'token', entry, offered: header !== undefined, outcome: { error: tokenError } });
@@ -447,7 +456,7 @@ async function checkToken(
       reason: tokenError.reason,
     });
   }
-  steps?.push({ step: 'token', entry, offered: true, outcome: { claims } });
+  steps?.push({ step: 'token', entry, offered: true, outcome: { claims, kid } });
   if (entry.type === 'jwt') {
     // A browser's token outside its page, or a script's token in a page, is not what either was minted for.
     const client = claims.client ?? 'browser';
@@ -479,7 +488,7 @@ async function checkToken(
       return refused(403, 'insufficient_scope', `the "routeClasses" claim lacks "${routeClass}"`, entry.path);
     }
   }
-  return { claims };
+  return { claims, kid };
 }
 
 const isGranted = (routeClass: RouteRef['class']): routeClass is GrantedRouteClass =>
@@ -504,7 +513,7 @@ async function checkIssuerToken(
   token: string,
   facts: RequestFacts,
   steps: DecisionStep[] | undefined,
-): Promise<{ claims: DatasetTokenClaims } | Refused> {
+): Promise<{ claims: DatasetTokenClaims; kid: undefined } | Refused> {
   const step = { step: 'issuer', entry, iss: issuer.issuer, issuer } as const;
   let verified;
   try {
@@ -561,7 +570,8 @@ async function checkIssuerToken(
       clientAuthResult: Object.freeze({ cohorts: [...new Set(here.flatMap((g) => g.cohorts ?? []))] }),
     }),
   });
-  return { claims };
+  // No key of the entry checked it: the issuer's keys did.
+  return { claims, kid: undefined };
 }
 
 function checkRevocation(
@@ -572,12 +582,22 @@ function checkRevocation(
 ): Refused | undefined {
   const verdict = facts.revocations?.check({
     embedder: entry.embedder,
+    entry: entry.path,
     claims,
     datasets: requiredDatasets(entry, facts.dataset),
     now: facts.now ?? Date.now(),
   });
   if (verdict === undefined) return undefined;
   steps?.push({ step: 'revocation', entry, verdict });
+  if (verdict.state === 'retired') {
+    // The operator withdrew this portal: terminal, so no sign-in again (a 401) would help.
+    return refused(
+      403,
+      'embedder_retired',
+      `registry entry "${verdict.entry}" was retired at ${verdict.at}`,
+      entry.path,
+    );
+  }
   if (verdict.state === 'revoked') {
     const r = verdict.revocation;
     return refused(
@@ -605,10 +625,13 @@ function allowed(
   entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
   steps: DecisionStep[] | undefined,
+  kid?: string,
 ): Decision {
   const scope = scopeFor(claims, facts.minSampleSize ?? null);
   steps?.push({ step: 'scope', scope, verified: claims !== undefined });
-  return { allowed: true, claims, scope, granted, entry };
+  return kid === undefined
+    ? { allowed: true, claims, scope, granted, entry }
+    : { allowed: true, claims, scope, granted, entry, kid };
 }
 
 const NO_SAMPLES: readonly string[] = Object.freeze([]);

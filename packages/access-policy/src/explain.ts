@@ -424,12 +424,14 @@ function tokenSentence(
   entry: CredentialEntry,
   offered: boolean,
   outcome:
-    | { claims: DatasetTokenClaims }
+    | { claims: DatasetTokenClaims; kid: string | undefined }
     | { error: { code: TokenErrorCode; message: string; reason?: TokenInvalidReason | undefined } },
 ): string {
   if ('claims' in outcome) {
     const exp = new Date(outcome.claims.exp * 1000).toISOString();
-    return `The token verified: signature, algorithm and lifetime are valid (it expires ${exp}).`;
+    // Which key checked it, when the key has a kid: during a rotation, the old one or the new one.
+    const key = outcome.kid === undefined ? '' : ` with key ${quote(outcome.kid)}`;
+    return `The token verified${key}: signature, algorithm and lifetime are valid (it expires ${exp}).`;
   }
   if (!offered) return `No token was given (it would come in the ${quote(entry.headerKey)} header).`;
   const reason = outcome.error.reason;
@@ -449,6 +451,9 @@ const REASONS: Record<Revocation['reason'], string> = {
 };
 
 function revocationSentence(verdict: RevocationVerdict): string {
+  if (verdict.state === 'retired') {
+    return `The registry entry ${quote(verdict.entry)} that checked the token was retired at ${verdict.at} by ${verdict.by} (\`pp-token embedder retire\`): every token of its keys is refused, whenever it was signed.`;
+  }
   const feed = `the revocation feed ${quote(verdict.feed)}`;
   if (verdict.state === 'clear')
     return `The token is not revoked: ${feed} (list ${verdict.seq}) withdraws none of it.`;

@@ -11,7 +11,13 @@
  * });
  * @module
  */
-export { loadPolicy, type LoadPolicyOptions, verificationKey } from './load.js';
+export {
+  loadPolicy,
+  type LoadPolicyOptions,
+  type RegisteredCredential,
+  REGISTERED_RULES,
+  verificationKey,
+} from './load.js';
 export {
   type AccessPolicy,
   type ForbiddenCode,

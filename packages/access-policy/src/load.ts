@@ -1,3 +1,4 @@
+import { createHash, KeyObject } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import {
   createSigner,
@@ -9,6 +10,7 @@ import {
   TokenSetupError,
   type VerificationKey,
   type Verifier,
+  type VerifierOptions,
 } from '@pp-embed/dataset-token';
 import { closestName, ConfigError, type ConfigProblem, formatPath } from '@pp-embed/server-runtime';
 import { DEFAULT_HEADER_KEY, ROUTES } from '@pp-embed/viz-api';
@@ -29,7 +31,7 @@ import { describeRewrite, reshapeLegacy } from './migrate.js';
 import { embedderKey } from './origin.js';
 import type { TrustedIssuer } from './issuers.js';
 import { parsePasswordHash, type PasswordHash } from './password.js';
-import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock } from './policy.js';
+import { type AccessPolicy, createPolicy, type DatasetBlock, type RouteBlock, throttleOf } from './policy.js';
 import {
   ENTRY_FIELDS,
   entrySchema,
@@ -67,7 +69,63 @@ export interface LoadPolicyOptions {
    * block names: serverconfig.json's `corsOrigins`. They embed nothing the block does not let them.
    */
   corsOrigins?: readonly string[];
+  /**
+   * A policy this one replaces (the embedder registry changed): its verifiers are taken over where an entry's key
+   * and rules are the same, so that their caches and fetched key sets carry on, and so is its login throttle.
+   */
+  reuse?: AccessPolicy;
+  /**
+   * Credentials from outside the block (the embedder registry), loaded with it as one policy. `label` names where
+   * they come from in the paths of the blocks made for them: `embedderRegistry(embedders.json)`.
+   */
+  registered?: { readonly label: string; readonly credentials: readonly RegisteredCredential[] };
 }
+
+/**
+ * A credential from outside the `dsCredentials` block: one portal (an embedder registry entry) allowed on some
+ * datasets and routes, with the keys its tokens are checked with. `loadPolicy` builds it into the same credential
+ * entry a `jwt` entry of the block becomes, under the portal's host, at each dataset and route it names, and
+ * changes nothing for any other request (see `loadPolicy`).
+ *
+ * @example
+ * const credential: RegisteredCredential = {
+ *   path: 'embedderRegistry(embedders.json).embedders.portal.example.org', embedder: 'portal.example.org',
+ *   datasets: ['TermdbTest'], routes: ['termdb'], key: { keys: [{ kid: 'k1', secret }] }, keySource: 'secret',
+ *   algorithms: ['HS256'], rules: {}, retired: false,
+ * };
+ */
+export interface RegisteredCredential {
+  /** Where it is written, for messages, logs and `explain`; it names the registry entry. */
+  readonly path: string;
+  /** The portal's `host[:port]`, as an embedder key of the block would name it. */
+  readonly embedder: string;
+  /** Dataset keys (labels, or `*`), as the block's would be written. */
+  readonly datasets: readonly string[];
+  /** Route keys (`*`, `termdb`, route names), as the block's would be written. */
+  readonly routes: readonly string[];
+  readonly key: VerificationKey;
+  /** What kind of key it is, as `explain` tells it. */
+  readonly keySource: TokenEntry['keySource'];
+  readonly algorithms: readonly string[];
+  /** The other fields of a `jwt` entry: `headerKey`, `ipCheck` (or `looseIpCheck`), `maxTokenAge`, `dsnames`, `issuer`, `audience`. */
+  readonly rules: Readonly<Record<string, unknown>>;
+  /**
+   * Retired: still loaded, so that its datasets stay closed and its tokens are recognized (the revocation check
+   * refuses them), but it gives way to a live entry for the same dataset, route and host.
+   */
+  readonly retired: boolean;
+}
+
+/** The fields of a `jwt` entry a registered credential may set; its key and algorithm are the registry's. */
+export const REGISTERED_RULES = [
+  'headerKey',
+  'ipCheck',
+  'looseIpCheck',
+  'maxTokenAge',
+  'dsnames',
+  'issuer',
+  'audience',
+] as const;
 
 type Segments = readonly (string | number)[];
 
@@ -186,22 +244,14 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
 
   const warnings: ConfigProblem[] = [];
   const served = options.datasets === undefined ? undefined : new Set(options.datasets);
+  const verifiers = new Verifiers(options.reuse === undefined ? undefined : verifiersOf.get(options.reuse));
   const top = level(input, 0, []);
   for (const [datasetKey, datasetValue] of top ?? []) {
     const datasetSegments = [datasetKey];
     // A bad key is reported and what it holds still checked, so that one pass finds every mistake.
     const labelOk = checkKey(datasetKey, datasetSegments, 'dataset label', report);
     if (!labelOk && UNCHECKED.has(datasetKey)) continue;
-    if (labelOk && served !== undefined && datasetKey !== ANY && !served.has(datasetKey)) {
-      // A key for no served dataset protects nothing; the dataset it meant stays as open as it was.
-      const near = closestName(datasetKey, served);
-      report(
-        datasetSegments,
-        near !== undefined
-          ? `names no dataset this server serves; did you mean "${near}"? (labels are compared exactly)`
-          : `names no dataset this server serves (${[...served].map((l) => `"${l}"`).join(', ') || 'none'}); use "*" for every dataset`,
-      );
-    }
+    if (labelOk) checkServed(datasetKey, datasetSegments, served, report);
     if (isObject(datasetValue)) {
       const legacy = reshapeLegacy(datasetValue);
       if (legacy !== undefined) {
@@ -235,27 +285,16 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
     const routeWritten = new Map<string, string>();
     for (const [writtenRoute, routeValue] of routeKeys) {
       const routeSegments = [datasetKey, writtenRoute];
-      // ProteinPaint documents "/**" as a synonym of "*".
-      const routeKey = writtenRoute === ANY_ROUTE_GLOB ? ANY : writtenRoute;
-      if (!checkKey(routeKey, routeSegments, 'route name', report) && UNCHECKED.has(routeKey)) continue;
-      if (
-        routeKey !== ANY &&
-        routeKey !== SAMPLE_LEVEL &&
-        !CATALOG.has(routeKey) &&
-        !PATTERN.test(routeKey)
-      ) {
-        const near = closestName(routeKey, [SAMPLE_LEVEL, ...CATALOG.keys()]);
-        if (near !== undefined) {
-          // A slip in a route key would leave the route it meant to the broader keys, or open.
-          report(routeSegments, `not a route of this server; did you mean "${near}"?`);
-        } else {
-          warnings.push({
-            path: formatPath(root, routeSegments),
-            message: `is not a route this server serves (its routes: "*", "termdb", ${[...CATALOG.keys()].map((n) => `"${n}"`).join(', ')}); its entries are not read`,
-          });
-        }
+      const read = readRouteKey(writtenRoute, routeSegments, report);
+      if (read === undefined) continue;
+      if ('unknown' in read) {
+        warnings.push({
+          path: formatPath(root, routeSegments),
+          message: `${read.unknown}; its entries are not read`,
+        });
         continue;
       }
+      const routeKey = read.key;
       if (routeWritten.has(routeKey)) {
         report(routeSegments, `the same route key as "${routeWritten.get(routeKey)}"; keep one of them`);
         continue;
@@ -291,6 +330,7 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
           datasetHeaderKey,
           options,
           report,
+          verifiers,
         });
         if (entry === undefined || host === undefined) continue;
         embedders.set(host, entry);
@@ -316,15 +356,101 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
     datasets.set(datasetKey, { key: datasetKey, path: formatPath(root, datasetSegments), routes });
   }
 
+  if (options.registered !== undefined) {
+    mergeRegistered(options.registered, { datasets, entries, served, options, seen, problems, verifiers });
+  }
+
   if (problems.length > 0) throw new ConfigError(root, problems);
-  return createPolicy({
+  const policy = createPolicy({
     datasets,
     entries,
     routeCatalog: CATALOG,
     warnings: [...warnings, ...shadowWarnings(datasets)],
-    throttle: new LoginThrottle(options.loginThrottle),
+    throttle:
+      options.reuse === undefined ? new LoginThrottle(options.loginThrottle) : throttleOf(options.reuse),
     corsOrigins: new Set(options.corsOrigins ?? []),
   });
+  verifiersOf.set(policy, verifiers.made);
+  return policy;
+}
+
+const verifiersOf = new WeakMap<AccessPolicy, ReadonlyMap<string, Verifier>>();
+
+/**
+ * The verifiers of one load, by what each is made of (key, algorithms, claims rules, clock skew), so that entries
+ * alike share one and a policy that replaces another takes over those it still needs, with their caches of
+ * verified tokens and their fetched key sets.
+ */
+class Verifiers {
+  readonly made = new Map<string, Verifier>();
+  readonly #previous: ReadonlyMap<string, Verifier> | undefined;
+
+  constructor(previous: ReadonlyMap<string, Verifier> | undefined) {
+    this.#previous = previous;
+  }
+
+  get(options: VerifierOptions): Verifier {
+    const id = verifierId(options);
+    const verifier =
+      (id === undefined ? undefined : (this.made.get(id) ?? this.#previous?.get(id))) ??
+      createVerifier(options);
+    if (id !== undefined) this.made.set(id, verifier);
+    return verifier;
+  }
+}
+
+/**
+ * A digest of what a verifier is made of (secrets included, so that a changed secret makes another verifier; only
+ * their digest is kept). The clock and the environment are the server's, alike for every load. Undefined for a
+ * key given as a `KeyObject`, whose JSON says nothing of it.
+ */
+function verifierId(options: VerifierOptions): string | undefined {
+  let describable = true;
+  const text = JSON.stringify({ ...options, now: undefined, env: undefined }, (_key, value: unknown) => {
+    if (value instanceof KeyObject) describable = false;
+    return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+  });
+  return describable ? createHash('sha256').update(text).digest('base64url') : undefined;
+}
+
+/** A dataset key for no dataset the server serves protects nothing; the dataset it meant stays as open as it was. */
+function checkServed(
+  datasetKey: string,
+  segments: Segments,
+  served: ReadonlySet<string> | undefined,
+  report: EntryPlace['report'],
+): void {
+  if (served === undefined || datasetKey === ANY || served.has(datasetKey)) return;
+  const near = closestName(datasetKey, served);
+  report(
+    segments,
+    near !== undefined
+      ? `names no dataset this server serves; did you mean "${near}"? (labels are compared exactly)`
+      : `names no dataset this server serves (${[...served].map((l) => `"${l}"`).join(', ') || 'none'}); use "*" for every dataset`,
+  );
+}
+
+/**
+ * A route key as written: `*` (or ProteinPaint's synonym `/**`), `termdb` or a route of the catalog. A slip close
+ * to a real name is reported (it would leave the route it meant to broader keys, or open); a name far from every
+ * route comes back as `unknown`, which the block warns about and a registered credential refuses.
+ */
+function readRouteKey(
+  written: string,
+  segments: Segments,
+  report: EntryPlace['report'],
+): { key: string } | { unknown: string } | undefined {
+  const key = written === ANY_ROUTE_GLOB ? ANY : written;
+  if (!checkKey(key, segments, 'route name', report) && UNCHECKED.has(key)) return undefined;
+  if (key === ANY || key === SAMPLE_LEVEL || CATALOG.has(key) || PATTERN.test(key)) return { key };
+  const near = closestName(key, [SAMPLE_LEVEL, ...CATALOG.keys()]);
+  if (near !== undefined) {
+    report(segments, `not a route of this server; did you mean "${near}"?`);
+    return undefined;
+  }
+  return {
+    unknown: `is not a route this server serves (its routes: "*", "termdb", ${[...CATALOG.keys()].map((n) => `"${n}"`).join(', ')})`,
+  };
 }
 
 interface EntryPlace {
@@ -339,6 +465,14 @@ interface EntryPlace {
   report: (segments: Segments, message: string) => void;
   /** Fields the shape check found a problem in (`''` for the entry itself). */
   damaged?: ReadonlySet<string>;
+  /** Where verifiers come from: made, or taken over from the policy this one replaces. */
+  verifiers: Verifiers;
+  /** A registered credential's key, which no field of the entry names; its problems are told to `report`. */
+  injected?: {
+    key: VerificationKey;
+    keySource: TokenEntry['keySource'];
+    report: (message: string) => void;
+  };
 }
 
 /**
@@ -473,7 +607,8 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     return clean ? entry : undefined;
   }
 
-  const given = KEY_FIELDS.filter((field) => raw[field] !== undefined);
+  const injected = place.injected;
+  const given = injected !== undefined ? [] : KEY_FIELDS.filter((field) => raw[field] !== undefined);
   const issuerNames = Array.isArray(raw.issuers) ? (raw.issuers as unknown[]) : [];
   const issuers: TrustedIssuer[] = [];
   issuerNames.forEach((name, i) => {
@@ -497,7 +632,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
     );
     clean = false;
   }
-  if (given.length === 0 && issuerNames.length === 0) {
+  if (given.length === 0 && issuerNames.length === 0 && injected === undefined) {
     report(
       place.segments,
       'a "jwt" entry needs a key ("secret", "publicKey" or "jwks") or "issuers" (ProteinPaint treats a "jwt" entry without a secret as closed: write {"type": "forbidden"})',
@@ -528,11 +663,13 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   };
   let verifier: Verifier | undefined;
   try {
+    const key =
+      injected?.key ?? (keyField === undefined ? undefined : verificationKey(raw, keyField, place.options));
     verifier =
-      keyField === undefined
+      key === undefined
         ? undefined
-        : createVerifier({
-            key: verificationKey(raw, keyField, place.options),
+        : place.verifiers.get({
+            key,
             algorithms: entry.algorithms,
             issuer: entry.issuer,
             audience: entry.audience,
@@ -543,6 +680,10 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
           });
   } catch (error) {
     if (!(error instanceof TokenSetupError)) throw error;
+    if (injected !== undefined && error.option !== 'maxTokenAgeSeconds') {
+      injected.report(error.message);
+      return undefined;
+    }
     const field =
       error.option === 'algorithms' && entry.algorithms !== undefined
         ? 'algorithms'
@@ -569,7 +710,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
             ),
           ),
     issuers: Object.freeze(issuers),
-    keySource: keyField,
+    keySource: injected?.keySource ?? keyField,
     issuer: list(entry.issuer),
     audience: list(entry.audience),
     maxTokenAge: entry.maxTokenAge ?? 86_400,
@@ -717,6 +858,227 @@ export function verificationKey(
   return URL_LIKE.test(value)
     ? { jwksUrl: value, ...(options.remoteJwks !== undefined && { options: options.remoteJwks }) }
     : { jwksFile: inDir(value) };
+}
+
+// ---- credentials from the embedder registry -------------------------------------------------------------------
+
+interface MergeContext {
+  datasets: Map<string, DatasetBlock>;
+  entries: PolicyEntry[];
+  served: ReadonlySet<string> | undefined;
+  options: LoadPolicyOptions;
+  /** Problems already reported, to report each once. */
+  seen: Set<string>;
+  problems: ConfigProblem[];
+  verifiers: Verifiers;
+}
+
+/** One place a registered credential is written into: a dataset key, a route key, and its entry there. */
+interface Placement {
+  dataset: string;
+  route: string;
+  entry: TokenEntry;
+  credential: RegisteredCredential;
+}
+
+// Broader keys first, so that a block made for a narrower key starts from what the broader one holds by then.
+const datasetRank = (key: string): number => (key === ANY ? 0 : 1);
+const routeRank = (key: string): number => (key === ANY ? 0 : key === SAMPLE_LEVEL ? 1 : 2);
+
+/** The blocks (mutable while loading) a `DatasetBlock` and `RouteBlock` are made of. */
+const routesOf = (block: DatasetBlock) => block.routes as Map<string, RouteBlock>;
+const embeddersOf = (block: RouteBlock) => block.embedders as Map<string, PolicyEntry>;
+
+/**
+ * Builds each registered credential as a `jwt` entry of the block (the same checks, the same verifier, one per
+ * credential) and writes it under its portal's host at every dataset and route key it names, so that the portal
+ * may use exactly those; every other request is decided as before:
+ *
+ * - a dataset block made for a credential starts as a copy of the `*` dataset block, and a route block as a copy
+ *   of the broader route block that decided its routes until then, so that no other portal gains or loses a
+ *   route, and nothing that was closed opens;
+ * - the portal is also written into the narrower blocks that would hide the one it names (a `*` dataset's
+ *   exact-label blocks; a `*` or `termdb` route's narrower route blocks), where it has no entry of its own.
+ *
+ * The same dataset, route and host in the block and a live credential, or in two live credentials, is a
+ * conflict, reported at both. A retired credential is loaded too (its datasets stay closed, and its tokens are
+ * recognized and refused by the revocation check), unless a live entry holds its place.
+ */
+function mergeRegistered(registered: NonNullable<LoadPolicyOptions['registered']>, ctx: MergeContext): void {
+  const placements: Placement[] = [];
+  for (const credential of registered.credentials) placements.push(...placeCredential(credential, ctx));
+  placements.sort(
+    (a, b) => datasetRank(a.dataset) - datasetRank(b.dataset) || routeRank(a.route) - routeRank(b.route),
+  );
+  const retired = new Set(registered.credentials.filter((c) => c.retired).map((c) => c.path));
+  for (const { dataset, route, entry, credential } of placements) {
+    const host = entry.embedder;
+    const targets =
+      dataset === ANY
+        ? [
+            datasetBlock(ctx, ANY, registered.label),
+            ...[...ctx.datasets.values()].filter((b) => b.key !== ANY),
+          ]
+        : [datasetBlock(ctx, dataset, registered.label)];
+    let placed = false;
+    for (const block of targets) {
+      const named = routeBlock(block, route);
+      const present = embeddersOf(named).get(host);
+      if (block.key !== dataset) {
+        // A "*" dataset's portal, in a block of its own label: an entry there for the host comes first.
+        if (present !== undefined) continue;
+      } else if (present !== undefined && present.dataset === dataset && present.route === route) {
+        if (retired.has(entry.path)) continue;
+        if (!retired.has(present.path)) {
+          // Both would decide the same requests: which one does must be written, not left to load order.
+          const where = formatPath('', [dataset, route, host]);
+          reporter(ctx, credential.path)(
+            [],
+            `conflicts with ${present.path}: both name ${where}; keep one of them`,
+          );
+          reporter(ctx, present.path)(
+            [],
+            `conflicts with ${credential.path}: both name ${where}; keep one of them`,
+          );
+          continue;
+        }
+      }
+      embeddersOf(named).set(host, entry);
+      placed = true;
+      // The narrower route blocks decide their routes alone: the portal is written there too.
+      for (const narrower of routesOf(block).values()) {
+        if (covers(route, narrower.key) && !embeddersOf(narrower).has(host))
+          embeddersOf(narrower).set(host, entry);
+      }
+    }
+    if (placed) ctx.entries.push(entry);
+  }
+}
+
+/** True when route key `broad` covers the routes of the narrower key `narrow` (and is not it). */
+function covers(broad: string, narrow: string): boolean {
+  if (broad === narrow) return false;
+  if (broad === ANY) return true;
+  return broad === SAMPLE_LEVEL && CATALOG.get(narrow)?.class === 'sample-level';
+}
+
+function reporter(ctx: MergeContext, root: string): EntryPlace['report'] {
+  return (segments, message) => {
+    const problem = { path: formatPath(root, segments), message };
+    const id = `${problem.path}\u0000${message}`;
+    if (ctx.seen.has(id)) return;
+    ctx.seen.add(id);
+    ctx.problems.push(problem);
+  };
+}
+
+/** The dataset block for `key`, made as a copy of the `*` dataset block when there is none yet. */
+function datasetBlock(ctx: MergeContext, key: string, label: string): DatasetBlock {
+  const found = ctx.datasets.get(key);
+  if (found !== undefined) return found;
+  const star = key === ANY ? undefined : ctx.datasets.get(ANY);
+  const routes = new Map<string, RouteBlock>();
+  for (const [routeKey, block] of star?.routes ?? []) {
+    routes.set(routeKey, { ...block, embedders: new Map(block.embedders) });
+  }
+  const block: DatasetBlock = { key, path: formatPath(label, [key]), routes };
+  ctx.datasets.set(key, block);
+  return block;
+}
+
+/** The route block for `key` in `block`, made as a copy of the broader block that decided its routes until now. */
+function routeBlock(block: DatasetBlock, key: string): RouteBlock {
+  const routes = routesOf(block);
+  const found = routes.get(key);
+  if (found !== undefined) return found;
+  const broader =
+    key === ANY
+      ? undefined
+      : ((CATALOG.get(key)?.class === 'sample-level' ? routes.get(SAMPLE_LEVEL) : undefined) ??
+        routes.get(ANY));
+  const made: RouteBlock = {
+    key,
+    path: formatPath(block.path, [key]),
+    embedders: new Map(broader?.embedders ?? []),
+    scripts: broader?.scripts,
+  };
+  routes.set(key, made);
+  return made;
+}
+
+/**
+ * Checks one credential's keys and rules and builds its entry once (one verifier, shared by every place it is
+ * written); one placement per dataset and route key.
+ */
+function placeCredential(credential: RegisteredCredential, ctx: MergeContext): Placement[] {
+  const report = reporter(ctx, credential.path);
+  let ok = true;
+  const parsed = embedderKey(credential.embedder);
+  let host: string | undefined;
+  if ('problem' in parsed) {
+    report(['embedder'], parsed.problem);
+    ok = false;
+  } else if (parsed.host === ANY) {
+    report(['embedder'], 'a registered embedder is one portal\'s host, not "*"');
+    ok = false;
+  } else host = parsed.host;
+  const datasets: string[] = [];
+  credential.datasets.forEach((key, i) => {
+    if (!checkKey(key, ['datasets', i], 'dataset label', report)) ok = false;
+    else {
+      checkServed(key, ['datasets', i], ctx.served, (segments, message) => {
+        ok = false;
+        report(segments, message);
+      });
+      datasets.push(key);
+    }
+  });
+  const routes: string[] = [];
+  credential.routes.forEach((written, i) => {
+    const read = readRouteKey(written, ['routes', i], report);
+    if (read === undefined) ok = false;
+    else if ('unknown' in read) {
+      report(['routes', i], read.unknown);
+      ok = false;
+    } else routes.push(read.key);
+  });
+  for (const field of Object.keys(credential.rules)) {
+    if (!(REGISTERED_RULES as readonly string[]).includes(field)) {
+      report(
+        ['rules', field],
+        `is not a rule of a registered embedder (it takes ${REGISTERED_RULES.map((f) => `"${f}"`).join(', ')})`,
+      );
+      ok = false;
+    }
+  }
+  if (!ok || host === undefined || datasets.length === 0 || routes.length === 0) return [];
+  const entry = readEntry(
+    { type: 'jwt', ...credential.rules, algorithms: [...credential.algorithms] },
+    {
+      segments: ['rules'],
+      path: credential.path,
+      dataset: datasets[0] as string,
+      route: routes[0] as string,
+      embedder: host,
+      options: ctx.options,
+      report,
+      verifiers: ctx.verifiers,
+      injected: {
+        key: credential.key,
+        keySource: credential.keySource,
+        report: (message) => report(['keys'], message),
+      },
+    },
+  );
+  if (entry === undefined || entry.type !== 'jwt') return [];
+  return datasets.flatMap((dataset) =>
+    routes.map((route) => ({
+      dataset,
+      route,
+      credential,
+      entry: Object.freeze({ ...entry, dataset, route }),
+    })),
+  );
 }
 
 /** The `*` dataset block is not consulted for a dataset with its own key; say so when that drops routes. */

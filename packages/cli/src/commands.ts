@@ -8,7 +8,7 @@ import {
   hashPassword,
   migrateDsCredentials,
 } from '@pp-embed/access-policy';
-import { loadServerConfig } from '@pp-embed/server-config';
+import { accessRevocations, loadServerConfig } from '@pp-embed/server-config';
 import { ConfigError } from '@pp-embed/server-runtime';
 import {
   type Algorithm,
@@ -23,25 +23,15 @@ import {
 } from '@pp-embed/dataset-token';
 import { type Io, UsageError } from './io.js';
 import { scriptCommands } from './scripts.js';
+import { list, required, seconds, str, type Values } from './options.js';
 
-export type Values = Record<string, string | boolean | string[] | undefined>;
+export type { Values };
 
 export interface Command {
   summary: string;
   usage: string;
   options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
   run(values: Values, positionals: string[], io: Io): number | Promise<number>;
-}
-
-function str(values: Values, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function required(values: Values, name: string): string {
-  const value = str(values, name);
-  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
-  return value;
 }
 
 function secretSource(values: Values): SecretSource | undefined {
@@ -52,23 +42,6 @@ function secretSource(values: Values): SecretSource | undefined {
   if (env !== undefined) return { env };
   if (file !== undefined) return { file };
   return undefined;
-}
-
-function list(values: Values, name: string): string[] {
-  const value = values[name];
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-  return items
-    .flatMap((item) => item.split(','))
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-function seconds(values: Values, name: string): number | undefined {
-  const value = str(values, name);
-  if (value === undefined) return undefined;
-  const match = /^(\d+)(s|m|h)?$/.exec(value);
-  if (match === null) throw new UsageError(`--${name} takes seconds, or a number with s, m or h (e.g. 10m)`);
-  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 /** Reads the token from the positional argument, or from standard input when it is `-` or absent. */
@@ -372,12 +345,14 @@ export const commands: Record<string, Command> = {
       const origin = str(values, 'origin');
       // The revocation lists the server would hold: each feed read once, as a replica reads it at start. Only a
       // token is checked against them.
-      const revocations = token === undefined ? undefined : config.revocations;
-      for (const feed of (await revocations?.syncOnce()) ?? []) {
+      const feeds = token === undefined ? undefined : config.revocations;
+      for (const feed of (await feeds?.syncOnce()) ?? []) {
         io.err(
-          `The revocation feed "${feed}" could not be read (${revocations?.health(io.now()).find((h) => h.feed === feed)?.lastError ?? 'no answer'}).`,
+          `The revocation feed "${feed}" could not be read (${feeds?.health(io.now()).find((h) => h.feed === feed)?.lastError ?? 'no answer'}).`,
         );
       }
+      // The registry's retired entries, then the feeds: what the server asks about every verified token.
+      const revocations = token === undefined ? undefined : accessRevocations(config.registry, feeds);
       const { decision, steps } = await explain(
         config.policy,
         {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 
 /** What a command may touch of the outside world; tests give their own. */
 export interface Io {
@@ -10,6 +11,22 @@ export interface Io {
   stdin(): string;
   env: NodeJS.ProcessEnv;
   now(): number;
+  /** Who runs the command, `user@host`, for the registry's entries and audit trail. */
+  actor: string;
+}
+
+/** The person behind the command: under sudo, the user who ran sudo. */
+function actor(): string {
+  let user = process.env.SUDO_USER;
+  if (user === undefined || user === '') {
+    try {
+      user = userInfo().username;
+    } catch {
+      // A container user without a passwd entry.
+      user = `uid ${process.getuid?.() ?? '?'}`;
+    }
+  }
+  return `${user}@${hostname()}`;
 }
 
 export const processIo: Io = {
@@ -24,6 +41,7 @@ export const processIo: Io = {
   stdin: () => readFileSync(0, 'utf8'),
   env: process.env,
   now: Date.now,
+  actor: actor(),
 };
 
 /** A mistake in how the command was called: printed with the command's usage, exit code 2. */

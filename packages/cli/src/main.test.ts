@@ -25,6 +25,7 @@ function io(options: { stdin?: string; env?: Record<string, string>; now?: numbe
     stdin: () => options.stdin ?? '',
     env: options.env ?? {},
     now: () => options.now ?? NOW,
+    actor: 'tester@host',
   };
   return { io: value, out, err };
 }

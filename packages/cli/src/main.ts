@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { isDatasetTokenError } from '@pp-embed/dataset-token';
-import { type Command, commands } from './commands.js';
+import { type Command, commands as tokenCommands } from './commands.js';
+import { embedderCommands } from './embedder.js';
 import { type Io, processIo, UsageError } from './io.js';
+
+const commands: Record<string, Command> = { ...tokenCommands, ...embedderCommands };
 
 function overview(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
@@ -23,8 +26,13 @@ function overview(): string {
  * process.exitCode = await main(['verify', '--secret-env', 'PP_DS_SECRET', token]);
  */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  const [first, ...rest] = argv;
+  // `embedder` takes a subcommand: `pp-token embedder add …` is the command "embedder add".
+  const name =
+    first === 'embedder' && rest[0] !== undefined && !rest[0].startsWith('-')
+      ? `${first} ${rest.shift()}`
+      : first;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help' || name === 'embedder') {
     io.out(overview());
     return name === undefined ? 2 : 0;
   }

@@ -1,22 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { ExchangeError, ScriptClient, VizError } from '@pp-embed/api-token';
 import { DATA_ROUTE_IDS, type DataRouteId, RESPONSE_FORMATS, ROUTES } from '@pp-embed/viz-api';
-import type { Command, Values } from './commands.js';
+import type { Command } from './commands.js';
 import { type Io, UsageError } from './io.js';
+import { required, str, type Values } from './options.js';
 
 /** Where the API token is read from when no option says: the environment, as the portal's page suggests. */
 const DEFAULT_TOKEN_ENV = 'PP_API_TOKEN';
-
-const str = (values: Values, name: string): string | undefined => {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-};
-
-function required(values: Values, name: string): string {
-  const value = str(values, name);
-  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
-  return value;
-}
 
 /** The personal API token: from an environment variable or a file, never an argument (ps and shell history). */
 function apiToken(values: Values, io: Io): string {

@@ -54,7 +54,9 @@ export {
   createVerifier,
   MAX_LEEWAY_SECONDS,
   MAX_TOKEN_LENGTH,
+  type NamedKey,
   type VerificationKey,
+  type VerifiedToken,
   type Verifier,
   type VerifierOptions,
 } from './verify.js';

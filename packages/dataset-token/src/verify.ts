@@ -15,7 +15,28 @@ import {
   type ResolvedKey,
   selectKey,
 } from './jwks.js';
-import { publicKeyFrom, readPemFile, readSecret, type SecretSource, secretKey } from './keys.js';
+import {
+  type JsonWebKey,
+  publicKeyFrom,
+  readPemFile,
+  readSecret,
+  type SecretSource,
+  secretKey,
+} from './keys.js';
+
+/**
+ * One of several keys a credential holds, named by its `kid`: a shared secret or a public key. During a rotation
+ * the old key has a `notAfter`, after which tokens naming it are refused.
+ *
+ * @example
+ * const key: NamedKey = { kid: 'k2', secret: newSecret };
+ * const old: NamedKey = { kid: 'k1', secret: oldSecret, notAfter: Date.parse('2026-06-01T12:00:00Z') };
+ */
+export type NamedKey = {
+  readonly kid: string;
+  /** Milliseconds since the epoch after which this key checks no token. */
+  readonly notAfter?: number | undefined;
+} & ({ readonly secret: SecretSource } | { readonly publicKey: string | KeyObject | JsonWebKey });
 
 /** Where a verifier gets its key. Exactly one source. */
 export type VerificationKey =
@@ -24,7 +45,8 @@ export type VerificationKey =
   | { publicKeyFile: string }
   | { jwks: JsonWebKeySet }
   | { jwksFile: string }
-  | { jwksUrl: string | URL; options?: RemoteJwksOptions };
+  | { jwksUrl: string | URL; options?: RemoteJwksOptions }
+  | { keys: readonly NamedKey[] };
 
 export interface VerifierOptions {
   key: VerificationKey;
@@ -59,6 +81,11 @@ export interface Verifier {
    * one check.
    */
   verify(token: string | null | undefined, at?: number): Promise<DatasetTokenClaims>;
+  /**
+   * As {@link verify}, and which key checked the token: its `kid`, or undefined for a key without one. A server
+   * records it to tell when a rotated-out key is no longer used.
+   */
+  verifyKey(token: string | null | undefined, at?: number): Promise<VerifiedToken>;
   /** The algorithms this verifier accepts. */
   readonly algorithms: readonly Algorithm[];
   /** Loads remote keys ahead of the first request; a no-op for local keys. */
@@ -67,9 +94,23 @@ export interface Verifier {
   keySetHealth(): KeySetHealth | undefined;
 }
 
+/**
+ * A verified token's claims and the key that checked it.
+ *
+ * @example
+ * const { claims, kid } = await verifier.verifyKey(token);
+ */
+export interface VerifiedToken {
+  readonly claims: DatasetTokenClaims;
+  readonly kid: string | undefined;
+}
+
+/** A resolved key that stops checking tokens after `notAfter` (milliseconds), when it has one. */
+type TimedKey = ResolvedKey & { readonly notAfter?: number | undefined };
+
 interface KeySet {
-  /** The key that checks a token with this header, or a TokenError when none may. */
-  resolve(kid: string | undefined, alg: Algorithm): ResolvedKey | Promise<ResolvedKey>;
+  /** The key that checks a token with this header at `nowMs`, or a TokenError when none may. */
+  resolve(kid: string | undefined, alg: Algorithm, nowMs: number): TimedKey | Promise<TimedKey>;
   algorithms: readonly Algorithm[];
   ready(): Promise<void>;
   /** The remote key set, when the keys come from a URL. */
@@ -111,27 +152,88 @@ function singleKey(key: KeyObject, algorithms: readonly Algorithm[]): KeySet {
   };
 }
 
+const MAX_KID_LENGTH = 256;
+
+/**
+ * Several kid-named keys, each pinned to its algorithms (RFC 8725 §3.1). A token names its key by `kid`; without
+ * one it is checked only when the set holds a single key. A key past its `notAfter` checks nothing.
+ */
+function namedKeys(items: readonly NamedKey[], options: VerifierOptions): KeySet {
+  if (items.length === 0) throw new TokenSetupError('key_invalid', 'the credential holds no keys');
+  const resolved: TimedKey[] = [];
+  const kids = new Set<string>();
+  for (const item of items) {
+    if (typeof item.kid !== 'string' || item.kid === '' || item.kid.length > MAX_KID_LENGTH) {
+      throw new TokenSetupError(
+        'key_invalid',
+        `a key's kid must be a string of 1 to ${MAX_KID_LENGTH} characters`,
+      );
+    }
+    if (kids.has(item.kid)) throw new TokenSetupError('key_invalid', `kid ${item.kid} is named twice`);
+    kids.add(item.kid);
+    let key: KeyObject;
+    let algorithms: readonly Algorithm[];
+    if ('secret' in item) {
+      algorithms = hmacAlgorithms(options.algorithms);
+      key = secretKey(readSecret(item.secret, options.env), algorithms);
+    } else {
+      key = publicKeyFrom(item.publicKey);
+      algorithms = pinAlgorithms(key, options.algorithms);
+    }
+    for (const alg of algorithms) resolved.push({ kid: item.kid, alg, key, notAfter: item.notAfter });
+  }
+  return {
+    algorithms: [...new Set(resolved.map((k) => k.alg))],
+    resolve(kid, alg, nowMs) {
+      const named =
+        kid === undefined ? (kids.size === 1 ? resolved : []) : resolved.filter((k) => k.kid === kid);
+      if (named.length === 0) {
+        throw new TokenError(
+          'token_invalid',
+          kid === undefined
+            ? 'token has no kid, and the credential holds several keys'
+            : 'no key matches the token kid',
+          { claim: 'kid' },
+        );
+      }
+      const found = named.find((k) => k.alg === alg);
+      if (found === undefined) throw new TokenError('token_invalid', ALG_REFUSED, { claim: 'alg' });
+      if (found.notAfter !== undefined && nowMs > found.notAfter) {
+        throw new TokenError('token_invalid', 'the key the token names was rotated out', { claim: 'kid' });
+      }
+      return found;
+    },
+    ready: () => Promise.resolve(),
+  };
+}
+
+/** The algorithms a shared secret is used with: HS256 unless told, and only HS algorithms. */
+function hmacAlgorithms(requested: readonly string[] | undefined): Algorithm[] {
+  const algorithms = requested ?? ['HS256'];
+  for (const alg of algorithms) {
+    if (!isAlgorithm(alg) || !alg.startsWith('HS')) {
+      throw new TokenSetupError('algorithm_not_allowed', `algorithm ${alg} does not fit a shared secret`);
+    }
+  }
+  return [...new Set(algorithms)] as Algorithm[];
+}
+
 function buildKeySet(options: VerifierOptions): KeySet {
   const source = options.key as Partial<Record<string, unknown>>;
-  const given = ['secret', 'publicKey', 'publicKeyFile', 'jwks', 'jwksFile', 'jwksUrl'].filter(
+  const given = ['secret', 'publicKey', 'publicKeyFile', 'jwks', 'jwksFile', 'jwksUrl', 'keys'].filter(
     (k) => source[k] !== undefined,
   );
   if (given.length !== 1) {
     throw new TokenSetupError(
       'option_invalid',
-      'give exactly one key source: secret, publicKey, publicKeyFile, jwks, jwksFile or jwksUrl',
+      'give exactly one key source: secret, publicKey, publicKeyFile, jwks, jwksFile, jwksUrl or keys',
       { option: 'key' },
     );
   }
   const key = options.key;
+  if ('keys' in key) return namedKeys(key.keys, options);
   if ('secret' in key) {
-    const algorithms = options.algorithms ?? ['HS256'];
-    for (const alg of algorithms) {
-      if (!isAlgorithm(alg) || !alg.startsWith('HS')) {
-        throw new TokenSetupError('algorithm_not_allowed', `algorithm ${alg} does not fit a shared secret`);
-      }
-    }
-    const pinned = [...new Set(algorithms)] as Algorithm[];
+    const pinned = hmacAlgorithms(options.algorithms);
     return singleKey(secretKey(readSecret(key.secret, options.env), pinned), pinned);
   }
   if ('publicKey' in key || 'publicKeyFile' in key) {
@@ -191,7 +293,7 @@ export const REVOCATION_FEED_TYP = 'pp-revocations+jwt';
 
 interface JwsCore {
   /** The key for a compact JWS after the checks that need no key; a Promise only when keys must be fetched. */
-  keyFor(token: string, typ: string | undefined): ResolvedKey | Promise<ResolvedKey>;
+  keyFor(token: string, typ: string | undefined, nowMs: number): TimedKey | Promise<TimedKey>;
   /** The signature-checked payload, with jsonwebtoken's time rules at `nowSeconds`; refuses duplicate members. */
   payload(token: string, resolved: ResolvedKey, nowSeconds: number): Record<string, unknown>;
   keySet: KeySet;
@@ -232,7 +334,7 @@ function jwsCore(options: VerifierOptions): JwsCore {
     keySet,
     leeway,
     now,
-    keyFor(token, typ) {
+    keyFor(token, typ, nowMs) {
       if (token.length > MAX_TOKEN_LENGTH && typ === undefined) {
         throw new TokenError('token_invalid', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
       }
@@ -254,7 +356,7 @@ function jwsCore(options: VerifierOptions): JwsCore {
           claim: 'typ',
         });
       }
-      return keySet.resolve(header.kid, header.alg);
+      return keySet.resolve(header.kid, header.alg, nowMs);
     },
     payload(token, resolved, nowSeconds) {
       const alg = resolved.alg;
@@ -309,42 +411,52 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cacheSize = checkNumber('cacheSize', options.cacheSize ?? 5000, 0, 1_000_000);
   const core = jwsCore(options);
   const { keySet, leeway, now } = core;
-  const cache = new VerifiedTokenCache<{ claims: DatasetTokenClaims; kid: string }>(cacheSize);
+  const cache = new VerifiedTokenCache<{ verified: VerifiedToken; notAfter: number | undefined }>(cacheSize);
   // A token verified with a key that has left the JWKS is not served from the cache any more: removing a key
   // is how a portal revokes it.
   keySet.remote?.onKeysRemoved((kids) => {
     const gone = new Set(kids);
-    cache.deleteWhere((entry) => gone.has(entry.kid));
+    cache.deleteWhere((entry) => gone.has(entry.verified.kid ?? ''));
   });
+
+  async function verifyKey(token: string | null | undefined, at?: number): Promise<VerifiedToken> {
+    if (token === undefined || token === null || token === '') {
+      throw new TokenError('token_missing', 'no token was sent');
+    }
+    if (typeof token !== 'string') throw new TokenError('token_invalid', 'token is not a string');
+    const nowMs = at ?? now();
+    const nowSeconds = nowMs / 1000;
+    const cached = cache.get(token, nowSeconds - leeway);
+    // A key rotated out since the token was cached checks it again, and refuses it.
+    if (cached !== undefined && (cached.notAfter === undefined || nowMs <= cached.notAfter)) {
+      return cached.verified;
+    }
+    try {
+      const found = core.keyFor(token, undefined, nowMs);
+      // Local keys resolve synchronously; only a remote key set costs an extra turn of the event loop.
+      const key = found instanceof Promise ? await found : found;
+      const claims = validateClaims(core.payload(token, key, nowSeconds), {
+        now: nowSeconds,
+        leewaySeconds: leeway,
+        maxTokenAgeSeconds: maxAge,
+      });
+      const verified: VerifiedToken = Object.freeze({ claims, kid: key.kid });
+      cache.set(token, { verified, notAfter: key.notAfter }, claims.exp);
+      return verified;
+    } catch (error) {
+      throw error instanceof TokenError
+        ? error
+        : new TokenError('token_invalid', 'token could not be verified', { cause: error });
+    }
+  }
 
   return {
     algorithms: keySet.algorithms,
     ready: () => keySet.ready(),
     keySetHealth: () => keySet.remote?.health(),
+    verifyKey,
     async verify(token, at) {
-      if (token === undefined || token === null || token === '') {
-        throw new TokenError('token_missing', 'no token was sent');
-      }
-      if (typeof token !== 'string') throw new TokenError('token_invalid', 'token is not a string');
-      const nowSeconds = (at ?? now()) / 1000;
-      const cached = cache.get(token, nowSeconds - leeway);
-      if (cached !== undefined) return cached.claims;
-      try {
-        const found = core.keyFor(token, undefined);
-        // Local keys resolve synchronously; only a remote key set costs an extra turn of the event loop.
-        const key = found instanceof Promise ? await found : found;
-        const claims = validateClaims(core.payload(token, key, nowSeconds), {
-          now: nowSeconds,
-          leewaySeconds: leeway,
-          maxTokenAgeSeconds: maxAge,
-        });
-        cache.set(token, { claims, kid: key.kid ?? '' }, claims.exp);
-        return claims;
-      } catch (error) {
-        throw error instanceof TokenError
-          ? error
-          : new TokenError('token_invalid', 'token could not be verified', { cause: error });
-      }
+      return (await verifyKey(token, at)).claims;
     },
   };
 }
@@ -397,7 +509,7 @@ export function createDocumentVerifier(options: DocumentVerifierOptions): Docume
       if (jws.length > maxBytes) throw new TokenError('token_invalid', `document is over ${maxBytes} bytes`);
       const nowSeconds = (at ?? core.now()) / 1000;
       try {
-        const found = core.keyFor(jws.trim(), options.typ);
+        const found = core.keyFor(jws.trim(), options.typ, nowSeconds * 1000);
         const key = found instanceof Promise ? await found : found;
         const payload = core.payload(jws.trim(), key, nowSeconds);
         const { iat, exp } = payload;

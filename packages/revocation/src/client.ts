@@ -6,8 +6,10 @@ import { RevocationList } from './list.js';
 import type { Revocation } from './revocation.js';
 
 /**
- * What a replica can say about one token, by the feed that covers its embedder:
+ * What a replica can say about one token, by the feed that covers its embedder (or the registry of the entry that
+ * verified it):
  * - `clear`: the list in force does not withdraw it;
+ * - `retired`: the entry that verified it was retired: every token of its keys is refused;
  * - `revoked`: this revocation withdraws it;
  * - `unavailable`: the feed has not answered within its staleness limit (or never did since start), so the
  *   replica cannot tell: the token is refused (fail closed).
@@ -17,6 +19,19 @@ import type { Revocation } from './revocation.js';
  */
 export type RevocationVerdict =
   | { readonly state: 'clear'; readonly feed: string; readonly seq: number }
+  | {
+      /**
+       * The credential entry that verified the token was retired by the server's operator (the embedder
+       * registry): every token its keys check is refused, whatever its `iat`, since the retired portal may still
+       * hold the key and mint.
+       */
+      readonly state: 'retired';
+      /** The registry entry's id. */
+      readonly entry: string;
+      /** When it was retired (ISO 8601), and by whom. */
+      readonly at: string;
+      readonly by: string;
+    }
   | { readonly state: 'revoked'; readonly feed: string; readonly revocation: Revocation }
   | {
       readonly state: 'unavailable';

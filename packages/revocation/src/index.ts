@@ -28,5 +28,5 @@ export {
   RevocationFeedClient,
   type RevocationVerdict,
 } from './client.js';
-export { type RevocationLookup, RevocationFeeds } from './registry.js';
+export { firstRevocation, type RevocationLookup, RevocationFeeds } from './registry.js';
 export { type FeedAnswer, FeedPublisher, type FeedPublisherOptions, type FeedSnapshot } from './publish.js';

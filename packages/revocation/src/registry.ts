@@ -3,18 +3,47 @@ import type { FeedHealth, RevocationFeedClient, RevocationVerdict } from './clie
 
 /**
  * What the access decision asks about a verified token: the verdict of the feed that covers the embedder key of
- * the credential entry the token was verified with, or undefined when no feed covers it.
+ * the credential entry the token was verified with (or of the registry that holds that entry), or undefined when
+ * nothing covers it.
  *
  * @example
- * const verdict = revocations.check({ embedder: entry.embedder, claims, datasets: ['PPDemo'], now });
+ * const verdict = revocations.check({ embedder: entry.embedder, entry: entry.path, claims, datasets: ['PPDemo'], now });
  */
 export interface RevocationLookup {
   check(query: {
     embedder: string;
+    /** The path of the credential entry that verified the token. */
+    entry: string;
     claims: DatasetTokenClaims;
     datasets: readonly string[];
     now: number;
   }): RevocationVerdict | undefined;
+}
+
+/**
+ * Several lookups asked as one, in order: the first that withdraws the token (or cannot tell) decides; otherwise
+ * the first that clears it. Undefined when none is given.
+ *
+ * @example
+ * const revocations = firstRevocation([registryRetirements, feeds]);
+ */
+export function firstRevocation(
+  lookups: readonly (RevocationLookup | undefined)[],
+): RevocationLookup | undefined {
+  const present = lookups.filter((l): l is RevocationLookup => l !== undefined);
+  if (present.length <= 1) return present[0];
+  return {
+    check(query) {
+      let clear: RevocationVerdict | undefined;
+      for (const lookup of present) {
+        const verdict = lookup.check(query);
+        if (verdict === undefined) continue;
+        if (verdict.state !== 'clear') return verdict;
+        clear ??= verdict;
+      }
+      return clear;
+    },
+  };
 }
 
 /**

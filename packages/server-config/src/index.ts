@@ -16,3 +16,11 @@ export {
   serverConfigJsonSchema,
   serverConfigSchema,
 } from './load.js';
+export {
+  accessRevocations,
+  type LoadedRegistry,
+  registeredCredentials,
+  registryEntryPath,
+  type RegistrySettings,
+  registrySettings,
+} from './embedder-registry.js';

@@ -17,6 +17,16 @@ import * as z from 'zod';
 import type { RevocationFeeds } from '@pp-embed/revocation';
 import type { Logger } from '@pp-embed/server-runtime';
 import { readRevocationFeeds, reportIssues, revocationFeedsSchema } from './revocation-feeds.js';
+import {
+  embedderRegistrySchema,
+  type LoadedRegistry,
+  loadedRegistry,
+  readRegistrySettings,
+  registeredCredentials,
+  registryProblems,
+} from './embedder-registry.js';
+import { readRegistry, type Registry } from '@pp-embed/embedder-registry';
+import { readConfigFile } from './read.js';
 
 const datasetSchema = z
   .strictObject({
@@ -93,6 +103,7 @@ export const serverConfigSchema = z
           'On SIGTERM, how long the server waits for requests in flight before it closes their connections and exits. Default 10.',
       }),
     revocationFeeds: revocationFeedsSchema.optional(),
+    embedderRegistry: embedderRegistrySchema.optional(),
   })
   .meta({ title: 'pp-embed visualization server configuration' });
 
@@ -186,6 +197,11 @@ export interface ServerConfig<D = DatasetDeclaration> {
   readonly warnings: readonly string[];
   /** The portals' revocation feeds (`revocationFeeds`), not started; undefined when none is configured. */
   readonly revocations: RevocationFeeds | undefined;
+  /**
+   * The embedder registry (`embedderRegistry`), whose entries are in `policy`; undefined when none is named. Ask
+   * every verified token of `policy` about revocation with `accessRevocations(registry, revocations)`.
+   */
+  readonly registry: LoadedRegistry | undefined;
 }
 
 export interface LoadServerConfigOptions<D> {
@@ -201,6 +217,11 @@ export interface LoadServerConfigOptions<D> {
   datasets?: DatasetOpener<D>;
   /** Where the revocation feeds log, and (in tests) how they fetch. */
   revocation?: { logger?: Logger; fetch?: typeof fetch };
+  /**
+   * The embedder registry to load instead of the file serverconfig.json names: `pp-token embedder` checks a
+   * change with the server's loader before writing it.
+   */
+  registry?: Registry;
 }
 
 const DEFAULT_LEEWAY = 5;
@@ -222,13 +243,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
 ): ServerConfig<D> {
   const path = resolve(file);
   const baseDir = dirname(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON';
-    throw new ConfigError(file, [{ path: '(root)', message }]);
-  }
+  const raw = readConfigFile(file);
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   const report = (segments: readonly PropertyKey[], message: string): void => {
@@ -276,29 +291,60 @@ export function loadServerConfig<D = DatasetDeclaration>(
 
   const declarations = readDatasets(record.datasets, baseDir, report);
 
+  const registrySettings = readRegistrySettings(
+    record.embedderRegistry,
+    { baseDir, env: options.env },
+    report,
+  );
+  let registry: Registry | undefined;
+  if (registrySettings?.key !== undefined) {
+    try {
+      registry = options.registry ?? readRegistry(registrySettings.file, registrySettings.key);
+      warnings.push(...registry.warnings);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...registryProblems(registrySettings.label, error));
+    }
+  }
+
   let policy: AccessPolicy | undefined;
   const credentials = readCredentials(record.dsCredentials, baseDir, report);
+  // The one way a policy is built, at start and when the registry changes: the same block, the same settings.
+  const buildPolicy = (
+    block: NonNullable<typeof credentials>,
+    read: Registry | undefined,
+    reuse?: AccessPolicy,
+  ) =>
+    loadPolicy(block.block, {
+      issuers,
+      baseDir: block.baseDir,
+      path: block.path,
+      leewaySeconds: tokenLeeway,
+      // Every declared label, so that a key for a dataset left out (an optional one whose file is missing) is
+      // no error, but a misspelt one is.
+      datasets: Array.isArray(record.datasets)
+        ? (record.datasets as unknown[]).flatMap((d) =>
+            typeof d === 'object' && d !== null && typeof (d as { label?: unknown }).label === 'string'
+              ? [(d as { label: string }).label]
+              : [],
+          )
+        : [],
+      corsOrigins: corsOrigins ?? [],
+      ...(options.env !== undefined && { env: options.env }),
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
+      ...(read !== undefined &&
+        registrySettings !== undefined && {
+          registered: {
+            label: registrySettings.label,
+            credentials: registeredCredentials(read, registrySettings.label, options.remoteJwks),
+          },
+        }),
+      ...(reuse !== undefined && { reuse }),
+    });
   if (credentials !== undefined) {
     try {
-      policy = loadPolicy(credentials.block, {
-        issuers,
-        baseDir: credentials.baseDir,
-        path: credentials.path,
-        leewaySeconds: tokenLeeway,
-        // Every declared label, so that a key for a dataset left out (an optional one whose file is missing) is
-        // no error, but a misspelt one is.
-        datasets: Array.isArray(record.datasets)
-          ? (record.datasets as unknown[]).flatMap((d) =>
-              typeof d === 'object' && d !== null && typeof (d as { label?: unknown }).label === 'string'
-                ? [(d as { label: string }).label]
-                : [],
-            )
-          : [],
-        corsOrigins: corsOrigins ?? [],
-        ...(options.env !== undefined && { env: options.env }),
-        ...(options.now !== undefined && { now: options.now }),
-        ...(options.remoteJwks !== undefined && { remoteJwks: options.remoteJwks }),
-      });
+      policy = buildPolicy(credentials, registry);
       for (const warning of policy.warnings) warnings.push(`${warning.path}: ${warning.message}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -352,12 +398,19 @@ export function loadServerConfig<D = DatasetDeclaration>(
     if (opener !== undefined) for (const dataset of datasets.values()) opener.close(dataset);
     throw new ConfigError(file, problems);
   }
+  const loaded =
+    registry === undefined || registrySettings?.key === undefined || credentials === undefined
+      ? undefined
+      : loadedRegistry({ ...registrySettings, key: registrySettings.key }, registry, (next, reuse) =>
+          buildPolicy(credentials, next, reuse),
+        );
   return {
     file: path,
     host: host ?? '127.0.0.1',
     port: port ?? 3001,
     datasets,
     policy,
+    registry: loaded,
     proxies: proxyTrust(trustProxy),
     corsOrigins: new Set(corsOrigins ?? []),
     tokenLeeway,

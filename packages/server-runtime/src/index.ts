@@ -25,3 +25,4 @@ export {
 export { describeError, jsonLogger, type Logger, silentLogger } from './log.js';
 export { closestName } from './did-you-mean.js';
 export { type LogKey, RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';
+export { Secret } from './secret.js';

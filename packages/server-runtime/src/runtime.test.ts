@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatPath } from './config-error.js';
 import { describeError, jsonLogger } from './log.js';
+import { inspect } from 'node:util';
+import { Secret } from './secret.js';
 
 describe('jsonLogger', () => {
   it('writes one JSON object per line, and a newline in a field cannot start a forged line', () => {
@@ -60,5 +62,16 @@ describe('formatPath', () => {
     ['', ['a"b'], '["a\\"b"]'],
   ])('%s + %j is %s', (root, segments, path) => {
     expect(formatPath(root, segments)).toBe(path);
+  });
+});
+
+describe('Secret', () => {
+  it('never shows its bytes in JSON, strings, inspection or a log line', () => {
+    const secret = new Secret(Buffer.from('s3cr3t-value-that-must-not-leak'));
+    const lines: string[] = [];
+    jsonLogger((line) => lines.push(line)).info('loaded', { secret, nested: { secret } });
+    const shown = [JSON.stringify({ secret }), `${secret}`, inspect({ secret }), ...lines].join('\n');
+    expect(shown).not.toContain('s3cr3t');
+    expect(Buffer.from(secret.reveal()).toString()).toBe('s3cr3t-value-that-must-not-leak');
   });
 });

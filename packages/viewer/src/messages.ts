@@ -65,6 +65,8 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
+  embedder_retired: ({ what }) =>
+    `This site is no longer registered with the visualization server, so it cannot show ${what}.`,
   route_forbidden: ({ ds, route }) =>
     route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,
   // A page always sends an Origin and a browser's token; these mean the site hands the widget the wrong kind of

@@ -88,6 +88,13 @@ export const ERROR_CODES = {
     meaning: 'the embedding origin has no credential for this dataset and route',
     message: 'This site is not allowed to embed this dataset.',
   },
+  embedder_retired: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      "the portal's entry in the server's embedder registry was retired: every token its keys sign is refused",
+    message: 'This site is no longer registered to embed this dataset.',
+  },
   dataset_not_granted: {
     status: 403,
     family: 'refusal',

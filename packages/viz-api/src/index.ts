@@ -66,6 +66,7 @@ export type {
   KeySetHealth,
   LoginResult,
   RevocationFeedHealth,
+  EmbedderRegistryHealth,
   SampleRow,
   SamplesResult,
   Term,

@@ -190,9 +190,32 @@ export interface KeySetHealth {
 }
 
 /**
- * `GET /healthcheck`: 200 while the server serves (`ok`, or `degraded` when a dataset or a key set is not `ok` or a
- * revocation feed is not `fresh`), 503 with `draining` once it is shutting down, so that a load balancer stops
- * sending it requests.
+ * The embedder registry of the server (the portals `pp-token embedder` registers), in `GET /healthcheck`.
+ *
+ * - `ok`: the version in force is the file as it is now.
+ * - `stale`: the file was changed and the change refused (cut short, tampered with, older, or refused by the
+ *   loader); the version in force keeps serving, and the log says why (`embedder_registry_refused`).
+ *
+ * @example
+ * const registry: EmbedderRegistryHealth = { status: 'ok', version: 7, entries: 3, retired: 1, since: '2026-05-23T12:00:00.000Z', problem: null };
+ */
+export interface EmbedderRegistryHealth {
+  readonly status: 'ok' | 'stale';
+  /** The version in force: it goes up by one with every change. */
+  readonly version: number;
+  /** Live entries, and retired ones (still held, so that their tokens are refused). */
+  readonly entries: number;
+  readonly retired: number;
+  /** When the version in force was loaded (ISO 8601). */
+  readonly since: string;
+  /** Why the status is not `ok`, in a sentence without file paths; null when it is. */
+  readonly problem: string | null;
+}
+
+/**
+ * `GET /healthcheck`: 200 while the server serves (`ok`, or `degraded` when a dataset or a key set is not `ok`, a
+ * revocation feed is not `fresh` or a change of the embedder registry was refused), 503 with `draining` once it is
+ * shutting down, so that a load balancer stops sending it requests.
  *
  * @example
  * const health: Health = await (await fetch(`${host}/healthcheck`)).json();
@@ -207,6 +230,8 @@ export interface Health {
     readonly keySets: readonly KeySetHealth[];
     /** One row per revocation feed of serverconfig.json (`revocationFeeds`); empty when none is configured. */
     readonly revocationFeeds: readonly RevocationFeedHealth[];
+    /** The embedder registry (`embedderRegistry`); null when none is configured. */
+    readonly embedderRegistry: EmbedderRegistryHealth | null;
   };
 }
 

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVerifier, generateKeyPair, TokenSetupError } from '@pp-embed/dataset-token';
+import { createVerifier, generateKeyPair, generateSecret, TokenSetupError } from '@pp-embed/dataset-token';
+import { Secret } from '@pp-embed/server-runtime';
 import { describe, expect, it } from 'vitest';
 import { testStore } from '../../test/store.js';
-import { es256KeyDirectory, JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_SECONDS } from './keys.js';
+import { es256KeyDirectory, JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_SECONDS, registeredKeys } from './keys.js';
 
 const TTL = 600;
 const subject = { datasets: ['PPDemo'], email: 'ana@example.org' };
@@ -148,5 +149,44 @@ describe('es256KeyDirectory', () => {
     await expect(es256KeyDirectory({ dir: join(empty, 'missing'), sql, ttlSeconds: TTL })).rejects.toThrow(
       /cannot read the key directory/,
     );
+  });
+});
+
+describe('registeredKeys', () => {
+  it('signs with the kid the visualization server holds, which picks that key out of several', async () => {
+    const secret = generateSecret();
+    const keys = registeredKeys(
+      { id: 'portal.example.org', alg: 'HS256', kid: 'new', key: new Secret(Buffer.from(secret)) },
+      { ttlSeconds: TTL, clock: () => start },
+    );
+    const token = (await keys.signer()).sign(subject);
+    const server = createVerifier({
+      key: {
+        keys: [
+          { kid: 'old', secret: generateSecret() },
+          { kid: 'new', secret },
+        ],
+      },
+      now: () => start,
+    });
+    expect((await server.verifyKey(token)).kid).toBe('new');
+    expect(await keys.jwks()).toBeUndefined();
+  });
+
+  it('publishes the public half of a registered private key under its kid', async () => {
+    const pair = generateKeyPair('ES256');
+    const keys = registeredKeys(
+      {
+        id: 'portal.example.org',
+        alg: 'ES256',
+        kid: pair.kid,
+        key: new Secret(Buffer.from(pair.privateKeyPem)),
+      },
+      { ttlSeconds: TTL, clock: () => start },
+    );
+    const jwks = await keys.jwks();
+    expect(jwks?.keys.map((k) => k.kid)).toEqual([pair.kid]);
+    const server = createVerifier({ key: { jwks: jwks as NonNullable<typeof jwks> }, now: () => start });
+    await expect(server.verify((await keys.signer()).sign(subject))).resolves.toMatchObject(subject);
   });
 });

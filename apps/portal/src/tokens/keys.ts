@@ -10,7 +10,7 @@ import {
   TokenSetupError,
 } from '@pp-embed/dataset-token';
 import type { Sql } from '../db/sql.js';
-import type { SigningConfig } from '../config.js';
+import type { RegisteredCredential, SigningConfig } from '../config.js';
 import type { Logger } from '@pp-embed/server-runtime';
 
 /**
@@ -21,7 +21,7 @@ import type { Logger } from '@pp-embed/server-runtime';
  * keys.signer().sign({ datasets: ['PPDemo'], email: 'ana@example.org' });
  */
 export interface TokenKeys {
-  readonly algorithm: 'HS256' | 'ES256';
+  readonly algorithm: 'HS256' | 'ES256' | 'RS256';
   /** The signer for a token (or the revocation feed) signed now. */
   signer(): Promise<Signer>;
   /** The JWKS to publish at `/.well-known/jwks.json`; undefined when the portal signs with a shared secret. */
@@ -316,7 +316,37 @@ export async function es256KeyDirectory(options: KeyDirectoryOptions): Promise<T
 }
 
 /**
- * The keys a configuration asks for: the HS256 secret, or the ES256 key directory.
+ * Keys from the credential file of a portal registered with `pp-token embedder add`: its one secret or private
+ * key, and its `kid` in every token's header, which is how the visualization server picks the key of the entry
+ * (during a rotation it holds two). A private key's public half is published, for the revocation feed's readers.
+ *
+ * @example
+ * const keys = registeredKeys(config.signing.credential, { ttlSeconds: 600 });
+ */
+export function registeredKeys(credential: RegisteredCredential, options: KeyOptions): TokenKeys {
+  const text = Buffer.from(credential.key.reveal()).toString('utf8');
+  const signer = createSigner({
+    algorithm: credential.alg,
+    key: credential.alg === 'HS256' ? { secret: credential.key.reveal() } : { privateKey: text },
+    kid: credential.kid,
+    ttlSeconds: options.ttlSeconds,
+    maxTtlSeconds: options.ttlSeconds,
+    now: options.clock ?? Date.now,
+  });
+  const jwks: JsonWebKeySet | undefined =
+    credential.alg === 'HS256'
+      ? undefined
+      : { keys: [publicJwk(privateKeyFrom(text), credential.alg, credential.kid)] };
+  return {
+    algorithm: credential.alg,
+    signer: async () => signer,
+    jwks: async () => jwks,
+    reload: async () => undefined,
+  };
+}
+
+/**
+ * The keys a configuration asks for: the HS256 secret, the ES256 key directory, or a registered credential.
  *
  * @example
  * const keys = await createTokenKeys(config.signing, { sql: store.sql, ttlSeconds: config.tokenTtlSeconds, logger });
@@ -325,6 +355,7 @@ export async function createTokenKeys(
   signing: SigningConfig,
   options: KeyOptions & { sql: Sql; logger?: Logger },
 ): Promise<TokenKeys> {
+  if (signing.algorithm === 'registered') return registeredKeys(signing.credential, options);
   return signing.algorithm === 'HS256'
     ? hs256Keys(signing.secret.reveal(), options)
     : es256KeyDirectory({ ...options, dir: signing.keysDir });

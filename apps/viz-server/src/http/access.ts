@@ -9,7 +9,6 @@ import {
 import { API_TOKEN_PATTERN } from '@pp-embed/api-token';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
-import type { RevocationLookup } from '@pp-embed/revocation';
 import {
   type DataRouteId,
   DEFAULT_HEADER_KEY,
@@ -45,13 +44,29 @@ export interface Access {
   holdDataset(): () => void;
 }
 
+/** What the dataset routes need besides the access state, which each request reads from `c.var.state`. */
 export interface AccessDeps {
   datasets: Pick<DatasetRegistry, 'acquire'>;
-  policy: AccessPolicy;
   proxies: ProxyTrust;
   audit: AuditSink;
   now: () => number;
-  revocations?: RevocationLookup | undefined;
+  /** Told of the key (`kid`) of a credential entry that checked a token, for the record of key use. */
+  keyUse?: ((path: string, kid: string) => void) | undefined;
+}
+
+// The token headers of a policy, as a set: made once per policy (a new one comes with a registry change).
+const headerKeysOf = new WeakMap<AccessPolicy, ReadonlySet<string>>();
+
+/**
+ * Every header a token may come in under `policy`, lowercase.
+ *
+ * @example
+ * datasetOf(c, route, deps, tokenHeaders(c.var.state.policy));
+ */
+export function tokenHeaders(policy: AccessPolicy): ReadonlySet<string> {
+  let keys = headerKeysOf.get(policy);
+  if (keys === undefined) headerKeysOf.set(policy, (keys = new Set(policy.headerKeys())));
+  return keys;
 }
 
 // A compact JWS (or its first two parts): what a token looks like wherever it turns up in a URL.
@@ -113,14 +128,14 @@ export function datasetOf(
 
 /**
  * The facts of a request for the access decision: the dataset and route, the `Origin`, the client address after
- * the trusted-proxy rule, the request's headers, the time and the revocation lists in force.
+ * the trusted-proxy rule, the request's headers, the time and the revocation lookup of the state in force.
  *
  * @example
- * const decision = await decide(deps.policy, factsOf(c, deps, dataset, ROUTES.samples));
+ * const decision = await decide(c.var.state.policy, factsOf(c, deps, dataset, ROUTES.samples));
  */
 export function factsOf(
   c: Context<AppEnv>,
-  deps: Pick<AccessDeps, 'proxies' | 'now' | 'revocations'>,
+  deps: Pick<AccessDeps, 'proxies' | 'now'>,
   dataset: TermdbDataset,
   route: RouteRef,
 ): RequestFacts {
@@ -132,7 +147,7 @@ export function factsOf(
     header: (name) => requestHeader(c, name),
     minSampleSize: dataset.minSampleSize,
     now: deps.now(),
-    revocations: deps.revocations,
+    revocations: c.var.state.revocations,
   };
 }
 
@@ -167,15 +182,17 @@ export function refusal(decision: Extract<Decision, { allowed: false }>): ApiErr
  */
 export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
   const route = ROUTES[routeId];
-  const headerKeys = new Set(deps.policy.headerKeys());
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { lease } = datasetOf(c, route, deps, headerKeys);
+    const { policy } = c.var.state;
+    const { lease } = datasetOf(c, route, deps, tokenHeaders(policy));
     let held = false;
     try {
       const dataset = lease.dataset;
       const facts = factsOf(c, deps, dataset, route);
-      const decision = await decide(deps.policy, facts);
+      const decision = await decide(policy, facts);
       if (!decision.allowed) throw refusal(decision);
+      if (decision.kid !== undefined && decision.entry !== undefined)
+        deps.keyUse?.(decision.entry.path, decision.kid);
       const { claims, scope, granted } = decision;
       const holdDataset = () => {
         held = true;

@@ -13,21 +13,18 @@ import { requestHeader } from './headers.js';
  * origin why: the access decision answers its discovery request with `403 embedder_not_allowed` for that origin
  * (`toOrigin`), and that answer alone gets the CORS headers.
  */
-export function cors(policy: AccessPolicy) {
-  const allowHeaders = [...new Set(['content-type', ...policy.headerKeys()])].join(', ');
-  const allowed = (origin: string | undefined): origin is string =>
-    origin !== undefined && origin !== 'null' && policy.allowsOrigin(origin);
-
+export function cors() {
   return createMiddleware<AppEnv>(async (c, next) => {
+    const policy = c.var.state.policy;
     const origin = requestHeader(c, 'origin');
-    const ok = allowed(origin);
+    const ok = allowed(policy, origin);
     if (c.req.method === 'OPTIONS' && requestHeader(c, 'access-control-request-method') !== undefined) {
       c.header('Vary', 'Origin');
       if (ok) {
         c.header('Access-Control-Allow-Origin', origin);
         // POST is the login route's; every other route answers it with 405.
         c.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-        c.header('Access-Control-Allow-Headers', allowHeaders);
+        c.header('Access-Control-Allow-Headers', allowHeaders(policy));
         c.header('Access-Control-Max-Age', '600');
       }
       return c.body(null, 204);
@@ -44,4 +41,19 @@ export function cors(policy: AccessPolicy) {
       c.res.headers.set('Access-Control-Allow-Origin', origin);
     }
   });
+}
+
+const allowed = (policy: AccessPolicy, origin: string | undefined): origin is string =>
+  origin !== undefined && origin !== 'null' && policy.allowsOrigin(origin);
+
+// One string per policy: the list changes only when the embedder registry brings a new policy.
+const allowHeadersOf = new WeakMap<AccessPolicy, string>();
+
+function allowHeaders(policy: AccessPolicy): string {
+  let value = allowHeadersOf.get(policy);
+  if (value === undefined) {
+    value = [...new Set(['content-type', ...policy.headerKeys()])].join(', ');
+    allowHeadersOf.set(policy, value);
+  }
+  return value;
 }

@@ -2,7 +2,7 @@ import { decide, PASSWORD_USER } from '@pp-embed/access-policy';
 import { LIMITS, readLoginBody, ROUTES, type RouteResponse } from '@pp-embed/viz-api';
 import type { Context } from 'hono';
 import type { Logger } from '@pp-embed/server-runtime';
-import { type AccessDeps, datasetOf, factsOf, refusal } from '../http/access.js';
+import { type AccessDeps, datasetOf, factsOf, refusal, tokenHeaders } from '../http/access.js';
 import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/errors.js';
 import { requestHeader } from '../http/headers.js';
@@ -17,9 +17,9 @@ import { requestHeader } from '../http/headers.js';
  * app.post(ROUTES.login.path, loginHandler(deps, log));
  */
 export function loginHandler(deps: AccessDeps, log: Logger) {
-  const headerKeys = new Set(deps.policy.headerKeys());
   return async (c: Context<AppEnv>): Promise<Response> => {
-    const { lease } = datasetOf(c, ROUTES.login, deps, headerKeys);
+    const { policy } = c.var.state;
+    const { lease } = datasetOf(c, ROUTES.login, deps, tokenHeaders(policy));
     // The exchange reads no data, only the dataset's label and settings: the file is not held while a client
     // sends its body.
     const dataset = lease.dataset;
@@ -31,12 +31,12 @@ export function loginHandler(deps: AccessDeps, log: Logger) {
     const body = await readJson(c);
     const read = readLoginBody(body);
     if (!read.ok) throw new ApiError('bad_request', { message: read.problem });
-    const route = deps.policy.route(read.value.route ?? ROUTES.samples.name);
+    const route = policy.route(read.value.route ?? ROUTES.samples.name);
     if (route === undefined || route.class === 'login') {
       throw new ApiError('bad_request', { message: 'route must name one route of the dataset.' });
     }
     const facts = factsOf(c, deps, dataset, route);
-    const decision = await decide(deps.policy, { ...facts, password: read.value.password });
+    const decision = await decide(policy, { ...facts, password: read.value.password });
     if (!decision.allowed) throw refusal(decision);
     if (decision.issued === undefined) throw new Error('a password decision without a token');
     log.info('login', {

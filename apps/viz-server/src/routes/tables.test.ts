@@ -129,7 +129,7 @@ describe('a streamed table and a dataset update', () => {
     try {
       const app = createApp({
         datasets: registry,
-        policy: loadPolicy(undefined, { baseDir: dir }),
+        access: { policy: loadPolicy(undefined, { baseDir: dir }) },
         proxies: proxyTrust([]),
         bundle: undefined,
         log: silentLogger,

@@ -55,7 +55,11 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
     config(c) {
       const { dataset, granted } = c.var.access;
       const refs = ROUTE_IDS.map((id) => ROUTES[id]);
-      const requirements = deps.policy.tokenRequirements(dataset.label, refs, requestHeader(c, 'origin'));
+      const requirements = c.var.state.policy.tokenRequirements(
+        dataset.label,
+        refs,
+        requestHeader(c, 'origin'),
+      );
       const byId = (required: Readonly<Record<string, boolean>>) =>
         Object.fromEntries(ROUTE_IDS.map((id) => [id, required[ROUTES[id].name] === true]));
       return {

@@ -1,12 +1,11 @@
-import { type FSWatcher, type Stats, statSync, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import type { Logger } from '@pp-embed/server-runtime';
 import type { DatasetHealth } from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
 import { type DatasetOptions, openDataset, type TermdbDataset } from './dataset.js';
 import { DatasetInvalidError, DatasetUnavailableError } from './errors.js';
 import { verifyFile } from './verify-file.js';
+import { currentStamp, sameBytes, sameFile, type Stamp, stampOf, watchFiles } from '../watch.js';
 
 /**
  * One request's hold on a dataset: the file it reads stays open until `release`, even if a new file is swapped
@@ -39,35 +38,6 @@ export interface RegistryOptions {
   /** The longest the hash and integrity check of a new file may take. Default 10 minutes. */
   checkTimeoutMs?: number;
   now?: () => number;
-}
-
-/** What identifies the bytes of a file without reading them. ctime changes on any write, even one that restores mtime. */
-interface Stamp {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-}
-
-const stampOf = (s: Stats): Stamp => ({
-  dev: s.dev,
-  ino: s.ino,
-  size: s.size,
-  mtimeMs: s.mtimeMs,
-  ctimeMs: s.ctimeMs,
-});
-
-const sameFile = (a: Stamp, b: Stamp) => a.dev === b.dev && a.ino === b.ino;
-const sameBytes = (a: Stamp, b: Stamp) =>
-  sameFile(a, b) && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
-
-async function currentStamp(file: string): Promise<Stamp | undefined> {
-  try {
-    return stampOf(await stat(file));
-  } catch {
-    return undefined;
-  }
 }
 
 /** One opened file of a dataset. */
@@ -126,8 +96,7 @@ export class DatasetRegistry {
   readonly #settleMs: number;
   readonly #checkTimeoutMs: number;
   readonly #now: () => number;
-  readonly #watchers: FSWatcher[] = [];
-  #poll: NodeJS.Timeout | undefined;
+  #stopWatching: (() => void) | undefined;
   #closed = false;
   /** Stops a check that runs when the registry closes. */
   readonly #stop = new AbortController();
@@ -229,8 +198,7 @@ export class DatasetRegistry {
   close(): void {
     this.#closed = true;
     this.#stop.abort();
-    clearInterval(this.#poll);
-    for (const watcher of this.#watchers) watcher.close();
+    this.#stopWatching?.();
     for (const slot of this.#slots.values()) {
       clearTimeout(slot.timer);
       slot.current.retired = true;
@@ -333,31 +301,18 @@ export class DatasetRegistry {
   }
 
   #watch(): void {
-    const byDir = new Map<string, Slot[]>();
+    // Two labels may serve one file.
+    const byFile = new Map<string, Slot[]>();
     for (const slot of this.#slots.values()) {
-      const dir = dirname(slot.options.file);
-      byDir.set(dir, [...(byDir.get(dir) ?? []), slot]);
+      byFile.set(slot.options.file, [...(byFile.get(slot.options.file) ?? []), slot]);
     }
-    for (const [dir, slots] of byDir) {
-      try {
-        // The directory, not the file: a rename puts another inode under the name, which a file watch misses.
-        const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          for (const slot of slots) {
-            if (name === null || name === basename(slot.options.file)) this.#schedule(slot, 50, false);
-          }
-        });
-        watcher.on('error', (error) => {
-          this.#log.warn('dataset_watch_failed', { dir, message: error.message });
-          watcher.close();
-        });
-        this.#watchers.push(watcher);
-      } catch (error) {
-        this.#log.warn('dataset_watch_failed', { dir, message: (error as Error).message });
-      }
-    }
-    this.#poll = setInterval(() => {
-      for (const slot of this.#slots.values()) this.#schedule(slot, 0, false);
-    }, this.#pollMs).unref();
+    this.#stopWatching = watchFiles(
+      [...byFile.keys()],
+      (file, how) => {
+        for (const slot of byFile.get(file) ?? []) this.#schedule(slot, how === 'poll' ? 0 : 50, false);
+      },
+      { pollMs: this.#pollMs, log: this.#log, event: 'dataset_watch_failed' },
+    );
   }
 
   #schedule(slot: Slot, delayMs: number, force: boolean): void {
