@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../scripts/free-port.js';
@@ -94,6 +95,27 @@ export function generateDataset(dir: string, name: string, samples = 2000, seed 
   return file;
 }
 
+/** Where benchmarks keep their generated datasets and configurations between runs. */
+export const BENCH_DIR = join(tmpdir(), 'pp-embed-bench');
+
+// Part of a generated dataset's file name: a change to what the generator writes gets a new file, never a
+// stale one from an earlier run (2: survival terms).
+const GENERATED_VERSION = 2;
+
+/** A generated dataset (seed 1) in {@link BENCH_DIR}, made by the built generator once and kept between runs. */
+export function benchDataset(samples: number): string {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const name = `bench-v${GENERATED_VERSION}-${samples}.db`;
+  const file = join(BENCH_DIR, name);
+  if (!existsSync(file)) {
+    console.log(`generating ${samples.toLocaleString('en-US')} samples into ${file} ...`);
+    // Written under another name and renamed: an interrupted run leaves no half-written file under this one.
+    const partial = generateDataset(BENCH_DIR, `${name}.${process.pid}.partial`, samples, 1);
+    renameSync(partial, file);
+  }
+  return file;
+}
+
 /** The built visualization server, started by {@link startVizServer}. */
 export interface VizServer {
   child: ChildProcess;
@@ -101,8 +123,12 @@ export interface VizServer {
   port: number;
   /** Log lines written so far, by event. */
   events: () => Record<string, number>;
+  /** The log lines of the events named in `keep`, parsed. */
+  kept: () => Record<string, unknown>[];
   /** Bytes written so far on stderr (diagnostics) and stdout (the audit trail). */
   logBytes: () => { stderr: number; stdout: number };
+  /** From spawning the process to its first healthy answer. */
+  startedMs: number;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
 }
@@ -110,15 +136,18 @@ export interface VizServer {
 /**
  * Starts the built visualization server with `config` (written to `dir`) on a loopback port (a free one unless
  * given), as operators run it, and waits for its healthcheck. Its log lines are read as they come (a full pipe
- * would stall the server) and counted by event; nothing they hold is kept.
+ * would stall the server) and counted by event; nothing they hold is kept, except the lines of the events named
+ * in `keep`.
  */
 export async function startVizServer(
   dir: string,
   config: unknown,
-  options: { port?: number } = {},
+  options: { port?: number; keep?: readonly string[] } = {},
 ): Promise<VizServer> {
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
   const port = options.port ?? (await freePort());
+  const keep = options.keep ?? [];
+  const spawned = performance.now();
   const child = spawn(
     process.execPath,
     [VIZ_SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
@@ -129,25 +158,42 @@ export async function startVizServer(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const counts: Record<string, number> = {};
   const bytes = { stderr: 0, stdout: 0 };
+  const kept: Record<string, unknown>[] = [];
+  // A chunk may end inside a line: the tail waits for the next chunk before its line is read.
+  const partial = { stderr: '', stdout: '' };
   const count = (stream: 'stderr' | 'stdout') => (chunk: Buffer) => {
     bytes[stream] += chunk.length;
-    for (const match of chunk.toString('utf8').matchAll(/"event":"([a-z_]+)"/g)) {
-      const event = match[1] as string;
+    const lines = (partial[stream] + chunk.toString('utf8')).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) {
+      const event = /"event":"([a-z_]+)"/.exec(line)?.[1];
+      if (event === undefined) continue;
       counts[event] = (counts[event] ?? 0) + 1;
+      if (keep.includes(event)) kept.push(JSON.parse(line) as Record<string, unknown>);
     }
   };
   child.stdout?.on('data', count('stdout'));
   child.stderr?.on('data', count('stderr'));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 2000; i++) {
     try {
       if ((await fetch(`${url}/healthcheck`)).ok) {
-        return { child, url, port, events: () => ({ ...counts }), logBytes: () => ({ ...bytes }), exited };
+        const startedMs = performance.now() - spawned;
+        return {
+          child,
+          url,
+          port,
+          events: () => ({ ...counts }),
+          kept: () => [...kept],
+          logBytes: () => ({ ...bytes }),
+          startedMs,
+          exited,
+        };
       }
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   child.kill();
   throw new Error('the visualization server did not start');
@@ -158,6 +204,21 @@ export function rssKiB(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time a process has used so far, every thread, user and system, from /proc/<pid>/stat, in ms; undefined once it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces) in parentheses; utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
   } catch {
     return undefined;
   }

@@ -12,6 +12,8 @@ const benches = [
   'token.ts',
   'password.ts',
   'viz-server.ts',
+  'termdb-engine.ts',
+  'charts.ts',
   'portal-mint.ts',
   'exchange.ts',
   'export.ts',

@@ -14,40 +14,17 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import autocannon from 'autocannon';
-import { median, ratio, startVizServer } from './measure.js';
+import { BENCH_DIR as WORK, benchDataset as dataset, median, ratio, startVizServer } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = join(ROOT, 'apps/viz-server/dist/main.js');
-const GENERATOR = join(ROOT, 'apps/viz-server/dist/termdb/generate-cli.js');
-const WORK = join(tmpdir(), 'pp-embed-bench');
 const ORIGIN = 'http://portal.bench:3000';
 const SECONDS = Number(process.env.PP_BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.PP_BENCH_ROUNDS ?? 5);
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
-    );
-  });
-}
-
-/** A generated dataset, made once and kept between runs (same seed, same file). */
-async function dataset(samples: number): Promise<string> {
-  mkdirSync(WORK, { recursive: true });
-  const file = join(WORK, `bench-${samples}.db`);
-  if (!existsSync(file)) {
-    console.log(`generating ${samples.toLocaleString('en-US')} samples into ${file} ...`);
-    await run(process.execPath, [GENERATOR, '--out', file, '--samples', String(samples), '--seed', '1']);
-  }
-  return file;
-}
 
 /** The built server with `config`, in a folder of this run. */
 function startServer(config: unknown): ReturnType<typeof startVizServer> {
@@ -139,7 +116,7 @@ function pairedRatio(a: readonly number[], b: readonly number[]): number {
 export async function benchVizServer(): Promise<void> {
   if (!existsSync(SERVER)) throw new Error('build first: pnpm build');
   console.log('\n# Visualization server: protected vs open (16 connections, loopback)');
-  const small = await dataset(5000);
+  const small = dataset(5000);
   const secret = generateSecret();
   const { url, child } = await startServer({
     datasets: [
@@ -214,7 +191,7 @@ export async function benchVizServer(): Promise<void> {
   }
 
   console.log('\n# Categorical barchart latency on 1,000,000 samples');
-  const big = await dataset(1_000_000);
+  const big = dataset(1_000_000);
   const server = await startServer({ datasets: [{ label: 'Big', genome: 'hg38', file: big }] });
   try {
     const times: number[] = [];

@@ -39,7 +39,12 @@ export function routeTable(): string {
     '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `Text parameters are at most ${LIMITS.maxParamLength} characters; a token is at most ${LIMITS.maxTokenLength}.`,
+    `Text parameters are at most ${LIMITS.maxParamLength} characters; a token is at most ${LIMITS.maxTokenLength}. ` +
+      `A \`filter\` is at most ${LIMITS.maxFilterLength} characters, ${LIMITS.maxFilterClauses} clauses and ` +
+      `${LIMITS.maxFilterValues} categories per clause. An overlay or divide-by term has at most ` +
+      `${LIMITS.maxOverlayValues} categories or bins (the split of a survival chart ${LIMITS.maxSurvivalSeries}), and a ` +
+      `barchart with them at most ${LIMITS.maxChartCells.toLocaleString('en-US')} cells; a survival curve has at most ` +
+      `${LIMITS.maxCurvePoints} steps and a search answers at most ${LIMITS.maxSearchResults} terms.`,
   ].join('\n');
 }
 

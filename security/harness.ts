@@ -66,6 +66,7 @@ export const barchartPath = (ds: string, term = 'sex'): string =>
 /** Events the servers write; anything else in a log is a forged or unexpected line. */
 export const VIZ_EVENTS = new Set([
   'listening',
+  'dataset_ready',
   'refused',
   'bad_request',
   'log_suppressed',

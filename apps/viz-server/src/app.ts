@@ -218,7 +218,10 @@ function respondToError(
 /** The answer for an error thrown on purpose; undefined for a fault, which becomes a 500 with no detail. */
 function toApiError(error: Error): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof TermdbError && error.code !== 'dataset_invalid') return new ApiError(error.code);
+  // The termdb layer's messages are sentences written for clients (they name parameters and limits only).
+  if (error instanceof TermdbError && error.code !== 'dataset_invalid') {
+    return new ApiError(error.code, { message: error.message });
+  }
   if (error instanceof HTTPException && error.status < 500) return new ApiError('bad_request');
   return undefined;
 }

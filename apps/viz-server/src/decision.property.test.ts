@@ -348,6 +348,10 @@ const QUERY: Record<DataRouteId, string> = {
   terms: '',
   barchart: '&term=sex',
   samples: '&term=sex',
+  summary: '&term=agedx',
+  survival: '&term=os',
+  search: '&q=age',
+  export: '&term=sex',
 };
 
 describe('the server and explain, for random configs and requests', () => {
@@ -398,7 +402,12 @@ describe('the server and explain, for random configs and requests', () => {
         const incoming = { socket: { remoteAddress: r.ip } } as unknown as IncomingMessage;
         const path = `${ROUTES[r.route].path}?dslabel=PPDemo${QUERY[r.route]}`;
         const res = await app.request(path, { headers }, { incoming });
-        const body = (await res.json()) as { error?: { code: string } };
+        // The export answers CSV; every refusal is JSON.
+        const body = (
+          res.headers.get('content-type')?.startsWith('application/json')
+            ? await res.json()
+            : await res.text()
+        ) as { error?: { code: string } };
 
         const { decision, steps } = await explain(
           policy,

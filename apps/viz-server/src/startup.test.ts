@@ -27,11 +27,11 @@ describe('the access table at start', () => {
         needs: 'nothing: open to everyone',
       }),
       expect.objectContaining({
-        routes: 'aggregated (termdb/terms, termdb/barchart)',
+        routes: 'aggregated (termdb/terms, termdb/barchart, termdb/summary, termdb/survival, termdb/search)',
         needs: 'nothing: open to everyone',
       }),
       expect.objectContaining({
-        routes: 'sample-level (termdb/samples)',
+        routes: 'sample-level (termdb/samples, termdb/export)',
         embedder: PORTAL_HOST,
         needs: 'a token signed with the shared secret (HS256), in x-ds-access-token; strict address check',
         entry: `dsCredentials.PPDemo.termdb.${PORTAL_HOST}`,

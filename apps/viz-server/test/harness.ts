@@ -1,15 +1,18 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, generateSecret, type SignRequest } from '@pp-embed/dataset-token';
 import type { DrainState, Logger } from '@pp-embed/server-runtime';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../src/app.js';
 import { accessAtLoad } from '../src/embedders.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../src/config.js';
 import type { Bundle } from '../src/http/bundle.js';
 import type { AuditRecord } from '../src/http/audit.js';
+import { openDataset, type TermdbDataset } from '../src/termdb/dataset.js';
 import { generateDataset } from '../src/termdb/generate.js';
 import { DatasetRegistry } from '../src/termdb/registry.js';
 
@@ -137,4 +140,46 @@ export async function body(res: Response): Promise<Record<string, unknown>> {
 
 export async function errorCode(res: Response): Promise<string> {
   return ((await body(res)).error as { code: string }).code;
+}
+
+/**
+ * A generated dataset for one test file: written to a temporary folder before the tests, opened by the reader
+ * and, for expected values computed with SQL, by better-sqlite3; both closed and the folder removed after.
+ */
+export function generatedDataset(
+  samples: number,
+  seed: number,
+): { readonly ds: TermdbDataset; readonly db: Database.Database; readonly file: string } {
+  let state: { ds: TermdbDataset; db: Database.Database; file: string; dir: string } | undefined;
+  beforeAll(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-generated-'));
+    const file = join(dir, `generated-${samples}-${seed}.db`);
+    generateDataset({ file, samples, seed });
+    state = {
+      dir,
+      file,
+      ds: openDataset({ label: 'Generated', genome: 'hg38', file, minSampleSize: 5 }),
+      db: new Database(file, { readonly: true }),
+    };
+  });
+  afterAll(() => {
+    state?.ds.close();
+    state?.db.close();
+    if (state) rmSync(state.dir, { recursive: true, force: true });
+  });
+  const get = () => {
+    if (state === undefined) throw new Error('generatedDataset() is ready inside tests only');
+    return state;
+  };
+  return {
+    get ds() {
+      return get().ds;
+    },
+    get db() {
+      return get().db;
+    },
+    get file() {
+      return get().file;
+    },
+  };
 }

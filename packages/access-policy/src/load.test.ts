@@ -743,7 +743,7 @@ describe('validation', () => {
       {
         path: 'dsCredentials.T.burden',
         message:
-          'is not a route this server serves (its routes: "*", "termdb", "termdb/config", "termdb/terms", "termdb/barchart", "termdb/samples"); its entries are not read',
+          'is not a route this server serves (its routes: "*", "termdb", "termdb/config", "termdb/terms", "termdb/barchart", "termdb/samples", "termdb/summary", "termdb/survival", "termdb/search", "termdb/export"); its entries are not read',
       },
     ]);
     expect(policy.entries.map((e) => e.path)).toEqual(['dsCredentials.T.termdb.portal.example.org']);

@@ -219,7 +219,7 @@ describe('pp-token explain', () => {
     expect(t.out[0]).toMatch(/^dataset +routes +embedder +needs$/);
     expect(t.out).toContainEqual(
       expect.stringMatching(
-        /^TermdbTest +sample-level \(termdb\/samples\) +portal\.example\.org \(any port\) +a token signed with the shared secret \(HS256\), in x-ds-access-token; strict address check$/,
+        /^TermdbTest +sample-level \(termdb\/samples, termdb\/export\) +portal\.example\.org \(any port\) +a token signed with the shared secret \(HS256\), in x-ds-access-token; strict address check$/,
       ),
     );
     expect(t.out.at(-1)).toBe('Open to everyone: no dataset.');

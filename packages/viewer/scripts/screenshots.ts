@@ -24,6 +24,10 @@ interface Shot {
   width?: number;
   /** Parent terms to expand in the tree before the picture. */
   expand?: string[];
+  /** More attributes of the element: term2, term0, view, filter. */
+  attributes?: Record<string, string>;
+  /** Text typed into the term search before the picture. */
+  search?: string;
 }
 
 const shots: Shot[] = [
@@ -49,10 +53,60 @@ const shots: Shot[] = [
     name: 'unsupported',
     scenario: { tokens: { good: 'ok' } },
     token: 'good',
-    term: 'efs',
+    term: 'dxdate',
     expand: ['Clinical outcomes'],
   },
   { name: 'narrow', scenario: { tokens: { good: 'ok' } }, token: 'good', term: 'sex', width: 420 },
+  {
+    name: 'overlay',
+    scenario: { tokens: { good: 'ok' } },
+    token: 'good',
+    term: 'diaggrp',
+    attributes: { term2: 'sex' },
+    expand: ['Diagnosis'],
+  },
+  {
+    name: 'divide',
+    scenario: {},
+    term: 'race',
+    attributes: { term0: 'sex' },
+    expand: ['Demographic Variables'],
+  },
+  {
+    name: 'box',
+    scenario: { tokens: { good: 'ok' } },
+    token: 'good',
+    term: 'agedx',
+    attributes: { term2: 'sex', view: 'box' },
+  },
+  {
+    name: 'violin',
+    scenario: { tokens: { good: 'ok' } },
+    token: 'good',
+    term: 'hrtavg',
+    attributes: { term2: 'sex', view: 'violin' },
+  },
+  {
+    name: 'survival',
+    scenario: { tokens: { good: 'ok' } },
+    token: 'good',
+    term: 'efs',
+    attributes: { term2: 'sex' },
+    expand: ['Clinical outcomes'],
+  },
+  {
+    name: 'filter',
+    scenario: { tokens: { good: 'ok' } },
+    token: 'good',
+    term: 'diaggrp',
+    attributes: {
+      filter: JSON.stringify([
+        { term: 'sex', values: ['Female'] },
+        { term: 'agedx', gte: 5, lt: 20 },
+      ]),
+    },
+  },
+  { name: 'search', scenario: { tokens: { good: 'ok' } }, token: 'good', term: 'race', search: 'diag' },
 ];
 
 function page(scriptUrl: string, host: string, shot: Shot): string {
@@ -69,7 +123,11 @@ function page(scriptUrl: string, host: string, shot: Shot): string {
     <script src="${scriptUrl}"></script>
   </head>
   <body>
-    <pp-viewer host="${host}" dslabel="TermdbTest" genome="hg38" term="${shot.term ?? ''}" page-size="8"></pp-viewer>
+    <pp-viewer host="${host}" dslabel="TermdbTest" genome="hg38" term="${shot.term ?? ''}" page-size="8" ${Object.entries(
+      shot.attributes ?? {},
+    )
+      .map(([name, value]) => `${name}='${value}'`)
+      .join(' ')}></pp-viewer>
     <script>
       document.querySelector('pp-viewer').getDatasetAccessToken = () => ${token};
     </script>
@@ -104,6 +162,10 @@ async function main(): Promise<void> {
         await viewer.locator('[role="treeitem"] .row', { hasText: parent }).first().click();
       }
       if (shot.expand?.length) await tab.waitForTimeout(150);
+      if (shot.search) {
+        await viewer.locator('.sidebar pp-term-search input').fill(shot.search);
+        await viewer.locator('[role="option"]').first().waitFor();
+      }
       await viewer
         .locator('[part="loading"]')
         .first()

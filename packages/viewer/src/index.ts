@@ -15,6 +15,10 @@ import { defineElements } from './define.js';
 
 export { PpViewer } from './components/pp-viewer/pp-viewer.js';
 export { PpBarchart } from './components/pp-barchart/pp-barchart.js';
+export { PpSummary } from './components/pp-summary/pp-summary.js';
+export { PpSurvival } from './components/pp-survival/pp-survival.js';
+export { PpTermSearch, type FindTerms } from './components/pp-term-search/pp-term-search.js';
+export type { NumericView } from './components/pp-viewer/pp-viewer.js';
 export {
   PpTermTree,
   type LoadChildren,
@@ -23,7 +27,13 @@ export {
 export { PpSampleTable, type PpPageRequestDetail } from './components/pp-sample-table/pp-sample-table.js';
 export { runproteinpaint, type ProteinPaintHandle, type RunProteinPaintOptions } from './run.js';
 export { defineElements } from './define.js';
-export { VizClient, normaliseHost, type TokenCallback, type VizClientOptions } from './client/client.js';
+export {
+  VizClient,
+  normaliseHost,
+  type ChartRequest,
+  type TokenCallback,
+  type VizClientOptions,
+} from './client/client.js';
 export {
   PpRequestError,
   isAuthCode,
@@ -49,11 +59,24 @@ export type {
 /** The server's response shapes (`docs/http-api.md`). @example const bars: Bar[] = chart.bars; */
 export type {
   Bar,
+  BarchartPanel,
   BarchartResult,
+  BarRow,
+  Category,
+  Filter,
+  FilterClause,
+  NumericStats,
   RouteName,
   SampleRow,
   SamplesResult,
+  SummaryGroup,
+  SummaryResult,
+  SurvivalCurve,
+  SurvivalResult,
+  SurvivalSeries,
   Term,
+  TermMatch,
+  TermSearchResult,
   TermType,
   TermdbConfig,
 } from './types.js';

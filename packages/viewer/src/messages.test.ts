@@ -58,6 +58,9 @@ describe('messageFor', () => {
       'server_draining',
       'revocation_unavailable',
       'network_error',
+      'term_wrong_type',
+      'too_many_values',
+      'filter_invalid',
     ];
     const sentences = codes.filter((code) => code !== 'bad_request').map((code) => messageFor(code, context));
     expect(new Set(sentences).size).toBe(sentences.length);

@@ -82,6 +82,10 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   dataset_not_found: ({ ds }) => `The visualization server has no dataset named ${ds}.`,
   term_not_found: ({ ds }) => `This term is not part of ${ds}.`,
   term_not_supported: () => 'This kind of term cannot be charted yet.',
+  term_wrong_type: () => 'This term cannot be shown this way. Choose another term or another chart.',
+  too_many_values: () =>
+    'This term has too many categories to overlay or split by. Choose a term with fewer categories.',
+  filter_invalid: ({ ds }) => `This filter cannot be applied to ${ds}. Remove it or choose other values.`,
   network_error: ({ host }) =>
     `The visualization server at ${host || 'the configured address'} cannot be reached.`,
   host_missing: () => 'This view has no visualization server address, so nothing can be shown.',

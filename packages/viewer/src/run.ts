@@ -1,5 +1,6 @@
 import type { TokenCallback } from './client/client.js';
-import type { PpViewer } from './components/pp-viewer/pp-viewer.js';
+import type { NumericView, PpViewer } from './components/pp-viewer/pp-viewer.js';
+import type { Filter } from './types.js';
 import { defineElements } from './define.js';
 import { getDefaultHost } from './host.js';
 import { warnOnce } from './warnings.js';
@@ -35,6 +36,13 @@ export interface RunProteinPaintOptions {
   getDatasetAccessToken?: TokenCallback;
   /** The initial term id (wins over `mass.state.plots`). */
   term?: string;
+  /** The overlay (or split) term and the divide-by term, as ProteinPaint's barchart takes them. */
+  term2?: string;
+  term0?: string;
+  /** How a numeric term is drawn: `bars`, `box` or `violin`. */
+  view?: NumericView;
+  /** A filter every chart and the sample table apply. */
+  filter?: Filter;
   /** Rows per page of the sample table. */
   pageSize?: number;
 }
@@ -50,8 +58,15 @@ export interface RunProteinPaintOptions {
 export interface ProteinPaintHandle {
   /** The rendered `<pp-viewer>`, until `destroy()`; `undefined` if nothing could be rendered. */
   readonly element: PpViewer | undefined;
-  /** Replaces the token callback (e.g. after sign-in, which reloads) and/or changes the term shown. */
-  update(changes: { getDatasetAccessToken?: TokenCallback | undefined; term?: string | undefined }): void;
+  /** Replaces the token callback (e.g. after sign-in, which reloads) and/or changes what is shown. */
+  update(changes: {
+    getDatasetAccessToken?: TokenCallback | undefined;
+    term?: string | undefined;
+    term2?: string | undefined;
+    term0?: string | undefined;
+    view?: NumericView;
+    filter?: Filter;
+  }): void;
   /** Loads again what depends on the token, for a callback that now returns a different token. */
   refresh(): void;
   /** Removes the viewer from the holder and aborts its requests. */
@@ -112,6 +127,10 @@ export function runproteinpaint(options: RunProteinPaintOptions): ProteinPaintHa
     if (state?.genome) element.genome = state.genome;
     const term = options.term ?? state?.plots?.find((plot) => plot?.term?.id)?.term?.id;
     if (term) element.term = term;
+    if (options.term2) element.term2 = options.term2;
+    if (options.term0) element.term0 = options.term0;
+    if (options.view) element.view = options.view;
+    if (Array.isArray(options.filter)) element.filter = options.filter;
     if (options.pageSize) element.pageSize = options.pageSize;
     element.getDatasetAccessToken = options.getDatasetAccessToken;
     holder.append(element);
@@ -124,6 +143,10 @@ export function runproteinpaint(options: RunProteinPaintOptions): ProteinPaintHa
         if (!element || !changes) return;
         if ('getDatasetAccessToken' in changes) element.getDatasetAccessToken = changes.getDatasetAccessToken;
         if ('term' in changes) element.term = changes.term;
+        if ('term2' in changes) element.term2 = changes.term2;
+        if ('term0' in changes) element.term0 = changes.term0;
+        if (changes.view) element.view = changes.view;
+        if (Array.isArray(changes.filter)) element.filter = changes.filter;
       },
       refresh() {
         element?.refresh();

@@ -5,12 +5,25 @@
  */
 export type {
   Bar,
+  BarchartPanel,
   BarchartResult,
+  BarRow,
+  Category,
   Cohort,
+  Filter,
+  FilterClause,
+  NumericStats,
   SampleRow,
   SamplesResult,
+  SummaryGroup,
+  SummaryResult,
+  SurvivalCurve,
+  SurvivalResult,
+  SurvivalSeries,
   Term,
   TermdbConfig,
+  TermMatch,
+  TermSearchResult,
   TermType,
 } from '@pp-embed/viz-api';
 

@@ -45,6 +45,26 @@ export const ERROR_CODES = {
     meaning: "the term's type cannot be charted yet",
     message: 'This term cannot be charted yet.',
   },
+  term_wrong_type: {
+    status: 400,
+    family: 'request',
+    meaning:
+      "a term's type does not fit the chart or the parameter (a summary of a categorical term, a survival term as an overlay, the same term twice)",
+    message: 'This term does not fit this chart.',
+  },
+  too_many_values: {
+    status: 400,
+    family: 'request',
+    meaning: 'an overlay, divide-by or split term has more categories or bins than `LIMITS` allow',
+    message: 'This term has too many values to overlay or split by.',
+  },
+  filter_invalid: {
+    status: 400,
+    family: 'request',
+    meaning:
+      'the `filter` parameter is malformed or over its limits, or names a term or a category the caller cannot chart',
+    message: 'The filter cannot be applied to this dataset.',
+  },
   token_missing: {
     status: 401,
     family: 'token',

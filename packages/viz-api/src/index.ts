@@ -36,6 +36,15 @@ export {
   tsvField,
   tsvRow,
 } from './formats.js';
+export {
+  type CategoryClause,
+  type Filter,
+  type FilterClause,
+  formatFilter,
+  isCategoryClause,
+  parseFilter,
+  type RangeClause,
+} from './filter.js';
 export { DATASET_LABEL, DATASET_LABEL_RULE, DEFAULT_HEADER_KEY, LIMITS } from './limits.js';
 export {
   DATA_ROUTE_IDS,
@@ -43,6 +52,7 @@ export {
   type LoginRequest,
   GRANTED_ROUTE_CLASSES,
   type GrantedRouteClass,
+  type ParamProblem,
   type ParamSpec,
   readLoginBody,
   readParam,
@@ -59,18 +69,29 @@ export {
 } from './routes.js';
 export type {
   Bar,
+  BarchartPanel,
   BarchartResult,
+  BarRow,
+  Category,
   Cohort,
   DatasetHealth,
   Health,
   KeySetHealth,
   LoginResult,
+  NumericStats,
   RevocationFeedHealth,
   EmbedderRegistryHealth,
   SampleRow,
   SamplesResult,
+  SummaryGroup,
+  SummaryResult,
+  SurvivalCurve,
+  SurvivalResult,
+  SurvivalSeries,
   Term,
   TermdbConfig,
   TermList,
+  TermMatch,
+  TermSearchResult,
   TermType,
 } from './types.js';

@@ -36,6 +36,22 @@ export const LIMITS = {
   maxParamLength: 200,
   /** A token longer than this is refused before any decoding (`token_invalid`). */
   maxTokenLength: 8192,
+  /** The longest `filter` parameter, in characters. */
+  maxFilterLength: 4000,
+  /** The most clauses in one filter. */
+  maxFilterClauses: 10,
+  /** The most categories in one clause of a filter. */
+  maxFilterValues: 100,
+  /** The most categories or bins of an overlay (`term2`) or a divide-by term (`term0`). */
+  maxOverlayValues: 50,
+  /** The most curves of one survival chart (categories or bins of its `term2`). */
+  maxSurvivalSeries: 20,
+  /** The most counted cells of one barchart with an overlay or a divide-by term (bars × overlay × charts). */
+  maxChartCells: 10_000,
+  /** The most points of one survival curve; a longer curve is sampled at the end of equal time slots. */
+  maxCurvePoints: 400,
+  /** The most terms one search answers with. */
+  maxSearchResults: 50,
   /**
    * The longest token from a trusted OpenID issuer, a GA4GH passport included (`token_invalid` beyond). Node's
    * HTTP layer refuses the request itself (431) when all its headers together pass 16 KiB.

@@ -15,6 +15,7 @@ describe('readParams', () => {
         page: 1,
         pageSize: LIMITS.defaultPageSize,
         format: undefined,
+        filter: [],
       },
     });
     expect(readParams('terms', query('dslabel=T'))).toEqual({
@@ -67,9 +68,9 @@ describe('readParams', () => {
 });
 
 describe('ROUTES', () => {
-  it('names each route by its path, and has one sample-level route', () => {
+  it('names each route by its path, and keeps rows of samples sample-level', () => {
     for (const id of ROUTE_IDS) expect(`/${ROUTES[id].name}`).toBe(ROUTES[id].path);
-    expect(ROUTE_IDS.filter((id) => ROUTES[id].class === 'sample-level')).toEqual(['samples']);
+    expect(ROUTE_IDS.filter((id) => ROUTES[id].class === 'sample-level')).toEqual(['samples', 'export']);
     expect(ROUTE_IDS.every((id) => ROUTES[id].params.dslabel.required)).toBe(true);
   });
 });

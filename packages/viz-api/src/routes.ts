@@ -1,6 +1,16 @@
+import { type Filter, parseFilter } from './filter.js';
 import { RESPONSE_FORMATS } from './formats.js';
 import { DATASET_LABEL, LIMITS } from './limits.js';
-import type { BarchartResult, LoginResult, SamplesResult, TermdbConfig, TermList } from './types.js';
+import type {
+  BarchartResult,
+  LoginResult,
+  SamplesResult,
+  SummaryResult,
+  SurvivalResult,
+  TermdbConfig,
+  TermList,
+  TermSearchResult,
+} from './types.js';
 
 /**
  * What a route returns, which decides how a credential protects it:
@@ -38,6 +48,7 @@ export const GRANTED_ROUTE_CLASSES: readonly GrantedRouteClass[] = Object.freeze
  * - `text`: up to {@link LIMITS.maxParamLength} characters.
  * - `integer`: a whole number from `min` to `max`; `default` when absent.
  * - `choice`: one of `values`, compared exactly; undefined when absent.
+ * - `filter`: a {@link Filter} as JSON, up to {@link LIMITS.maxFilterLength} characters; `[]` when absent.
  *
  * @example
  * const page: ParamSpec = { kind: 'integer', required: false, min: 1, max: 1_000_000, default: 1 };
@@ -45,6 +56,7 @@ export const GRANTED_ROUTE_CLASSES: readonly GrantedRouteClass[] = Object.freeze
 export type ParamSpec =
   | { readonly kind: 'label' | 'text'; readonly required: boolean }
   | { readonly kind: 'choice'; readonly required: false; readonly values: readonly string[] }
+  | { readonly kind: 'filter'; readonly required: false }
   | {
       readonly kind: 'integer';
       readonly required: false;
@@ -73,6 +85,8 @@ const dslabel = { kind: 'label', required: true } as const;
 const term = { kind: 'text', required: true } as const;
 // JSON (the default), or a table: see negotiateFormat, which also reads the Accept header when this is absent.
 const format = { kind: 'choice', required: false, values: RESPONSE_FORMATS } as const;
+const optionalTerm = { kind: 'text', required: false } as const;
+const filter = { kind: 'filter', required: false } as const;
 
 /**
  * Every dataset route of the visualization server. The server mounts exactly these, behind the access
@@ -93,7 +107,7 @@ export const ROUTES = {
     name: 'termdb/barchart',
     path: '/termdb/barchart',
     class: 'aggregated',
-    params: { dslabel, term, format },
+    params: { dslabel, term, term2: optionalTerm, term0: optionalTerm, filter, format },
   },
   login: {
     name: 'termdb/login',
@@ -117,12 +131,38 @@ export const ROUTES = {
         max: LIMITS.maxPageSize,
         default: LIMITS.defaultPageSize,
       },
+      filter,
       format,
     },
   },
+  summary: {
+    name: 'termdb/summary',
+    path: '/termdb/summary',
+    class: 'aggregated',
+    params: { dslabel, term, term2: optionalTerm, filter, format },
+  },
+  survival: {
+    name: 'termdb/survival',
+    path: '/termdb/survival',
+    class: 'aggregated',
+    params: { dslabel, term, term2: optionalTerm, filter, format },
+  },
+  search: {
+    name: 'termdb/search',
+    path: '/termdb/search',
+    class: 'aggregated',
+    params: { dslabel, q: { kind: 'text', required: true }, format },
+  },
+  // The sample table of a term as CSV, every row at once: sample-level, like the table itself.
+  export: {
+    name: 'termdb/export',
+    path: '/termdb/export',
+    class: 'sample-level',
+    params: { dslabel, term, filter },
+  },
 } as const satisfies Record<string, RouteSpec>;
 
-/** A route's id: `config`, `terms`, `barchart`, `login`, `samples`. @example const id: RouteId = 'samples'; */
+/** A route's id: `config`, `terms`, `barchart`, `login`, `samples`, …. @example const id: RouteId = 'samples'; */
 export type RouteId = keyof typeof ROUTES;
 
 /** Every route id, in table order. @example for (const id of ROUTE_IDS) mount(ROUTES[id]); */
@@ -149,6 +189,11 @@ export interface RouteResponses {
   barchart: BarchartResult;
   login: LoginResult;
   samples: SamplesResult;
+  summary: SummaryResult;
+  survival: SurvivalResult;
+  search: TermSearchResult;
+  /** `text/csv`: a header line (`sample`, then the term's name), then one line per sample. */
+  export: string;
 }
 
 /** @example type Chart = RouteResponse<'barchart'>; */
@@ -158,14 +203,16 @@ type ParamValue<P> = P extends { kind: 'integer' }
   ? number
   : P extends { kind: 'choice'; values: readonly (infer V)[] }
     ? V | undefined
-    : P extends { required: true }
-      ? string
-      : string | undefined;
+    : P extends { kind: 'filter' }
+      ? Filter
+      : P extends { required: true }
+        ? string
+        : string | undefined;
 
 /**
  * The parameters of a route after {@link readParams}: required text as `string`, optional text as
  * `string | undefined`, integers as `number` (their default when absent), a choice as one of its values or
- * `undefined`.
+ * `undefined`, a filter as a {@link Filter}.
  *
  * @example
  * const p: RouteParams<'samples'> = { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: 50 };
@@ -173,6 +220,19 @@ type ParamValue<P> = P extends { kind: 'integer' }
 export type RouteParams<R extends RouteId> = {
   -readonly [K in keyof (typeof ROUTES)[R]['params']]: ParamValue<(typeof ROUTES)[R]['params'][K]>;
 };
+
+/**
+ * Why a parameter was refused: a sentence, and the code to answer with when it is not `bad_request` (a
+ * malformed `filter` is `filter_invalid`).
+ *
+ * @example
+ * const refusal: ParamProblem = { ok: false, problem: 'filter must be a JSON array of clauses.', code: 'filter_invalid' };
+ */
+export interface ParamProblem {
+  readonly ok: false;
+  readonly problem: string;
+  readonly code?: 'filter_invalid';
+}
 
 /**
  * Reads one parameter by the rules of {@link ParamSpec}, or says in a sentence what is wrong.
@@ -185,13 +245,22 @@ export function readParam(
   query: URLSearchParams,
   name: string,
   spec: ParamSpec,
-): { ok: true; value: string | number | undefined } | { ok: false; problem: string } {
+): { ok: true; value: string | number | Filter | undefined } | ParamProblem {
   const values = query.getAll(name);
   if (values.length > 1) return { ok: false, problem: `${name} must be given once.` };
   const value = values[0];
   if (value === undefined || value === '') {
     if (spec.required) return { ok: false, problem: `${name} is required.` };
-    return { ok: true, value: spec.kind === 'integer' ? spec.default : undefined };
+    return {
+      ok: true,
+      value: spec.kind === 'integer' ? spec.default : spec.kind === 'filter' ? [] : undefined,
+    };
+  }
+  if (spec.kind === 'filter') {
+    const read = parseFilter(value);
+    return read.ok
+      ? { ok: true, value: read.filter }
+      : { ok: false, problem: read.problem, code: 'filter_invalid' };
   }
   if (spec.kind === 'integer') {
     const n = Number(value);
@@ -217,17 +286,18 @@ export function readParam(
 
 /**
  * Reads a route's parameters from a query string by the rules of {@link ParamSpec}, or says in a sentence what
- * is wrong (for a 400 `bad_request`). Parameters the route does not take are ignored.
+ * is wrong (for a 400 with `code`, `bad_request` when it has none). Parameters the route does not take are
+ * ignored.
  *
  * @example
  * const read = readParams('samples', new URL(url).searchParams);
- * if (!read.ok) return badRequest(read.problem); // e.g. 'pageSize must be a whole number from 1 to 500.'
+ * if (!read.ok) return refuse(read.code ?? 'bad_request', read.problem); // e.g. 'pageSize must be a whole number from 1 to 500.'
  */
 export function readParams<R extends RouteId>(
   route: R,
   query: URLSearchParams,
-): { ok: true; params: RouteParams<R> } | { ok: false; problem: string } {
-  const out: Record<string, string | number | undefined> = {};
+): { ok: true; params: RouteParams<R> } | ParamProblem {
+  const out: Record<string, string | number | Filter | undefined> = {};
   for (const [name, spec] of Object.entries(ROUTES[route].params) as [string, ParamSpec][]) {
     const read = readParam(query, name, spec);
     if (!read.ok) return read;

@@ -2,6 +2,7 @@
  * The response bodies of the visualization server, as sent on the wire.
  * @module
  */
+import type { Filter } from './filter.js';
 import type { RouteId } from './routes.js';
 
 /**
@@ -33,12 +34,22 @@ export interface Term {
   /** null for a parent (non-leaf) term that only groups children. */
   readonly type: TermType | null;
   readonly isleaf: boolean;
-  /** false for types the server cannot chart yet (condition, survival, date, multivalue, parents, ...). */
+  /**
+   * true for the leaves the server charts: categorical, integer and float terms (barchart, numeric summary,
+   * overlays and filters) and survival terms (survival chart); false for the others (condition, date,
+   * multivalue, parents, ...).
+   */
   readonly supported: boolean;
 }
 
 /**
  * One bar of a barchart: a category, or a bin of a numeric term.
+ *
+ * `count` is null in two cases, told apart by `suppressed`:
+ * - `suppressed: true`: the count is below the dataset's `minSampleSize` (`0 < count < minSampleSize`) for a
+ *   caller without a verified token;
+ * - `suppressed: false`: the count is withheld although it is not small, because together with the numbers
+ *   shown beside it (or with another chart of the same data) it would give away a suppressed count.
  *
  * @example
  * const hidden: Bar = { key: 'Other', label: 'Other', count: null, suppressed: true };
@@ -48,10 +59,51 @@ export interface Bar {
   readonly key: string;
   /** What a researcher reads: the category label, or a bin such as "10 to <20". */
   readonly label: string;
-  /** null when suppressed. */
+  /** null when suppressed or withheld. */
   readonly count: number | null;
   /** true when the count is below the dataset's `minSampleSize` for a caller without a verified token. */
   readonly suppressed: boolean;
+}
+
+/**
+ * A category of a term, or a bin of a numeric term, as a series of a chart: an overlay's colours, a summary's
+ * groups, a survival chart's curves.
+ *
+ * @example
+ * const female: Category = { key: '2', label: 'Female' };
+ */
+export interface Category {
+  readonly key: string;
+  readonly label: string;
+}
+
+/**
+ * One bar of a barchart panel, with its overlay segments.
+ *
+ * @example
+ * const row: BarRow = { key: '1', label: 'Male', count: 40, suppressed: false, segments: null };
+ */
+export interface BarRow extends Bar {
+  /**
+   * With an overlay (`term2`): the samples of this bar in each category of `term2`, in the order of
+   * `BarchartResult.series` (one entry per series, zero counts included). null without an overlay.
+   */
+  readonly segments: readonly Bar[] | null;
+}
+
+/**
+ * One chart of a barchart: all the samples, or, with a divide-by term (`term0`), those of one of its values.
+ *
+ * @example
+ * const panel: BarchartPanel = { key: null, label: null, bars: [], total: 0 };
+ */
+export interface BarchartPanel {
+  /** The `term0` category key or bin label; null without a divide-by term. */
+  readonly key: string | null;
+  readonly label: string | null;
+  readonly bars: readonly BarRow[];
+  /** Samples in this panel; null when any number of the panel is hidden. */
+  readonly total: number | null;
 }
 
 /**
@@ -104,18 +156,190 @@ export interface TermList {
 }
 
 /**
- * `GET /termdb/barchart`.
+ * `GET /termdb/barchart`: samples per category or bin of `term`, optionally split by the categories of an
+ * overlay term (`term2`, stacked segments) and divided into one chart per value of `term0`. A sample is
+ * counted when it has a value for every one of these terms and passes the filter.
  *
  * @example
  * const shown = result.bars.filter((bar) => !bar.suppressed);
  */
 export interface BarchartResult {
   readonly term: Term;
+  /** The bars of `term` over all the charts (the sum of the panels' bars). */
   readonly bars: readonly Bar[];
   /** Samples counted; null when any bar is suppressed, so that suppressed cells cannot be recovered. */
   readonly total: number | null;
   /** The cohort restriction applied from the token's `clientAuthResult.cohorts`, or null. */
   readonly cohorts: readonly string[] | null;
+  /** The overlay term, or null. */
+  readonly term2: Term | null;
+  /** The divide-by term, or null. */
+  readonly term0: Term | null;
+  /** The overlay's categories or bins, in order (the legend); null without an overlay. */
+  readonly series: readonly Category[] | null;
+  /** One panel without `term0`, else one per value of `term0` with at least one sample. */
+  readonly charts: readonly BarchartPanel[];
+  /** The filter applied; `[]` for none. */
+  readonly filter: Filter;
+}
+
+/**
+ * Summary statistics of a numeric term over one group of samples. Quantiles are R's default (type 7: linear
+ * interpolation between order statistics), `sd` the sample standard deviation (n - 1).
+ *
+ * @example
+ * const iqr = stats.q3 - stats.q1;
+ */
+export interface NumericStats {
+  readonly mean: number;
+  /** null for a single sample. */
+  readonly sd: number | null;
+  /** The smallest and largest values: null for a caller whose counts are suppressed (they are one sample's). */
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly q1: number;
+  readonly median: number;
+  readonly q3: number;
+  /**
+   * The box plot's whiskers: the most extreme values within 1.5 × IQR of the box (Tukey); for a caller whose
+   * counts are suppressed, the 5th and 95th percentiles.
+   */
+  readonly whiskerLow: number;
+  readonly whiskerHigh: number;
+}
+
+/**
+ * One group of a numeric summary.
+ *
+ * @example
+ * const n = group.suppressed ? 'fewer than 5' : group.n;
+ */
+export interface SummaryGroup {
+  /** The `term2` category key or bin label; null without `term2`. */
+  readonly key: string | null;
+  readonly label: string | null;
+  /** Samples with a value; null when suppressed. */
+  readonly n: number | null;
+  /** As `Bar.suppressed`: the group is smaller than the dataset's `minSampleSize` and shows no numbers. */
+  readonly suppressed: boolean;
+  /** null when suppressed or empty. */
+  readonly stats: NumericStats | null;
+  /**
+   * Samples per bin of `SummaryResult.density` (the violin's shape); an entry is null when its count is
+   * suppressed; the whole is null when the group is.
+   */
+  readonly density: readonly (number | null)[] | null;
+}
+
+/**
+ * `GET /termdb/summary`: a box plot or violin of an integer or float term, optionally one per category or bin
+ * of `term2`.
+ *
+ * @example
+ * for (const g of result.groups) console.log(g.label ?? result.term.name, g.stats?.median);
+ */
+export interface SummaryResult {
+  readonly term: Term;
+  readonly term2: Term | null;
+  readonly groups: readonly SummaryGroup[];
+  /** The equal-width bins every group's `density` counts in, from `start` to `stop`; null with no values. */
+  readonly density: { readonly start: number; readonly stop: number; readonly bins: number } | null;
+  readonly cohorts: readonly string[] | null;
+  readonly filter: Filter;
+}
+
+/**
+ * A Kaplan-Meier curve as columns: entry i of each array is one step of the curve, at `time[i]`. Each step's
+ * `survival` holds from its time to the next; the curve starts at 1 at time 0. Survival and its 95% bounds
+ * are rounded to 6 decimals.
+ *
+ * @example
+ * const last = curve.survival.at(-1);
+ */
+export interface SurvivalCurve {
+  readonly time: readonly number[];
+  readonly survival: readonly number[];
+  /** 95% pointwise confidence interval on the log scale (R's `survfit` default), clipped to [0, 1]. */
+  readonly lower: readonly number[];
+  readonly upper: readonly number[];
+  /** Samples at risk just before the step. */
+  readonly atRisk: readonly number[];
+  /** Events at the step (within its slot for a sampled curve). */
+  readonly events: readonly number[];
+  /** Samples censored at the step (within its slot for a sampled curve): the curve's tick marks. */
+  readonly censored: readonly number[];
+}
+
+/**
+ * One curve of a survival chart.
+ *
+ * @example
+ * const shown = series.filter((s) => !s.suppressed);
+ */
+export interface SurvivalSeries {
+  /** The `term2` category key or bin label; null without `term2`. */
+  readonly key: string | null;
+  readonly label: string | null;
+  /** Samples in the curve; null when suppressed. */
+  readonly n: number | null;
+  /** Events in the curve; null when suppressed or below the dataset's `minSampleSize`. */
+  readonly events: number | null;
+  readonly suppressed: boolean;
+  /** null when suppressed. */
+  readonly curve: SurvivalCurve | null;
+  /**
+   * For a caller whose counts are suppressed: the time from which fewer than `minSampleSize` samples are at
+   * risk, where the curve stops; null when it runs to its end.
+   */
+  readonly truncatedAt: number | null;
+  /** Samples at risk at each of `SurvivalResult.atRiskTimes`; an entry is null when suppressed. */
+  readonly atRisk: readonly (number | null)[];
+  /** True when the curve has more steps than `LIMITS.maxCurvePoints` and is sampled at the end of time slots. */
+  readonly sampled: boolean;
+}
+
+/**
+ * `GET /termdb/survival`: Kaplan-Meier curves of a survival term (time to event; exit code 1 is the event,
+ * 0 censored), optionally one per category or bin of `term2`, with a log-rank test.
+ *
+ * @example
+ * console.log(result.logRank ? `log-rank p = ${result.logRank.p}` : 'one curve');
+ */
+export interface SurvivalResult {
+  readonly term: Term;
+  readonly term2: Term | null;
+  /** The time unit the dataset gives (e.g. "years"), or null. */
+  readonly unit: string | null;
+  readonly series: readonly SurvivalSeries[];
+  /** The times of the number-at-risk table. */
+  readonly atRiskTimes: readonly number[];
+  /** The log-rank test over the series shown; null with fewer than two. */
+  readonly logRank: { readonly chi2: number; readonly df: number; readonly p: number } | null;
+  readonly cohorts: readonly string[] | null;
+  readonly filter: Filter;
+}
+
+/**
+ * A term found by `GET /termdb/search`, with where it is in the tree.
+ *
+ * @example
+ * const where = match.path.map((p) => p.name).join(' › ');
+ */
+export interface TermMatch extends Term {
+  /** Its ancestors, from a root term down to its parent. */
+  readonly path: readonly { readonly id: string; readonly name: string }[];
+}
+
+/**
+ * `GET /termdb/search`: leaf terms whose name or id holds every word of the query, best matches first.
+ *
+ * @example
+ * const shown = result.terms.length < result.total ? 'more results: refine the search' : '';
+ */
+export interface TermSearchResult {
+  readonly terms: readonly TermMatch[];
+  /** Matches in all, of which at most `LIMITS.maxSearchResults` are listed. */
+  readonly total: number;
 }
 
 /**
@@ -142,6 +366,8 @@ export interface SamplesResult {
   readonly page: number;
   readonly pageSize: number;
   readonly total: number;
+  /** The filter applied; `[]` for none. */
+  readonly filter: Filter;
 }
 
 /**

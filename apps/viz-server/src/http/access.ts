@@ -37,11 +37,11 @@ export interface Access {
   /** False only on a discovery route whose data part needs a token the request did not prove. */
   granted: boolean;
   /**
-   * Keeps the dataset's file open after the handler returns, for a body streamed later; the function it returns
-   * lets it go (call it once the stream ends, fails or is cancelled). Without it the file is let go when the
-   * handler returns.
+   * Keeps the dataset's file open after the handler returns, for a body streamed after it: a new file swapped
+   * in meanwhile does not close the one the stream reads. Call the function it returns once the stream ends or
+   * is cancelled. Without it, the file is let go when the handler returns.
    */
-  holdDataset(): () => void;
+  hold(): () => void;
 }
 
 /** What the dataset routes need besides the access state, which each request reads from `c.var.state`. */
@@ -186,6 +186,11 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
     const { policy } = c.var.state;
     const { lease } = datasetOf(c, route, deps, tokenHeaders(policy));
     let held = false;
+    let streaming = false;
+    const hold = () => {
+      held = true;
+      return () => lease.release();
+    };
     try {
       const dataset = lease.dataset;
       const facts = factsOf(c, deps, dataset, route);
@@ -194,12 +199,9 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
       if (decision.kid !== undefined && decision.entry !== undefined)
         deps.keyUse?.(decision.entry.path, decision.kid);
       const { claims, scope, granted } = decision;
-      const holdDataset = () => {
-        held = true;
-        return () => lease.release();
-      };
-      c.set('access', { dataset, route: routeId, claims, scope, granted, holdDataset });
+      c.set('access', { dataset, route: routeId, claims, scope, granted, hold });
       await next();
+      streaming = held && c.error === undefined;
       if (route.class === 'sample-level' && c.res.status === 200) {
         deps.audit({
           time: new Date(deps.now()).toISOString(),
@@ -214,7 +216,8 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
         });
       }
     } finally {
-      if (!held) lease.release();
+      // A held file is the stream's to let go, unless the handler failed before its stream could start.
+      if (!streaming) lease.release();
     }
   });
 }

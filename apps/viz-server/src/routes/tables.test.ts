@@ -1,16 +1,7 @@
 // CSV and TSV answers of the dataset routes, through the real app over the generated dataset.
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPolicy } from '@pp-embed/access-policy';
-import { proxyTrust } from '@pp-embed/client-address';
-import { silentLogger } from '@pp-embed/server-runtime';
+import type { BarchartResult, SummaryResult, SurvivalResult, TermSearchResult } from '@pp-embed/viz-api';
 import { describe, expect, it } from 'vitest';
 import { body, harness } from '../../test/harness.js';
-import { createApp } from '../app.js';
-import { openDataset, SAMPLE_BATCH } from '../termdb/dataset.js';
-import { generateDataset } from '../termdb/generate.js';
-import { DatasetRegistry } from '../termdb/registry.js';
 
 /** Every sample row of the JSON answer, page after page. */
 async function pagedRows(h: ReturnType<typeof harness>, token: string, query: string) {
@@ -113,49 +104,111 @@ describe('tables: CSV and TSV answers', () => {
     const json = (await body(await h.get('/termdb/terms?dslabel=PPDemo'))) as { terms: { id: string }[] };
     expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(json.terms.map((t) => t.id));
   });
-});
 
-describe('a streamed table and a dataset update', () => {
-  it('finishes on the file it started on when a new file is renamed in meanwhile', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-tables-'));
-    const file = join(dir, 'Demo.db');
-    const next = join(dir, 'next.db');
-    generateDataset({ file, samples: 12_000, seed: 3 });
-    generateDataset({ file: next, samples: 500, seed: 4 });
-    const registry = new DatasetRegistry(
-      new Map([['Demo', openDataset({ label: 'Demo', genome: 'hg38', file, minSampleSize: null })]]),
-      { log: silentLogger, watch: false, settleMs: 10 },
+  it('gives a barchart with an overlay and a divide-by term as one row per chart, bar and overlay category', async () => {
+    const query = 'dslabel=PPDemo&term=diaggrp&term2=sex&term0=treatment_arm';
+    const json = (await body(await h.get(`/termdb/barchart?${query}`))) as unknown as BarchartResult;
+    const [header, ...rows] = tsvLines(await (await h.get(`/termdb/barchart?${query}&format=tsv`)).text());
+    expect(header).toEqual([
+      'term0_key',
+      'term0_label',
+      'key',
+      'label',
+      'term2_key',
+      'term2_label',
+      'count',
+      'suppressed',
+    ]);
+    const expected = json.charts.flatMap((chart) =>
+      chart.bars.flatMap((bar) =>
+        (bar.segments ?? []).map((s) => [
+          chart.key,
+          chart.label,
+          bar.key,
+          bar.label,
+          s.key,
+          s.label,
+          s.count === null ? '' : String(s.count),
+          String(s.suppressed),
+        ]),
+      ),
     );
-    try {
-      const app = createApp({
-        datasets: registry,
-        access: { policy: loadPolicy(undefined, { baseDir: dir }) },
-        proxies: proxyTrust([]),
-        bundle: undefined,
-        log: silentLogger,
-        audit: () => undefined,
-      });
-      const res = await app.request('/termdb/samples?dslabel=Demo&term=agedx&format=tsv');
-      const reader = res.body!.getReader();
-      const decoder = new TextDecoder();
-      let text = decoder.decode((await reader.read()).value);
-      // The handler has returned and the body is mid-way: the update swaps the file and retires the old one,
-      // which stays open for the stream that holds it.
-      renameSync(next, file);
-      await registry.check();
-      const fresh = await app.request('/termdb/samples?dslabel=Demo&term=agedx&format=tsv');
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      const old = text.split('\n').filter((line) => line !== '').length - 1;
-      const updated = (await fresh.text()).split('\n').filter((line) => line !== '').length - 1;
-      expect(old).toBeGreaterThan(SAMPLE_BATCH);
-      expect(updated).toBeLessThan(500);
-    } finally {
-      registry.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(expected.length).toBeGreaterThan(json.charts.length);
+    expect(rows).toEqual(expected);
+    // A filter narrows the table as it narrows the chart.
+    const female = encodeURIComponent(JSON.stringify([{ term: 'sex', values: ['2'] }]));
+    const filtered = tsvLines(
+      await (await h.get(`/termdb/barchart?${query}&filter=${female}&format=tsv`)).text(),
+    );
+    expect(filtered.slice(1).every((r) => r[4] === '2')).toBe(true);
+  });
+
+  it('gives a summary as one row per group and a survival chart as one row per step of each curve', async () => {
+    const summary = (await body(
+      await h.get('/termdb/summary?dslabel=PPDemo&term=bmi&term2=sex'),
+    )) as unknown as SummaryResult;
+    const [sHeader, ...sRows] = tsvLines(
+      await (await h.get('/termdb/summary?dslabel=PPDemo&term=bmi&term2=sex&format=tsv')).text(),
+    );
+    expect(sHeader?.slice(0, 5)).toEqual(['group', 'n', 'suppressed', 'mean', 'sd']);
+    expect(sRows.map((r) => [r[0], r[1], r[7]])).toEqual(
+      summary.groups.map((g) => [g.label, String(g.n), String(g.stats?.median)]),
+    );
+
+    const survival = (await body(
+      await h.get('/termdb/survival?dslabel=PPDemo&term=os&term2=sex'),
+    )) as unknown as SurvivalResult;
+    const [vHeader, ...vRows] = tsvLines(
+      await (
+        await h.get('/termdb/survival?dslabel=PPDemo&term=os&term2=sex', {
+          headers: { accept: 'text/tab-separated-values' },
+        })
+      ).text(),
+    );
+    expect(vHeader).toEqual([
+      'series',
+      'time',
+      'survival',
+      'lower',
+      'upper',
+      'at_risk',
+      'events',
+      'censored',
+      'suppressed',
+    ]);
+    const steps = survival.series.flatMap((series) =>
+      (series.curve?.time ?? []).map((time, i) => [
+        series.label,
+        String(time),
+        String(series.curve?.survival[i]),
+      ]),
+    );
+    expect(steps.length).toBeGreaterThan(10);
+    expect(vRows.map((r) => r.slice(0, 3))).toEqual(steps);
+  });
+
+  it('gives the search answer as a table, each term with its place in the tree', async () => {
+    const json = (await body(
+      await h.get('/termdb/search?dslabel=PPDemo&q=age'),
+    )) as unknown as TermSearchResult;
+    const lines = (await (await h.get('/termdb/search?dslabel=PPDemo&q=age&format=csv')).text())
+      .split('\r\n')
+      .filter(Boolean);
+    expect(lines[0]).toBe('id,name,type,supported,path');
+    expect(json.terms.length).toBeGreaterThan(0);
+    expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(json.terms.map((t) => t.id));
+  });
+
+  it('streams the sample table of the filter, as the JSON pages hold it', async () => {
+    const token = h.token();
+    const female = encodeURIComponent(JSON.stringify([{ term: 'sex', values: ['2'] }]));
+    const [, ...rows] = tsvLines(
+      await (
+        await h.get(`/termdb/samples?dslabel=PPDemo&term=agedx&filter=${female}&format=tsv`, { token })
+      ).text(),
+    );
+    const paged = await pagedRows(h, token, `term=agedx&filter=${female}`);
+    expect(paged.length).toBeGreaterThan(100);
+    expect(rows).toEqual(paged.map((r) => [r.sample, String(r.value)]));
   });
 });

@@ -3,6 +3,7 @@ import {
   DATA_ROUTE_IDS,
   type DataRouteId,
   DEFAULT_HEADER_KEY,
+  type Filter,
   negotiateFormat,
   readParams,
   ROUTE_IDS,
@@ -20,27 +21,112 @@ import { requestHeader } from '../http/headers.js';
 import { type Table, tableHeaders, tableStream } from '../http/table.js';
 import { loginHandler } from './login.js';
 
-/** A route's handler: its checked parameters in, its wire-contract body out. */
-type Handler<R extends DataRouteId> = (c: Context<AppEnv>, params: RouteParams<R>) => RouteResponse<R>;
+/** A route's handler: its checked parameters in, its wire-contract body out (JSON; the export streams CSV). */
+type Handler<R extends DataRouteId> = (
+  c: Context<AppEnv>,
+  params: RouteParams<R>,
+) => R extends 'export' ? Response : RouteResponse<R>;
 
 /** The routes that take `format` in the wire contract: they also answer as CSV or TSV. */
 type TableRoute = {
   [R in DataRouteId]: 'format' extends keyof (typeof ROUTES)[R]['params'] ? R : never;
 }[DataRouteId];
 
+const label = (category: { key: string | null; label: string | null }) => category.label ?? category.key;
+
 /**
- * Each table route's JSON body as a table, the header naming the columns. The sample table is streamed from the
- * dataset's rows instead (see below), so that its table is never built whole; the others are small.
+ * Each table route's JSON body as a table, the header naming the columns: one row per bar, group, curve step or
+ * term. A number the JSON answer hides (suppressed or withheld) is an empty field, with `suppressed` as in JSON.
+ * The sample table is streamed from the dataset's rows instead (see below), so that it is never built whole; these
+ * are small.
  */
 const TABLES: { [R in Exclude<TableRoute, 'samples'>]: (body: RouteResponse<R>) => Table } = {
   terms: (body) => ({
     header: ['id', 'name', 'type', 'isleaf', 'supported'],
     batches: [body.terms.map((t) => [t.id, t.name, t.type, t.isleaf, t.supported])],
   }),
-  // A suppressed count is empty, with `suppressed` true, as in the JSON answer.
-  barchart: (body) => ({
-    header: ['key', 'label', 'count', 'suppressed'],
-    batches: [body.bars.map((b) => [b.key, b.label, b.count, b.suppressed])],
+  // Without an overlay or a divide-by term, one row per bar; with them, one per bar of each chart and overlay
+  // category, the columns of the terms there are.
+  barchart: (body) => {
+    const divided = body.term0 !== null;
+    const overlaid = body.term2 !== null;
+    const header = [
+      ...(divided ? ['term0_key', 'term0_label'] : []),
+      'key',
+      'label',
+      ...(overlaid ? ['term2_key', 'term2_label'] : []),
+      'count',
+      'suppressed',
+    ];
+    if (!divided && !overlaid) {
+      return { header, batches: [body.bars.map((b) => [b.key, b.label, b.count, b.suppressed])] };
+    }
+    const rows = body.charts.flatMap((chart) =>
+      chart.bars.flatMap((bar) => {
+        const head = [...(divided ? [chart.key, chart.label] : []), bar.key, bar.label];
+        if (bar.segments === null) return [[...head, bar.count, bar.suppressed]];
+        return bar.segments.map((s) => [...head, s.key, s.label, s.count, s.suppressed]);
+      }),
+    );
+    return { header, batches: [rows] };
+  },
+  summary: (body) => ({
+    header: [
+      'group',
+      'n',
+      'suppressed',
+      'mean',
+      'sd',
+      'min',
+      'q1',
+      'median',
+      'q3',
+      'max',
+      'whisker_low',
+      'whisker_high',
+    ],
+    batches: [
+      body.groups.map((g) => [
+        label(g),
+        g.n,
+        g.suppressed,
+        g.stats?.mean,
+        g.stats?.sd,
+        g.stats?.min,
+        g.stats?.q1,
+        g.stats?.median,
+        g.stats?.q3,
+        g.stats?.max,
+        g.stats?.whiskerLow,
+        g.stats?.whiskerHigh,
+      ]),
+    ],
+  }),
+  // One row per step of each curve; a suppressed curve has no steps, so it is one row with its name alone.
+  survival: (body) => ({
+    header: ['series', 'time', 'survival', 'lower', 'upper', 'at_risk', 'events', 'censored', 'suppressed'],
+    batches: body.series.map((series) => {
+      const { curve } = series;
+      if (curve === null)
+        return [[label(series), null, null, null, null, null, null, null, series.suppressed]];
+      return curve.time.map((time, i) => [
+        label(series),
+        time,
+        curve.survival[i],
+        curve.lower[i],
+        curve.upper[i],
+        curve.atRisk[i],
+        curve.events[i],
+        curve.censored[i],
+        series.suppressed,
+      ]);
+    }),
+  }),
+  search: (body) => ({
+    header: ['id', 'name', 'type', 'supported', 'path'],
+    batches: [
+      body.terms.map((t) => [t.id, t.name, t.type, t.supported, t.path.map((p) => p.name).join(' / ')]),
+    ],
   }),
 };
 
@@ -76,27 +162,29 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
       };
     },
     terms: (c, { parent }) => ({ terms: c.var.access.dataset.terms(parent ?? null) }),
-    barchart: (c, { term }) => c.var.access.dataset.barchart(term, c.var.access.scope),
-    samples(c, { term, page, pageSize }) {
+    barchart: (c, { term, term2, term0, filter }) =>
+      c.var.access.dataset.barchart(term, c.var.access.scope, { term2, term0, filter }),
+    samples(c, { term, page, pageSize, filter }) {
       const { dataset, scope } = c.var.access;
-      const result = dataset.samples(term, scope, { page, pageSize });
+      const result = dataset.samples(term, scope, { page, pageSize }, filter);
       c.set('sampleCount', result.rows.length);
       return result;
     },
+    summary: (c, { term, term2, filter }) =>
+      c.var.access.dataset.summary(term, c.var.access.scope, { term2, filter }),
+    survival: (c, { term, term2, filter }) =>
+      c.var.access.dataset.survival(term, c.var.access.scope, { term2, filter }),
+    search: (c, { q }) => c.var.access.dataset.search(q),
+    // The widget's download: the sample table as CSV, streamed as the samples route streams it.
+    export: (c, { term, filter }) => sampleTable(c, term, filter, 'csv'),
   };
 
   /** Every row of the sample table, streamed; the dataset's file stays open until the last row is sent. */
-  function sampleTable(c: Context<AppEnv>, params: RouteParams<'samples'>, format: TableFormat): Response {
-    const query = new URL(c.req.url).searchParams;
-    if (query.has('page') || query.has('pageSize')) {
-      throw new ApiError('bad_request', {
-        message: 'page and pageSize page the JSON answer; CSV and TSV hold every row.',
-      });
-    }
+  function sampleTable(c: Context<AppEnv>, termId: string, filter: Filter, format: TableFormat): Response {
     const { dataset, scope } = c.var.access;
-    const rows = dataset.sampleRows(params.term, scope);
+    const rows = dataset.sampleRows(termId, scope, filter);
     c.set('sampleCount', rows.total);
-    const release = c.var.access.holdDataset();
+    const release = c.var.access.hold();
     const body = tableStream(
       format,
       {
@@ -105,7 +193,7 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
           for (const batch of rows.batches()) yield batch.map((r) => [r.sample, r.value]);
         })(),
       },
-      { log, route: ROUTES.samples.name, done: release },
+      { log, route: ROUTES[c.var.access.route].name, done: release },
     );
     return c.body(body, 200, tableHeaders(format, `${dataset.label}-${rows.term.id}`));
   }
@@ -116,14 +204,26 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
     const tabular = 'format' in ROUTES[id].params;
     app.get(ROUTES[id].path, accessControl(id, deps), (c) => {
       const read = readParams(id, new URL(c.req.url).searchParams);
-      if (!read.ok) throw new ApiError('bad_request', { message: read.problem });
-      if (!tabular) return c.json(handler(c, read.params));
+      if (!read.ok) throw new ApiError(read.code ?? 'bad_request', { message: read.problem });
+      if (!tabular) {
+        const answer = handler(c, read.params);
+        return answer instanceof Response ? answer : c.json(answer);
+      }
       // The answer depends on Accept as well as the URL (RFC 9110 §12.5.5).
       c.header('Vary', 'Accept');
       const params = read.params as RouteParams<TableRoute>;
       const format = negotiateFormat(params.format, requestHeader(c, 'accept'));
       if (format === 'json') return c.json(handler(c, read.params));
-      if (id === 'samples') return sampleTable(c, params as RouteParams<'samples'>, format);
+      if (id === 'samples') {
+        const query = new URL(c.req.url).searchParams;
+        if (query.has('page') || query.has('pageSize')) {
+          throw new ApiError('bad_request', {
+            message: 'page and pageSize page the JSON answer; CSV and TSV hold every row.',
+          });
+        }
+        const { term, filter } = params as RouteParams<'samples'>;
+        return sampleTable(c, term, filter, format);
+      }
       const route = id as Exclude<TableRoute, 'samples'>;
       const table = (TABLES[route] as (body: unknown) => Table)(handler(c, read.params));
       const body = tableStream(format, table, { log, route: ROUTES[id].name });

@@ -98,12 +98,13 @@ describe.skipIf(!present)(termdbTestTitle('TermdbTest.db'), () => {
       expect(ds.terms('Demographic Variables').map((t) => t.id)).toEqual(children.map((r) => r.id));
     });
 
-    it('marks as supported exactly the categorical and numeric leaves', () => {
+    it('marks as supported exactly the categorical, numeric and survival leaves', () => {
       const rows = db.prepare<[], { id: string; type: string | null; isleaf: number }>(
         'SELECT id, type, isleaf FROM terms',
       );
       for (const row of rows.all()) {
-        const expected = row.isleaf === 1 && ['categorical', 'integer', 'float'].includes(row.type ?? '');
+        const expected =
+          row.isleaf === 1 && ['categorical', 'integer', 'float', 'survival'].includes(row.type ?? '');
         expect(ds.term(row.id)?.supported, row.id).toBe(expected);
       }
     });
@@ -284,19 +285,23 @@ describe.skipIf(!present)(termdbTestTitle('TermdbTest.db'), () => {
   });
 
   describe('refusals', () => {
-    it.each([
-      'os',
-      'efs',
-      'date',
-      'Cardiac dysrhythmia',
-      'subcohort',
-      'ctcae_graded',
-      'Demographic Variables',
-    ])('refuses to chart %s with term_not_supported', (id) => {
-      expect(ds.term(id)?.supported).toBe(false);
-      expect(codeOf(() => ds.barchart(id, ALL))).toBe('term_not_supported');
-      expect(codeOf(() => ds.samples(id, ALL, { page: 1, pageSize: 10 }))).toBe('term_not_supported');
+    it.each(['os', 'efs'])('charts survival term %s with the survival chart only', (id) => {
+      expect(ds.term(id)?.supported).toBe(true);
+      expect(codeOf(() => ds.survival(id, ALL))).toBe('no error');
+      expect(codeOf(() => ds.barchart(id, ALL))).toBe('term_wrong_type');
+      expect(codeOf(() => ds.summary(id, ALL))).toBe('term_wrong_type');
+      expect(codeOf(() => ds.samples(id, ALL, { page: 1, pageSize: 10 }))).toBe('term_wrong_type');
+      expect(codeOf(() => ds.barchart('sex', ALL, { term2: id }))).toBe('term_wrong_type');
     });
+
+    it.each(['date', 'Cardiac dysrhythmia', 'subcohort', 'ctcae_graded', 'Demographic Variables'])(
+      'refuses to chart %s with term_not_supported',
+      (id) => {
+        expect(ds.term(id)?.supported).toBe(false);
+        expect(codeOf(() => ds.barchart(id, ALL))).toBe('term_not_supported');
+        expect(codeOf(() => ds.samples(id, ALL, { page: 1, pageSize: 10 }))).toBe('term_not_supported');
+      },
+    );
 
     it.each(['no-such-term', '__proto__', 'constructor', 'toString', 'hasOwnProperty', ''])(
       'answers term_not_found for %j',

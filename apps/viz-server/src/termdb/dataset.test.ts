@@ -193,10 +193,24 @@ describe('small-cell suppression', () => {
       suppressed: true,
     });
     expect(suppressed.total).toBeNull();
-    for (const bar of suppressed.bars.filter((b) => !b.suppressed)) {
+    for (const bar of suppressed.bars.filter((b) => b.count !== null)) {
       expect(bar.count).toBeGreaterThanOrEqual(5);
       expect(bar.count).toBe(open.bars.find((b) => b.key === bar.key)?.count);
     }
+  });
+
+  it('withholds the smallest other bar too, so that the total from another chart cannot give the small one away', () => {
+    const open = ds.barchart('race', ALL);
+    const suppressed = ds.barchart('race', { cohorts: null, suppressBelow: 5 });
+    const others = open.bars.filter((b) => b.key !== 'NHPI' && (b.count ?? 0) > 0);
+    const smallest = others.reduce((a, b) => ((b.count ?? 0) < (a.count ?? 0) ? b : a));
+    expect(suppressed.bars.find((b) => b.key === smallest.key)).toEqual({
+      key: smallest.key,
+      label: smallest.label,
+      count: null,
+      suppressed: false,
+    });
+    expect(suppressed.bars.filter((b) => b.count === null)).toHaveLength(2);
   });
 
   it('shows a count equal to the threshold', () => {
@@ -218,7 +232,9 @@ describe('small-cell suppression', () => {
     for (const bar of chart.bars) {
       const n = sql[bar.key]!;
       expect(bar.suppressed, bar.key).toBe(n < 5);
-      expect(bar.count, bar.key).toBe(n < 5 ? null : n);
+      // A bar that is not small is shown, or withheld (null, not suppressed) to protect a small one.
+      if (n >= 5 && bar.count !== null) expect(bar.count, bar.key).toBe(n);
+      if (n < 5) expect(bar.count, bar.key).toBeNull();
     }
   });
 });

@@ -1,20 +1,36 @@
 import type { Scope } from '@pp-embed/access-policy';
 import {
-  type Bar,
   type BarchartResult,
   type Cohort,
+  type Filter,
   LIMITS,
   type SampleRow,
   type SamplesResult,
+  type SummaryResult,
+  type SurvivalResult,
   type Term,
+  type TermSearchResult,
   type TermType,
 } from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
 
-import { binRanges, layoutBins, MAX_BINS, parseBinConfig } from './bins.js';
-import type { BinConfig } from './bins.js';
-import { DatasetInvalidError, TermNotFoundError, TermNotSupportedError } from './errors.js';
+import { barchartCounts } from './barchart.js';
+import { parseBinConfig } from './bins.js';
+import { type CategoricalColumn, type Codes, type Column, type ColumnSpec, loadColumns } from './columns.js';
+import { type Dimension, dimensionOf } from './dimension.js';
+import {
+  DatasetInvalidError,
+  TermNotFoundError,
+  TermNotSupportedError,
+  TermWrongTypeError,
+  TooManyValuesError,
+} from './errors.js';
+import { columnsInWorker, workerReader } from './parallel.js';
 import { COHORT_TERM_ID, REQUIRED_COLUMNS } from './schema.js';
+import { searchTerms } from './search.js';
+import { applyFilter, cohortMasks, compileFilter, type Mask } from './selection.js';
+import { summaryStats } from './summary.js';
+import { survivalStats } from './survival.js';
 
 /** One page of sample rows. */
 export interface Page {
@@ -24,24 +40,6 @@ export interface Page {
   readonly pageSize: number;
 }
 
-/**
- * Every row of a term's sample table, read a batch at a time: what a CSV or TSV answer streams, so that an export
- * of a million samples holds one batch in memory, never the table.
- */
-export interface SampleRows {
-  readonly term: Term;
-  /** How many rows the iteration yields, counted when the rows were asked for. */
-  readonly total: number;
-  /**
-   * The rows in sample id order, at most `batchSize` (default {@link SAMPLE_BATCH}) at a time; each batch is read
-   * from the file when the iteration reaches it, and the file is free for other requests between batches.
-   */
-  batches(batchSize?: number): Generator<readonly SampleRow[], void, undefined>;
-}
-
-/** Rows per batch of {@link TermdbDataset.sampleRows}: a few milliseconds of work between yields to other requests. */
-export const SAMPLE_BATCH = 5000;
-
 export interface DatasetOptions {
   /** The dslabel clients ask for. */
   readonly label: string;
@@ -50,6 +48,53 @@ export interface DatasetOptions {
   readonly file: string;
   /** Smallest count shown to callers whose scope suppresses small cells; absent or null: no suppression. */
   readonly minSampleSize?: number | null;
+  /**
+   * Read the file on two threads (a worker runs about half of the loading queries). By default, for datasets of
+   * at least 100,000 samples on a machine with two cores or more.
+   */
+  readonly parallelLoad?: boolean;
+}
+
+/** From this many samples, opening a dataset uses a worker thread for half of its queries. */
+const PARALLEL_FROM = 100_000;
+
+/** The optional terms and filter of a chart request. */
+export interface ChartOptions {
+  /** Overlay (barchart) or split (summary, survival) term. */
+  readonly term2?: string | undefined;
+  /** Divide-by term: one barchart per value (barchart only). */
+  readonly term0?: string | undefined;
+  /** Narrows the samples within the scope; `[]` or absent for none. */
+  readonly filter?: Filter | undefined;
+}
+
+/**
+ * Every row of a term's sample table, a batch at a time: what a CSV or TSV answer streams, so that an export of a
+ * million samples holds one batch of rows in memory, never the table.
+ */
+export interface SampleRows {
+  readonly term: Term;
+  /** How many rows the iteration yields, counted when the rows were asked for. */
+  readonly total: number;
+  /**
+   * The rows in sample id order, at most `batchSize` (default {@link SAMPLE_BATCH}) at a time; each batch is made
+   * (its sample names read from the file) when the iteration reaches it.
+   */
+  batches(batchSize?: number): Generator<readonly SampleRow[], void, undefined>;
+}
+
+/** Rows per batch of {@link TermdbDataset.sampleRows}: a few milliseconds of work between yields to other requests. */
+export const SAMPLE_BATCH = 5000;
+
+/** What the dataset holds in memory, for logs and benchmarks. */
+export interface DatasetStats {
+  readonly samples: number;
+  /** Bytes of the in-memory columns and cohort masks. */
+  readonly bytes: number;
+  /** Time to open the file, check it and build the columns. */
+  readonly openMilliseconds: number;
+  /** Threads that read the file when it opened (see `DatasetOptions.parallelLoad`). */
+  readonly loadThreads: 1 | 2;
 }
 
 export interface TermdbDataset {
@@ -64,47 +109,53 @@ export interface TermdbDataset {
   cohorts(): Cohort[];
   /**
    * Samples per category (categories with at least one sample, in the order the term lists them) or per bin
-   * (every bin of the term's default binning, in bin order), within the caller's scope. Values the term marks
-   * `uncomputable` are left out. Throws TermNotFoundError or TermNotSupportedError.
+   * (every bin of the term's default binning, in bin order), within the caller's scope and the filter,
+   * optionally split by `term2` and divided by `term0`. Values the term marks `uncomputable` are left out.
+   * Throws TermNotFoundError, TermNotSupportedError, TermWrongTypeError, TooManyValuesError or
+   * FilterInvalidError.
    */
-  barchart(termId: string, scope: Scope): BarchartResult;
+  barchart(termId: string, scope: Scope, options?: ChartOptions): BarchartResult;
   /**
-   * The samples with a computable value for the term, within the caller's cohorts, in sample id order.
-   * `scope.suppressBelow` does not apply: rows cannot be suppressed cell by cell, so a caller whose counts
-   * are suppressed must not reach this method at all (the samples route needs a token).
+   * The samples with a computable value for the term, within the caller's cohorts and the filter, in sample
+   * id order. `scope.suppressBelow` does not apply: rows cannot be suppressed cell by cell, so a caller whose
+   * counts are suppressed must not reach this method at all (the samples route needs a token).
    */
-  samples(termId: string, scope: Scope, page: Page): SamplesResult;
+  samples(termId: string, scope: Scope, page: Page, filter?: Filter): SamplesResult;
+  /** Box plot and violin statistics of an integer or float term, optionally per category of `term2`. */
+  summary(termId: string, scope: Scope, options?: ChartOptions): SummaryResult;
+  /** Kaplan-Meier curves of a survival term, optionally per category of `term2`, with a log-rank test. */
+  survival(termId: string, scope: Scope, options?: ChartOptions): SurvivalResult;
+  /** Leaf terms matching a free-text query, best first. */
+  search(query: string): TermSearchResult;
   /**
-   * Every row of {@link TermdbDataset.samples}: the same rows, order and rule on suppression, for a streamed
-   * export. Throws TermNotFoundError or TermNotSupportedError at once; rows are read as they are iterated.
+   * Every row of {@link TermdbDataset.samples}: the same rows, order and rule on suppression, for a streamed table.
+   * Throws as `samples` does at once; the rows are made as they are iterated.
    */
-  sampleRows(termId: string, scope: Scope): SampleRows;
+  sampleRows(termId: string, scope: Scope, filter?: Filter): SampleRows;
+  stats(): DatasetStats;
   close(): void;
 }
 
-type AnnoTable = 'anno_categorical' | 'anno_integer' | 'anno_float';
+type Chart =
+  | {
+      readonly kind: 'categorical';
+      /** Category key to label, in the order the dataset lists them. */
+      readonly labels: ReadonlyMap<string, string>;
+      readonly uncomputable: ReadonlySet<string>;
+    }
+  | {
+      readonly kind: 'numeric';
+      readonly table: 'anno_integer' | 'anno_float';
+      readonly bins: NonNullable<ReturnType<typeof parseBinConfig>>;
+      readonly uncomputable: ReadonlySet<number>;
+    }
+  | { readonly kind: 'survival'; readonly unit: string | null };
 
 interface TermRecord {
   readonly term: Term;
   readonly parentId: string | null;
   readonly chart: Chart | null;
 }
-
-type Chart =
-  | {
-      readonly kind: 'categorical';
-      readonly table: 'anno_categorical';
-      /** Category key to label, in the order the dataset lists them. */
-      readonly labels: ReadonlyMap<string, string>;
-      /** JSON array of keys marked uncomputable, bound as-is on every query. */
-      readonly excluded: string;
-    }
-  | {
-      readonly kind: 'numeric';
-      readonly table: 'anno_integer' | 'anno_float';
-      readonly bins: BinConfig;
-      readonly excluded: string;
-    };
 
 const SUPPORTED_NUMERIC: ReadonlyMap<string, 'anno_integer' | 'anno_float'> = new Map([
   ['integer', 'anno_integer'],
@@ -115,178 +166,53 @@ const SUPPORTED_NUMERIC: ReadonlyMap<string, 'anno_integer' | 'anno_float'> = ne
 //   - subcohort_samples has (C, sample);
 //   - the sample's multivalue `subcohort` annotation (anno_multivalue, e.g. {"ABC":1,"XYZ":1}) has key C;
 //   - the sample's categorical `subcohort` annotation (older datasets) is C.
-// A combined cohort (cohorts.subcohorts = ["ABC","XYZ"]) holds the samples of any of its members; the
-// caller's list is expanded before it is bound as @cohorts. TermdbTest records membership in the
-// multivalue term only (its subcohort_samples is empty); the generated demo dataset uses subcohort_samples.
+// A combined cohort (cohorts.subcohorts = ["ABC","XYZ"]) holds the samples of any of its members; a
+// caller's list is expanded before its masks are joined. TermdbTest records membership in the multivalue
+// term only (its subcohort_samples is empty); the generated demo dataset uses subcohort_samples.
 const MEMBER_SOURCES = [
   {
     present: 'SELECT 1 FROM subcohort_samples LIMIT 1',
-    members:
-      'SELECT sample FROM subcohort_samples WHERE subcohort IN (SELECT value FROM json_each(@cohorts))',
+    pairs: 'SELECT subcohort AS cohort, sample FROM subcohort_samples',
   },
   {
     present: `SELECT 1 FROM anno_multivalue WHERE term_id = '${COHORT_TERM_ID}' LIMIT 1`,
-    members: `
-      SELECT m.sample FROM anno_multivalue AS m,
+    pairs: `
+      SELECT j.key AS cohort, m.sample AS sample FROM anno_multivalue AS m,
              json_each(CASE WHEN json_valid(m.value) THEN m.value ELSE '{}' END) AS j
-       WHERE m.term_id = '${COHORT_TERM_ID}' AND j.key IN (SELECT value FROM json_each(@cohorts))`,
+       WHERE m.term_id = '${COHORT_TERM_ID}'`,
   },
   {
     present: `SELECT 1 FROM anno_categorical WHERE term_id = '${COHORT_TERM_ID}' LIMIT 1`,
-    members: `
-      SELECT sample FROM anno_categorical
-       WHERE term_id = '${COHORT_TERM_ID}' AND value IN (SELECT value FROM json_each(@cohorts))`,
+    pairs: `SELECT value AS cohort, sample FROM anno_categorical WHERE term_id = '${COHORT_TERM_ID}'`,
   },
 ] as const;
 
-/**
- * The membership query for this file: the rule above, with only the sources that hold rows, since merging
- * an empty source into a large one still costs a sort of the large one.
- */
+/** (cohort, sample) from every source of membership that holds rows in this file. */
 function membersQuery(db: Database.Database): string {
   const present = MEMBER_SOURCES.filter((s) => db.prepare(s.present).get() !== undefined);
-  return present.length === 0 ? 'SELECT NULL WHERE 0' : present.map((s) => s.members).join('\nUNION\n');
+  return present.length === 0
+    ? 'SELECT NULL AS cohort, NULL AS sample WHERE 0'
+    : present.map((s) => s.pairs).join('\nUNION ALL\n');
 }
 
-const NOT_EXCLUDED = 'a.value NOT IN (SELECT value FROM json_each(@excluded))';
-
-type Statement<P, R> = Database.Statement<[P], R>;
-/** One statement per query and scope, prepared at open: [unrestricted, restricted to @cohorts]. */
-type Pair<P extends object, R> = readonly [Statement<P, R>, Statement<P, R>];
-
-interface TermParams {
-  term: string;
-  excluded: string;
-  cohorts?: string;
+/** A file opened and checked, its term tree and cohorts read: what is left is reading its columns. */
+interface Prepared {
+  readonly db: Database.Database;
+  readonly meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'minSampleSize'>;
+  readonly records: Map<string, TermRecord>;
+  readonly cohorts: Map<string, CohortRecord>;
+  readonly specs: ColumnSpec[];
+  /** SQL for (cohort, sample) pairs: every place the file records membership. */
+  readonly members: string;
 }
 
-/** Whether an index on `table` starts with `columns`, in that order. */
-function hasIndexOn(db: Database.Database, table: string, columns: readonly string[]): boolean {
-  const indexes = db
-    .prepare<[string], { name: string; partial: number }>('SELECT name, partial FROM pragma_index_list(?)')
-    .all(table);
-  const columnsOf = db.prepare<[string], { name: string | null }>(
-    'SELECT name FROM pragma_index_info(?) ORDER BY seqno',
-  );
-  return indexes.some((index) => {
-    if (index.partial !== 0) return false;
-    const indexed = columnsOf.all(index.name);
-    return columns.every((c, i) => indexed[i]?.name === c);
-  });
-}
-
-function prepareStatements(db: Database.Database) {
-  // The unary + keeps the planner from driving the query by the member list (a seek per member): probing
-  // the materialised member set while walking the term's own index range measured faster on large files.
-  const scope = `AND +a.sample IN (${membersQuery(db)})`;
-  const both = <P extends object, R>(sql: (scoped: string) => string): Pair<P, R> => [
-    db.prepare<[P], R>(sql('')),
-    db.prepare<[P], R>(sql(scope)),
-  ];
-  const perTable = <P extends object, R>(
-    sql: (table: AnnoTable, scoped: string) => string,
-  ): Record<AnnoTable, Pair<P, R>> => ({
-    anno_categorical: both((scoped) => sql('anno_categorical', scoped)),
-    anno_integer: both((scoped) => sql('anno_integer', scoped)),
-    anno_float: both((scoped) => sql('anno_float', scoped)),
-  });
-  const binValues = Array.from({ length: MAX_BINS }, (_, i) => `(${i}, @lo${i}, @hi${i})`).join(', ');
-
-  return {
-    categoryCounts: both<TermParams, { key: unknown; n: number }>(
-      hasIndexOn(db, 'anno_categorical', ['term_id', 'value'])
-        ? // With a (term_id, value) index: hop from one distinct value to the next by index seeks, then count
-          // each value's index range. About twice as fast as GROUP BY on a million rows, which steps an
-          // aggregate on every row.
-          (scoped) => `
-            WITH RECURSIVE keys(k) AS (
-              SELECT min(value) FROM anno_categorical WHERE term_id = @term
-              UNION ALL
-              SELECT (SELECT min(value) FROM anno_categorical WHERE term_id = @term AND value > keys.k)
-                FROM keys WHERE keys.k IS NOT NULL)
-            SELECT k AS key,
-                   (SELECT count(*) FROM anno_categorical AS a
-                     WHERE a.term_id = @term AND a.value = keys.k ${scoped}) AS n
-              FROM keys
-             WHERE k IS NOT NULL AND k NOT IN (SELECT value FROM json_each(@excluded))`
-        : // Without one (TermdbTest has single-column indexes only), seeking the next value could scan the
-          // whole table for each category, so one grouped pass over the term's rows is the safe plan.
-          (scoped) => `
-            SELECT a.value AS key, count(*) AS n FROM anno_categorical AS a
-             WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
-             GROUP BY a.value`,
-    ),
-    // The largest computable value, read backwards along the (term_id, value) index where there is one.
-    numericMax: perTable<TermParams, { max: number }>(
-      (table, scoped) => `
-        SELECT a.value AS max FROM ${table} AS a
-         WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
-         ORDER BY a.value DESC LIMIT 1`,
-    ),
-    // Each bin is counted over one index range on (term_id, value), less the uncomputable values inside it
-    // (a few index seeks), rather than testing every row against the uncomputable list. The bins come in as
-    // a fixed-size VALUES list so that one prepared statement serves any layout (unused slots are empty
-    // ranges); a scalar count per bin, rather than a join grouped by bin, keeps SQLite from sorting every
-    // row into a temporary tree.
-    binCounts: perTable<TermParams & Record<string, number>, { i: number; n: number }>(
-      (table, scoped) => `
-        WITH b(i, lo, hi) AS (VALUES ${binValues})
-        SELECT b.i AS i,
-               (SELECT count(*) FROM ${table} AS a
-                 WHERE a.term_id = @term AND a.value >= b.lo AND a.value < b.hi ${scoped})
-             - (SELECT count(*) FROM ${table} AS a
-                 WHERE a.term_id = @term AND a.value IN (SELECT value FROM json_each(@excluded))
-                   AND a.value >= b.lo AND a.value < b.hi ${scoped}) AS n
-          FROM b WHERE b.lo < b.hi`,
-    ),
-    // A sample missing from sampleidmap is listed by its numeric id rather than dropped, so that the page
-    // and the total always agree without joining a million rows just to count them.
-    samplePage: perTable<TermParams & { limit: number; offset: number }, { sample: unknown; value: unknown }>(
-      (table, scoped) => `
-        SELECT coalesce(s.name, a.sample) AS sample, a.value AS value
-          FROM ${table} AS a LEFT JOIN sampleidmap AS s ON s.id = a.sample
-         WHERE a.term_id = @term AND ${NOT_EXCLUDED} ${scoped}
-         ORDER BY a.sample LIMIT @limit OFFSET @offset`,
-    ),
-    // The page after a sample id, by the (term_id, sample) primary key: every batch of an export is one index
-    // range from where the last ended, however deep into the table, and the file is free between batches.
-    sampleBatch: perTable<
-      TermParams & { after: number; limit: number },
-      { id: number; sample: unknown; value: unknown }
-    >(
-      (table, scoped) => `
-        SELECT a.sample AS id, coalesce(s.name, a.sample) AS sample, a.value AS value
-          FROM ${table} AS a LEFT JOIN sampleidmap AS s ON s.id = a.sample
-         WHERE a.term_id = @term AND a.sample > @after AND ${NOT_EXCLUDED} ${scoped}
-         ORDER BY a.sample LIMIT @limit`,
-    ),
-    // Rows less uncomputable rows, so that each part is one index range rather than a test on every row.
-    sampleCount: perTable<TermParams, { n: number }>(
-      (table, scoped) => `
-        SELECT (SELECT count(*) FROM ${table} AS a WHERE a.term_id = @term ${scoped})
-             - (SELECT count(*) FROM ${table} AS a
-                 WHERE a.term_id = @term AND a.value IN (SELECT value FROM json_each(@excluded)) ${scoped}) AS n`,
-    ),
-  };
-}
-
-/**
- * Opens a ProteinPaint termdb SQLite file read-only, checks that it has the tables and columns this layer
- * reads, loads its term tree and cohorts, and prepares every query once.
- *
- * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
- * @example
- * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', minSampleSize: 5 });
- * const chart = ds.barchart('sex', { cohorts: ['ABC'], suppressBelow: 5 });
- * ds.close();
- */
-export function openDataset(options: DatasetOptions): TermdbDataset {
+/** Opens the file and reads what every chart needs besides the columns (milliseconds). */
+function prepare(options: DatasetOptions): Prepared {
   const { label, genome, file } = options;
   const minSampleSize = options.minSampleSize ?? null;
   if (minSampleSize !== null && !(Number.isInteger(minSampleSize) && minSampleSize > 0)) {
     throw new RangeError('minSampleSize must be a positive integer or null.');
   }
-
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -295,15 +221,78 @@ export function openDataset(options: DatasetOptions): TermdbDataset {
   }
   try {
     checkSchema(db, file);
-    const records = loadTerms(db, file);
-    const cohortList = loadCohorts(db, file);
-    const statements = prepareStatements(db);
-    return createDataset({ label, genome, file, minSampleSize }, db, records, cohortList, statements);
+    const records = loadTerms(db, file, hasSurvivalTable(db));
+    const cohorts = loadCohorts(db, file);
+    const specs: ColumnSpec[] = [];
+    for (const { term, chart } of records.values()) {
+      if (chart === null) continue;
+      specs.push(chart.kind === 'survival' ? { kind: 'survival', id: term.id } : { ...chart, id: term.id });
+    }
+    const members = membersQuery(db);
+    return { db, meta: { label, genome, file, minSampleSize }, records, cohorts, specs, members };
   } catch (e) {
     db.close();
-    // SQLite reads the file's header lazily, so a file that is not a database fails here, not at open.
-    if (e instanceof Database.SqliteError) throw sqliteFailure(file, e);
-    throw e;
+    throw failed(file, e);
+  }
+}
+
+/** The error to throw for a failure while a file is read. */
+function failed(file: string, error: unknown): unknown {
+  // SQLite reads the file's header lazily, so a file that is not a database fails while it is read, not at open.
+  return error instanceof Database.SqliteError ? sqliteFailure(file, error) : error;
+}
+
+/**
+ * Opens a ProteinPaint termdb SQLite file read-only, checks that it has the tables and columns this layer
+ * reads, loads its term tree and cohorts, and reads every chartable term into memory as columns (about a
+ * second and some 30 MB per million samples and ten terms). Charts never query the file; the sample table
+ * reads sample names from it. It blocks the thread while it reads: the server opens its datasets this way
+ * before it listens, and {@link openDatasetInBackground} once it serves.
+ *
+ * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
+ * @example
+ * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', minSampleSize: 5 });
+ * const chart = ds.barchart('sex', { cohorts: ['ABC'], suppressBelow: 5 });
+ * ds.close();
+ */
+export function openDataset(options: DatasetOptions): TermdbDataset {
+  const started = performance.now();
+  const p = prepare(options);
+  try {
+    const large = () =>
+      (p.db.prepare('SELECT count(*) FROM sampleidmap').pluck().get() as number) >= PARALLEL_FROM;
+    const parallel = (options.parallelLoad ?? large()) ? workerReader(p.meta.file, p.members) : undefined;
+    const loaded = loadColumns(p.db, p.meta.file, p.specs, p.members, parallel);
+    return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
+  } catch (e) {
+    p.db.close();
+    throw failed(p.meta.file, e);
+  }
+}
+
+/**
+ * As {@link openDataset}, with the columns read on a worker thread while this one goes on with other work: how
+ * a server that is answering requests opens the file that replaces a served one. Where no compiled worker is
+ * there (running from TypeScript sources) it reads them on this thread. With `signal`, an abort stops the
+ * reading and rejects.
+ *
+ * @throws DatasetInvalidError as openDataset does.
+ * @example
+ * const next = await openDatasetInBackground({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db' });
+ */
+export async function openDatasetInBackground(
+  options: DatasetOptions,
+  signal?: AbortSignal,
+): Promise<TermdbDataset> {
+  const started = performance.now();
+  const p = prepare(options);
+  try {
+    const reading = columnsInWorker(p.meta.file, p.specs, p.members, signal);
+    const loaded = reading === undefined ? loadColumns(p.db, p.meta.file, p.specs, p.members) : await reading;
+    return createDataset(p.meta, p.db, p.records, p.cohorts, loaded, started);
+  } catch (e) {
+    p.db.close();
+    throw failed(p.meta.file, e);
   }
 }
 
@@ -342,7 +331,16 @@ function text(v: unknown): string | null {
   return null;
 }
 
-function loadTerms(db: Database.Database, file: string): Map<string, TermRecord> {
+/** Survival terms are charted only when the file has ProteinPaint's survival table. */
+function hasSurvivalTable(db: Database.Database): boolean {
+  const columns = db
+    .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+    .all('survival');
+  const names = new Set(columns.map((c) => c.name));
+  return ['sample', 'term_id', 'tte', 'exit_code'].every((c) => names.has(c));
+}
+
+function loadTerms(db: Database.Database, file: string, survival: boolean): Map<string, TermRecord> {
   const rows = db
     .prepare<[], Record<'id' | 'name' | 'parent_id' | 'jsondata' | 'type' | 'isleaf', unknown>>(
       'SELECT id, name, parent_id, jsondata, type, isleaf FROM terms ORDER BY child_order, id',
@@ -367,7 +365,7 @@ function loadTerms(db: Database.Database, file: string): Map<string, TermRecord>
           ? data.isleaf
           : !hasChildren.has(id)
         : Number(row.isleaf) === 1;
-    const chart = isleaf && type !== null ? chartOf(type, data) : null;
+    const chart = isleaf && type !== null ? chartOf(type, data, survival) : null;
     const term: Term = Object.freeze({
       id,
       name: text(row.name) ?? id,
@@ -380,7 +378,7 @@ function loadTerms(db: Database.Database, file: string): Map<string, TermRecord>
   return records;
 }
 
-function chartOf(type: string, data: Json): Chart | null {
+function chartOf(type: string, data: Json, survival: boolean): Chart | null {
   const values = isObject(data.values) ? data.values : {};
   const uncomputable = Object.entries(values)
     .filter(([, v]) => isObject(v) && v.uncomputable === true)
@@ -390,14 +388,19 @@ function chartOf(type: string, data: Json): Chart | null {
     for (const [key, v] of Object.entries(values)) {
       labels.set(key, isObject(v) && typeof v.label === 'string' && v.label !== '' ? v.label : key);
     }
-    return { kind: 'categorical', table: 'anno_categorical', labels, excluded: JSON.stringify(uncomputable) };
+    return { kind: 'categorical', labels, uncomputable: new Set(uncomputable) };
+  }
+  if (type === 'survival') {
+    return survival
+      ? { kind: 'survival', unit: typeof data.unit === 'string' && data.unit !== '' ? data.unit : null }
+      : null;
   }
   const table = SUPPORTED_NUMERIC.get(type);
   if (table === undefined) return null;
   const bins = parseBinConfig(data.bins);
   if (bins === null) return null;
   const excluded = uncomputable.map(Number).filter((n) => Number.isFinite(n));
-  return { kind: 'numeric', table, bins, excluded: JSON.stringify(excluded) };
+  return { kind: 'numeric', table, bins, uncomputable: new Set(excluded) };
 }
 
 interface CohortRecord extends Cohort {
@@ -429,16 +432,6 @@ function loadCohorts(db: Database.Database, file: string): Map<string, CohortRec
   return out;
 }
 
-/** One row of the sample table: the sample's name, and the category label or the number. */
-function sampleRow(chart: Chart, row: { sample: unknown; value: unknown }): SampleRow {
-  const sample = String(row.sample);
-  if (chart.kind === 'categorical') {
-    const key = String(row.value);
-    return { sample, value: chart.labels.get(key) ?? key };
-  }
-  return { sample, value: Number(row.value) };
-}
-
 function checkScope(scope: Scope): void {
   if (typeof scope !== 'object' || scope === null) throw new TypeError('A scope is required.');
   const { cohorts, suppressBelow } = scope;
@@ -455,8 +448,10 @@ function createDataset(
   db: Database.Database,
   records: Map<string, TermRecord>,
   cohortRecords: Map<string, CohortRecord>,
-  st: ReturnType<typeof prepareStatements>,
+  loaded: ReturnType<typeof loadColumns>,
+  started: number,
 ): TermdbDataset {
+  const { space, columns } = loaded;
   const children = new Map<string | null, Term[]>();
   for (const r of records.values()) {
     const list = children.get(r.parentId) ?? [];
@@ -464,12 +459,18 @@ function createDataset(
     children.set(r.parentId, list);
   }
   const cohortList: Cohort[] = [...cohortRecords.values()].map(({ id, name }) => ({ id, name }));
-
-  /** Binds the scope: the expanded cohort list, or nothing for an unrestricted caller. */
-  function scoped<P extends object, R>(pair: Pair<P, R>, scope: Scope, params: P): [Statement<P, R>, P] {
-    if (scope.cohorts === null) return [pair[0], params];
-    return [pair[1], { ...params, cohorts: JSON.stringify(expandCohorts(scope.cohorts)) }];
+  const grantMask = cohortMasks(space.size, loaded.cohorts);
+  const namesOf = db.prepare<[string], [number, unknown]>(
+    'SELECT id, name FROM sampleidmap WHERE id IN (SELECT value FROM json_each(?))',
+  );
+  namesOf.raw(true);
+  let bytes = 0;
+  for (const column of columns.values()) {
+    for (const array of Object.values(column)) if (ArrayBuffer.isView(array)) bytes += array.byteLength;
   }
+  for (const mask of loaded.cohorts.values()) bytes += mask.byteLength;
+  bytes += space.ids.byteLength + (space.byId?.byteLength ?? 0);
+  const openMilliseconds = Math.round(performance.now() - started);
 
   function expandCohorts(requested: readonly string[]): string[] {
     const out = new Set<string>();
@@ -482,24 +483,135 @@ function createDataset(
     return [...out];
   }
 
-  function chartable(termId: string): TermRecord & { chart: Chart } {
+  /** The term of a request parameter, with its column; refused in the parameter's name when it cannot serve. */
+  function resolve(param: string, termId: string): { record: TermRecord; column: Column } {
     const record = typeof termId === 'string' ? records.get(termId) : undefined;
     if (record === undefined) throw new TermNotFoundError(String(termId));
-    if (record.chart === null) throw new TermNotSupportedError(record.term.id, record.term.type);
-    return record as TermRecord & { chart: Chart };
+    const column = columns.get(record.term.id);
+    if (record.chart === null || column === undefined)
+      throw new TermNotSupportedError(record.term.id, record.term.type);
+    return { record, column };
   }
 
-  /** A term's sample table: its chart, the query parameters, and how many rows the scope holds. */
-  function sampleTable(termId: string, scope: Scope) {
-    const { term, chart } = chartable(termId);
-    const params: TermParams = { term: term.id, excluded: chart.excluded };
-    const [countStmt, countParams] = scoped(st.sampleCount[chart.table], scope, params);
-    return { term, chart, params, total: countStmt.get(countParams)?.n ?? 0 };
+  /** A categorical or numeric term as a chart dimension, within a limit on its categories or bins. */
+  function dimension(param: string, termId: string, limit: number | null): Dimension {
+    const { record, column } = resolve(param, termId);
+    if (column.kind === 'survival') {
+      throw new TermWrongTypeError(param, `${param} must be a categorical, integer or float term.`);
+    }
+    const dim = dimensionOf(record.term, column);
+    const values = column.kind === 'categorical' ? usedCategories(column) : dim.size;
+    if (limit !== null && values > limit) {
+      throw new TooManyValuesError(
+        param,
+        `${param} has ${values} categories or bins; at most ${limit} can be shown.`,
+      );
+    }
+    return dim;
   }
 
-  function bar(key: string, label: string, n: number, suppressBelow: number | null): Bar {
-    const suppressed = suppressBelow !== null && n > 0 && n < suppressBelow;
-    return { key, label, count: suppressed ? null : n, suppressed };
+  const used = new Map<CategoricalColumn, number>();
+  function usedCategories(column: CategoricalColumn): number {
+    let n = used.get(column);
+    if (n === undefined) {
+      const seen = new Uint8Array(column.keys.length + 1);
+      for (const c of column.codes) seen[c] = 1;
+      n = seen.reduce((a, b) => a + b, 0) - (seen[0] as number);
+      used.set(column, n);
+    }
+    return n;
+  }
+
+  /** The samples a request counts: the grant's cohorts, narrowed by the filter. */
+  function selection(scope: Scope, filter: Filter | undefined): Mask {
+    checkScope(scope);
+    const base = grantMask(scope.cohorts === null ? null : expandCohorts(scope.cohorts));
+    const tests = compileFilter(filter ?? [], (id) => {
+      const record = records.get(id);
+      // Only what the caller could chart: a leaf of the tree with a column.
+      return record?.term.isleaf === true ? columns.get(id) : undefined;
+    });
+    return applyFilter(space.size, base, tests);
+  }
+
+  function distinct(param: string, ...ids: (string | undefined)[]): void {
+    const given = ids.filter((id) => id !== undefined);
+    if (new Set(given).size !== given.length)
+      throw new TermWrongTypeError(param, `${param} must differ from the other terms of the chart.`);
+  }
+
+  const echo = (scope: Scope, filter: Filter | undefined) => ({
+    cohorts: scope.cohorts === null ? null : [...scope.cohorts],
+    filter: [...(filter ?? [])],
+  });
+
+  /**
+   * Sample numbers with a value (`has[i] !== 0`) within `mask`, in sample id order: calls `take` for each, from
+   * the `skip`-th on, until it returns false; returns how many there are in all.
+   */
+  function rows(mask: Mask, has: Codes, skip: number, take: (i: number) => boolean): number {
+    return scan(mask, has, 0, skip, take, true).total;
+  }
+
+  /**
+   * As {@link rows}, from position `from` of the id order; says where the taking stopped, to resume there. Without
+   * `countAll` it stops there too.
+   */
+  function scan(
+    mask: Mask,
+    has: Codes,
+    from: number,
+    skip: number,
+    take: (i: number) => boolean,
+    countAll: boolean,
+  ): { total: number; next: number } {
+    const byId = space.byId;
+    let total = 0;
+    let taking = true;
+    let next = space.size;
+    for (let k = from; k < space.size; k++) {
+      const i = byId === null ? k : (byId[k] as number);
+      if (has[i] === 0 || (mask !== null && mask[i] !== 1)) continue;
+      if (taking && total >= skip) {
+        taking = take(i);
+        if (!taking) {
+          next = k + 1;
+          if (!countAll) return { total: total + 1, next };
+        }
+      }
+      total++;
+    }
+    return { total, next };
+  }
+
+  /** A column of the sample table: which samples have a value, and the value as a researcher reads it. */
+  function tableColumn(termId: string): { term: Term; has: Codes; value: (i: number) => string | number } {
+    const { record, column } = resolve('term', termId);
+    if (column.kind === 'survival') {
+      throw new TermWrongTypeError('term', 'The sample table shows categorical, integer and float terms.');
+    }
+    if (column.kind === 'categorical') {
+      const { codes, labels } = column;
+      return { term: record.term, has: codes, value: (i) => labels[(codes[i] as number) - 1] as string };
+    }
+    const { ranks, values } = column;
+    return { term: record.term, has: ranks, value: (i) => values[(ranks[i] as number) - 1] as number };
+  }
+
+  /** The rows of the sample table for these samples: each one's name and its value in the column. */
+  function tableRows(column: ReturnType<typeof tableColumn>, samples: readonly number[]): SampleRow[] {
+    const sampleNames = names(samples);
+    return samples.map((i, k) => ({ sample: sampleNames[k] as string, value: column.value(i) }));
+  }
+
+  /** Sample names from sampleidmap; a sample it does not list is shown by its numeric id. */
+  function names(samples: readonly number[]): string[] {
+    const ids = samples.map((i) => space.ids[i] as number);
+    const found = new Map(namesOf.all(JSON.stringify(ids)).map(([id, name]) => [id, name]));
+    return ids.map((id) => {
+      const name = found.get(id);
+      return name === null || name === undefined ? String(id) : String(name);
+    });
   }
 
   return {
@@ -518,48 +630,33 @@ function createDataset(
       return cohortList.map((c) => ({ ...c }));
     },
 
-    barchart(termId, scope) {
-      checkScope(scope);
-      const { term, chart } = chartable(termId);
-      const params: TermParams = { term: term.id, excluded: chart.excluded };
-      const counted: { key: string; label: string; n: number }[] = [];
-
-      if (chart.kind === 'categorical') {
-        const [stmt, p] = scoped(st.categoryCounts, scope, params);
-        const byKey = new Map(stmt.all(p).map((r) => [String(r.key), r.n]));
-        // Categories in the order the dataset lists them, then any unlisted ones by key: never by count,
-        // which would hint at the size of suppressed cells.
-        const unlisted = [...byKey.keys()].filter((k) => !chart.labels.has(k)).sort();
-        for (const key of [...chart.labels.keys(), ...unlisted]) {
-          const n = byKey.get(key);
-          if (n !== undefined && n > 0) counted.push({ key, label: chart.labels.get(key) ?? key, n });
-        }
-      } else {
-        const [maxStmt, maxParams] = scoped(st.numericMax[chart.table], scope, params);
-        const max = maxStmt.get(maxParams)?.max ?? null;
-        const bins = layoutBins(chart.bins, max);
-        const ranges = binRanges(bins);
-        const bounds: Record<string, number> = {};
-        for (let i = 0; i < MAX_BINS; i++) {
-          bounds[`lo${i}`] = ranges[i]?.lo ?? 0;
-          bounds[`hi${i}`] = ranges[i]?.hi ?? 0;
-        }
-        const [binStmt, binParams] = scoped(st.binCounts[chart.table], scope, { ...params, ...bounds });
-        const byIndex = new Map(binStmt.all(binParams).map((r) => [r.i, r.n]));
-        bins.forEach((b, i) => counted.push({ key: b.label, label: b.label, n: byIndex.get(i) ?? 0 }));
+    barchart(termId, scope, options = {}) {
+      const { term2, term0, filter } = options;
+      const d1 = dimension('term', termId, null);
+      distinct(term0 !== undefined ? 'term0' : 'term2', termId, term2, term0);
+      const d2 = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxOverlayValues);
+      const d0 = term0 === undefined ? null : dimension('term0', term0, LIMITS.maxOverlayValues);
+      if (
+        (d2 !== null || d0 !== null) &&
+        d1.size * (d2?.size ?? 1) * (d0?.size ?? 1) > LIMITS.maxChartCells
+      ) {
+        throw new TooManyValuesError(
+          'term',
+          `This chart would have more than ${LIMITS.maxChartCells} cells.`,
+        );
       }
-
-      const bars = counted.map((c) => bar(c.key, c.label, c.n, scope.suppressBelow));
-      const anySuppressed = bars.some((b) => b.suppressed);
+      const mask = selection(scope, filter);
+      const counts = barchartCounts(space.size, mask, d1, d2, d0, scope.suppressBelow);
       return {
-        term,
-        bars,
-        total: anySuppressed ? null : counted.reduce((sum, c) => sum + c.n, 0),
-        cohorts: scope.cohorts === null ? null : [...scope.cohorts],
+        term: d1.term,
+        ...counts,
+        term2: d2?.term ?? null,
+        term0: d0?.term ?? null,
+        ...echo(scope, filter),
       };
     },
 
-    samples(termId, scope, { page, pageSize }) {
+    samples(termId, scope, { page, pageSize }, filter) {
       checkScope(scope);
       if (!Number.isSafeInteger(page) || page < 1) throw new RangeError('page must be an integer from 1.');
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIMITS.maxPageSize) {
@@ -567,41 +664,86 @@ function createDataset(
       }
       const offset = (page - 1) * pageSize;
       if (!Number.isSafeInteger(offset)) throw new RangeError('page is out of range.');
-      const { term, chart, params, total } = sampleTable(termId, scope);
-      const [pageStmt, pageParams] = scoped(st.samplePage[chart.table], scope, {
-        ...params,
-        limit: pageSize,
-        offset,
-      });
-      const rows: SampleRow[] = pageStmt.all(pageParams).map((r) => sampleRow(chart, r));
-      return { term, rows, page, pageSize, total };
+      const column = tableColumn(termId);
+      const mask = selection(scope, filter);
+      const picked: number[] = [];
+      const total = rows(mask, column.has, offset, (i) => picked.push(i) < pageSize);
+      return {
+        term: column.term,
+        rows: tableRows(column, picked),
+        page,
+        pageSize,
+        total,
+        filter: [...(filter ?? [])],
+      };
     },
 
-    sampleRows(termId, scope) {
-      checkScope(scope);
-      const { term, chart, params, total } = sampleTable(termId, scope);
-      const [batchStmt, batchParams] = scoped(st.sampleBatch[chart.table], scope, {
-        ...params,
-        after: 0,
-        limit: 0,
-      });
+    summary(termId, scope, options = {}) {
+      const { term2, filter } = options;
+      const { record, column } = resolve('term', termId);
+      if (column.kind !== 'numeric')
+        throw new TermWrongTypeError('term', 'A summary needs an integer or float term.');
+      distinct('term2', termId, term2);
+      const group = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxOverlayValues);
+      const mask = selection(scope, filter);
+      const stats = summaryStats(
+        space.size,
+        mask,
+        column,
+        group,
+        scope.suppressBelow,
+        record.term.type === 'integer',
+      );
+      return { term: record.term, term2: group?.term ?? null, ...stats, ...echo(scope, filter) };
+    },
+
+    survival(termId, scope, options = {}) {
+      const { term2, filter } = options;
+      const { record, column } = resolve('term', termId);
+      if (column.kind !== 'survival' || record.chart?.kind !== 'survival') {
+        throw new TermWrongTypeError('term', 'A survival chart needs a survival term.');
+      }
+      distinct('term2', termId, term2);
+      const group = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxSurvivalSeries);
+      const mask = selection(scope, filter);
+      const stats = survivalStats(space.size, mask, column, group, scope.suppressBelow);
       return {
-        term,
+        term: record.term,
+        term2: group?.term ?? null,
+        unit: record.chart.unit,
+        ...stats,
+        ...echo(scope, filter),
+      };
+    },
+
+    search(query) {
+      return searchTerms(records, query);
+    },
+
+    sampleRows(termId, scope, filter) {
+      checkScope(scope);
+      const column = tableColumn(termId);
+      const mask = selection(scope, filter);
+      const total = rows(mask, column.has, 0, () => false);
+      return {
+        term: column.term,
         total,
         *batches(batchSize = SAMPLE_BATCH) {
           if (!Number.isInteger(batchSize) || batchSize < 1)
             throw new RangeError('batchSize must be positive.');
-          // Below every sample id: ProteinPaint's ids are integers.
-          let after = Number.MIN_SAFE_INTEGER;
-          for (;;) {
-            const read = batchStmt.all({ ...batchParams, after, limit: batchSize });
-            if (read.length === 0) return;
-            after = Number((read[read.length - 1] as { id: number }).id);
-            yield read.map((r) => sampleRow(chart, r));
-            if (read.length < batchSize) return;
+          let from = 0;
+          while (from < space.size) {
+            const batch: number[] = [];
+            from = scan(mask, column.has, from, 0, (i) => batch.push(i) < batchSize, false).next;
+            if (batch.length === 0) return;
+            yield tableRows(column, batch);
           }
         },
       };
+    },
+
+    stats() {
+      return { samples: space.size, bytes, openMilliseconds, loadThreads: loaded.threads };
     },
 
     close() {

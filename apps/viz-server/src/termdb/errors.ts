@@ -1,12 +1,20 @@
 /**
- * Stable, machine-readable failures of the termdb layer. The server maps each code once:
- * `term_not_found` to 404, `term_not_supported` to 422, `dataset_invalid` to a startup failure (or a refused
- * update), `dataset_unavailable` to 503.
- * Messages are plain sentences for developers and logs; they never carry a library's raw message
- * (the underlying error, if any, is kept as `cause`).
+/**
+ * Stable, machine-readable failures of the termdb layer. The server maps each code once: the request codes
+ * to the wire contract's status for them (`term_not_found` 404, `term_not_supported` 422, the others 400),
+ * `dataset_invalid` to a startup failure (or a refused update), `dataset_unavailable` to 503. Messages are
+ * plain sentences for developers, sent to the client and written to logs: they name parameters and limits,
+ * never echo a request's text, and never carry a library's raw message (the underlying error, if any, is kept
+ * as `cause`).
  */
 export type TermdbErrorCode =
-  'term_not_found' | 'term_not_supported' | 'dataset_invalid' | 'dataset_unavailable';
+  | 'term_not_found'
+  | 'term_not_supported'
+  | 'term_wrong_type'
+  | 'too_many_values'
+  | 'filter_invalid'
+  | 'dataset_invalid'
+  | 'dataset_unavailable';
 
 /**
  * Base class of every error this layer throws on purpose; anything else is a bug.
@@ -58,6 +66,51 @@ export class TermNotSupportedError extends TermdbError {
     super('term_not_supported', 'This term cannot be charted yet.');
     this.termId = termId;
     this.termType = termType;
+  }
+}
+
+/**
+ * The term exists and can be charted, but not in this chart or this parameter (a categorical term for a
+ * numeric summary, a survival term as an overlay, the same term twice).
+ *
+ * @example
+ * throw new TermWrongTypeError('term2', 'term2 must be a categorical, integer or float term.');
+ */
+export class TermWrongTypeError extends TermdbError {
+  readonly param: string;
+
+  constructor(param: string, message: string) {
+    super('term_wrong_type', message);
+    this.param = param;
+  }
+}
+
+/**
+ * An overlay, divide-by or split term with more categories or bins than the limits allow: refused before
+ * any counting, so that no request can ask for unbounded work.
+ *
+ * @example
+ * throw new TooManyValuesError('term2', 'term2 has 120 categories; an overlay takes at most 50.');
+ */
+export class TooManyValuesError extends TermdbError {
+  readonly param: string;
+
+  constructor(param: string, message: string) {
+    super('too_many_values', message);
+    this.param = param;
+  }
+}
+
+/**
+ * A filter clause the dataset cannot apply: an unknown term, a term the caller cannot chart, a clause of the
+ * wrong kind for the term, or a category the term does not have. Refused whole: a filter never partly applies.
+ *
+ * @example
+ * throw new FilterInvalidError('filter[1] names a category that term does not have.');
+ */
+export class FilterInvalidError extends TermdbError {
+  constructor(message: string) {
+    super('filter_invalid', message);
   }
 }
 

@@ -44,7 +44,7 @@ describe('generateDataset', () => {
     expect(summary.rows).toBe(
       count(`SELECT (SELECT count(*) FROM sampleidmap) + (SELECT count(*) FROM subcohort_samples)
                   + (SELECT count(*) FROM anno_categorical) + (SELECT count(*) FROM anno_integer)
-                  + (SELECT count(*) FROM anno_float) AS n`),
+                  + (SELECT count(*) FROM anno_float) + (SELECT count(*) FROM survival) AS n`),
     );
     db.close();
   });

@@ -21,7 +21,7 @@ export interface GenerateSummary {
   readonly file: string;
   readonly samples: number;
   readonly seed: number;
-  /** Rows written to sampleidmap, subcohort_samples and the anno_* tables. */
+  /** Rows written to sampleidmap, subcohort_samples, the anno_* tables and survival. */
   readonly rows: number;
   readonly milliseconds: number;
 }
@@ -190,6 +190,20 @@ const TERMS: readonly TermRow[] = [
     },
   },
   {
+    id: 'os',
+    name: 'Overall survival',
+    parent: 'followup',
+    type: 'survival',
+    jsondata: { unit: 'years', values: { 0: { label: 'Alive' }, 1: { label: 'Deceased' } } },
+  },
+  {
+    id: 'efs',
+    name: 'Event-free survival',
+    parent: 'followup',
+    type: 'survival',
+    jsondata: { unit: 'years', values: { 0: { label: 'No event' }, 1: { label: 'Event occurred' } } },
+  },
+  {
     id: 'followup_years',
     name: 'Years of follow-up',
     parent: 'followup',
@@ -218,7 +232,17 @@ interface Draws {
   readonly agedx: Float64Array;
   readonly bmi: Float64Array;
   readonly followup: Float64Array;
+  /** Time to death or last contact, in years (whole days), and whether it is a death (1) or censored (0). */
+  readonly osTime: Float64Array;
+  readonly osEvent: Int8Array;
+  readonly efsTime: Float64Array;
+  readonly efsEvent: Int8Array;
 }
+
+// Yearly hazards of death by diagnosis (the order of DIAGNOSIS), so that survival curves split by diagnosis
+// differ as they do in a survivorship cohort; the intensified arm halves the hazard of an event other than death.
+const DEATH_HAZARD = [0.012, 0.03, 0.008, 0.015, 0.035, 0.01, 0.025, 0.03, 0.032, 0.02, 0.006, 0.018];
+const DAYS_PER_YEAR = 365.25;
 
 function draw(n: number, rng: Rng): Draws {
   const d: Draws = {
@@ -230,6 +254,10 @@ function draw(n: number, rng: Rng): Draws {
     agedx: new Float64Array(n),
     bmi: new Float64Array(n),
     followup: new Float64Array(n),
+    osTime: new Float64Array(n),
+    osEvent: new Int8Array(n),
+    efsTime: new Float64Array(n),
+    efsEvent: new Int8Array(n),
   };
   const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
   for (let i = 0; i < n; i++) {
@@ -259,7 +287,35 @@ function draw(n: number, rng: Rng): Draws {
       d[column][i] = category;
     }
   }
+  drawSurvival(d, createRng(rng.next() * 4294967296));
   return d;
+}
+
+/**
+ * Survival times from exponential hazards, censored at the end of follow-up. They come from a stream of their
+ * own, drawn after every other column, so that adding them left the other columns of a seed as they were.
+ */
+function drawSurvival(d: Draws, rng: Rng): void {
+  const years = (t: number) => Math.max(1, Math.round(t * DAYS_PER_YEAR)) / DAYS_PER_YEAR;
+  const exponential = (rate: number) => -Math.log(1 - rng.next()) / rate;
+  for (let i = 0; i < d.cohort.length; i++) {
+    const followup = d.followup[i] as number;
+    if (!(followup >= 0)) {
+      // Missing or lost to follow-up: no survival record.
+      d.osTime[i] = NaN;
+      d.efsTime[i] = NaN;
+      continue;
+    }
+    const censor = followup + rng.next();
+    const hazard = DEATH_HAZARD[d.diagnosis[i] as number] ?? 0.015;
+    const death = exponential(hazard);
+    d.osTime[i] = years(Math.min(death, censor));
+    d.osEvent[i] = death < censor ? 1 : 0;
+    const relapse = exponential(hazard * (d.arm[i] === 2 ? 1 : 2));
+    const event = Math.min(death, relapse);
+    d.efsTime[i] = years(Math.min(event, censor));
+    d.efsEvent[i] = event < censor ? 1 : 0;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -268,8 +324,8 @@ function draw(n: number, rng: Rng): Draws {
 /**
  * Writes a new demo termdb SQLite file, with the tables, columns and term JSON of ProteinPaint's termdb,
  * deterministic from the seed: a small term tree (demographics, diagnosis and treatment, follow-up) with four
- * categorical terms, three numeric terms (regular and custom bins), two studies and their combination as
- * cohorts, missing values, and rare categories. The file is built beside its destination and renamed into
+ * categorical terms, three numeric terms (regular and custom bins), two survival terms (overall and event-free),
+ * two studies and their combination as cohorts, missing values, and rare categories. The file is built beside its destination and renamed into
  * place, so a failed run never leaves a half-written dataset.
  *
  * @throws Error when `file` exists and `overwrite` is not set, or when `samples` or `seed` is out of range.
@@ -395,5 +451,17 @@ function writeRows(db: Database.Database, d: Draws): number {
     ['followup_years', d.followup],
   ]);
   numeric('anno_float', [['bmi', d.bmi]]);
+  const survival = db.prepare(
+    `INSERT INTO survival (sample, term_id, tte, exit_code)
+     SELECT key + 1, @term, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+       FROM json_each(@values) WHERE value IS NOT NULL`,
+  );
+  for (const [term, time, event] of [
+    ['efs', d.efsTime, d.efsEvent],
+    ['os', d.osTime, d.osEvent],
+  ] as const) {
+    const values = Array.from(time, (t, i) => (Number.isNaN(t) ? null : [t, event[i]]));
+    rows += survival.run({ term, values: JSON.stringify(values) }).changes;
+  }
   return rows;
 }

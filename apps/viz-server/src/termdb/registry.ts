@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type { Logger } from '@pp-embed/server-runtime';
 import type { DatasetHealth } from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
-import { type DatasetOptions, openDataset, type TermdbDataset } from './dataset.js';
+import { type DatasetOptions, openDatasetInBackground, type TermdbDataset } from './dataset.js';
 import { DatasetInvalidError, DatasetUnavailableError } from './errors.js';
 import { verifyFile } from './verify-file.js';
 import { currentStamp, sameBytes, sameFile, type Stamp, stampOf, watchFiles } from '../watch.js';
@@ -67,6 +67,12 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** What a dataset holds in memory and how long it took to read, for its log lines. */
+function inMemory(dataset: TermdbDataset) {
+  const { samples, bytes, openMilliseconds, loadThreads } = dataset.stats();
+  return { samples, megabytes: Math.round(bytes / 1e5) / 10, openMilliseconds, loadThreads };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -75,8 +81,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The supported update is an atomic rename: write the new file beside the old one (same filesystem), then
  * rename it over the old name. A directory watch, and a stat every `pollMs` for filesystems that do not report
  * changes, notice a new file; once it has stopped changing for `settleMs` it is hashed and checked with
- * SQLite's quick_check in a worker thread, then opened as at start (schema, term tree, cohorts). A file that
- * passes is swapped in between requests: requests that started on the old file finish on it, and the old file
+ * SQLite's quick_check in a worker thread, then opened as at start (schema, term tree, cohorts), its columns
+ * read into memory on a worker thread while the old file keeps answering. A file that passes is swapped in
+ * between requests: requests that started on the old file finish on it, and the old file
  * is closed after the last one. A file that fails is refused, logged, and reported by `health()`; the old file
  * keeps serving.
  *
@@ -123,6 +130,7 @@ export class DatasetRegistry {
       };
       slot.current = this.#generation(slot, dataset, stampOf(statSync(file)), null);
       this.#slots.set(label, slot);
+      this.#log.info('dataset_ready', { dataset: label, ...inMemory(dataset) });
     }
     if (options.watch ?? true) {
       for (const slot of this.#slots.values()) void this.#versionAtStart(slot);
@@ -395,7 +403,8 @@ export class DatasetRegistry {
       const verdict = await this.#verify(file);
       if (verdict.problem !== null) throw new DatasetInvalidError(file, verdict.problem);
       sha256 = verdict.sha256;
-      opened = openDataset(slot.options);
+      // Built on a worker thread: requests go on being answered from the dataset served until the swap.
+      opened = await openDatasetInBackground(slot.options, this.#stop.signal);
     } catch (error) {
       if (!this.#closed) this.#refuse(slot, found, error);
       return;
@@ -447,6 +456,7 @@ export class DatasetRegistry {
       previous: previous.version,
       requestsOnPrevious: previous.leases,
       ms: this.#now() - started,
+      ...inMemory(opened),
     });
   }
 }

@@ -76,6 +76,15 @@ CREATE TABLE anno_float (
   foreign key(term_id) references terms(id),
   foreign key(sample) references sampleidmap(id)
 );
+CREATE TABLE survival (
+  sample integer not null,
+  term_id TEXT not null,
+  tte INT,
+  exit_code INT,
+  primary key(term_id, sample),
+  foreign key(sample) references sampleidmap(id) on delete cascade on update cascade,
+  foreign key(term_id) references terms(id) on delete cascade on update cascade
+);
 CREATE TABLE anno_multivalue (
   sample integer not null,
   term_id character varying(100) not null,
@@ -87,13 +96,14 @@ CREATE TABLE anno_multivalue (
 `;
 
 /**
- * Indexes that serve the reader's queries: a barchart reads (term_id, value) from the index alone, and
- * sample pages walk the (term_id, sample) primary keys. Created after the data, which is much faster than
- * maintaining them row by row.
+ * Indexes that serve the reader: it loads each term's samples grouped by value (and survival times in order)
+ * from these indexes alone, without sorting. Created after the data, which is much faster than maintaining
+ * them row by row.
  */
 export const INDEXES_DDL = `
 CREATE INDEX anno_categorical_term_value ON anno_categorical(term_id, value, sample);
 CREATE INDEX anno_integer_term_value ON anno_integer(term_id, value, sample);
 CREATE INDEX anno_float_term_value ON anno_float(term_id, value, sample);
+CREATE INDEX survival_term_tte ON survival(term_id, tte, exit_code, sample);
 CREATE INDEX terms_parent ON terms(parent_id);
 `;

@@ -1,5 +1,14 @@
-import { DEFAULT_HEADER_KEY, type RouteParams, ROUTES } from '@pp-embed/viz-api';
-import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../types.js';
+import { DEFAULT_HEADER_KEY, type Filter, formatFilter, ROUTES } from '@pp-embed/viz-api';
+import type {
+  BarchartResult,
+  RouteName,
+  SamplesResult,
+  SummaryResult,
+  SurvivalResult,
+  Term,
+  TermdbConfig,
+  TermSearchResult,
+} from '../types.js';
 import { warnOnce } from '../warnings.js';
 import { PpRequestError, isAbortError } from './errors.js';
 import {
@@ -9,8 +18,24 @@ import {
   parseConfig,
   parseLogin,
   parseSamples,
+  parseSearch,
+  parseSummary,
+  parseSurvival,
   parseTermList,
 } from './parse.js';
+
+/**
+ * The optional parts of a chart request: an overlay or split term (`term2`), a divide-by term (`term0`,
+ * barchart only) and a filter.
+ *
+ * @example
+ * const request: ChartRequest = { term2: 'sex', filter: [{ term: 'agedx', gte: 5 }] };
+ */
+export interface ChartRequest {
+  term2?: string | undefined;
+  term0?: string | undefined;
+  filter?: Filter | undefined;
+}
 
 /**
  * The embedding page's token callback. It returns the current token, or nothing when the user is signed out.
@@ -46,6 +71,7 @@ export interface VizClientOptions {
 
 interface Exchange {
   status: number;
+  /** JSON, or the CSV as a Blob for the export on success. */
   body: unknown;
 }
 
@@ -248,13 +274,53 @@ export class VizClient {
   }
 
   /**
-   * `GET /termdb/barchart`: aggregated counts of one term.
+   * `GET /termdb/barchart`: aggregated counts of one term, optionally split by `term2`, divided by `term0` and
+   * filtered.
    *
    * @example
    * const { bars, total } = await client.barchart('sex', signal);
+   * const split = await client.barchart('diaggrp', signal, { term2: 'sex', filter });
    */
-  barchart(term: string, signal: AbortSignal): Promise<BarchartResult> {
-    return this.#get('barchart', { term }, signal, parseBarchart);
+  barchart(term: string, signal: AbortSignal, request: ChartRequest = {}): Promise<BarchartResult> {
+    const { term2, term0, filter } = request;
+    return this.#get(
+      'barchart',
+      { term, term2, term0, filter: formatFilter(filter ?? []) },
+      signal,
+      parseBarchart,
+    );
+  }
+
+  /**
+   * `GET /termdb/summary`: box plot and violin statistics of a numeric term.
+   *
+   * @example
+   * const { groups } = await client.summary('agedx', signal, { term2: 'sex' });
+   */
+  summary(term: string, signal: AbortSignal, request: ChartRequest = {}): Promise<SummaryResult> {
+    const { term2, filter } = request;
+    return this.#get('summary', { term, term2, filter: formatFilter(filter ?? []) }, signal, parseSummary);
+  }
+
+  /**
+   * `GET /termdb/survival`: Kaplan-Meier curves of a survival term.
+   *
+   * @example
+   * const { series, logRank } = await client.survival('os', signal, { term2: 'diaggrp' });
+   */
+  survival(term: string, signal: AbortSignal, request: ChartRequest = {}): Promise<SurvivalResult> {
+    const { term2, filter } = request;
+    return this.#get('survival', { term, term2, filter: formatFilter(filter ?? []) }, signal, parseSurvival);
+  }
+
+  /**
+   * `GET /termdb/search`: leaf terms matching `q`, best first.
+   *
+   * @example
+   * const { terms } = await client.search('age', signal);
+   */
+  search(q: string, signal: AbortSignal): Promise<TermSearchResult> {
+    return this.#get('search', { q }, signal, parseSearch);
   }
 
   /**
@@ -267,18 +333,38 @@ export class VizClient {
     term: string,
     paging: { page: number; pageSize: number },
     signal: AbortSignal,
+    filter: Filter = [],
   ): Promise<SamplesResult> {
-    const params = { term, page: String(paging.page), pageSize: String(paging.pageSize) };
+    const params = {
+      term,
+      page: String(paging.page),
+      pageSize: String(paging.pageSize),
+      filter: formatFilter(filter),
+    };
     return this.#get('samples', params, signal, parseSamples);
   }
 
-  async #get<R extends RouteName, T>(
-    route: R,
-    params: Partial<Record<keyof RouteParams<R>, string>>,
+  /**
+   * `GET /termdb/export`: every row of the sample table as CSV (sample-level, like the table).
+   *
+   * @example
+   * const csv = await client.exportSamples('sex', signal, filter);
+   */
+  exportSamples(term: string, signal: AbortSignal, filter: Filter = []): Promise<Blob> {
+    return this.#get('export', { term, filter: formatFilter(filter) }, signal, (body) =>
+      body instanceof Blob ? body : undefined,
+    );
+  }
+
+  async #get<T>(
+    route: RouteName,
+    params: Record<string, string | undefined>,
     signal: AbortSignal,
     parse: (body: unknown) => T | undefined,
   ): Promise<T> {
-    const query = new URLSearchParams({ dslabel: this.dslabel, ...params });
+    const query = new URLSearchParams({ dslabel: this.dslabel });
+    for (const [name, value] of Object.entries(params))
+      if (value !== undefined && value !== '') query.set(name, value);
     const url = `${this.base}${ROUTES[route].path}?${query}`;
 
     const token = await this.#tokenFor(route, signal);
@@ -350,7 +436,7 @@ export class VizClient {
     }
     let answer: unknown;
     try {
-      answer = await response.json();
+      answer = route === 'export' && response.ok ? await response.blob() : await response.json();
     } catch {
       if (signal.aborted) throw abortError();
       answer = undefined;

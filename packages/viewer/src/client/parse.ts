@@ -1,12 +1,32 @@
 import {
   DEFAULT_HEADER_KEY,
+  type Filter,
   isTokenInvalidReason,
   type LoginResult,
+  parseFilter,
   ROUTE_IDS,
   type RouteId,
   type TokenInvalidReason,
 } from '@pp-embed/viz-api';
-import type { Bar, BarchartResult, SampleRow, SamplesResult, Term, TermdbConfig } from '../types.js';
+import type {
+  Bar,
+  BarchartPanel,
+  BarchartResult,
+  BarRow,
+  Category,
+  NumericStats,
+  SampleRow,
+  SamplesResult,
+  SummaryGroup,
+  SummaryResult,
+  SurvivalCurve,
+  SurvivalResult,
+  SurvivalSeries,
+  Term,
+  TermdbConfig,
+  TermMatch,
+  TermSearchResult,
+} from '../types.js';
 
 /*
  * The server is a separate deployment that may be older or newer than this widget. Responses are checked
@@ -43,20 +63,51 @@ function parseTerms(value: unknown): Term[] | undefined {
   return terms;
 }
 
-function parseBar(value: unknown): Bar | undefined {
+function parseCategory(value: unknown): Category | undefined {
   if (!isObject(value) || typeof value.key !== 'string') return undefined;
-  const count = typeof value.count === 'number' && Number.isFinite(value.count) ? value.count : null;
-  const suppressed = value.suppressed === true || count === null;
+  return { key: value.key, label: typeof value.label === 'string' ? value.label : value.key };
+}
+
+function parseBar(value: unknown): Bar | undefined {
+  const category = parseCategory(value);
+  if (!category || !isObject(value)) return undefined;
+  const count = finiteOrNull(value.count);
+  // A null count is small (suppressed) unless the server says it is only withheld.
   return {
-    key: value.key,
-    label: typeof value.label === 'string' ? value.label : value.key,
-    count: suppressed ? null : count,
-    suppressed,
+    ...category,
+    count,
+    suppressed: value.suppressed === true || (count === null && value.suppressed !== false),
   };
 }
 
 function finiteOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** Every item parsed, or undefined if any is not what the widget reads. */
+function listOf<T>(value: unknown, parse: (item: unknown) => T | undefined): T[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out: T[] = [];
+  for (const item of value) {
+    const parsed = parse(item);
+    if (parsed === undefined) return undefined;
+    out.push(parsed);
+  }
+  return out;
+}
+
+const numbers = (value: unknown) =>
+  listOf(value, (x) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined));
+const counts = (value: unknown) =>
+  listOf(value, (x) => (x === null ? null : typeof x === 'number' ? x : undefined));
+const keyOf = (value: unknown) => (typeof value === 'string' ? value : null);
+const termOrNull = (value: unknown) => (value == null ? null : (parseTerm(value) ?? null));
+const cohortsOf = (value: unknown) => (Array.isArray(value) ? value.map(String) : null);
+
+function filterOf(value: unknown): Filter {
+  if (!Array.isArray(value)) return [];
+  const read = parseFilter(JSON.stringify(value));
+  return read.ok ? read.filter : [];
 }
 
 /**
@@ -114,21 +165,181 @@ export function parseTermList(body: unknown): Term[] | undefined {
  * const chart = parseBarchart(await response.json());
  */
 export function parseBarchart(body: unknown): BarchartResult | undefined {
-  if (!isObject(body) || !Array.isArray(body.bars)) return undefined;
+  if (!isObject(body)) return undefined;
   const term = parseTerm(body.term);
-  if (!term) return undefined;
-  const bars: Bar[] = [];
-  for (const item of body.bars) {
-    const bar = parseBar(item);
-    if (!bar) return undefined;
-    bars.push(bar);
-  }
+  const bars = listOf(body.bars, parseBar);
+  if (!term || !bars) return undefined;
+  const total = bars.some((bar) => bar.count === null) ? null : finiteOrNull(body.total);
+  // A server from before overlays sends bars only: they are its one panel.
+  const charts =
+    body.charts === undefined
+      ? [{ key: null, label: null, total, bars: bars.map((bar) => ({ ...bar, segments: null })) }]
+      : listOf(body.charts, (panel): BarchartPanel | undefined => {
+          if (!isObject(panel)) return undefined;
+          const rows = listOf(panel.bars, (row): BarRow | undefined => {
+            const bar = parseBar(row);
+            if (!bar || !isObject(row)) return undefined;
+            const segments = row.segments == null ? null : listOf(row.segments, parseBar);
+            return segments === undefined ? undefined : { ...bar, segments };
+          });
+          return (
+            rows && {
+              key: keyOf(panel.key),
+              label: keyOf(panel.label),
+              total: finiteOrNull(panel.total),
+              bars: rows,
+            }
+          );
+        });
+  const series = body.series == null ? null : listOf(body.series, parseCategory);
+  if (!charts || series === undefined) return undefined;
   return {
     term,
     bars,
-    total: bars.some((bar) => bar.suppressed) ? null : finiteOrNull(body.total),
-    cohorts: Array.isArray(body.cohorts) ? body.cohorts.map(String) : null,
+    total,
+    cohorts: cohortsOf(body.cohorts),
+    term2: termOrNull(body.term2),
+    term0: termOrNull(body.term0),
+    series,
+    charts,
+    filter: filterOf(body.filter),
   };
+}
+
+function parseStats(value: unknown): NumericStats | null | undefined {
+  if (value === null) return null;
+  if (!isObject(value)) return undefined;
+  const n = (key: string) => finiteOrNull(value[key]);
+  const [mean, q1, median, q3, whiskerLow, whiskerHigh] = [
+    'mean',
+    'q1',
+    'median',
+    'q3',
+    'whiskerLow',
+    'whiskerHigh',
+  ].map(n);
+  if (mean == null || q1 == null || median == null || q3 == null || whiskerLow == null || whiskerHigh == null)
+    return undefined;
+  return { mean, sd: n('sd'), min: n('min'), max: n('max'), q1, median, q3, whiskerLow, whiskerHigh };
+}
+
+/**
+ * Reads a `/termdb/summary` body.
+ *
+ * @example
+ * const summary = parseSummary(await response.json());
+ */
+export function parseSummary(body: unknown): SummaryResult | undefined {
+  if (!isObject(body)) return undefined;
+  const term = parseTerm(body.term);
+  const groups = listOf(body.groups, (group): SummaryGroup | undefined => {
+    if (!isObject(group)) return undefined;
+    const stats = parseStats(group.stats);
+    const density = group.density == null ? null : counts(group.density);
+    if (stats === undefined || density === undefined) return undefined;
+    return {
+      key: keyOf(group.key),
+      label: keyOf(group.label),
+      n: finiteOrNull(group.n),
+      suppressed: group.suppressed === true,
+      stats,
+      density,
+    };
+  });
+  const d = isObject(body.density) ? body.density : null;
+  const density =
+    d && [d.start, d.stop, d.bins].every((x) => typeof x === 'number' && Number.isFinite(x))
+      ? { start: d.start as number, stop: d.stop as number, bins: d.bins as number }
+      : null;
+  if (!term || !groups) return undefined;
+  return {
+    term,
+    term2: termOrNull(body.term2),
+    groups,
+    density,
+    cohorts: cohortsOf(body.cohorts),
+    filter: filterOf(body.filter),
+  };
+}
+
+/**
+ * Reads a `/termdb/survival` body.
+ *
+ * @example
+ * const survival = parseSurvival(await response.json());
+ */
+export function parseSurvival(body: unknown): SurvivalResult | undefined {
+  if (!isObject(body)) return undefined;
+  const term = parseTerm(body.term);
+  const atRiskTimes = numbers(body.atRiskTimes);
+  const series = listOf(body.series, (item): SurvivalSeries | undefined => {
+    if (!isObject(item)) return undefined;
+    const atRisk = counts(item.atRisk);
+    let curve: SurvivalCurve | null = null;
+    if (isObject(item.curve)) {
+      const c = item.curve;
+      const columns = ['time', 'survival', 'lower', 'upper', 'atRisk', 'events', 'censored'].map((k) =>
+        numbers(c[k]),
+      );
+      if (columns.some((col) => col === undefined || col.length !== columns[0]?.length)) return undefined;
+      const [time, survival, lower, upper, risk, events, censored] = columns as number[][];
+      curve = {
+        time: time!,
+        survival: survival!,
+        lower: lower!,
+        upper: upper!,
+        atRisk: risk!,
+        events: events!,
+        censored: censored!,
+      };
+    }
+    if (!atRisk) return undefined;
+    return {
+      key: keyOf(item.key),
+      label: keyOf(item.label),
+      n: finiteOrNull(item.n),
+      events: finiteOrNull(item.events),
+      suppressed: item.suppressed === true,
+      curve,
+      truncatedAt: finiteOrNull(item.truncatedAt),
+      atRisk,
+      sampled: item.sampled === true,
+    };
+  });
+  if (!term || !series || !atRiskTimes) return undefined;
+  const lr = isObject(body.logRank) ? body.logRank : null;
+  const logRank =
+    lr && [lr.chi2, lr.df, lr.p].every((x) => typeof x === 'number')
+      ? { chi2: lr.chi2 as number, df: lr.df as number, p: lr.p as number }
+      : null;
+  return {
+    term,
+    term2: termOrNull(body.term2),
+    unit: typeof body.unit === 'string' ? body.unit : null,
+    series,
+    atRiskTimes,
+    logRank,
+    cohorts: cohortsOf(body.cohorts),
+    filter: filterOf(body.filter),
+  };
+}
+
+/**
+ * Reads a `/termdb/search` body.
+ *
+ * @example
+ * const found = parseSearch(await response.json());
+ */
+export function parseSearch(body: unknown): TermSearchResult | undefined {
+  if (!isObject(body)) return undefined;
+  const terms = listOf(body.terms, (item): TermMatch | undefined => {
+    const term = parseTerm(item);
+    const path = isObject(item)
+      ? listOf(item.path, (p) => (isObject(p) ? parseTerm({ ...p, type: null }) : undefined))
+      : undefined;
+    return term && path ? { ...term, path: path.map(({ id, name }) => ({ id, name })) } : undefined;
+  });
+  return terms && { terms, total: finiteOrNull(body.total) ?? terms.length };
 }
 
 /**
@@ -151,7 +362,7 @@ export function parseSamples(body: unknown): SamplesResult | undefined {
   const page = finiteOrNull(body.page) ?? 1;
   const pageSize = finiteOrNull(body.pageSize) ?? rows.length;
   const total = finiteOrNull(body.total) ?? rows.length;
-  return { term, rows, page, pageSize, total };
+  return { term, rows, page, pageSize, total, filter: filterOf(body.filter) };
 }
 
 /**

@@ -45,6 +45,22 @@ export const tokens = css`
     color: var(--_text);
   }
 
+  /* A short note beside a term's name, such as "not supported yet" (tree and search). */
+  .badge {
+    display: inline-block;
+    margin-inline-start: 0.15em;
+    padding: 0 0.5em;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    font-size: 0.75em;
+    font-weight: 500;
+    line-height: 1.6;
+    vertical-align: 0.1em;
+    white-space: nowrap;
+    color: var(--_muted);
+    background: var(--_background);
+  }
+
   .visually-hidden {
     position: absolute;
     width: 1px;

@@ -6,7 +6,8 @@ import type { PpBarchart } from './pp-barchart.js';
 
 defineElements();
 
-const sex: BarchartResult = {
+// Shaped as before overlays (no panels): the chart draws such data too.
+const sex = {
   term: { id: 'sex', name: 'Sex', type: 'categorical', isleaf: true, supported: true },
   bars: [
     { key: '2', label: 'Female', count: 60, suppressed: false },
@@ -14,7 +15,7 @@ const sex: BarchartResult = {
   ],
   total: 100,
   cohorts: null,
-};
+} as unknown as BarchartResult;
 
 const mounted: Element[] = [];
 afterEach(() => mounted.splice(0).forEach((element) => element.remove()));

@@ -1,5 +1,16 @@
 import { LitElement, html, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
-import type { Bar, BarchartResult } from '../../types.js';
+import type { Bar, BarchartPanel, BarchartResult, BarRow } from '../../types.js';
+import {
+  WidthController,
+  chartStyles,
+  fitText,
+  hatchPattern,
+  hiddenText,
+  niceStep,
+  numberFormat,
+  seriesColor,
+  textWidth,
+} from '../chart-kit.js';
 import { tokens } from '../shared-styles.js';
 import { barchartStyles } from './pp-barchart.styles.js';
 
@@ -7,68 +18,76 @@ const ROW = 30;
 const BAR = 20;
 const TOP = 4;
 const AXIS = 26;
+const PANEL_TITLE = 26;
 const GAP = 10;
 const DEFAULT_WIDTH = 560;
 const MIN_WIDTH = 260;
 
-const numberFormat = new Intl.NumberFormat('en-US');
 const percentFormat = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 });
-
-let measureContext: CanvasRenderingContext2D | null | undefined;
-
-/** Width of `text` in `font`; canvas when available, an average glyph width otherwise. */
-function textWidth(text: string, font: string, fontSizePx: number): number {
-  if (measureContext === undefined) measureContext = document.createElement('canvas').getContext('2d');
-  if (!measureContext) return text.length * fontSizePx * 0.56;
-  measureContext.font = font;
-  return measureContext.measureText(text).width;
-}
-
-function fitText(text: string, maxWidth: number, font: string, fontSizePx: number): string {
-  if (textWidth(text, font, fontSizePx) <= maxWidth) return text;
-  let end = text.length;
-  while (end > 1 && textWidth(`${text.slice(0, end)}…`, font, fontSizePx) > maxWidth) end -= 1;
-  return `${text.slice(0, end).trimEnd()}…`;
-}
-
-function niceStep(max: number, ticks: number): number {
-  const raw = max / ticks;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const normalised = raw / magnitude;
-  const step = normalised <= 1 ? 1 : normalised <= 2 ? 2 : normalised <= 5 ? 5 : 10;
-  return Math.max(1, step * magnitude);
-}
 
 /**
  * Text of a bar's count: the number, `<N` for a suppressed cell of a dataset with a minimum sample size,
- * or `suppressed` when the size is not known.
+ * `suppressed` when the size is not known, or `hidden` for a count withheld to protect a suppressed one.
  *
  * @example
  * countText({ key: 'x', label: 'x', count: null, suppressed: true }, 5); // '<5'
  */
 export function countText(bar: Bar, minSampleSize: number | null): string {
-  if (!bar.suppressed && bar.count !== null) return numberFormat.format(bar.count);
-  return minSampleSize ? `<${minSampleSize}` : 'suppressed';
+  if (bar.count !== null) return numberFormat.format(bar.count);
+  return bar.suppressed && !minSampleSize ? 'suppressed' : hiddenText(bar.suppressed, minSampleSize);
+}
+
+function say(bar: Bar, minSampleSize: number | null): string {
+  if (bar.count !== null) return numberFormat.format(bar.count);
+  if (!bar.suppressed) return 'hidden';
+  return minSampleSize ? `fewer than ${minSampleSize}` : 'suppressed';
+}
+
+/** The panels of a result, also for data shaped before overlays (bars only). */
+function panelsOf(data: BarchartResult): readonly BarchartPanel[] {
+  return data.charts?.length
+    ? data.charts
+    : [
+        {
+          key: null,
+          label: null,
+          total: data.total,
+          bars: data.bars.map((bar) => ({ ...bar, segments: null })),
+        },
+      ];
 }
 
 /**
- * The sentence a screen reader announces for the chart, e.g. "Bar chart of Sex: Female 60, Male 40".
+ * The sentence a screen reader announces for the chart, e.g. "Bar chart of Sex: Female 60, Male 40"; with an
+ * overlay each bar lists its segments, with a divide-by term each chart is named.
  *
  * @example
  * describeChart(result, 5); // 'Bar chart of Race: White 78, Black 12, Other fewer than 5'
  */
 export function describeChart(data: BarchartResult, minSampleSize: number | null): string {
-  const parts = data.bars.map((bar) => {
-    if (!bar.suppressed && bar.count !== null) return `${bar.label} ${numberFormat.format(bar.count)}`;
-    return minSampleSize ? `${bar.label} fewer than ${minSampleSize}` : `${bar.label} suppressed`;
+  const title = `Bar chart of ${data.term.name}${data.term2 ? ` by ${data.term2.name}` : ''}`;
+  const panels = panelsOf(data).map((panel) => {
+    const bars = panel.bars.map((bar) => {
+      const parts = bar.segments?.map((s) => `${s.label} ${say(s, minSampleSize)}`);
+      return `${bar.label} ${say(bar, minSampleSize)}${parts ? ` (${parts.join(', ')})` : ''}`;
+    });
+    return `${panel.label === null ? '' : `${panel.label}: `}${bars.join(', ')}`;
   });
-  return `Bar chart of ${data.term.name}: ${parts.join(', ')}`;
+  return `${title}: ${panels.join('; ')}`;
+}
+
+interface Placed {
+  bar: BarRow;
+  panel: number;
+  y: number;
 }
 
 /**
- * A horizontal bar chart of one term's counts, drawn as SVG. Suppressed cells are hatched and labelled
- * `<N`. The chart is one keyboard stop; the arrow keys move through the bars and a live line reads out
- * the focused bar. Usually rendered by `<pp-viewer>`; it can be used alone with data from the server.
+ * A horizontal bar chart of one term's counts, drawn as SVG: stacked segments for an overlay term (with a
+ * legend), one chart per value of a divide-by term, on one scale. Suppressed cells are hatched and labelled
+ * `<N`, withheld ones `hidden`. The chart is one keyboard stop; the arrow keys move through the bars and a
+ * live line reads out the focused bar. Usually rendered by `<pp-viewer>`; it can be used alone with data from
+ * the server.
  *
  * @example
  * const chart = document.createElement('pp-barchart');
@@ -81,12 +100,11 @@ export function describeChart(data: BarchartResult, minSampleSize: number | null
  * @csspart readout - The total, or the bar under the pointer or keyboard focus.
  */
 export class PpBarchart extends LitElement {
-  static override styles = [tokens, barchartStyles];
+  static override styles = [tokens, chartStyles, barchartStyles];
 
   static override properties = {
     data: { attribute: false },
     minSampleSize: { attribute: false },
-    _width: { state: true },
     _active: { state: true },
   };
 
@@ -94,38 +112,19 @@ export class PpBarchart extends LitElement {
   declare data: BarchartResult | null;
   /** The dataset's `minSampleSize` from `/termdb/config`, shown as `<N` on suppressed bars. */
   declare minSampleSize: number | null;
-  declare _width: number;
   declare _active: number;
-  #observer: ResizeObserver | undefined;
+  #size = new WidthController(this);
+  #placed: Placed[] = [];
 
   constructor() {
     super();
     this.data = null;
     this.minSampleSize = null;
-    this._width = 0;
     this._active = -1;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (typeof ResizeObserver === 'undefined') return;
-    this.#observer = new ResizeObserver((entries) => {
-      const width = Math.round(entries[0]?.contentRect.width ?? 0);
-      // Only width matters; the height follows the number of bars, so re-rendering cannot loop.
-      if (width > 0 && Math.abs(width - this._width) >= 1) this._width = width;
-    });
-    this.#observer.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#observer?.disconnect();
-    this.#observer = undefined;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('data')) this._active = -1;
-    if (this._width === 0 && this.isConnected) this._width = Math.round(this.getBoundingClientRect().width);
   }
 
   protected override render(): TemplateResult | typeof nothing {
@@ -140,77 +139,112 @@ export class PpBarchart extends LitElement {
   #renderData(): TemplateResult | typeof nothing {
     const data = this.data;
     if (!data) return nothing;
-    if (data.bars.length === 0) {
+    const panels = panelsOf(data);
+    const rows = panels.flatMap((p) => p.bars.flatMap((bar) => [bar, ...(bar.segments ?? [])]));
+    if (!rows.every((bar) => typeof bar?.label === 'string')) throw new TypeError('malformed bars');
+    if (panels.every((panel) => panel.bars.length === 0)) {
       return html`<p class="empty">No samples have a value for ${data.term.name}.</p>`;
     }
-    const anySuppressed = data.bars.some((bar) => bar.suppressed);
+    const cells = panels.flatMap((p) => p.bars.flatMap((bar) => bar.segments ?? [bar]));
+    const anyHidden = cells.some((bar) => bar.count === null);
     const numeric = data.term.type === 'integer' || data.term.type === 'float';
     const hidden = this.minSampleSize
       ? `Fewer than ${this.minSampleSize} samples, hidden to protect privacy`
       : 'Count hidden to protect privacy';
     const total =
       data.total === null
-        ? anySuppressed
+        ? anyHidden
           ? 'Total not shown while counts are hidden'
           : ''
         : `${numberFormat.format(data.total)} samples`;
+    const legend = data.series
+      ? data.series.map(
+          (s, i) =>
+            html`<li>
+              <span class="swatch" style="background:${seriesColor(i)}" aria-hidden="true"></span>${s.label}
+            </li>`,
+        )
+      : html`<li>
+          <span class="swatch" aria-hidden="true"></span>Samples per ${numeric ? 'bin' : 'category'}
+        </li>`;
     // The readout takes the total's place while a bar is highlighted, so hovering never shifts the layout.
     return html`
       <div class="top">
         <ul class="legend" part="legend">
-          <li><span class="swatch" aria-hidden="true"></span>Samples per ${numeric ? 'bin' : 'category'}</li>
-          ${
-            anySuppressed
-              ? html`<li><span class="swatch suppressed" aria-hidden="true"></span>${hidden}</li>`
-              : nothing
-          }
+          ${legend}
+          ${anyHidden ? html`<li><span class="swatch suppressed" aria-hidden="true"></span>${hidden}</li>` : nothing}
         </ul>
         <p class="readout" part="readout" aria-live="polite">${this.#renderReadout(data) || total}</p>
       </div>
-      ${this.#renderChart(data)}
+      ${this.#renderChart(data, panels)}
     `;
   }
 
   #renderReadout(data: BarchartResult): TemplateResult | string {
-    const bar = data.bars[this._active];
-    if (!bar) return '';
-    if (bar.suppressed || bar.count === null) {
-      return html`<strong>${bar.label}</strong>:
-        ${this.minSampleSize ? `fewer than ${this.minSampleSize} samples` : 'count hidden'} (hidden to protect
-        privacy)`;
+    const placed = this.#placed[this._active];
+    if (!placed) return '';
+    const { bar } = placed;
+    const name = html`<strong
+      >${placed.panel >= 0 && data.term0 ? `${panelsOf(data)[placed.panel]?.label}, ` : ''}${bar.label}</strong
+    >`;
+    if (bar.count === null) {
+      return bar.suppressed
+        ? html`${name}: ${this.minSampleSize ? `fewer than ${this.minSampleSize} samples` : 'count hidden'}
+          (hidden to protect privacy)`
+        : html`${name}: count hidden, so that a smaller hidden count cannot be worked out from it`;
     }
-    const share = data.total
-      ? ` (${percentFormat.format(bar.count / data.total)} of ${numberFormat.format(data.total)})`
+    const panelTotal = panelsOf(data)[placed.panel]?.total ?? null;
+    const share = panelTotal
+      ? ` (${percentFormat.format(bar.count / panelTotal)} of ${numberFormat.format(panelTotal)})`
       : '';
-    return html`<strong>${bar.label}</strong>: ${numberFormat.format(bar.count)}
-      ${bar.count === 1 ? 'sample' : 'samples'}${share}`;
+    return html`${name}: ${numberFormat.format(bar.count)} ${bar.count === 1 ? 'sample' : 'samples'}${share}`;
   }
 
-  #renderChart(data: BarchartResult): TemplateResult {
+  #renderChart(data: BarchartResult, panels: readonly BarchartPanel[]): TemplateResult {
     const style = getComputedStyle(this);
     const family = style.fontFamily || 'sans-serif';
     const labelFont = `13px ${family}`;
     const valueFont = `600 12.5px ${family}`;
-    const width = Math.max(MIN_WIDTH, this._width || DEFAULT_WIDTH);
-    const values = data.bars.map((bar) => countText(bar, this.minSampleSize));
+    const width = Math.max(MIN_WIDTH, this.#size.width || DEFAULT_WIDTH);
+    const bars = panels.flatMap((panel) => panel.bars);
+    const values = bars.map((bar) => countText(bar, this.minSampleSize));
 
-    const widestLabel = Math.max(...data.bars.map((bar) => textWidth(bar.label, labelFont, 13)));
+    const widestLabel = Math.max(...bars.map((bar) => textWidth(bar.label, labelFont, 13)));
     const labelWidth = Math.min(Math.max(widestLabel, 48), width * 0.4);
     const valueWidth = Math.max(...values.map((text) => textWidth(text, valueFont, 12.5))) + GAP;
     const x0 = Math.ceil(labelWidth + GAP * 1.5);
     const x1 = Math.floor(width - valueWidth - 4);
     const plotWidth = Math.max(40, x1 - x0);
 
-    // A suppressed cell is drawn up to the suppression threshold: an honest upper bound of its count.
+    // A hidden cell is drawn up to the suppression threshold: an honest upper bound of a small count (and a
+    // lower bound of a withheld one).
     const stub = this.minSampleSize ?? 1;
-    const max = Math.max(
-      1,
-      ...data.bars.map((bar) => (bar.suppressed || bar.count === null ? stub : bar.count)),
-    );
+    const length = (bar: Bar) => (bar.count === null ? stub : bar.count);
+    const barLength = (bar: BarRow) =>
+      bar.segments ? bar.segments.reduce((a, s) => a + length(s), 0) : length(bar);
+    const max = Math.max(1, ...bars.map(barLength));
     const step = niceStep(max, plotWidth < 300 ? 3 : 5);
     const domain = Math.ceil(max / step) * step;
     const scale = (value: number) => (value / domain) * plotWidth;
-    const height = TOP + data.bars.length * ROW + AXIS;
+
+    const titled = data.term0 !== null && data.term0 !== undefined;
+    const placed: Placed[] = [];
+    let y = TOP;
+    const titles: TemplateResult[] = [];
+    panels.forEach((panel, p) => {
+      if (titled) {
+        titles.push(
+          svg`<text class="title" x="0" y=${y + 17}>${panel.label}${panel.total === null ? '' : ` (${numberFormat.format(panel.total)})`}</text>`,
+        );
+        y += PANEL_TITLE;
+      }
+      for (const bar of panel.bars) {
+        placed.push({ bar, panel: p, y });
+        y += ROW;
+      }
+    });
+    this.#placed = placed;
+    const height = y + AXIS;
     const ticks: number[] = [];
     for (let tick = 0; tick <= domain; tick += step) ticks.push(tick);
 
@@ -226,36 +260,37 @@ export class PpBarchart extends LitElement {
       @blur=${this.#clearActive}
       @pointerleave=${this.#clearActive}
     >
-      <defs>
-        <pattern id="hatch" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)">
-          <rect class="hatch-background" width="5" height="5"></rect>
-          <line class="hatch-line" x1="0" y1="0" x2="0" y2="5"></line>
-        </pattern>
-      </defs>
+      <defs>${hatchPattern}</defs>
       ${ticks.map(
         (tick) => svg`
           <line class="grid" x1=${x0 + scale(tick)} x2=${x0 + scale(tick)} y1=${TOP} y2=${height - AXIS + 4}></line>
           <text class="tick" x=${x0 + scale(tick)} y=${height - 8} text-anchor="middle">${numberFormat.format(tick)}</text>`,
       )}
-      ${data.bars.map((bar, index) => {
-        const y = TOP + index * ROW;
-        const hidden = bar.suppressed || bar.count === null;
-        const barWidth = Math.max(hidden ? 0 : bar.count ? 1.5 : 0, scale(hidden ? stub : (bar.count ?? 0)));
-        const mid = y + ROW / 2;
-        return svg`<g class="row ${index === this._active ? 'active' : ''}" @pointerenter=${() => (this._active = index)}>
-          <title>${bar.label}: ${hidden ? (this.minSampleSize ? `fewer than ${this.minSampleSize} samples` : 'count hidden') : `${numberFormat.format(bar.count ?? 0)} samples`}</title>
-          <rect class="hit" x="0" y=${y} width=${width} height=${ROW} rx="4"></rect>
-          <text class="label" x=${x0 - GAP} y=${mid} dy="0.35em" text-anchor="end">${fitText(bar.label, labelWidth, labelFont, 13)}</text>
-          <rect
+      ${titles}
+      ${placed.map(({ bar, y: top }, index) => {
+        const mid = top + ROW / 2;
+        let x = x0;
+        const pieces = (bar.segments ?? [bar]).map((piece, s) => {
+          const w = Math.max(piece.count === 0 ? 0 : 1.5, scale(length(piece)));
+          const hidden = piece.count === null;
+          const rect = svg`<rect
             class="bar ${hidden ? 'suppressed' : ''}"
-            x=${x0}
-            y=${y + (ROW - BAR) / 2}
-            width=${barWidth}
+            x=${x}
+            y=${top + (ROW - BAR) / 2}
+            width=${w}
             height=${BAR}
             rx="2"
-            fill=${hidden ? 'url(#hatch)' : nothing}
-          ></rect>
-          <text class="value ${hidden ? 'suppressed' : ''}" x=${x0 + barWidth + 6} y=${mid} dy="0.35em">${values[index]}</text>
+            fill=${hidden ? 'url(#hatch)' : bar.segments ? seriesColor(s) : nothing}
+          ><title>${bar.segments ? `${bar.label}, ${piece.label}` : bar.label}: ${hidden ? say(piece, this.minSampleSize) : `${numberFormat.format(piece.count ?? 0)} samples`}</title></rect>`;
+          x += w;
+          return rect;
+        });
+        return svg`<g class="row ${index === this._active ? 'active' : ''}" @pointerenter=${() => (this._active = index)}>
+          <title>${bar.label}: ${bar.count === null ? say(bar, this.minSampleSize) : `${numberFormat.format(bar.count)} samples`}</title>
+          <rect class="hit" x="0" y=${top} width=${width} height=${ROW} rx="4"></rect>
+          <text class="label" x=${x0 - GAP} y=${mid} dy="0.35em" text-anchor="end">${fitText(bar.label, labelWidth, labelFont, 13)}</text>
+          ${pieces}
+          <text class="value ${bar.count === null ? 'suppressed' : ''}" x=${x + 6} y=${mid} dy="0.35em">${values[index]}</text>
         </g>`;
       })}
       <line class="baseline" x1=${x0} x2=${x0} y1=${TOP} y2=${height - AXIS + 4}></line>
@@ -263,7 +298,7 @@ export class PpBarchart extends LitElement {
   }
 
   #onKeydown = (event: KeyboardEvent): void => {
-    const count = this.data?.bars.length ?? 0;
+    const count = this.#placed.length;
     if (count === 0) return;
     const current = this._active;
     let next: number;

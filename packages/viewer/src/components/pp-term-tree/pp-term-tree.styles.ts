@@ -89,21 +89,6 @@ export const termTreeStyles = css`
     overflow-wrap: break-word;
   }
 
-  .badge {
-    display: inline-block;
-    margin-inline-start: 0.15em;
-    padding: 0 0.5em;
-    border: 1px solid var(--_border);
-    border-radius: 999px;
-    font-size: 0.75em;
-    font-weight: 500;
-    line-height: 1.6;
-    vertical-align: 0.1em;
-    white-space: nowrap;
-    color: var(--_muted);
-    background: var(--_background);
-  }
-
   .note {
     padding: 0.3em 0.5em 0.3em calc(1.8em + var(--level, 0) * 1.1em);
     color: var(--_muted);

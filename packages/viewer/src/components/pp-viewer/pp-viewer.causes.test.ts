@@ -77,7 +77,7 @@ describe('<pp-viewer> and its token callback', () => {
     const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'sex' });
     await until(() => chartLabel(el));
     expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(
-      '[pp-embed PP_TOKEN_CALLBACK_MISSING] getDatasetAccessToken is not set, and TermdbTest needs a token from this page for samples: pass it to runproteinpaint({ getDatasetAccessToken }) or set it on <pp-viewer>.',
+      '[pp-embed PP_TOKEN_CALLBACK_MISSING] getDatasetAccessToken is not set, and TermdbTest needs a token from this page for samples, export: pass it to runproteinpaint({ getDatasetAccessToken }) or set it on <pp-viewer>.',
     );
     mount({ host: s.host, dslabel: 'TermdbTest' }, 'eyJ-a-token-pasted-as-a-string');
     await until(() => warn.mock.calls.some((c) => String(c[0]).includes('PP_TOKEN_CALLBACK_INVALID')));

@@ -61,7 +61,8 @@ export const viewerStyles = css`
   .layout {
     display: grid;
     grid-template-columns: minmax(13em, 17.5em) minmax(0, 1fr);
-    min-block-size: 20em;
+    /* Room for the search field and a few rows of the tree beside a short chart card (a sentence). */
+    min-block-size: 26em;
   }
 
   /* The sidebar is as tall as the chart column; a long tree scrolls inside it instead of stretching the widget. */
@@ -135,6 +136,195 @@ export const viewerStyles = css`
   .placeholder p {
     max-inline-size: 26em;
     margin: 0;
+  }
+
+  .sidebar pp-term-search {
+    margin: 0 0.25em 1em;
+  }
+
+  .filters {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.45em 0.5em;
+    padding: 0.8em 1.5em;
+    border-block-end: 1px solid var(--_border);
+    background: var(--_surface);
+  }
+
+  .filters .eyebrow {
+    margin: 0 0.25em 0 0;
+    padding: 0;
+  }
+
+  .none {
+    color: var(--_muted);
+    font-size: 0.929em;
+  }
+
+  .toolbar {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5em 0.6em;
+    margin: -0.35em 0 0.9em;
+  }
+
+  .chip {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.3em;
+    padding: 0.15em 0.25em 0.15em 0.7em;
+    border: 1px solid var(--_notice-border);
+    border-radius: 999px;
+    background: var(--_accent-soft);
+    font-size: 0.857em;
+  }
+
+  .chip button {
+    inline-size: 1.5em;
+    block-size: 1.5em;
+    padding: 0;
+    border: none;
+    border-radius: 50%;
+    background: none;
+    color: var(--_muted);
+    font: inherit;
+    font-size: 1.1em;
+    line-height: 1;
+    cursor: pointer;
+  }
+
+  .chip button:hover {
+    background: var(--_background);
+    color: var(--_text);
+  }
+
+  button.add,
+  .views button,
+  button.primary {
+    padding: 0.25em 0.75em;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    background: var(--_background);
+    color: var(--_text);
+    font: inherit;
+    font-size: 0.857em;
+    cursor: pointer;
+  }
+
+  button.add:hover,
+  .views button:hover {
+    border-color: var(--_accent);
+  }
+
+  .views {
+    display: inline-flex;
+  }
+
+  .views button {
+    border-radius: 0;
+  }
+
+  .views button:first-child {
+    border-radius: 999px 0 0 999px;
+  }
+
+  .views button:last-child {
+    border-radius: 0 999px 999px 0;
+  }
+
+  .views button + button {
+    margin-inline-start: -1px;
+  }
+
+  .views button[aria-pressed='true'] {
+    position: relative;
+    border-color: var(--_accent);
+    background: var(--_accent-soft);
+    color: var(--_accent);
+    font-weight: 600;
+  }
+
+  button.primary {
+    border-color: var(--_accent);
+    background: var(--_accent);
+    color: #fff;
+  }
+
+  button.primary:disabled {
+    opacity: 0.5;
+    cursor: default;
+  }
+
+  button.link {
+    padding: 0.1em 0.3em;
+    border: none;
+    background: none;
+    color: var(--_accent);
+    font: inherit;
+    font-size: 0.857em;
+    cursor: pointer;
+  }
+
+  button.link:hover {
+    text-decoration: underline;
+  }
+
+  .downloads {
+    margin-inline-start: auto;
+    color: var(--_muted);
+    font-size: 0.929em;
+  }
+
+  .card-title .download {
+    margin-inline-start: 0.75em;
+    font-weight: 400;
+  }
+
+  .picker,
+  .editor {
+    flex-basis: 100%;
+    display: grid;
+    gap: 0.5em;
+    max-inline-size: 28em;
+    margin: 0 0 0.9em;
+    padding: 0.75em;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_background);
+    box-shadow: 0 2px 10px rgb(0 0 0 / 6%);
+  }
+
+  .picker > button {
+    justify-self: start;
+  }
+
+  .editor fieldset {
+    display: grid;
+    gap: 0.35em;
+    max-block-size: 14em;
+    overflow: auto;
+    margin: 0;
+    padding: 0;
+    border: none;
+  }
+
+  .editor legend {
+    margin-block-end: 0.35em;
+    font-weight: 600;
+  }
+
+  .editor input[type='number'] {
+    inline-size: 8em;
+    margin-inline-start: 0.4em;
+    padding: 0.2em 0.4em;
+    font: inherit;
+  }
+
+  .actions {
+    display: flex;
+    gap: 0.5em;
   }
 
   @container (max-width: 640px) {

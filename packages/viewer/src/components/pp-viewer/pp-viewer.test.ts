@@ -316,12 +316,13 @@ describe('<pp-viewer> refusals', () => {
     ]);
   });
 
-  it('explains a term that cannot be charted and shows no sample table for it', async () => {
+  it('explains a term that cannot be charted, and offers no sample table, overlay or download for it', async () => {
     const s = await scenario({ tokens: { t: 'ok' } });
-    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'efs' }, () => 't');
+    const el = mount({ host: s.host, dslabel: 'TermdbTest', term: 'dxdate' }, () => 't');
     await until(() => messageText(el).length > 0);
     expect(messageText(el)).toEqual(['This kind of term cannot be charted yet.']);
     expect(deepText(el)).not.toContain('Samples');
+    expect(deepQuery(el, '[part="toolbar"]')).toBeUndefined();
   });
 
   it('reports a repeated refusal once, and again after sign-in changes the outcome', async () => {
@@ -416,11 +417,11 @@ describe('<pp-viewer> loading and interaction', () => {
       );
     await until(() => item('Clinical outcomes'));
     item('Clinical outcomes')?.querySelector<HTMLElement>('.row')?.click();
-    await until(() => item('Event-free survival'));
-    const survival = item('Event-free survival');
-    expect(survival?.getAttribute('aria-disabled')).toBe('true');
-    expect(deepText(survival as Node)).toContain('not supported yet');
-    survival?.querySelector<HTMLElement>('.row')?.click();
+    await until(() => item('Cardiovascular System'));
+    const condition = item('Cardiovascular System');
+    expect(condition?.getAttribute('aria-disabled')).toBe('true');
+    expect(deepText(condition as Node)).toContain('not supported yet');
+    condition?.querySelector<HTMLElement>('.row')?.click();
     expect(el.term).toBeUndefined();
 
     const [children] = await s.requestsTo('/termdb/terms');

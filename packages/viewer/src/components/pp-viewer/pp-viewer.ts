@@ -1,22 +1,87 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { normaliseHost, VizClient, type TokenCallback } from '../../client/client.js';
-import { PpRequestError, isAuthCode, isDeveloperCode } from '../../client/errors.js';
+import { type ChartRequest, normaliseHost, VizClient, type TokenCallback } from '../../client/client.js';
+import { PpRequestError, isAbortError, isAuthCode, isDeveloperCode } from '../../client/errors.js';
 import type { PpAuthRequiredDetail, PpErrorDetail, PpReadyDetail } from '../../events.js';
+import {
+  barchartCsv,
+  download,
+  fileName,
+  legendOf,
+  pngOf,
+  summaryCsv,
+  survivalCsv,
+  svgFile,
+} from '../../export.js';
 import { getDefaultHost } from '../../host.js';
 import type { MessageContext } from '../../messages.js';
-import type { BarchartResult, RouteName, SamplesResult, Term, TermdbConfig } from '../../types.js';
+import type {
+  BarchartResult,
+  Filter,
+  FilterClause,
+  RouteName,
+  SamplesResult,
+  SummaryResult,
+  SurvivalResult,
+  Term,
+  TermdbConfig,
+  TermMatch,
+} from '../../types.js';
 import { errorOnce, warnOnce } from '../../warnings.js';
 import { Loader } from '../loader.js';
 import { renderLoading, renderMessage } from '../message.js';
 import '../pp-barchart/pp-barchart.js';
 import '../pp-sample-table/pp-sample-table.js';
+import '../pp-summary/pp-summary.js';
+import '../pp-survival/pp-survival.js';
+import '../pp-term-search/pp-term-search.js';
 import '../pp-term-tree/pp-term-tree.js';
 import { tokens } from '../shared-styles.js';
 import { viewerStyles } from './pp-viewer.styles.js';
-import { LIMITS, ROUTES, TOKEN_INVALID_REASONS } from '@pp-embed/viz-api';
+import {
+  formatFilter,
+  isCategoryClause,
+  LIMITS,
+  parseFilter,
+  ROUTES,
+  TOKEN_INVALID_REASONS,
+} from '@pp-embed/viz-api';
+
+/** What the chart card shows, with the data it was drawn from. */
+type Chart =
+  | { kind: 'bars'; data: BarchartResult }
+  | { kind: 'summary'; data: SummaryResult }
+  | { kind: 'survival'; data: SurvivalResult };
+
+/**
+ * How a numeric term is drawn: bars of its bins, a box plot or a violin.
+ *
+ * @example
+ * viewer.view = 'violin';
+ */
+export type NumericView = 'bars' | 'box' | 'violin';
+
+/** The term picker that is open, if any: choosing an overlay, a divide-by term or a filter's term. */
+type Picker = 'term2' | 'term0' | 'filter';
+
+/** A filter clause being edited: the term, and for categories the choices (from a barchart of the term). */
+interface FilterEdit {
+  term: Term;
+  categories: { key: string; label: string; count: number | null }[] | 'loading' | PpRequestError | undefined;
+}
+
+const isNumeric = (term: Term | undefined) => term?.type === 'integer' || term?.type === 'float';
+/** Terms that can be overlaid, split by, divided by or filtered on. */
+const groupable = (term: Term) => term.supported && (term.type === 'categorical' || isNumeric(term));
 
 // Term-level refusals make the sample table pointless; the chart card already says why.
-const TERM_CODES = new Set(['term_not_supported', 'term_not_found', 'bad_request']);
+const TERM_CODES = new Set([
+  'term_not_supported',
+  'term_not_found',
+  'bad_request',
+  'term_wrong_type',
+  'too_many_values',
+  'filter_invalid',
+]);
 
 const chartIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
   <path d="M4 20V4M4 20h16" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
@@ -68,9 +133,25 @@ export class PpViewer extends LitElement {
     dslabel: { type: String },
     genome: { type: String },
     term: { type: String },
+    term2: { type: String },
+    term0: { type: String },
+    view: { type: String },
+    filter: {
+      // The attribute is the filter's JSON, as in the `filter` query parameter; a malformed one is no filter.
+      converter: {
+        fromAttribute: (value: string | null) => {
+          const read = value ? parseFilter(value) : undefined;
+          return read?.ok ? read.filter : [];
+        },
+        toAttribute: (value: Filter) => formatFilter(value) ?? null,
+      },
+    },
     pageSize: { type: Number, attribute: 'page-size' },
     getDatasetAccessToken: { attribute: false },
     _page: { state: true },
+    _picker: { state: true },
+    _editing: { state: true },
+    _exportError: { state: true },
     _password: { state: true },
   };
 
@@ -82,20 +163,36 @@ export class PpViewer extends LitElement {
   declare genome: string | undefined;
   /** The id of the term to chart; the user's choice in the tree sets it. */
   declare term: string | undefined;
+  /** An overlay term (bars split by its categories), or the term a summary or survival chart is split by. */
+  declare term2: string | undefined;
+  /** A divide-by term: one barchart per value (barcharts only). */
+  declare term0: string | undefined;
+  /** How a numeric term is drawn: `bars` (default), `box` or `violin`. */
+  declare view: NumericView;
+  /** Clauses every chart and the sample table apply (all must hold); attribute: the filter's JSON. */
+  declare filter: Filter;
   /** Rows per page of the sample table (1 to the server's `LIMITS.maxPageSize`, 500). */
   declare pageSize: number;
   /** Returns the user's token, or nothing when signed out. Called before every request. */
   declare getDatasetAccessToken: TokenCallback | undefined;
   declare _page: number;
+  declare _picker: Picker | undefined;
+  declare _editing: FilterEdit | undefined;
+  declare _exportError: PpRequestError | undefined;
   /** The dataset-password form: idle, sending, or refused with a code. */
   declare _password: { status: 'idle' | 'pending' } | { status: 'error'; error: PpRequestError };
 
   #client: VizClient | undefined;
+  // Terms met in the tree, in search results and in answers: names for headings, types for the chart kind.
+  #terms = new Map<string, Term>();
+  // Category labels of filter clauses the user built, for the filter's chips.
+  #filterLabels = new Map<string, Map<string, string>>();
+  // Filter terms whose names were asked of the server (a filter given as an attribute names terms by id).
+  #namesAsked = new Set<string>();
   #base: string | undefined;
   // Last code reported per route, so a repeated refusal (say, every term click while signed out) is
   // reported once rather than on every request.
   #reported = new Map<RouteName, string>();
-  #termNames = new Map<string, string>();
   #lastSamples: SamplesResult | undefined;
   #waitingForDocument = false;
 
@@ -113,10 +210,16 @@ export class PpViewer extends LitElement {
     },
     onError: (error) => this.#report(error),
   });
-  #chart = new Loader<BarchartResult>(this, 'barchart', {
+  #chart = new Loader<Chart>(this, 'barchart', {
     onComplete: (chart) => {
-      this.#reported.delete('barchart');
-      this.#termNames.set(chart.term.id, chart.term.name);
+      this.#reported.delete(chart.kind === 'bars' ? 'barchart' : chart.kind);
+      for (const term of [
+        chart.data.term,
+        chart.data.term2,
+        'term0' in chart.data ? chart.data.term0 : null,
+      ]) {
+        if (term) this.#terms.set(term.id, term);
+      }
     },
     onError: (error) => this.#report(error),
   });
@@ -132,6 +235,8 @@ export class PpViewer extends LitElement {
     super();
     this.pageSize = LIMITS.defaultPageSize;
     this._page = 1;
+    this.view = 'bars';
+    this.filter = [];
     this._password = { status: 'idle' };
   }
 
@@ -166,7 +271,11 @@ export class PpViewer extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('term') && changed.get('term') !== undefined) this._page = 1;
+    if (changed.has('term') && changed.get('term') !== undefined) {
+      this._page = 1;
+      this._picker = undefined;
+    }
+    if (changed.has('filter')) this._page = 1;
     const callback: unknown = this.getDatasetAccessToken;
     if (changed.has('getDatasetAccessToken') && callback !== undefined && typeof callback !== 'function') {
       warnOnce(
@@ -196,9 +305,10 @@ export class PpViewer extends LitElement {
   };
 
   #rememberNames = (terms: readonly Term[]): readonly Term[] => {
-    for (const term of terms) this.#termNames.set(term.id, term.name);
-    // A term given by id (attribute or handle) gets its name in the heading once the tree shows it.
-    if (terms.some((term) => term.id === this.term)) this.requestUpdate();
+    for (const term of terms) this.#terms.set(term.id, term);
+    // A term given by id (attribute or handle) gets its name in the heading and chips once it is met.
+    const shown = new Set([this.term, this.term2, this.term0, ...(this.filter ?? []).map((c) => c.term)]);
+    if (terms.some((term) => shown.has(term.id))) this.requestUpdate();
     return terms;
   };
 
@@ -275,6 +385,22 @@ export class PpViewer extends LitElement {
     }
 
     this.#loadTerm(configKey, client, false);
+    this.#nameFilterTerms(client);
+  }
+
+  /** Looks up the names of filter terms not met yet, for the filter's chips (ids until they arrive). */
+  #nameFilterTerms(client: VizClient): void {
+    for (const { term } of this.filter ?? []) {
+      if (this.#terms.has(term) || this.#namesAsked.has(term)) continue;
+      this.#namesAsked.add(term);
+      client.search(term, new AbortController().signal).then(
+        (result) => {
+          const found = result.terms.find((t) => t.id === term);
+          if (found) this.#rememberNames([found]);
+        },
+        () => undefined,
+      );
+    }
   }
 
   #loadTerm(configKey: string, client: VizClient, speculative: boolean): void {
@@ -284,9 +410,26 @@ export class PpViewer extends LitElement {
       this.#samples.reset();
       return;
     }
+    const kind = this.#kind(term);
+    const filter = this.filter ?? [];
+    const request: ChartRequest = {
+      term2: this.term2?.trim() || undefined,
+      term0: kind === 'bars' ? this.term0?.trim() || undefined : undefined,
+      filter,
+    };
     // The header key is part of the key: an answer obtained under a guessed key is not reused under another.
-    const termKey = `${configKey}\n${client.headerKey}\n${term}`;
-    this.#chart.ensure(termKey, (signal) => client.barchart(term, signal), { speculative });
+    const termKey = `${configKey}\n${client.headerKey}\n${term}\n${formatFilter(filter) ?? ''}`;
+    // Bars and survival share a key: a term first tried as a barchart and found to be a survival term keeps the
+    // survival chart that answer brought.
+    const chartKey = `${termKey}\n${kind === 'summary'}\n${request.term2 ?? ''}\n${request.term0 ?? ''}`;
+    this.#chart.ensure(chartKey, (signal) => this.#fetchChart(client, term, kind, request, signal), {
+      speculative,
+    });
+    if (kind === 'survival') {
+      // Survival terms have no sample table (their values are times with an outcome).
+      this.#samples.reset();
+      return;
+    }
     const size = Math.round(this.pageSize);
     const paging = {
       page: Math.max(1, Math.floor(this._page) || 1),
@@ -296,9 +439,41 @@ export class PpViewer extends LitElement {
     };
     this.#samples.ensure(
       `${termKey}\n${paging.page}\n${paging.pageSize}`,
-      (signal) => client.samples(term, paging, signal),
+      (signal) => client.samples(term, paging, signal, filter),
       { speculative },
     );
+  }
+
+  /** Which chart a term gets: by its type when known; a term not met yet is tried as a barchart. */
+  #kind(term: string): Chart['kind'] {
+    const known = this.#terms.get(term);
+    if (known?.type === 'survival') return 'survival';
+    return isNumeric(known) && (this.view === 'box' || this.view === 'violin') ? 'summary' : 'bars';
+  }
+
+  async #fetchChart(
+    client: VizClient,
+    term: string,
+    kind: Chart['kind'],
+    request: ChartRequest,
+    signal: AbortSignal,
+  ): Promise<Chart> {
+    if (kind === 'summary') return { kind, data: await client.summary(term, signal, request) };
+    if (kind === 'survival') return { kind, data: await client.survival(term, signal, request) };
+    try {
+      return { kind, data: await client.barchart(term, signal, request) };
+    } catch (error) {
+      // A term given by id before the tree showed it may be a survival term: find its type and draw that.
+      if (!(error instanceof PpRequestError) || error.code !== 'term_wrong_type' || this.#terms.has(term))
+        throw error;
+      const found = (await client.search(term, signal)).terms.find((t) => t.id === term);
+      if (found?.type !== 'survival') throw error;
+      this.#terms.set(term, found);
+      return {
+        kind: 'survival',
+        data: await client.survival(term, signal, { ...request, term0: undefined }),
+      };
+    }
   }
 
   #resetData(): void {
@@ -431,11 +606,116 @@ export class PpViewer extends LitElement {
   #onSelect = (event: CustomEvent<{ term: Term }>): void => {
     event.stopPropagation();
     const { term } = event.detail;
-    this.#termNames.set(term.id, term.name);
+    this.#terms.set(term.id, term);
     if (term.id !== this.term) {
       this.term = term.id;
       this._page = 1;
     }
+  };
+
+  /** The user chose a term in a picker: an overlay, a divide-by term, or the term of a new filter clause. */
+  #onPick = (event: CustomEvent<{ term: Term }>): void => {
+    event.stopPropagation();
+    const { term } = event.detail;
+    this.#terms.set(term.id, term);
+    const picker = this._picker;
+    this._picker = undefined;
+    if (picker === 'term2') this.term2 = term.id;
+    else if (picker === 'term0') this.term0 = term.id;
+    else if (picker === 'filter') this.#editFilter(term);
+  };
+
+  #editFilter(term: Term): void {
+    const client = this.#client;
+    if (term.type === 'categorical' && client) {
+      const editing: FilterEdit = { term, categories: 'loading' };
+      this._editing = editing;
+      // The categories to choose from are those of the term's barchart, within the grant.
+      const controller = new AbortController();
+      client.barchart(term.id, controller.signal).then(
+        (chart) => {
+          if (this._editing === editing) {
+            this._editing = {
+              term,
+              categories: chart.bars.map(({ key, label, count }) => ({ key, label, count })),
+            };
+          }
+        },
+        (error: unknown) => {
+          if (this._editing === editing && !isAbortError(error)) {
+            this._editing = {
+              term,
+              categories:
+                error instanceof PpRequestError
+                  ? error
+                  : new PpRequestError('unexpected_response', 0, 'barchart'),
+            };
+          }
+        },
+      );
+    } else {
+      this._editing = { term, categories: undefined };
+    }
+  }
+
+  #applyFilter = (event: SubmitEvent): void => {
+    event.preventDefault();
+    const editing = this._editing;
+    if (!editing) return;
+    const form = new FormData(event.target as HTMLFormElement);
+    let clause: FilterClause | undefined;
+    if (Array.isArray(editing.categories)) {
+      const values = form.getAll('value').map(String);
+      if (values.length > 0) clause = { term: editing.term.id, values };
+      this.#filterLabels.set(editing.term.id, new Map(editing.categories.map((c) => [c.key, c.label])));
+    } else {
+      const bound = (name: string) => {
+        const raw = String(form.get(name) ?? '').trim();
+        return raw === '' || !Number.isFinite(Number(raw)) ? undefined : Number(raw);
+      };
+      const gte = bound('gte');
+      const lt = bound('lt');
+      if (gte !== undefined || lt !== undefined) {
+        clause = {
+          term: editing.term.id,
+          ...(gte !== undefined && { gte }),
+          ...(lt !== undefined && { lt }),
+        };
+      }
+    }
+    this._editing = undefined;
+    if (clause) this.filter = [...(this.filter ?? []).filter((c) => c.term !== clause.term), clause];
+  };
+
+  #removeClause(index: number): void {
+    this.filter = (this.filter ?? []).filter((_, i) => i !== index);
+  }
+
+  #clauseText(clause: FilterClause): string {
+    const name = this.#terms.get(clause.term)?.name ?? clause.term;
+    if (isCategoryClause(clause)) {
+      const labels = this.#filterLabels.get(clause.term);
+      return `${name}: ${clause.values.map((v) => labels?.get(v) ?? v).join(', ')}`;
+    }
+    const lower =
+      clause.gte !== undefined ? `≥ ${clause.gte}` : clause.gt !== undefined ? `> ${clause.gt}` : '';
+    const upper =
+      clause.lt !== undefined ? `< ${clause.lt}` : clause.lte !== undefined ? `≤ ${clause.lte}` : '';
+    return `${name}: ${[lower, upper].filter(Boolean).join(' and ')}`;
+  }
+
+  #find = (query: string, signal: AbortSignal) => {
+    if (!this.#client) return Promise.reject(new PpRequestError('unexpected_response', 0, 'search'));
+    return this.#client.search(query, signal).then(
+      (result) => {
+        this.#rememberNames(result.terms);
+        return result;
+      },
+      (error: unknown) => {
+        if (error instanceof PpRequestError) this.#report(error);
+        throw error;
+      },
+    );
   };
 
   #onPage = (event: CustomEvent<{ page: number }>): void => {
@@ -457,7 +737,7 @@ export class PpViewer extends LitElement {
     const dslabel = this.dslabel?.trim() ?? '';
     const config = this.#config.value;
     const genome = this.genome || config?.genome;
-    const restricted = this.#chart.value?.cohorts;
+    const restricted = this.#chart.value?.data.cohorts;
     return html`<section
       class="frame"
       part="base"
@@ -498,6 +778,13 @@ export class PpViewer extends LitElement {
     return html`<div class="layout">
       <nav class="sidebar" aria-label="Terms of ${dslabel}">
         <div class="sidebar-scroll">
+          <pp-term-search
+            part="search"
+            label="Search terms"
+            .find=${this.#find}
+            .describeError=${this.#describeTreeError}
+            @pp-term-select=${this.#onSelect}
+          ></pp-term-search>
           <h3 class="eyebrow">Terms</h3>
           <pp-term-tree
             part="tree"
@@ -510,15 +797,139 @@ export class PpViewer extends LitElement {
           ></pp-term-tree>
         </div>
       </nav>
-      <div class="main">${this.#renderChartCard(config)} ${this.#renderSamplesCard()}</div>
+      <div class="main">
+        ${this.term?.trim() ? this.#renderFilters() : nothing} ${this.#renderChartCard(config)}
+        ${this.#renderSamplesCard()}
+      </div>
     </div>`;
   }
 
-  #termTitle(): string {
-    const term = this.term?.trim() ?? '';
-    const chart = this.#chart.value;
-    if (chart && chart.term.id === term) return chart.term.name;
-    return this.#termNames.get(term) ?? term;
+  #name(id: string | undefined): string {
+    const term = id?.trim() ?? '';
+    return this.#terms.get(term)?.name ?? term;
+  }
+
+  /** A term picker: a search box whose choice becomes an overlay, a divide-by term or a filter's term. */
+  #renderPicker(picker: Picker, label: string): TemplateResult | typeof nothing {
+    if (this._picker !== picker) return nothing;
+    const taken = new Set([this.term, this.term2, this.term0].map((t) => t?.trim()));
+    return html`<div class="picker" part="picker">
+      <pp-term-search
+        label=${label}
+        .find=${this.#find}
+        .allow=${(t: TermMatch) => groupable(t) && (picker === 'filter' || !taken.has(t.id))}
+        .describeError=${this.#describeTreeError}
+        @pp-term-select=${this.#onPick}
+      ></pp-term-search>
+      <button type="button" class="link" @click=${() => (this._picker = undefined)}>Cancel</button>
+    </div>`;
+  }
+
+  /** A chosen term as a chip that removes it, or a button that opens the picker. */
+  #renderChoice(picker: 'term2' | 'term0', label: string): TemplateResult {
+    const id = this[picker]?.trim();
+    return id
+      ? html`<span class="chip"
+          >${label}: ${this.#name(id)}<button
+            type="button"
+            aria-label="Remove ${label.toLowerCase()} ${this.#name(id)}"
+            @click=${() => (this[picker] = undefined)}
+          >
+            ×
+          </button></span
+        >`
+      : html`<button
+          type="button"
+          class="add"
+          aria-expanded=${this._picker === picker ? 'true' : 'false'}
+          @click=${() => this.#open(picker)}
+        >
+          + ${label}
+        </button>`;
+  }
+
+  #open(picker: Picker): void {
+    this._editing = undefined;
+    this._picker = this._picker === picker ? undefined : picker;
+    if (this._picker)
+      void this.updateComplete.then(() =>
+        this.renderRoot.querySelector<HTMLElement>('.picker pp-term-search')?.focus(),
+      );
+  }
+
+  #renderFilters(): TemplateResult {
+    const filter = this.filter ?? [];
+    const editing = this._editing;
+    return html`<section class="filters" part="filters" aria-label="Filter">
+      <span class="eyebrow">Filter</span>
+      ${filter.length === 0 ? html`<span class="none">All samples</span>` : nothing}
+      ${filter.map(
+        (clause, i) =>
+          html`<span class="chip"
+            >${this.#clauseText(clause)}<button
+              type="button"
+              aria-label="Remove filter ${this.#clauseText(clause)}"
+              @click=${() => this.#removeClause(i)}
+            >
+              ×
+            </button></span
+          >`,
+      )}
+      ${
+        filter.length < LIMITS.maxFilterClauses
+          ? html`<button
+              type="button"
+              class="add"
+              aria-expanded=${this._picker === 'filter' ? 'true' : 'false'}
+              @click=${() => this.#open('filter')}
+            >
+              + Add filter
+            </button>`
+          : nothing
+      }
+      ${this.#renderPicker('filter', 'Filter on a term')} ${editing ? this.#renderEditor(editing) : nothing}
+    </section>`;
+  }
+
+  #renderEditor(editing: FilterEdit): TemplateResult {
+    const { term, categories } = editing;
+    let fields: TemplateResult;
+    if (categories === 'loading') fields = renderLoading('Loading categories…');
+    else if (categories instanceof PpRequestError)
+      fields = renderMessage(categories, this.#context('barchart'));
+    else if (categories) {
+      const current = (this.filter ?? []).find((c) => c.term === term.id);
+      const chosen = new Set(current && isCategoryClause(current) ? current.values : []);
+      fields = html`<fieldset>
+        <legend>${term.name}: samples in any of</legend>
+        ${categories.map(
+          (c) =>
+            html`<label
+              ><input type="checkbox" name="value" value=${c.key} ?checked=${chosen.has(c.key)} />
+              ${c.label}</label
+            >`,
+        )}
+      </fieldset>`;
+    } else {
+      fields = html`<fieldset>
+        <legend>${term.name}</legend>
+        <label>from (≥) <input type="number" name="gte" step="any" /></label>
+        <label>to (&lt;) <input type="number" name="lt" step="any" /></label>
+      </fieldset>`;
+    }
+    return html`<form class="editor" part="filter-editor" @submit=${this.#applyFilter}>
+      ${fields}
+      <div class="actions">
+        <button
+          type="submit"
+          class="primary"
+          ?disabled=${!Array.isArray(categories) && categories !== undefined}
+        >
+          Apply filter
+        </button>
+        <button type="button" class="link" @click=${() => (this._editing = undefined)}>Cancel</button>
+      </div>
+    </form>`;
   }
 
   #renderChartCard(config: TermdbConfig): TemplateResult {
@@ -531,27 +942,144 @@ export class PpViewer extends LitElement {
         </div>
       </section>`;
     }
+    const term = this.term?.trim() ?? '';
+    const kind = state.status === 'complete' ? state.value.kind : this.#kind(term);
+    const numeric = isNumeric(this.#terms.get(term));
     let content: TemplateResult;
     if (state.status === 'pending') content = renderLoading('Loading chart…');
-    else if (state.status === 'error') content = this.#renderFailure(state.error, 'barchart');
-    else {
-      content = html`<pp-barchart
-        part="chart"
-        exportparts="legend, svg, readout"
-        .data=${state.value}
-        .minSampleSize=${config.minSampleSize}
-      ></pp-barchart>`;
+    else if (state.status === 'error') content = this.#renderFailure(state.error, state.error.route);
+    else content = this.#renderChart(state.value, config.minSampleSize);
+    const split = kind === 'bars' ? 'Overlay' : 'Split by';
+    const title = state.status === 'complete' ? state.value.data.term.name : this.#name(term);
+    // A term that cannot be charted at all has nothing to overlay, split, divide or download.
+    const unchartable =
+      state.status === 'error' && ['term_not_supported', 'term_not_found'].includes(state.error.code);
+    if (unchartable) {
+      return html`<section class="card" aria-labelledby="chart-title">
+        <h3 class="card-title" id="chart-title">${title}</h3>
+        ${content}
+      </section>`;
     }
     return html`<section class="card" aria-labelledby="chart-title" aria-busy=${state.status === 'pending'}>
-      <h3 class="card-title" id="chart-title">${this.#termTitle()}</h3>
-      ${content}
+      <h3 class="card-title" id="chart-title">${title}</h3>
+      <div class="toolbar" part="toolbar">
+        ${
+          numeric
+            ? html`<div class="views" role="group" aria-label="Chart">
+                ${(['bars', 'box', 'violin'] as const).map(
+                  (view) =>
+                    html`<button
+                      type="button"
+                      aria-pressed=${(this.view ?? 'bars') === view ? 'true' : 'false'}
+                      @click=${() => (this.view = view)}
+                    >
+                      ${{ bars: 'Bars', box: 'Box plot', violin: 'Violin' }[view]}
+                    </button>`,
+                )}
+              </div>`
+            : nothing
+        }
+        ${this.#renderChoice('term2', split)}
+        ${kind === 'bars' ? this.#renderChoice('term0', 'Divide by') : nothing}
+        ${
+          state.status === 'complete'
+            ? html`<span class="downloads" role="group" aria-label="Download the chart">
+                ${(['svg', 'png', 'csv'] as const).map(
+                  (format) =>
+                    html`<button type="button" class="link" @click=${() => void this.#exportChart(format)}>
+                      ${format.toUpperCase()}
+                    </button>`,
+                )}
+              </span>`
+            : nothing
+        }
+      </div>
+      ${this.#renderPicker('term2', `${split}: search terms`)}
+      ${this.#renderPicker('term0', 'Divide by: search terms')} ${content}
     </section>`;
+  }
+
+  #renderChart(chart: Chart, minSampleSize: number | null): TemplateResult {
+    if (chart.kind === 'summary') {
+      return html`<pp-summary
+        class="chart-view"
+        part="chart"
+        exportparts="svg"
+        .data=${chart.data}
+        .mode=${this.view === 'violin' ? 'violin' : 'box'}
+        .minSampleSize=${minSampleSize}
+      ></pp-summary>`;
+    }
+    if (chart.kind === 'survival') {
+      return html`<pp-survival
+        class="chart-view"
+        part="chart"
+        exportparts="svg, legend"
+        .data=${chart.data}
+        .minSampleSize=${minSampleSize}
+      ></pp-survival>`;
+    }
+    return html`<pp-barchart
+      class="chart-view"
+      part="chart"
+      exportparts="legend, svg, readout"
+      .data=${chart.data}
+      .minSampleSize=${minSampleSize}
+    ></pp-barchart>`;
+  }
+
+  /** Downloads the chart on screen as SVG or PNG, or its numbers as CSV. */
+  async #exportChart(format: 'svg' | 'png' | 'csv'): Promise<void> {
+    const chart = this.#chart.value;
+    if (!chart) return;
+    const data = chart.data;
+    const base = [
+      this.dslabel?.trim() || 'dataset',
+      data.term.name,
+      ...(data.term2 ? ['by', data.term2.name] : []),
+    ];
+    if (format === 'csv') {
+      const csv =
+        chart.kind === 'bars'
+          ? barchartCsv(chart.data)
+          : chart.kind === 'summary'
+            ? summaryCsv(chart.data)
+            : survivalCsv(chart.data);
+      download(new Blob([csv], { type: 'text/csv' }), fileName(...base, 'csv'));
+      return;
+    }
+    const svg = this.renderRoot
+      .querySelector('.chart-view')
+      ?.shadowRoot?.querySelector<SVGSVGElement>('svg[part="svg"]');
+    if (!svg) return;
+    const title = `${data.term.name}${data.term2 ? ` by ${data.term2.name}` : ''}${'term0' in data && data.term0 ? `, per ${data.term0.name}` : ''}`;
+    const file = svgFile(svg, title, legendOf(data));
+    const blob = format === 'svg' ? new Blob([file.markup], { type: 'image/svg+xml' }) : await pngOf(file);
+    download(blob, fileName(...base, format));
+  }
+
+  /** Downloads every row of the sample table as CSV (sample-level: offered only once the table loaded). */
+  async #exportSamples(): Promise<void> {
+    const term = this.term?.trim();
+    const client = this.#client;
+    if (!term || !client) return;
+    this._exportError = undefined;
+    try {
+      const csv = await client.exportSamples(term, new AbortController().signal, this.filter ?? []);
+      download(csv, fileName(this.dslabel?.trim() || 'dataset', this.#name(term), 'samples', 'csv'));
+    } catch (error) {
+      const failure =
+        error instanceof PpRequestError ? error : new PpRequestError('unexpected_response', 0, 'export');
+      this._exportError = failure;
+      this.#report(failure);
+    }
   }
 
   #renderSamplesCard(): TemplateResult | typeof nothing {
     const chart = this.#chart.state;
     if (chart.status === 'idle' || (chart.status === 'error' && TERM_CODES.has(chart.error.code)))
       return nothing;
+    if (chart.status === 'complete' && chart.value.kind === 'survival') return nothing;
     const state = this.#samples.state;
     let content: TemplateResult;
     const term = this.term?.trim();
@@ -577,8 +1105,16 @@ export class PpViewer extends LitElement {
       ></pp-sample-table>`;
     }
     return html`<section class="card" aria-labelledby="samples-title" aria-busy=${state.status === 'pending'}>
-      <h3 class="card-title" id="samples-title">Samples</h3>
-      ${content}
+      <h3 class="card-title" id="samples-title">
+        Samples${
+          state.status === 'complete'
+            ? html`<button type="button" class="link download" @click=${() => void this.#exportSamples()}>
+                Download CSV
+              </button>`
+            : nothing
+        }
+      </h3>
+      ${this._exportError ? renderMessage(this._exportError, this.#context('export')) : nothing} ${content}
     </section>`;
   }
 }
