@@ -14,6 +14,9 @@ export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 /** A table format: CSV or TSV. @example const format: TableFormat = 'csv'; */
 export type TableFormat = Exclude<ResponseFormat, 'json'>;
 
+/** One field of a table: text, a number, a flag, or empty. @example const field: TableField = null; // '' */
+export type TableField = string | number | boolean | null | undefined;
+
 /**
  * The `Content-Type` of each format. CSV says its first line is a header (RFC 4180 §3); TSV is IANA's
  * `text/tab-separated-values`.
@@ -109,7 +112,7 @@ function qualityOf([type, subtype]: readonly [string, string], ranges: (Range | 
  * tsvField('a\tb'); // '"a\tb"'
  * tsvField(12.5); // '12.5'
  */
-export function tsvField(value: string | number | boolean | null | undefined): string {
+export function tsvField(value: TableField): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
   const text = String(value);
@@ -122,7 +125,7 @@ export function tsvField(value: string | number | boolean | null | undefined): s
  * @example
  * tsvRow(['sample', 'Sex']); // 'sample\tSex\n'
  */
-export function tsvRow(fields: readonly (string | number | boolean | null | undefined)[]): string {
+export function tsvRow(fields: readonly TableField[]): string {
   return `${fields.map(tsvField).join('\t')}\n`;
 }
 
@@ -132,9 +135,6 @@ export function tsvRow(fields: readonly (string | number | boolean | null | unde
  * @example
  * tableRow('csv', ['sample', 'Sex']); // 'sample,Sex\r\n'
  */
-export function tableRow(
-  format: TableFormat,
-  fields: readonly (string | number | boolean | null | undefined)[],
-): string {
+export function tableRow(format: TableFormat, fields: readonly TableField[]): string {
   return format === 'csv' ? csvRow(fields) : tsvRow(fields);
 }

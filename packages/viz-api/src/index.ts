@@ -31,11 +31,20 @@ export {
   negotiateFormat,
   RESPONSE_FORMATS,
   type ResponseFormat,
+  type TableField,
   tableRow,
   type TableFormat,
   tsvField,
   tsvRow,
 } from './formats.js';
+export {
+  ANSWER_TABLES,
+  type AnswerTable,
+  hiddenAs,
+  type TableBodies,
+  type TableRouteId,
+  tableText,
+} from './tables.js';
 export {
   type CategoryClause,
   type Filter,

@@ -1,14 +1,11 @@
 import { describeError, type Logger } from '@pp-embed/server-runtime';
-import { FORMAT_MEDIA_TYPES, tableRow, type TableFormat } from '@pp-embed/viz-api';
-
-/** One field of a table: text, a number, a flag, or empty. */
-export type Field = string | number | boolean | null | undefined;
+import { FORMAT_MEDIA_TYPES, type TableField, tableRow, type TableFormat } from '@pp-embed/viz-api';
 
 /** A table answer: its header, then its rows a batch at a time. */
 export interface Table {
-  readonly header: readonly Field[];
+  readonly header: readonly TableField[];
   /** Batches of rows; each batch is read when the stream reaches it. */
-  readonly batches: Iterable<readonly (readonly Field[])[]>;
+  readonly batches: Iterable<readonly (readonly TableField[])[]>;
 }
 
 export interface TableStreamOptions {
@@ -38,7 +35,7 @@ export function tableStream(
   options: TableStreamOptions,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  let batches: Iterator<readonly (readonly Field[])[]> | undefined;
+  let batches: Iterator<readonly (readonly TableField[])[]> | undefined;
   let finished = false;
   const finish = () => {
     if (finished) return;

@@ -1,5 +1,11 @@
 // CSV and TSV answers of the dataset routes, through the real app over the generated dataset.
-import type { BarchartResult, SummaryResult, SurvivalResult, TermSearchResult } from '@pp-embed/viz-api';
+import {
+  ANSWER_TABLES,
+  type AnswerTable,
+  type BarchartResult,
+  tableText,
+  type TermSearchResult,
+} from '@pp-embed/viz-api';
 import { describe, expect, it } from 'vitest';
 import { body, harness } from '../../test/harness.js';
 
@@ -84,17 +90,17 @@ describe('tables: CSV and TSV answers', () => {
     expect(await body(res)).toMatchObject({ page: 1, pageSize: 50 });
   });
 
-  it('gives a barchart as a table, a suppressed count empty beside suppressed=true', async () => {
+  it('gives a barchart as a table, a suppressed count empty beside hidden=suppressed', async () => {
     const anonymous = await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp&format=tsv');
-    const json = (await body(await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp'))) as {
-      bars: { key: string; label: string; count: number | null; suppressed: boolean }[];
-    };
-    const [header, ...rows] = tsvLines(await anonymous.text());
-    expect(header).toEqual(['key', 'label', 'count', 'suppressed']);
-    expect(rows).toEqual(
-      json.bars.map((b) => [b.key, b.label, b.count === null ? '' : String(b.count), String(b.suppressed)]),
-    );
-    expect(rows.some((r) => r[3] === 'true' && r[2] === '')).toBe(true);
+    const json = (await body(
+      await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp'),
+    )) as unknown as BarchartResult;
+    const text = await anonymous.text();
+    expect(text).toBe(tableText('tsv', ANSWER_TABLES.barchart(json)));
+    const [header, ...rows] = tsvLines(text);
+    expect(header).toEqual(['key', 'label', 'count', 'hidden']);
+    expect(rows.map((r) => r[0])).toEqual(json.bars.map((b) => b.key));
+    expect(rows.some((r) => r[3] === 'suppressed' && r[2] === '')).toBe(true);
   });
 
   it('gives the term tree as CSV', async () => {
@@ -105,98 +111,25 @@ describe('tables: CSV and TSV answers', () => {
     expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(json.terms.map((t) => t.id));
   });
 
-  it('gives a barchart with an overlay and a divide-by term as one row per chart, bar and overlay category', async () => {
-    const query = 'dslabel=PPDemo&term=diaggrp&term2=sex&term0=treatment_arm';
-    const json = (await body(await h.get(`/termdb/barchart?${query}`))) as unknown as BarchartResult;
-    const [header, ...rows] = tsvLines(await (await h.get(`/termdb/barchart?${query}&format=tsv`)).text());
-    expect(header).toEqual([
-      'term0_key',
-      'term0_label',
-      'key',
-      'label',
-      'term2_key',
-      'term2_label',
-      'count',
-      'suppressed',
-    ]);
-    const expected = json.charts.flatMap((chart) =>
-      chart.bars.flatMap((bar) =>
-        (bar.segments ?? []).map((s) => [
-          chart.key,
-          chart.label,
-          bar.key,
-          bar.label,
-          s.key,
-          s.label,
-          s.count === null ? '' : String(s.count),
-          String(s.suppressed),
-        ]),
-      ),
-    );
-    expect(expected.length).toBeGreaterThan(json.charts.length);
-    expect(rows).toEqual(expected);
-    // A filter narrows the table as it narrows the chart.
+  it('gives every aggregated answer as the table of its JSON answer, the filter and split terms applied', async () => {
     const female = encodeURIComponent(JSON.stringify([{ term: 'sex', values: ['2'] }]));
-    const filtered = tsvLines(
-      await (await h.get(`/termdb/barchart?${query}&filter=${female}&format=tsv`)).text(),
-    );
-    expect(filtered.slice(1).every((r) => r[4] === '2')).toBe(true);
-  });
-
-  it('gives a summary as one row per group and a survival chart as one row per step of each curve', async () => {
-    const summary = (await body(
-      await h.get('/termdb/summary?dslabel=PPDemo&term=bmi&term2=sex'),
-    )) as unknown as SummaryResult;
-    const [sHeader, ...sRows] = tsvLines(
-      await (await h.get('/termdb/summary?dslabel=PPDemo&term=bmi&term2=sex&format=tsv')).text(),
-    );
-    expect(sHeader?.slice(0, 5)).toEqual(['group', 'n', 'suppressed', 'mean', 'sd']);
-    expect(sRows.map((r) => [r[0], r[1], r[7]])).toEqual(
-      summary.groups.map((g) => [g.label, String(g.n), String(g.stats?.median)]),
-    );
-
-    const survival = (await body(
-      await h.get('/termdb/survival?dslabel=PPDemo&term=os&term2=sex'),
-    )) as unknown as SurvivalResult;
-    const [vHeader, ...vRows] = tsvLines(
-      await (
-        await h.get('/termdb/survival?dslabel=PPDemo&term=os&term2=sex', {
-          headers: { accept: 'text/tab-separated-values' },
-        })
-      ).text(),
-    );
-    expect(vHeader).toEqual([
-      'series',
-      'time',
-      'survival',
-      'lower',
-      'upper',
-      'at_risk',
-      'events',
-      'censored',
-      'suppressed',
-    ]);
-    const steps = survival.series.flatMap((series) =>
-      (series.curve?.time ?? []).map((time, i) => [
-        series.label,
-        String(time),
-        String(series.curve?.survival[i]),
-      ]),
-    );
-    expect(steps.length).toBeGreaterThan(10);
-    expect(vRows.map((r) => r.slice(0, 3))).toEqual(steps);
-  });
-
-  it('gives the search answer as a table, each term with its place in the tree', async () => {
-    const json = (await body(
-      await h.get('/termdb/search?dslabel=PPDemo&q=age'),
-    )) as unknown as TermSearchResult;
-    const lines = (await (await h.get('/termdb/search?dslabel=PPDemo&q=age&format=csv')).text())
-      .split('\r\n')
-      .filter(Boolean);
-    expect(lines[0]).toBe('id,name,type,supported,path');
-    expect(json.terms.length).toBeGreaterThan(0);
-    expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(json.terms.map((t) => t.id));
+    const queries = [
+      ['barchart', 'term=diaggrp&term2=sex&term0=treatment_arm'],
+      ['barchart', `term=diaggrp&term2=race&filter=${female}`],
+      ['summary', 'term=bmi&term2=sex'],
+      ['survival', 'term=os&term2=sex'],
+      ['search', 'q=age'],
+    ] as const;
+    for (const [route, query] of queries) {
+      const path = `/termdb/${route}?dslabel=PPDemo&${query}`;
+      const json = await body(await h.get(path));
+      const table = (ANSWER_TABLES[route] as (b: unknown) => AnswerTable)(json);
+      expect(table.rows.length, path).toBeGreaterThan(0);
+      const tsv = await h.get(path, { headers: { accept: 'text/tab-separated-values' } });
+      expect(tsv.headers.get('content-disposition'), path).toBe(`attachment; filename="PPDemo-${route}.tsv"`);
+      expect(await tsv.text(), path).toBe(tableText('tsv', table));
+      expect(await (await h.get(`${path}&format=csv`)).text(), path).toBe(tableText('csv', table));
+    }
   });
 
   it('streams the sample table of the filter, as the JSON pages hold it', async () => {

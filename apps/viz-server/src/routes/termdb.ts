@@ -1,6 +1,8 @@
 import type { Logger } from '@pp-embed/server-runtime';
 import {
   DATA_ROUTE_IDS,
+  ANSWER_TABLES,
+  type AnswerTable,
   type DataRouteId,
   DEFAULT_HEADER_KEY,
   type Filter,
@@ -12,13 +14,14 @@ import {
   type RouteResponse,
   ROUTES,
   type TableFormat,
+  type TableRouteId,
 } from '@pp-embed/viz-api';
 import { type Context, Hono } from 'hono';
 import { type AccessDeps, accessControl } from '../http/access.js';
 import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/errors.js';
 import { requestHeader } from '../http/headers.js';
-import { type Table, tableHeaders, tableStream } from '../http/table.js';
+import { tableHeaders, tableStream } from '../http/table.js';
 import { loginHandler } from './login.js';
 
 /** A route's handler: its checked parameters in, its wire-contract body out (JSON; the export streams CSV). */
@@ -31,104 +34,6 @@ type Handler<R extends DataRouteId> = (
 type TableRoute = {
   [R in DataRouteId]: 'format' extends keyof (typeof ROUTES)[R]['params'] ? R : never;
 }[DataRouteId];
-
-const label = (category: { key: string | null; label: string | null }) => category.label ?? category.key;
-
-/**
- * Each table route's JSON body as a table, the header naming the columns: one row per bar, group, curve step or
- * term. A number the JSON answer hides (suppressed or withheld) is an empty field, with `suppressed` as in JSON.
- * The sample table is streamed from the dataset's rows instead (see below), so that it is never built whole; these
- * are small.
- */
-const TABLES: { [R in Exclude<TableRoute, 'samples'>]: (body: RouteResponse<R>) => Table } = {
-  terms: (body) => ({
-    header: ['id', 'name', 'type', 'isleaf', 'supported'],
-    batches: [body.terms.map((t) => [t.id, t.name, t.type, t.isleaf, t.supported])],
-  }),
-  // Without an overlay or a divide-by term, one row per bar; with them, one per bar of each chart and overlay
-  // category, the columns of the terms there are.
-  barchart: (body) => {
-    const divided = body.term0 !== null;
-    const overlaid = body.term2 !== null;
-    const header = [
-      ...(divided ? ['term0_key', 'term0_label'] : []),
-      'key',
-      'label',
-      ...(overlaid ? ['term2_key', 'term2_label'] : []),
-      'count',
-      'suppressed',
-    ];
-    if (!divided && !overlaid) {
-      return { header, batches: [body.bars.map((b) => [b.key, b.label, b.count, b.suppressed])] };
-    }
-    const rows = body.charts.flatMap((chart) =>
-      chart.bars.flatMap((bar) => {
-        const head = [...(divided ? [chart.key, chart.label] : []), bar.key, bar.label];
-        if (bar.segments === null) return [[...head, bar.count, bar.suppressed]];
-        return bar.segments.map((s) => [...head, s.key, s.label, s.count, s.suppressed]);
-      }),
-    );
-    return { header, batches: [rows] };
-  },
-  summary: (body) => ({
-    header: [
-      'group',
-      'n',
-      'suppressed',
-      'mean',
-      'sd',
-      'min',
-      'q1',
-      'median',
-      'q3',
-      'max',
-      'whisker_low',
-      'whisker_high',
-    ],
-    batches: [
-      body.groups.map((g) => [
-        label(g),
-        g.n,
-        g.suppressed,
-        g.stats?.mean,
-        g.stats?.sd,
-        g.stats?.min,
-        g.stats?.q1,
-        g.stats?.median,
-        g.stats?.q3,
-        g.stats?.max,
-        g.stats?.whiskerLow,
-        g.stats?.whiskerHigh,
-      ]),
-    ],
-  }),
-  // One row per step of each curve; a suppressed curve has no steps, so it is one row with its name alone.
-  survival: (body) => ({
-    header: ['series', 'time', 'survival', 'lower', 'upper', 'at_risk', 'events', 'censored', 'suppressed'],
-    batches: body.series.map((series) => {
-      const { curve } = series;
-      if (curve === null)
-        return [[label(series), null, null, null, null, null, null, null, series.suppressed]];
-      return curve.time.map((time, i) => [
-        label(series),
-        time,
-        curve.survival[i],
-        curve.lower[i],
-        curve.upper[i],
-        curve.atRisk[i],
-        curve.events[i],
-        curve.censored[i],
-        series.suppressed,
-      ]);
-    }),
-  }),
-  search: (body) => ({
-    header: ['id', 'name', 'type', 'supported', 'path'],
-    batches: [
-      body.terms.map((t) => [t.id, t.name, t.type, t.supported, t.path.map((p) => p.name).join(' / ')]),
-    ],
-  }),
-};
 
 /**
  * The dataset routes: one handler per route of the wire contract (the compiler refuses a missing one), each
@@ -224,9 +129,15 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
         const { term, filter } = params as RouteParams<'samples'>;
         return sampleTable(c, term, filter, format);
       }
-      const route = id as Exclude<TableRoute, 'samples'>;
-      const table = (TABLES[route] as (body: unknown) => Table)(handler(c, read.params));
-      const body = tableStream(format, table, { log, route: ROUTES[id].name });
+      // The aggregated answers are small: their table is made whole, from the JSON answer, in one batch.
+      // Every route that takes `format` has its layout in viz-api (the compiler checks the assignment).
+      const route: TableRouteId = id as Exclude<TableRoute, 'samples'>;
+      const made = (ANSWER_TABLES[route] as (body: unknown) => AnswerTable)(handler(c, read.params));
+      const body = tableStream(
+        format,
+        { header: made.header, batches: [made.rows] },
+        { log, route: ROUTES[id].name },
+      );
       return c.body(body, 200, tableHeaders(format, `${c.var.access.dataset.label}-${id}`));
     });
     // RFC 9110 §15.5.6: a known resource asked with another method is 405 with the methods it takes. A CORS
