@@ -1,11 +1,5 @@
 // CSV and TSV answers of the dataset routes, through the real app over the generated dataset.
-import {
-  ANSWER_TABLES,
-  type AnswerTable,
-  type BarchartResult,
-  tableText,
-  type TermSearchResult,
-} from '@pp-embed/viz-api';
+import { ANSWER_TABLES, type AnswerTable, type BarchartResult, tableText } from '@pp-embed/viz-api';
 import { describe, expect, it } from 'vitest';
 import { body, harness } from '../../test/harness.js';
 
