@@ -1,5 +1,19 @@
 import { isIP } from 'node:net';
+import { GRANTED_ROUTE_CLASSES, type GrantedRouteClass } from '@pp-embed/viz-api';
 import { TokenError } from './errors.js';
+
+/**
+ * Who a token was minted for: a browser (a portal page, the widget; the default when the claim is absent) or a
+ * script (a program that exchanged a personal API token at the portal). The visualization server accepts a
+ * script's token only from a client that sends no `Origin`, and a browser's only from a page that does.
+ *
+ * @example
+ * const kind: TokenClient = 'script';
+ */
+export type TokenClient = 'browser' | 'script';
+
+/** Every {@link TokenClient}. @example TOKEN_CLIENTS.includes('script'); // true */
+export const TOKEN_CLIENTS: readonly TokenClient[] = Object.freeze(['browser', 'script']);
 
 /**
  * The claims of a dataset access token: the ProteinPaint contract (`datasets`, `email`, `ip`, `iat`, `exp`,
@@ -22,6 +36,12 @@ export interface DatasetTokenClaims {
   readonly jti?: string;
   /** Role data from the portal, e.g. `{ role: 'analyst', cohorts: ['ABC'] }`. */
   readonly clientAuthResult?: Readonly<Record<string, unknown>>;
+  /** `script` for a token minted for a program (a personal API token's exchange); absent for a browser's. */
+  readonly client?: TokenClient;
+  /** The public id of the personal API token a script token was exchanged for (never its secret), for audits. */
+  readonly apiTokenId?: string;
+  /** The route classes the token opens; absent: every class its datasets' credentials allow. */
+  readonly routeClasses?: readonly GrantedRouteClass[];
 }
 
 /** What a portal supplies when it mints a token; times and `jti` are added by the signer. */
@@ -30,6 +50,9 @@ export interface TokenSubject {
   email: string;
   ip?: string | undefined;
   clientAuthResult?: Readonly<Record<string, unknown>> | undefined;
+  client?: TokenClient | undefined;
+  apiTokenId?: string | undefined;
+  routeClasses?: readonly GrantedRouteClass[] | undefined;
 }
 
 export const LIMITS = {
@@ -37,6 +60,7 @@ export const LIMITS = {
   label: 200,
   email: 320,
   jti: 256,
+  apiTokenId: 64,
 } as const;
 
 // C0 controls, DEL and the Unicode line separators: never part of a label or a user id, and the usual way to
@@ -67,6 +91,33 @@ export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fa
     onFail('ip', 'must be an IPv4 or IPv6 address');
   if (clientAuthResult !== undefined && !isPlainObject(clientAuthResult)) {
     onFail('clientAuthResult', 'must be a JSON object');
+  }
+  const { client, apiTokenId, routeClasses } = payload;
+  if (client !== undefined && !(TOKEN_CLIENTS as readonly unknown[]).includes(client)) {
+    onFail('client', `must be ${TOKEN_CLIENTS.map((c) => `"${c}"`).join(' or ')}`);
+  }
+  if (
+    apiTokenId !== undefined &&
+    (typeof apiTokenId !== 'string' ||
+      apiTokenId === '' ||
+      apiTokenId.length > LIMITS.apiTokenId ||
+      CONTROL.test(apiTokenId))
+  ) {
+    onFail('apiTokenId', 'must be a short string');
+  }
+  if (routeClasses !== undefined) {
+    // A malformed restriction must not read as no restriction: it is refused, never widened.
+    if (
+      !Array.isArray(routeClasses) ||
+      routeClasses.length === 0 ||
+      new Set(routeClasses).size !== routeClasses.length ||
+      !routeClasses.every((c) => (GRANTED_ROUTE_CLASSES as readonly unknown[]).includes(c))
+    ) {
+      onFail(
+        'routeClasses',
+        `must list one or more of ${GRANTED_ROUTE_CLASSES.map((c) => `"${c}"`).join(', ')}, each once`,
+      );
+    }
   }
 }
 
@@ -135,6 +186,11 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   if (jti !== undefined) claims.jti = jti as string;
   if (payload.clientAuthResult !== undefined) {
     claims.clientAuthResult = payload.clientAuthResult as Record<string, unknown>;
+  }
+  if (payload.client !== undefined) claims.client = payload.client as TokenClient;
+  if (payload.apiTokenId !== undefined) claims.apiTokenId = payload.apiTokenId as string;
+  if (payload.routeClasses !== undefined) {
+    claims.routeClasses = Object.freeze([...(payload.routeClasses as GrantedRouteClass[])]);
   }
   return Object.freeze(claims);
 }

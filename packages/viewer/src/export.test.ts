@@ -50,11 +50,11 @@ describe('chart exports', () => {
       ],
     };
     expect(barchartCsv(chart).split('\r\n')).toEqual([
-      'Race,Sex,count,hidden',
-      '"White, non-Hispanic",Male,40,',
-      '"White, non-Hispanic",Female,,withheld',
-      "'=Other,Male,,suppressed",
-      "'=Other,Female,0,",
+      'key,label,term2_key,term2_label,count,hidden',
+      'W,"White, non-Hispanic",1,Male,40,',
+      'W,"White, non-Hispanic",2,Female,,withheld',
+      "O,'=Other,1,Male,,suppressed",
+      "O,'=Other,2,Female,0,",
       '',
     ]);
   });
@@ -88,7 +88,7 @@ describe('chart exports', () => {
       ],
     };
     expect(summaryCsv(summary)).toBe(
-      'group,n,hidden,mean,sd,median,q1,q3,min,max,whiskerLow,whiskerHigh\r\nAll samples,10,,5.5,3,5.5,3.25,7.75,,,1.45,9.55\r\n',
+      'group,n,hidden,mean,sd,min,q1,median,q3,max,whisker_low,whisker_high\r\nAll samples,10,,5.5,3,,3.25,5.5,7.75,,1.45,9.55\r\n',
     );
   });
 

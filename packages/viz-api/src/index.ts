@@ -27,6 +27,25 @@ export {
 } from './errors.js';
 export { csvField, csvRow } from './csv.js';
 export {
+  FORMAT_MEDIA_TYPES,
+  negotiateFormat,
+  RESPONSE_FORMATS,
+  type ResponseFormat,
+  type TableField,
+  tableRow,
+  type TableFormat,
+  tsvField,
+  tsvRow,
+} from './formats.js';
+export {
+  ANSWER_TABLES,
+  type AnswerTable,
+  hiddenAs,
+  type TableBodies,
+  type TableRouteId,
+  tableText,
+} from './tables.js';
+export {
   type CategoryClause,
   type Filter,
   type FilterClause,
@@ -40,6 +59,8 @@ export {
   DATA_ROUTE_IDS,
   type DataRouteId,
   type LoginRequest,
+  GRANTED_ROUTE_CLASSES,
+  type GrantedRouteClass,
   type ParamProblem,
   type ParamSpec,
   readLoginBody,
