@@ -86,6 +86,7 @@ export default tseslint.config(
       'e2e/**',
       'security/**',
       'scale-out/**',
+      'clients/**',
       'bench/**',
       'scripts/**',
       '**/vite.config.ts',

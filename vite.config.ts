@@ -39,6 +39,7 @@ export default defineConfig({
       nodeProject('packages/dataset-token'),
       nodeProject('packages/passport'),
       nodeProject('packages/revocation'),
+      nodeProject('packages/api-token'),
       nodeProject('packages/embedder-registry'),
       nodeProject('packages/access-policy'),
       nodeProject('packages/token-provider'),
@@ -59,6 +60,9 @@ export default defineConfig({
       // Two portal and three visualization server replicas behind HAProxy on PostgreSQL (after `pnpm build`):
       // about 20 s, most of it starting the processes.
       nodeProject('scale-out', { include: ['*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
+      // Scripts with personal API tokens against the built portal and visualization server (after `pnpm build`):
+      // the Python example with Debian's python3, the Node example and pp-token fetch. About 15 s.
+      nodeProject('clients', { include: ['*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 }),
       // Browser-side packages bring their own config (Vitest browser mode).
       'packages/*/vite.config.ts',
     ],

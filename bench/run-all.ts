@@ -15,6 +15,8 @@ const benches = [
   'termdb-engine.ts',
   'charts.ts',
   'portal-mint.ts',
+  'exchange.ts',
+  'export.ts',
   'viewer-bundle.ts',
   'load-mixed.ts',
   'rolling-restart.ts',

@@ -21,6 +21,8 @@ const UNDER_TERMDB: Record<RouteClass, string> = {
 
 function param(name: string, spec: ParamSpec): string {
   if (spec.kind === 'integer') return `\`${name}\` (${spec.min} to ${spec.max}, default ${spec.default})`;
+  if (spec.kind === 'choice')
+    return `\`${name}\` (optional: ${spec.values.map((v) => `\`${v}\``).join(', ')})`;
   return spec.required ? `\`${name}\`` : `\`${name}\` (optional)`;
 }
 

@@ -30,6 +30,7 @@ const PUBLISHABLE = [
   'dataset-token',
   'passport',
   'revocation',
+  'api-token',
   'embedder-registry',
   'access-policy',
   'server-config',

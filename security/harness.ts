@@ -93,6 +93,7 @@ export const VIZ_EVENTS = new Set([
   'access',
   'open_to_everyone',
   'login',
+  'table_stream_failed',
   'embedder_registry_loaded',
   'embedder_registry_refused',
   'embedder_registry_watch_failed',
@@ -453,6 +454,8 @@ export const DATASET_KEY: Record<DatasetLabel, KeyName> = {
 export interface LabOptions {
   /** `trustProxy` of serverconfig.json. */
   trustProxy?: string[];
+  /** TermdbData's entry takes scripts (`"scripts": true`): requests without an Origin, with a script's token. */
+  scripts?: boolean;
 }
 
 export interface GetOptions {
@@ -599,7 +602,9 @@ export class VizLab {
         [DS.es]: { '*': { [PORTAL_HOST]: { type: 'jwt', publicKey: 'es.pub.pem' } } },
         [DS.jwks]: { '*': { [PORTAL_HOST]: { type: 'jwt', jwks: this.#jwksUrl } } },
         [DS.header]: { '*': { [PORTAL_HOST]: { ...hs, headerKey: CUSTOM_HEADER } } },
-        [DS.termdb]: { termdb: { [PORTAL_HOST]: hs } },
+        [DS.termdb]: {
+          termdb: { [PORTAL_HOST]: this.options.scripts === true ? { ...hs, scripts: true } : hs },
+        },
         [DS.password]: {
           '*': {
             [PORTAL_HOST]: {

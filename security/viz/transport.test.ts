@@ -145,15 +145,18 @@ describe('tokens outside the header are refused and not logged (RFC 6750 §2.3 a
 });
 
 describe('the embedding origin must be named (PRODUCT.md "an unknown embedding origin: refused"; RFC 6454 §7)', () => {
-  it('no Origin is refused with embedder_not_allowed, even with a valid token', async () => {
-    expectRefusal(
-      await lab().get(samplesPath(DS.hs), { origin: null, token: lab().token(DS.hs) }),
-      403,
-      'embedder_not_allowed',
-    );
-  });
+  it.each([null, ''])(
+    'no Origin (%j) is a script, refused with scripts_not_allowed where no entry takes scripts, even with a valid token',
+    async (origin) => {
+      expectRefusal(
+        await lab().get(samplesPath(DS.hs), { origin, token: lab().token(DS.hs) }),
+        403,
+        'scripts_not_allowed',
+      );
+    },
+  );
 
-  it.each(['null', 'NULL', '', 'portal.test:8080', 'http://portal.test:8080/', 'file://', 'about:blank'])(
+  it.each(['null', 'NULL', 'portal.test:8080', 'http://portal.test:8080/', 'file://', 'about:blank'])(
     'Origin %j is refused with embedder_not_allowed, even with a valid token',
     async (origin) => {
       const reply = await lab().get(samplesPath(DS.hs), { origin, token: lab().token(DS.hs) });
@@ -178,7 +181,7 @@ describe('the embedding origin must be named (PRODUCT.md "an unknown embedding o
         ['host', 'portal.test:8080'],
       ],
     });
-    expectRefusal(reply, 403, 'embedder_not_allowed');
+    expectRefusal(reply, 403, 'scripts_not_allowed');
   });
 });
 

@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Accounts } from './auth/accounts.js';
 import type { Institution } from './auth/institution.js';
 import { CsrfTokens, sameOriginRequest } from './auth/csrf.js';
 import type { ScryptParams } from './auth/password.js';
+import { TOKEN_PATH } from '@pp-embed/api-token';
 import { FeedPublisher } from '@pp-embed/revocation';
 import type { WindowLimit } from './db/login-failures.js';
 import { StoreUnavailableError } from './db/sql.js';
@@ -26,6 +27,8 @@ import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
 import { institutionRoutes } from './routes/institution.js';
 import { adminRoutes } from './routes/admin.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
+import { DEFAULT_EXCHANGE_LIMITS, exchangeRoutes, type ExchangeLimits } from './routes/exchange.js';
 import { pageRoutes } from './routes/pages.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { tokenRoutes } from './routes/token.js';
@@ -72,6 +75,8 @@ export interface AppDeps {
   /** Directory of built page scripts (`dist/public`); without it, pages load no script of ours. */
   assetsDir?: string | undefined;
   loginLimits?: LoginLimits;
+  /** How often scripts may exchange API tokens; tests and benchmarks change it. */
+  exchangeLimits?: ExchangeLimits;
   /** scrypt parameters for new and dummy hashes; tests lower them. */
   passwordParams?: ScryptParams;
   /** Where refusals a client can cause at will are logged, bounded. Default: over `logger`. */
@@ -98,9 +103,11 @@ function readAssets(dir: string | undefined): Map<string, string> {
  * tests call `app.request()` directly.
  *
  * Routes: `GET /`, `GET /datasets/:dslabel`, `GET|POST /login`, `POST /logout`, `POST /api/dataset-token`,
+ * `GET|POST /tokens` (personal API tokens), `POST /oauth/token` (their exchange), `GET /api/access`,
  * `GET /.well-known/jwks.json`, `GET /.well-known/pp-revocations`, `GET|POST /admin`, `GET /assets/*`,
- * `GET /healthcheck`. Every POST must come from the portal's own
- * pages (Fetch Metadata / Origin) and carry a CSRF token; every response carries the security headers and CSP.
+ * `GET /healthcheck`. Every POST but the exchange (scripts send the API token, not a cookie) must come from the
+ * portal's own pages (Fetch Metadata / Origin) and carry a CSRF token; every response carries the security headers
+ * and CSP.
  *
  * @example
  * const app = createApp({ config, store, keys, logger: jsonLogger() });
@@ -138,12 +145,21 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
 
   const app = new Hono<PortalEnv>();
   const isApi = (path: string) => path.startsWith('/api/');
+  // The token endpoint answers in OAuth 2.0's error shape (RFC 6749 §5.2), whatever goes wrong.
+  const isOAuth = (path: string) => path === TOKEN_PATH;
+  const oauthFailure = (c: Context, status: 500 | 503, error: string, description: string) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json({ error, error_description: description }, status);
+  };
 
   app.onError((error, c) => {
     if (error instanceof StoreUnavailableError) {
       // The store is away (PostgreSQL restarting, the network): a clear refusal; the next request tries again.
       logger.error('store_unavailable', { path: c.req.path, ...describeError(error) });
       c.header('Retry-After', '5');
+      if (isOAuth(c.req.path)) {
+        return oauthFailure(c, 503, 'temporarily_unavailable', 'The portal cannot reach its database.');
+      }
       if (isApi(c.req.path)) {
         return apiError(
           c,
@@ -161,6 +177,7 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
       );
     }
     logger.error('internal_error', { path: c.req.path, ...describeError(error) });
+    if (isOAuth(c.req.path)) return oauthFailure(c, 500, 'server_error', 'The portal could not answer.');
     if (isApi(c.req.path)) return apiError(c, 500, 'internal_error', 'The portal could not answer.');
     return c.html(
       messagePage({
@@ -229,7 +246,9 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   });
 
   app.use(async (c, next) => {
-    if (c.req.method !== 'POST') return next();
+    // The token endpoint is for scripts, which send no Origin; what it needs is the API token in the body, which
+    // no other site's page can know (CSRF does not apply).
+    if (c.req.method !== 'POST' || isOAuth(c.req.path)) return next();
     const strict = isApi(c.req.path);
     if (!sameOriginRequest(c.req.header('sec-fetch-site'), c.req.header('origin'), c.var.origin, strict)) {
       logRefusal(portal, c, 'cross_origin_post', { path: c.req.path });
@@ -257,6 +276,8 @@ export function createApp(deps: AppDeps): Hono<PortalEnv> {
   app.route('/', revocationRoutes(portal));
   app.route('/', adminRoutes(portal));
   app.route('/', tokenRoutes(portal));
+  app.route('/', exchangeRoutes(portal, deps.exchangeLimits ?? DEFAULT_EXCHANGE_LIMITS));
+  app.route('/', apiTokenRoutes(portal));
   app.route('/', authRoutes(portal));
   app.route('/', institutionRoutes(portal));
   app.route('/', pageRoutes(portal));

@@ -132,4 +132,60 @@ describe('pp-portal-users', () => {
     const unknown = fakeIo();
     expect(await run([...(await database()).args, 'frobnicate'], unknown.io)).toBe(2);
   });
+
+  it('makes, lists and revokes personal API tokens, the token on stdout alone and only once', async () => {
+    const db = await database();
+    const quiet = fakeIo('a long stdin password\n');
+    expect(await run([...db.args, 'add-user', 'svc@example.org', '--password-stdin'], quiet.io)).toBe(0);
+    expect(await run([...db.args, 'grant', 'svc@example.org', 'PPDemo'], fakeIo().io)).toBe(0);
+    const made = fakeIo();
+    expect(
+      await run(
+        [
+          ...db.args,
+          'create-api-token',
+          'svc@example.org',
+          '--name',
+          'nightly',
+          '--dataset',
+          'PPDemo',
+          '--aggregated-only',
+          '--days',
+          '30',
+        ],
+        made.io,
+      ),
+    ).toBe(0);
+    expect(made.out).toHaveLength(1);
+    const token = made.out[0] as string;
+    expect(token).toMatch(/^ppat_[0-9A-Za-z]{61}$/);
+    const id = token.slice(5, 17);
+    expect(made.err[0]).toBe(
+      `made ${id} for svc@example.org: PPDemo · aggregated only, until 1970-01-31T00:00:00.000Z`,
+    );
+
+    const outside = fakeIo();
+    expect(
+      await run(
+        [...db.args, 'create-api-token', 'svc@example.org', '--name', 'x', '--dataset', 'TermdbTest'],
+        outside.io,
+      ),
+    ).toBe(2);
+    expect(outside.err[0]).toMatch(/^You have no grant for TermdbTest\./);
+
+    const listed = fakeIo();
+    expect(await run([...db.args, 'api-tokens', '--user', 'svc@example.org'], listed.io)).toBe(0);
+    expect(listed.out).toEqual([
+      `${id}  svc@example.org  "nightly"  PPDemo · aggregated only  created 1970-01-01  used never  expires 1970-01-31  active`,
+    ]);
+    expect(listed.out.join('')).not.toContain(token);
+
+    const revoked = fakeIo();
+    expect(await run([...db.args, 'revoke-api-token', id], revoked.io)).toBe(0);
+    expect(await run([...db.args, 'revoke-api-token', id], fakeIo().io)).toBe(1);
+    expect(await run([...db.args, 'revoke-api-token', 'nope'], fakeIo().io)).toBe(2);
+    const after = fakeIo();
+    await run([...db.args, 'api-tokens'], after.io);
+    expect(after.out[0]).toMatch(/ revoked$/);
+  });
 });

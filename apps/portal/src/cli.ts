@@ -9,14 +9,17 @@ import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_API_TOKEN_DAYS, isApiTokenId } from '@pp-embed/api-token';
 import { generateKeyPair } from '@pp-embed/dataset-token';
 import { hashPassword, passwordProblem, type ScryptParams } from './auth/password.js';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
+import { ApiTokenRefused, apiTokenStatus } from './db/api-tokens.js';
 import { parseClientAuthResult } from './db/grants.js';
 import { MAX_TOKEN_TTL_SECONDS, type RevocationTarget } from './db/revocations.js';
 import { openStore, type PortalStore, type StoreLocation } from './db/store.js';
 import { isValidEmail, normalizeEmail } from './db/users.js';
 import { seedDemo } from './demo.js';
+import { describeScope } from './views/api-tokens.js';
 import { describeAccess } from './views/pages.js';
 
 /**
@@ -55,6 +58,11 @@ Commands:
   revoke-tokens --user EMAIL | --grant EMAIL DATASET | --jti JTI | --all
                                         revoke tokens on every visualization server within seconds
   revocations                           the latest revocations
+  api-tokens [--user EMAIL]             personal API tokens: id, owner, name, scope, dates, status
+  create-api-token EMAIL --name NAME --dataset LABEL [--dataset LABEL…] [--aggregated-only] [--days N] [--pinned]
+                                        make a personal API token for a user (a service account), within
+                                        their grants; prints it once on stdout
+  revoke-api-token ID                   revoke a personal API token and the access tokens it was exchanged for
   set-admin EMAIL [--off]               let a user use the admin page (/admin), or stop them
   list                                  users and their grants
   seed-demo                             create the demo users and print their logins
@@ -167,6 +175,11 @@ export async function runCli(
         off: { type: 'boolean' },
         'client-auth-result': { type: 'string' },
         dir: { type: 'string' },
+        name: { type: 'string' },
+        dataset: { type: 'string', multiple: true },
+        'aggregated-only': { type: 'boolean' },
+        days: { type: 'string' },
+        pinned: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -208,6 +221,9 @@ export async function runCli(
       'set-admin',
       'list',
       'seed-demo',
+      'api-tokens',
+      'create-api-token',
+      'revoke-api-token',
     ];
     if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
     const url = values['database-url'] ?? io.env.PP_PORTAL_DATABASE_URL;
@@ -281,6 +297,70 @@ export async function runCli(
               `${String(seq).padStart(6)}  ${at}  ${r.type.padEnd(8)} ${r.reason.padEnd(15)} ${by ?? ''}`,
             );
           }
+          return 0;
+        }
+        case 'api-tokens': {
+          const owner = values.user === undefined ? undefined : email(values.user);
+          const tokens = await store.apiTokens.list({
+            limit: 1000,
+            ...(owner !== undefined && { email: owner }),
+          });
+          for (const t of tokens) {
+            const day = (ms: number | null) =>
+              ms === null ? 'never' : new Date(ms).toISOString().slice(0, 10);
+            io.out(
+              [
+                t.id,
+                t.email,
+                JSON.stringify(t.name),
+                describeScope(t) + (t.pinned ? ' · pinned' : ''),
+                `created ${day(t.createdAt)}`,
+                `used ${day(t.lastUsedAt)}`,
+                `expires ${day(t.expiresAt)}`,
+                apiTokenStatus(t, now()),
+              ].join('  '),
+            );
+          }
+          return 0;
+        }
+        case 'create-api-token': {
+          const address = email(args[0]);
+          const id = await userId(store, address);
+          if (values.name === undefined) throw new UsageError('--name is required');
+          const days = values.days === undefined ? DEFAULT_API_TOKEN_DAYS : Number(values.days);
+          try {
+            const { token, record } = await store.apiTokens.create(
+              { id },
+              {
+                name: values.name,
+                datasets: (values.dataset ?? []).map(dataset),
+                routeClasses:
+                  values['aggregated-only'] === true ? ['aggregated'] : ['aggregated', 'sample-level'],
+                pinned: values.pinned === true,
+                days,
+              },
+              now(),
+            );
+            // The token on stdout alone, for a pipe into a secret store; what it is, on stderr.
+            io.out(token);
+            io.err(
+              `made ${record.id} for ${address}: ${describeScope(record)}, until ${new Date(record.expiresAt).toISOString()}`,
+            );
+            return 0;
+          } catch (error) {
+            if (error instanceof ApiTokenRefused) throw new UsageError(error.message);
+            throw error;
+          }
+        }
+        case 'revoke-api-token': {
+          const id = args[0];
+          if (!isApiTokenId(id))
+            throw new UsageError('ID is missing or not a token id (12 letters and digits)');
+          if (!(await store.apiTokens.revoke(id, { now: now(), actor }))) {
+            io.err(`no live API token ${id}`);
+            return 1;
+          }
+          io.out(`revoked ${id}; the access tokens it was exchanged for are refused within seconds`);
           return 0;
         }
         case 'set-admin': {

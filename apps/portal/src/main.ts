@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isDatasetTokenError } from '@pp-embed/dataset-token';
 import { FeedPublisher } from '@pp-embed/revocation';
 import { createApp, DEFAULT_LOGIN_LIMITS } from './app.js';
+import { DEFAULT_EXCHANGE_LIMITS } from './routes/exchange.js';
 import { ConfigError, loadConfig } from './config.js';
 import { Institution } from './auth/institution.js';
 import { DatabaseError, openStore, type PortalStore, storeSecret } from './db/store.js';
@@ -103,9 +104,11 @@ async function main(): Promise<number> {
     feed,
     institution,
   });
+  // The sliding windows of sign-ins and token exchanges share one table: kept as long as the longest of them.
   const longestWindow = Math.max(
-    DEFAULT_LOGIN_LIMITS.perAccount.windowMs,
-    DEFAULT_LOGIN_LIMITS.perAddress.windowMs,
+    ...[...Object.values(DEFAULT_LOGIN_LIMITS), ...Object.values(DEFAULT_EXCHANGE_LIMITS)].map(
+      (l) => l.windowMs,
+    ),
   );
   const purge = setInterval(() => {
     const now = Date.now();
@@ -114,6 +117,7 @@ async function main(): Promise<number> {
       opened.sessions.purge(now),
       opened.loginFailures.purge(now, longestWindow),
       opened.revocations.prune(now),
+      opened.apiTokens.purge(now),
     ]).catch((error: unknown) => logger.warn('purge_failed', { message: (error as Error).message }));
   }, 10 * 60_000);
   purge.unref();

@@ -1,6 +1,7 @@
 import { generateSecret } from '@pp-embed/dataset-token';
 import type { Hono } from 'hono';
 import { createApp, type LoginLimits } from '../src/app.js';
+import type { ExchangeLimits } from '../src/routes/exchange.js';
 import { Accounts } from '../src/auth/accounts.js';
 import type { Institution } from '../src/auth/institution.js';
 import type { ScryptParams } from '../src/auth/password.js';
@@ -15,6 +16,30 @@ import { testStore } from './store.js';
 export const FAST_SCRYPT: ScryptParams = { logN: 10, r: 8, p: 1 };
 
 export const PASSWORD = 'a long enough test password';
+
+/**
+ * The token exchange as a script sends it: a form POST without Origin, cookies or Fetch Metadata, from `address`.
+ *
+ * @example
+ * const response = await exchange(app, { grant_type: 'refresh_token', refresh_token: token });
+ */
+export function exchange(
+  app: Hono<PortalEnv>,
+  fields: Record<string, string>,
+  options: { address?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return Promise.resolve(
+    app.request(
+      'http://localhost/oauth/token',
+      {
+        method: 'POST',
+        body: new URLSearchParams(fields),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
+      },
+      { incoming: { socket: { remoteAddress: options.address ?? '198.51.100.20' } } },
+    ),
+  );
+}
 
 /** A frozen clock at a whole second, moved by hand. */
 export function frozenClock(start = Date.UTC(2026, 10, 23, 12, 0, 0)) {
@@ -75,6 +100,7 @@ export interface SetupOptions {
   config?: Partial<AppConfig>;
   keys?: (store: PortalStore, clock: FrozenClock) => TokenKeys | Promise<TokenKeys>;
   loginLimits?: LoginLimits;
+  exchangeLimits?: ExchangeLimits;
   assetsDir?: string;
   clock?: FrozenClock;
   lifecycle?: DrainState;
@@ -124,6 +150,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
     passwordParams: FAST_SCRYPT,
     assetsDir: options.assetsDir,
     ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
+    ...(options.exchangeLimits === undefined ? {} : { exchangeLimits: options.exchangeLimits }),
     ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
     institution: await options.institution?.(store, clock),
   });
@@ -228,6 +255,35 @@ export class Browser {
     const html = await (await this.get(`/datasets/${dataset}`)).text();
     const home = await (await this.get('/')).text();
     return csrfMeta(html) ?? csrfField(home, '/logout');
+  }
+
+  /**
+   * Makes a personal API token on the tokens page, as the signed-in user would, and returns the page's answer and
+   * the token it shows (undefined when refused).
+   */
+  async createApiToken(
+    fields: { name?: string; datasets?: string[]; access?: string; days?: string; pinned?: boolean } = {},
+  ): Promise<{ response: Response; html: string; token: string | undefined }> {
+    const page = await (await this.get('/tokens')).text();
+    const form = new URLSearchParams({
+      csrf: csrfField(page, '/tokens'),
+      name: fields.name ?? 'script',
+      access: fields.access ?? 'sample-level',
+      days: fields.days ?? '90',
+    });
+    for (const dataset of fields.datasets ?? ['PPDemo']) form.append('datasets', dataset);
+    if (fields.pinned === true) form.set('pinned', 'on');
+    const response = await this.request('/tokens', {
+      method: 'POST',
+      body: form,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: this.origin,
+        'sec-fetch-site': 'same-origin',
+      },
+    });
+    const html = await response.text();
+    return { response, html, token: /ppat_[0-9A-Za-z]{61}/.exec(html)?.[0] };
   }
 
   /** Signs in and asks for a token the way the dataset page does. */

@@ -3,7 +3,7 @@ import { authorizeHeadless, type IdpClient, type RunningIdp, startIdp } from '@p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Institution, type InstitutionConfig } from '../src/auth/institution.js';
 import { storeSecret } from '../src/db/store.js';
-import { Browser, frozenClock, setup } from './helpers.js';
+import { Browser, csrfField, frozenClock, setup } from './helpers.js';
 
 // The university's IdP: a real OpenID Provider (oidc-provider) in its own process on 127.0.0.1. The portal under
 // test is `app.request()` on http://localhost; its callback is registered at the IdP.
@@ -160,6 +160,34 @@ describe('sign in with your institution', () => {
     const response = await browser.token('?dataset=PPDemo');
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ error: { code: 'dataset_not_granted' } });
+  });
+
+  it("makes API tokens from the account's own grants: what the institution granted lasts only the session", async () => {
+    const { app, store, clock } = await portal();
+    const browser = new Browser(app);
+    await signInWithInstitution(browser, 'ana');
+    const page = await (await browser.get('/tokens')).text();
+    expect(page).toMatch(/What your institution granted at sign-in \(PPDemo\) lasts only as\s+long/);
+    expect(page).toContain('Your account has no dataset grants');
+    const form = new URLSearchParams({
+      csrf: csrfField(page, '/logout'),
+      name: 'pipeline',
+      access: 'aggregated',
+      days: '90',
+    });
+    form.append('datasets', 'PPDemo');
+    const made = await browser.request('/tokens', {
+      method: 'POST',
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: browser.origin },
+    });
+    expect(made.status).toBe(400);
+    expect(await made.text()).toContain('You have no grant for PPDemo.');
+    // A grant of the account's own is what a token carries.
+    const user = (await store.users.list()).find((u) => u.email === 'ana@uni.test');
+    await store.grants.set(user?.id ?? 0, 'PPDemo', {}, clock(), 'admin@example.org');
+    const { token } = await browser.createApiToken({ access: 'aggregated' });
+    expect(token).toMatch(/^ppat_/);
   });
 
   it('refuses a return that was not started in this browser, and starts no session', async () => {

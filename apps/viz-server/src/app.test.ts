@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { body, CLIENT_IP, demoDataset, errorCode, harness, PORTAL, PORTAL_HOST } from '../test/harness.js';
 import { readBundle } from './http/bundle.js';
+import { generateApiToken } from '@pp-embed/api-token';
 
 function sqlCounts(term: string, cohort?: string): Map<string, number> {
   const db = new Database(demoDataset(), { readonly: true });
@@ -287,13 +288,18 @@ describe('the visualization server', () => {
     it.each([
       ['an origin that is not an embedder', 'https://evil.test'],
       ['a look-alike origin', 'http://portal.test:8080.evil.test'],
-      ['no origin at all', null],
       ['Origin: null', 'null'],
     ])('refuses %s with embedder_not_allowed, even with a valid token', async (_name, origin) => {
       const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: h.token(), origin });
       expect(res.status).toBe(403);
       expect(await errorCode(res)).toBe('embedder_not_allowed');
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('refuses a request without an Origin with scripts_not_allowed where no entry accepts scripts, even with a valid token', async () => {
+      const res = await h.get('/termdb/samples?dslabel=PPDemo&term=sex', { token: h.token(), origin: null });
+      expect(res.status).toBe(403);
+      expect(await errorCode(res)).toBe('scripts_not_allowed');
     });
 
     it('refuses two token headers in one request', async () => {
@@ -312,6 +318,21 @@ describe('the visualization server', () => {
         expect(await errorCode(res)).toBe('bad_request');
       }
       expect(h.logs.join('\n')).not.toContain(token.split('.')[1]);
+    });
+
+    it('refuses a personal API token in the URL, under any parameter name, and never logs it', async () => {
+      const { token: apiToken } = generateApiToken();
+      for (const query of [`x=${apiToken}`, `term=${apiToken}`, `q=${encodeURIComponent(` ${apiToken}`)}`]) {
+        const res = await h.get(`/termdb/barchart?dslabel=PPDemo&term=sex&${query}`);
+        expect(res.status, query).toBe(400);
+        expect(await body(res)).toMatchObject({
+          error: {
+            code: 'bad_request',
+            message: 'Send the access token in the request header, never in the URL.',
+          },
+        });
+      }
+      expect(h.logs.join('\n')).not.toContain(apiToken.slice(17));
     });
   });
 

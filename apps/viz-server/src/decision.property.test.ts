@@ -151,26 +151,34 @@ const ORIGINS = [
 // A dataset password's entry: portal tokens are refused by it, whatever their secret.
 const PASSWORD_HASH = await hashPassword('a password', { ln: 14, r: 8, p: 1 });
 const HEADERS = ['x-ds-access-token', 'x-portal-token'];
+// Where a request carries its token: an entry's header, or `Authorization: Bearer`, which scripts may use.
+const TOKEN_HEADERS = [...HEADERS, 'authorization'];
 
 type Entry = Record<string, unknown>;
 const entry: fc.Arbitrary<Entry> = fc.oneof(
-  fc.record({
-    type: fc.constant('jwt'),
-    secret: fc.constant(SECRET),
-    ipCheck: fc.constantFrom('strict', 'loose', 'none'),
-    headerKey: fc.constantFrom(...HEADERS),
-  }),
-  // Tokens of the trusted issuer beside the portal's, or only those.
+  fc
+    .record({
+      type: fc.constant('jwt'),
+      secret: fc.constant(SECRET),
+      ipCheck: fc.constantFrom('strict', 'loose', 'none'),
+      headerKey: fc.constantFrom(...HEADERS),
+      scripts: fc.constantFrom(false, true, 'pinned'),
+    })
+    // "pinned" needs an address check, which the loader makes sure of.
+    .filter((e) => !(e.scripts === 'pinned' && e.ipCheck === 'none')),
+  // Tokens of the trusted issuer beside the portal's, or only those; from scripts too where the entry says so.
   fc.record({
     type: fc.constant('jwt'),
     secret: fc.constant(SECRET),
     issuers: fc.constant(['uni']),
     headerKey: fc.constantFrom(...HEADERS),
+    scripts: fc.boolean(),
   }),
   fc.record({
     type: fc.constant('jwt'),
     issuers: fc.constant(['uni']),
     headerKey: fc.constantFrom(...HEADERS),
+    scripts: fc.boolean(),
   }),
   fc.constant({ type: 'basic', passwordHash: PASSWORD_HASH, tokenSecret: OTHER_SECRET }),
   fc.constant({ type: 'open' }),
@@ -182,8 +190,14 @@ const block = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
     .chain((chosen) =>
       fc.tuple(...chosen.map(() => value)).map((vs) => Object.fromEntries(chosen.map((k, i) => [k, vs[i]]))),
     );
+// One entry of a route block at most takes scripts: two are a load error by design.
+const embedders = block(EMBEDDERS, entry).filter(
+  (b) =>
+    Object.values(b).filter((e) => e?.type === 'jwt' && (e.scripts === true || e.scripts === 'pinned'))
+      .length <= 1,
+);
 // "*" and "/**" in one block are one key written twice, which the loader refuses.
-const routes = block(ROUTE_KEYS, block(EMBEDDERS, entry)).filter((r) => !('*' in r && '/**' in r));
+const routes = block(ROUTE_KEYS, embedders).filter((r) => !('*' in r && '/**' in r));
 const config = block(['PPDemo', '*'], routes);
 
 // The registries a server may have: none; one with new.test (PPDemo, sample-level data) in the middle of a key
@@ -261,6 +275,18 @@ const TOKENS = {
   otherDataset: () => signer(SECRET).sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' }),
   otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   garbage: () => 'not.a.token',
+  // Tokens a portal mints for scripts: unpinned, pinned, and for aggregated data only.
+  script: () =>
+    signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', client: 'script', apiTokenId: 'x1' }),
+  scriptPinned: () =>
+    signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', client: 'script', ip: '203.0.113.7' }),
+  scriptAggregated: () =>
+    signer(SECRET).sign({
+      datasets: ['PPDemo'],
+      email: 'a@b.org',
+      client: 'script',
+      routeClasses: ['aggregated'],
+    }),
   issuerScope: () => issuerToken({ scope: 'openid pp:dataset:PPDemo' }),
   issuerGroup: () => issuerToken({ groups: ['alpha'] }),
   issuerNoGrant: () => issuerToken({ scope: 'openid' }),
@@ -315,7 +341,7 @@ const request = fc.record({
   origin: fc.constantFrom(...ORIGINS),
   token: fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[])),
   ip: fc.constantFrom('203.0.113.7', '203.0.113.99', '198.51.100.1'),
-  header: fc.constantFrom(...HEADERS),
+  header: fc.constantFrom(...TOKEN_HEADERS),
 });
 
 type Config = typeof config extends fc.Arbitrary<infer C> ? C : never;
@@ -336,6 +362,7 @@ describe('the server and explain, for random configs and requests', () => {
   it('answer with the same status and code', async () => {
     let refused = 0;
     let allowed = 0;
+    let scriptsAllowed = 0;
     let grantedByIssuer = 0;
     let registeredAllowed = 0;
     const codes = new Set<string>();
@@ -375,7 +402,7 @@ describe('the server and explain, for random configs and requests', () => {
         const token = TOKENS[r.token](r.registry);
         const headers: Record<string, string> = {};
         if (r.origin !== undefined) headers.origin = r.origin;
-        if (token !== undefined) headers[r.header] = token;
+        if (token !== undefined) headers[r.header] = r.header === 'authorization' ? `Bearer ${token}` : token;
         const incoming = { socket: { remoteAddress: r.ip } } as unknown as IncomingMessage;
         const path = `${ROUTES[r.route].path}?dslabel=PPDemo${QUERY[r.route]}`;
         const res = await app.request(path, { headers }, { incoming });
@@ -400,6 +427,9 @@ describe('the server and explain, for random configs and requests', () => {
           },
           token,
         );
+        if (r.origin === undefined && r.token.startsWith('script')) {
+          if (decision.outcome === 'allowed' && res.status === 200) scriptsAllowed++;
+        }
         if (decision.outcome === 'allowed') {
           allowed++;
           if (r.token.startsWith('registered') && r.route === 'samples') registeredAllowed++;
@@ -419,7 +449,8 @@ describe('the server and explain, for random configs and requests', () => {
         numRuns: 500,
         // Always among the cases: a registered portal's token, in the live registry and in the retired one; and
         // a token of the trusted issuer that its scope grants, and one of an issuer no entry trusts (random
-        // configs meet them too, but not in every run).
+        // configs meet them too, but not in every run); and scripts let in, with an unpinned token and a pinned
+        // one, from the registry's side too.
         examples: [
           ...(['live', 'retired'] as const).map((registry): [Config, Request] => [
             { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
@@ -445,13 +476,37 @@ describe('the server and explain, for random configs and requests', () => {
               header: 'x-ds-access-token',
             },
           ]),
+          ...(['true', 'pinned'] as const).map((scripts): [Config, Request] => [
+            {
+              PPDemo: {
+                '*': {
+                  'portal.test:8080': {
+                    type: 'jwt',
+                    secret: SECRET,
+                    scripts: scripts === 'true' ? true : scripts,
+                  },
+                },
+              },
+            },
+            {
+              registry: 'live',
+              revocations: 'clear',
+              route: 'samples',
+              origin: undefined,
+              token: scripts === 'true' ? 'script' : 'scriptPinned',
+              ip: '203.0.113.7',
+              header: 'authorization',
+            },
+          ]),
         ],
       },
     );
-    // Not vacuous: both outcomes occur, issuer tokens and passports are granted, an untrusted issuer is met, and
-    // registered portals are allowed and refused as retired.
+    // Not vacuous: both outcomes occur, scripts are let in, issuer tokens and passports are granted, an untrusted
+    // issuer is met, and registered portals are allowed and refused as retired. (An issuer's token from a script is
+    // rare here; src/issuers.test.ts in access-policy has it.)
     expect(allowed).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
+    expect(scriptsAllowed).toBeGreaterThan(2);
     expect(grantedByIssuer).toBeGreaterThan(0);
     expect(codes).toContain('issuer_not_trusted');
     expect(codes).toContain('embedder_retired');

@@ -37,6 +37,7 @@ describe('the access table at start', () => {
         entry: `dsCredentials.PPDemo.termdb.${PORTAL_HOST}`,
       }),
       expect.objectContaining({ embedder: 'any other origin', needs: 'refused (embedder_not_allowed)' }),
+      expect.objectContaining({ embedder: 'scripts (no Origin)', needs: 'refused (scripts_not_allowed)' }),
     ]);
     expect(events.at(-1)).toMatchObject({ event: 'open_to_everyone', datasets: ['Open'] });
     expect(lines.join('')).not.toContain(h.secret);

@@ -5,7 +5,11 @@ import { authorize } from './authorize.js';
 import type { CredentialEntry } from './entries.js';
 
 function entry(extra: Record<string, unknown> = {}): CredentialEntry {
-  const r = load({ TermdbTest: { '*': { '*': jwt(extra) } } }).resolve('TermdbTest', SAMPLES, undefined);
+  const r = load({ TermdbTest: { '*': { '*': jwt(extra) } } }).resolve(
+    'TermdbTest',
+    SAMPLES,
+    'https://portal.example.org',
+  );
   if (r.kind !== 'needs-token') throw new Error('expected a token entry');
   return r.entry;
 }

@@ -1,6 +1,6 @@
 import { canonicalIp, parseIp, sameAddress, sameNetwork } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
-import type { CredentialEntry } from './entries.js';
+import type { CredentialEntry, ScriptAccess } from './entries.js';
 
 /** The result of {@link authorize}: granted, or refused with a stable code and a reason for logs. */
 export type Authorization =
@@ -12,6 +12,11 @@ export interface AuthorizeRequest {
   dataset: string;
   /** The client address as the server sees it (after its own trusted-proxy handling), or undefined. */
   clientIp: string | undefined;
+  /**
+   * For a script's request (no `Origin`): the entry's `scripts` rule. `true`: a token without `ip` is accepted
+   * (the portal did not pin it); `'pinned'`: it must carry one. A present `ip` is checked by `ipCheck` either way.
+   */
+  script?: Exclude<ScriptAccess, false> | undefined;
 }
 
 const GRANTED: Authorization = Object.freeze({ ok: true });
@@ -29,6 +34,8 @@ const GRANTED: Authorization = Object.freeze({ ok: true });
  *   access.
  * - Address, `ipCheck: "none"`: the `ip` claim is not compared (ProteinPaint's setting for users whose address
  *   changes between requests; the token can then be used from anywhere until it expires).
+ * - A script's token (`request.script`): without an `ip` claim it is accepted under `"scripts": true` and refused
+ *   under `"scripts": "pinned"`; with one, `ipCheck` decides as above.
  *
  * @example
  * const grant = authorize(entry, claims, { dataset: 'TermdbTest', clientIp: '203.0.113.7' });
@@ -50,8 +57,17 @@ export function authorize(
     };
   }
 
-  if (entry.ipCheck === 'none') return GRANTED;
   const claimed = claims.ip;
+  // Scripts run on clusters and behind changing addresses: their tokens are pinned only when the portal pins them.
+  if (claimed === undefined && request.script === true) return GRANTED;
+  if (claimed === undefined && request.script === 'pinned') {
+    return {
+      ok: false,
+      code: 'ip_mismatch',
+      reason: 'the script\'s token has no "ip" claim and this entry takes pinned script tokens only',
+    };
+  }
+  if (entry.ipCheck === 'none') return GRANTED;
   const client = request.clientIp;
   const shown = (ip: string): string => canonicalIp(ip) ?? JSON.stringify(ip);
   if (claimed === undefined) {

@@ -297,7 +297,7 @@ describe('decide', () => {
     const steps: DecisionStep[] = [];
     const traced = await decide(termdb, facts({ headers: { 'x-ds-access-token': good() } }), steps);
     const plain = await decide(termdb, facts({ headers: { 'x-ds-access-token': good() } }));
-    expect(steps.map((s) => s.step)).toEqual(['resolved', 'token', 'grant', 'scope']);
+    expect(steps.map((s) => s.step)).toEqual(['resolved', 'token', 'client', 'grant', 'scope']);
     expect({ ...traced, claims: undefined }).toEqual({ ...plain, claims: undefined });
   });
 
@@ -323,7 +323,7 @@ describe('decide with revocation lists', () => {
     const d = await decide(termdb, facts({ headers: headers(token), revocations }), steps);
     expect(d).toMatchObject({ allowed: false, status: 401, code: 'token_revoked' });
     expect(d.allowed || d.path).toBe('dsCredentials.TermdbTest.termdb.portal.example.org');
-    expect(steps.map((s) => s.step)).toEqual(['resolved', 'token', 'revocation']);
+    expect(steps.map((s) => s.step)).toEqual(['resolved', 'token', 'client', 'revocation']);
     // Without the list the same token is allowed: the list is what refused it.
     expect((await decide(termdb, facts({ headers: headers(token) }))).allowed).toBe(true);
   });

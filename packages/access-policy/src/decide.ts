@@ -1,8 +1,10 @@
 import { canonicalIp } from '@pp-embed/client-address';
-import { type DatasetTokenClaims, peekJwt, TokenError } from '@pp-embed/dataset-token';
+import { type DatasetTokenClaims, peekJwt, type TokenClient, TokenError } from '@pp-embed/dataset-token';
 import type { VisaOutcome } from '@pp-embed/passport';
 import {
   type DisclosureRule,
+  GRANTED_ROUTE_CLASSES,
+  type GrantedRouteClass,
   LIMITS,
   type LoginErrorCode,
   ROUTES,
@@ -17,7 +19,7 @@ import { type DatasetDisclosure, NO_DISCLOSURE, rulesBeneath, type TierRule, tie
 import type { CredentialEntry, OpenEntry, PasswordEntry, RouteRef, TokenEntry } from './entries.js';
 import { type IssuerGrant, issuerGrants, type TrustedIssuer } from './issuers.js';
 import { verifyPassword } from './password.js';
-import { type AccessPolicy, throttleOf, type Trace, traceResolution } from './policy.js';
+import { type AccessPolicy, type ForbiddenCode, throttleOf, type Trace, traceResolution } from './policy.js';
 
 /**
  * The facts of one request, as the server sees them. Nothing else reaches the decision.
@@ -148,6 +150,20 @@ export type DecisionStep =
   | { readonly step: 'resolved'; readonly trace: Trace }
   | { readonly step: 'duplicate-header'; readonly headerKey: string }
   | {
+      readonly step: 'client';
+      readonly entry: TokenEntry;
+      /** Who sent the request: a script (no `Origin`) or a web page. */
+      readonly sender: TokenClient;
+      /** Who the token was minted for (`client` claim; a browser when absent). */
+      readonly client: TokenClient;
+    }
+  | {
+      readonly step: 'route-class';
+      readonly route: RouteRef;
+      /** The token's `routeClasses`. */
+      readonly granted: readonly GrantedRouteClass[];
+    }
+  | {
       readonly step: 'token';
       readonly entry: CredentialEntry;
       readonly offered: boolean;
@@ -259,28 +275,30 @@ export async function decide(
   }
   if (facts.password !== undefined) return login(policy, result, facts, steps);
 
+  // A request without an Origin is a script's (the widget, cross-origin, always sends one).
+  const sender: TokenClient = trace.embedder.kind === 'absent' ? 'script' : 'browser';
   if (result.kind === 'open') {
     const guard = traceResolution(policy, facts.dataset, GUARD_ROUTE, facts.origin).result;
     const entry = guard.kind === 'needs-token' ? guard.entry : undefined;
-    const offered = entry === undefined ? undefined : facts.header(entry.headerKey);
+    const offered = entry === undefined ? undefined : offeredToken(entry, facts, sender);
     steps?.push({ step: 'optional-token', guard: entry, offered: offered !== undefined });
     let claims: DatasetTokenClaims | undefined;
     let kid: string | undefined;
     if (entry !== undefined && offered !== undefined) {
       // A refused token on an open route is not an error: the answer is the one without a token.
-      const checked = await checkToken(entry, offered, facts, steps);
+      const checked = await checkToken(entry, offered, facts, sender, steps);
       if ('claims' in checked) ({ claims, kid } = checked);
     }
-    return allowed(policy, claims, entry, facts, result.entry, true, steps, kid);
+    return allowed(policy, claims, entry, facts, result.entry, true, sender, steps, kid);
   }
 
   const entry = result.entry;
-  const checked = await checkToken(entry, facts.header(entry.headerKey), facts, steps);
+  const checked = await checkToken(entry, offeredToken(entry, facts, sender), facts, sender, steps);
   if ('claims' in checked)
-    return allowed(policy, checked.claims, entry, facts, entry, true, steps, checked.kid);
+    return allowed(policy, checked.claims, entry, facts, entry, true, sender, steps, checked.kid);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
-    return allowed(policy, undefined, undefined, facts, entry, false, steps);
+    return allowed(policy, undefined, undefined, facts, entry, false, sender, steps);
   }
   return checked;
 }
@@ -370,16 +388,41 @@ function issue(entry: PasswordEntry, facts: RequestFacts): IssuedToken {
   return { token, headerKey: entry.headerKey, expiresIn: entry.maxTokenAge };
 }
 
-function forbiddenDetail(code: 'embedder_not_allowed' | 'route_forbidden'): string {
-  return code === 'embedder_not_allowed'
-    ? 'no embedder key of the route block matches the origin'
-    : 'the entry is "forbidden"';
+const FORBIDDEN_DETAILS: Record<ForbiddenCode, string> = {
+  embedder_not_allowed: 'no embedder key of the route block matches the origin',
+  route_forbidden: 'the entry is "forbidden"',
+  scripts_not_allowed: 'the request has no Origin and no entry of the route block accepts scripts',
+};
+
+function forbiddenDetail(code: ForbiddenCode): string {
+  return FORBIDDEN_DETAILS[code];
+}
+
+/** RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme compared case-insensitively. */
+const BEARER = /^Bearer +(\S+)$/i;
+
+/**
+ * The token a request offers to `entry`: what its header holds, and from a script also `Authorization: Bearer`
+ * (RFC 6750 §2.1), which OAuth clients send by themselves. Both at once is two tokens, refused as two headers are.
+ */
+function offeredToken(entry: CredentialEntry, facts: RequestFacts, sender: TokenClient): string | undefined {
+  const header = facts.header(entry.headerKey);
+  if (sender !== 'script' || entry.headerKey === 'authorization') return header;
+  // Two Authorization headers arrive joined with ", ", as two token headers do.
+  const bearers = (facts.header('authorization') ?? '')
+    .split(',')
+    .map((value) => BEARER.exec(value.trim())?.[1])
+    .filter((token): token is string => token !== undefined);
+  if (bearers.length === 0) return header;
+  // Joined as two headers of one name would be, so that the duplicate check below refuses them alike.
+  return [...(header === undefined ? [] : [header]), ...bearers].join(', ');
 }
 
 async function checkToken(
   entry: CredentialEntry,
   header: string | undefined,
   facts: RequestFacts,
+  sender: TokenClient,
   steps: DecisionStep[] | undefined,
 ): Promise<{ claims: DatasetTokenClaims; kid: string | undefined } | Refused> {
   // Two headers of the same name arrive joined with ", "; a compact JWS has no comma.
@@ -443,17 +486,42 @@ async function checkToken(
     });
   }
   steps?.push({ step: 'token', entry, offered: true, outcome: { claims, kid } });
-  // The feeds are the portals' records of the tokens they minted. A token this server issued for a dataset
-  // password is in no portal's feed, so no feed holds it back.
   if (entry.type === 'jwt') {
+    // A browser's token outside its page, or a script's token in a page, is not what either was minted for.
+    const client = claims.client ?? 'browser';
+    steps?.push({ step: 'client', entry, sender, client });
+    if (client !== sender) {
+      return sender === 'script'
+        ? refused(
+            403,
+            'token_not_for_scripts',
+            "a browser's token in a request without an Origin",
+            entry.path,
+          )
+        : refused(403, 'token_not_for_browsers', "a script's token in a request with an Origin", entry.path);
+    }
+    // The feeds are the portals' records of the tokens they minted. A token this server issued for a dataset
+    // password is in no portal's feed, so no feed holds it back.
     const withdrawn = checkRevocation(entry, claims, facts, steps);
     if (withdrawn !== undefined) return withdrawn;
   }
-  const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp });
+  const script =
+    sender === 'script' && entry.type === 'jwt' && entry.scripts !== false ? entry.scripts : undefined;
+  const grant = authorize(entry, claims, { dataset: facts.dataset, clientIp: facts.clientIp, script });
   steps?.push({ step: 'grant', entry, claims, result: grant });
   if (!grant.ok) return refused(403, grant.code, grant.reason, entry.path);
+  const routeClass = facts.route.class;
+  if (claims.routeClasses !== undefined && isGranted(routeClass)) {
+    steps?.push({ step: 'route-class', route: facts.route, granted: claims.routeClasses });
+    if (!claims.routeClasses.includes(routeClass)) {
+      return refused(403, 'insufficient_scope', `the "routeClasses" claim lacks "${routeClass}"`, entry.path);
+    }
+  }
   return { claims, kid };
 }
+
+const isGranted = (routeClass: RouteRef['class']): routeClass is GrantedRouteClass =>
+  (GRANTED_ROUTE_CLASSES as readonly string[]).includes(routeClass);
 
 /** A verifier's refusal as it is; anything else it threw as `token_invalid`, kept as the cause for logs. */
 function asTokenError(error: unknown): TokenError {
@@ -587,6 +655,7 @@ async function allowed(
   facts: RequestFacts,
   entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
+  sender: TokenClient,
   steps: DecisionStep[] | undefined,
   kid?: string,
 ): Promise<Decision> {
@@ -625,7 +694,7 @@ async function allowed(
     if (rule !== null) rows = 'readable';
     rule = null;
   } else if (tier === 'granted' && rule !== null) {
-    rows = (await readsRows(policy, claims, facts, disclosure)) ? 'readable' : 'not-readable';
+    rows = (await readsRows(policy, claims, facts, sender, disclosure)) ? 'readable' : 'not-readable';
     if (rows === 'readable') rule = null;
   }
   const scope: Scope = {
@@ -647,6 +716,7 @@ async function readsRows(
   policy: AccessPolicy,
   claims: DatasetTokenClaims | undefined,
   facts: RequestFacts,
+  sender: TokenClient,
   disclosure: DatasetDisclosure,
 ): Promise<boolean> {
   const guard = traceResolution(policy, facts.dataset, GUARD_ROUTE, facts.origin).result;
@@ -655,11 +725,13 @@ async function readsRows(
   if (claims === undefined) return false;
   // The entry that guards the rows must grant this token for the rows themselves: its key, grant and address rule,
   // and, for a trusted issuer's token, scopes that cover sample-level routes (not only the route asked). Asked even
-  // when that entry verified the token: a trusted issuer's grant can cover aggregated routes only.
+  // when that entry verified the token: a trusted issuer's grant, or a script token's `routeClasses`, can cover
+  // aggregated routes only.
   const checked = await checkToken(
     guard.entry,
-    facts.header(guard.entry.headerKey),
+    offeredToken(guard.entry, facts, sender),
     { ...facts, route: GUARD_ROUTE },
+    sender,
     undefined,
   );
   return 'claims' in checked && checked.claims.access !== 'signedIn';

@@ -2,7 +2,7 @@ import type { Signer, Verifier } from '@pp-embed/dataset-token';
 import type { RouteClass } from '@pp-embed/viz-api';
 import type { TrustedIssuer } from './issuers.js';
 import type { PasswordHash } from './password.js';
-import type { IP_CHECKS } from './schema.js';
+import type { IP_CHECKS, SCRIPT_ACCESS } from './schema.js';
 
 /**
  * A server route as the policy sees it: its name as `dsCredentials` route keys write it (`termdb/samples`) and
@@ -65,6 +65,11 @@ interface TokenRules extends EntryBase {
  */
 export interface TokenEntry extends TokenRules {
   readonly type: 'jwt';
+  /**
+   * Whether requests without an `Origin` (scripts) may use this entry, with a token the portal minted for a script:
+   * `false` (never), `true` (its `ip` claim checked by `ipCheck` when present) or `'pinned'` (it must carry one).
+   */
+  readonly scripts: ScriptAccess;
   /** OpenID issuers whose tokens it accepts beside the portal's (`issuers`, names of `trustedIssuers`). */
   readonly issuers: readonly TrustedIssuer[];
   /** Which kind of key checks the signature, never the key itself; undefined when it has none of its own. */
@@ -91,6 +96,9 @@ export interface PasswordEntry extends TokenRules {
 
 /** An entry whose requests carry a token: one from the portal (`jwt`) or one issued for a password (`basic`). */
 export type CredentialEntry = TokenEntry | PasswordEntry;
+
+/** Whether an entry takes scripts: `false`, `true` or `'pinned'` (see {@link TokenEntry.scripts}). */
+export type ScriptAccess = (typeof SCRIPT_ACCESS)[number];
 
 /** How strictly an entry compares a token's `ip` claim with the client address. */
 export type IpCheck = (typeof IP_CHECKS)[number];

@@ -101,7 +101,7 @@ describe('explain', () => {
     const later = load({ T: { '*': { '*': { type: 'jwt', secret } } } }, { now: () => clock() + 120_000 });
     const { decision, steps } = await explain(
       later,
-      { dataset: 'T', route: { name: 'x', class: 'aggregated' } },
+      { dataset: 'T', route: { name: 'x', class: 'aggregated' }, origin: 'https://portal.example.org' },
       expired,
     );
     expect(decision).toEqual({ outcome: 'refused', status: 401, code: 'token_expired' });
@@ -227,12 +227,13 @@ describe('explain', () => {
 
   it('allows the discovery route without a token under a "*" credential, as the server answers it', async () => {
     const star = load({ T: { '*': { '*': { type: 'jwt', secret } } } });
-    const { decision, steps } = await explain(star, { dataset: 'T', route: 'termdb/config' });
+    const page = { dataset: 'T', origin: 'https://portal.example.org' };
+    const { decision, steps } = await explain(star, { ...page, route: 'termdb/config' });
     expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
     expect(steps).toContain(
       'Route "termdb/config" is a discovery route: without a usable token it still answers, and leaves out the parts that need one (the root terms and cohorts).',
     );
-    const terms = await explain(star, { dataset: 'T', route: 'termdb/terms' });
+    const terms = await explain(star, { ...page, route: 'termdb/terms' });
     expect(terms.decision).toEqual({ outcome: 'refused', status: 401, code: 'token_missing' });
   });
 
@@ -255,7 +256,7 @@ describe('explain', () => {
     const at = clock() + 63_000; // 3 s past exp
     const tight = load(config, { leewaySeconds: 0 });
     const loose = load(config, { leewaySeconds: 5 });
-    const request = { dataset: 'T', route: 'termdb/samples', now: at };
+    const request = { dataset: 'T', route: 'termdb/samples', now: at, origin: 'https://portal.example.org' };
     expect((await explain(tight, request, expiring)).decision).toMatchObject({ code: 'token_expired' });
     expect((await explain(loose, request, expiring)).decision.outcome).toBe('allowed');
   });
@@ -266,8 +267,8 @@ describe('explain', () => {
     expect(steps).toEqual([
       'Dataset "Other" has no key of its own, so the "*" dataset block applies (dsCredentials.*).',
       'Route "termdb/terms" (aggregated) has no route key of its own; the "*" route key matched (dsCredentials.*.*).',
-      'The request has no Origin header (as from a script or curl), so only a "*" embedder can match.',
-      'The "*" embedder matched (dsCredentials.*.*.*).',
+      'The request has no Origin header: it is a script’s (or curl’s), not a web page’s.',
+      'No entry of dsCredentials.*.* accepts scripts, so the "*" embedder decides, as for everyone (dsCredentials.*.*.*).',
       'The entry\'s type is "forbidden": this route is closed to this embedder, with or without a token.',
       'Decision: refused with route_forbidden (403).',
     ]);

@@ -102,8 +102,13 @@ export async function explain(
     route,
     origin: request.origin,
     clientIp: request.clientIp,
-    header: (name) =>
-      request.tokenHeader === undefined || request.tokenHeader.toLowerCase() === name ? offered : undefined,
+    header: (name) => {
+      if (offered === undefined) return undefined;
+      // Without a named header the token is in the deciding entry's; `Authorization` carries it as Bearer.
+      if (request.tokenHeader === undefined) return name === 'authorization' ? undefined : offered;
+      if (request.tokenHeader.toLowerCase() !== name) return undefined;
+      return name === 'authorization' ? `Bearer ${offered}` : offered;
+    },
     disclosure: request.disclosure,
     ...(request.now !== undefined && { now: request.now }),
     ...(request.revocations !== undefined && { revocations: request.revocations }),
@@ -131,6 +136,13 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
       return [tokenSentence(step.entry, step.offered, step.outcome)];
     case 'revocation':
       return [revocationSentence(step.verdict)];
+    case 'client':
+      // A page's request with a browser's token is every embedding's case: said only when it is not that.
+      return step.client === 'browser' && step.sender === 'browser' ? [] : [clientSentence(step)];
+    case 'route-class':
+      return [
+        `The token opens ${list(step.granted.map(quote))} data only ("routeClasses")${step.granted.includes(step.route.class as (typeof step.granted)[number]) ? `, which includes this ${step.route.class} route` : `, not this ${step.route.class} route`}.`,
+      ];
     case 'grant':
       return grantSentences(step.entry, step.claims, step.result, request);
     case 'issuer':
@@ -159,6 +171,19 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
         `No entry of any dataset names embedder ${quote(step.host)} and there is no "*" embedder (nor is the origin in corsOrigins), so a page there may read no answer of this server; its discovery request is answered with embedder_not_allowed, the one answer that page may read, so that the widget can say why.`,
       ];
   }
+}
+
+function clientSentence(step: Extract<DecisionStep, { step: 'client' }>): string {
+  const minted =
+    step.client === 'script'
+      ? 'The token was minted for a script ("client": "script": the portal gave it in exchange for a personal API token)'
+      : 'The token was minted for a browser (it has no "client": "script" claim)';
+  if (step.client === step.sender) {
+    return `${minted}, as a ${step.sender === 'script' ? 'request without an Origin' : "web page's request"} needs.`;
+  }
+  return step.sender === 'script'
+    ? `${minted}, but the request has no Origin: a script needs a script's token, which the portal gives in exchange for a personal API token; a browser's token used outside its page is refused.`
+    : `${minted}, but the request comes from a web page (it has an Origin): pages need a browser's token; a script's token is refused there.`;
 }
 
 function passwordSentence(step: Extract<DecisionStep, { step: 'password' }>): string {
@@ -252,11 +277,10 @@ function embedderSentences(origin: string | null | undefined, t: Trace): string[
   const block = t.route.block;
   const out: string[] = [];
   if (e.kind === 'host') out.push(`The Origin ${quote(String(origin))} is embedder ${quote(e.host)}.`);
-  else if (e.kind === 'absent')
-    out.push(
-      'The request has no Origin header (as from a script or curl), so only a "*" embedder can match.',
-    );
-  else if (e.kind === 'null')
+  else if (e.kind === 'absent') {
+    out.push(...scriptSentences(t));
+    return out;
+  } else if (e.kind === 'null')
     out.push('The Origin is "null" (a sandboxed or file: page), so only a "*" embedder can match.');
   else
     out.push(
@@ -286,6 +310,42 @@ function embedderSentences(origin: string | null | undefined, t: Trace): string[
     );
   }
   return out;
+}
+
+/** A request without an Origin: the entry that takes scripts, or why none does. */
+function scriptSentences(t: Trace): string[] {
+  const head = 'The request has no Origin header: it is a script’s (or curl’s), not a web page’s.';
+  const block = t.route.block;
+  const result = t.result;
+  if (t.embedderVia === 'script' && result.kind === 'needs-token') {
+    const entry = result.entry as TokenEntry;
+    const accepts = `The entry ${entry.path} accepts scripts ("scripts": ${entry.scripts === 'pinned' ? '"pinned"' : 'true'})`;
+    const carried = `as a Bearer token in the Authorization header or in the ${quote(entry.headerKey)} header`;
+    if (entry.verifier === undefined) {
+      return [
+        head,
+        `${accepts}: a token from one of its trusted issuers ${issuerNames(entry)} is needed, ${carried}.`,
+      ];
+    }
+    const issuers =
+      entry.issuers.length === 0
+        ? ''
+        : ` Tokens from its trusted issuers ${issuerNames(entry)} are accepted too.`;
+    return [
+      head,
+      `${accepts}: a token the portal minted for a script is needed, ${carried}; ${entry.scripts === 'pinned' ? 'it must carry an "ip" claim, checked by the entry\'s address rule' : 'an "ip" claim is checked by the entry\'s address rule when the portal pinned one, and a token without one is accepted'}.${issuers}`,
+    ];
+  }
+  if (result.kind === 'open' || (result.kind === 'forbidden' && result.code === 'route_forbidden')) {
+    return [
+      head,
+      `No entry of ${block?.path} accepts scripts, so the "*" embedder decides, as for everyone (${result.entry?.path ?? ''}).`,
+    ];
+  }
+  return [
+    head,
+    `No entry of ${block?.path} accepts scripts ("scripts": true), so a request without an Origin is refused (fail closed): a protected route answers only pages of its embedders, and scripts where the operator allows them.`,
+  ];
 }
 
 function issuerSentences(step: Extract<DecisionStep, { step: 'issuer' }>, request: ExplainRequest): string[] {
@@ -421,6 +481,7 @@ const REASONS: Record<Revocation['reason'], string> = {
   'grant-change': 'the grant was changed or removed',
   'account-removed': 'the account was removed',
   admin: 'an administrator revoked it',
+  'api-token-revoked': 'the personal API token it was exchanged for was revoked',
 };
 
 function revocationSentence(verdict: RevocationVerdict): string {

@@ -30,6 +30,7 @@ export {
   type DsName,
   type ForbiddenEntry,
   type IpCheck,
+  type ScriptAccess,
   type OpenEntry,
   type PasswordEntry,
   type PolicyEntry,

@@ -62,9 +62,9 @@ beforeAll(async () => {
 
 afterAll(() => idp.stop());
 
-/** The server's config: one entry that trusts only the IdP, one that takes the portal's key and the IdP. */
-function policy(audience = VIZ) {
-  const issuers = loadTrustedIssuers(
+/** The IdP as serverconfig.json's trustedIssuers names it: "university". */
+function trustedIssuers(audience = VIZ) {
+  return loadTrustedIssuers(
     {
       university: {
         issuer: idp.url,
@@ -93,6 +93,11 @@ function policy(audience = VIZ) {
     },
     { keys: { background: false } },
   );
+}
+
+/** The server's config: one entry that trusts only the IdP, one that takes the portal's key and the IdP. */
+function policy(audience = VIZ) {
+  const issuers = trustedIssuers(audience);
   return loadPolicy(
     {
       TermdbTest: { '*': { 'portal.example.org': { type: 'jwt', issuers: ['university'] } } },
@@ -206,6 +211,80 @@ describe('a token from a trusted issuer', () => {
     expect(text).toContain('by claim "groups" = "abc-team" under rule trustedIssuers.university.grants[1]');
     expect(text).toContain('do not cover sample-level routes');
     expect(text).toContain('Decision: refused with insufficient_scope (403).');
+  });
+});
+
+describe('a token from a trusted issuer, sent by a script', () => {
+  // The entry that takes scripts (no Origin) trusts the IdP too.
+  const withScripts = () =>
+    loadPolicy(
+      {
+        TermdbTest: {
+          '*': { 'portal.example.org': { type: 'jwt', issuers: ['university'], scripts: true } },
+        },
+      },
+      { baseDir: process.cwd(), issuers: trustedIssuers() },
+    );
+  const script = (token: string) =>
+    facts(undefined, {
+      origin: undefined,
+      header: (name) => (name === 'authorization' ? `Bearer ${token}` : undefined),
+    });
+
+  it('is granted where the entry takes scripts, as a Bearer token, by the same rules as from a page', async () => {
+    expect(await decide(withScripts(), script(await tokenFor('ana')))).toMatchObject({
+      allowed: true,
+      granted: true,
+    });
+    expect(await decide(withScripts(), script(await tokenFor('carl')))).toMatchObject({
+      status: 403,
+      code: 'insufficient_scope',
+    });
+  });
+
+  it('is told by explain: the entry takes scripts with tokens of its trusted issuers', async () => {
+    const { decision, steps } = await explain(
+      withScripts(),
+      { dataset: 'TermdbTest', route: 'termdb/samples', tokenHeader: 'authorization' },
+      await tokenFor('ana'),
+    );
+    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(steps.join('\n')).toContain(
+      `accepts scripts ("scripts": true): a token from one of its trusted issuers "university" (${idp.url}) is needed`,
+    );
+  });
+
+  it('is refused where no entry takes scripts (scripts_not_allowed)', async () => {
+    expect(await decide(policy(), script(await tokenFor('ana')))).toMatchObject({
+      status: 403,
+      code: 'scripts_not_allowed',
+    });
+  });
+
+  it('cannot meet "scripts": "pinned", which is a load error beside issuers', () => {
+    expect(() =>
+      loadPolicy(
+        {
+          TermdbTest: {
+            '*': {
+              'portal.example.org': {
+                type: 'jwt',
+                secret: newSecret(),
+                issuers: ['university'],
+                scripts: 'pinned',
+              },
+            },
+          },
+        },
+        { baseDir: process.cwd(), issuers: trustedIssuers() },
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.objectContaining({ path: 'dsCredentials.TermdbTest.*.portal.example.org.scripts' }),
+        ],
+      }),
+    );
   });
 });
 

@@ -24,6 +24,7 @@ import {
   type PolicyEntry,
   type RouteRef,
   SAMPLE_LEVEL,
+  type ScriptAccess,
   type TokenEntry,
 } from './entries.js';
 import { describeRewrite, reshapeLegacy } from './migrate.js';
@@ -335,7 +336,22 @@ export function loadPolicy(raw: unknown, options: LoadPolicyOptions): AccessPoli
         embedders.set(host, entry);
         entries.push(entry);
       }
-      routes.set(routeKey, { key: routeKey, path: formatPath(root, routeSegments), embedders });
+      const scripts = [...embedders.values()].filter(
+        (e): e is TokenEntry => e.type === 'jwt' && e.scripts !== false,
+      );
+      if (scripts.length > 1) {
+        // A script sends no Origin, so nothing would choose between the entries' keys and rules.
+        report(
+          routeSegments,
+          `more than one entry accepts scripts (${scripts.map((e) => `"${e.embedder}"`).join(', ')}); a script sends no Origin, so only one entry of a route block may take its requests`,
+        );
+      }
+      routes.set(routeKey, {
+        key: routeKey,
+        path: formatPath(root, routeSegments),
+        embedders,
+        scripts: scripts[0],
+      });
     }
     datasets.set(datasetKey, { key: datasetKey, path: formatPath(root, datasetSegments), routes });
   }
@@ -578,6 +594,13 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
       clean = false;
     }
   }
+  if (raw.scripts === 'pinned' && ipCheck === 'none') {
+    report(
+      [...place.segments, 'scripts'],
+      '"pinned" needs an address check, and "ipCheck": "none" compares no address; use "strict" or "loose", or "scripts": true',
+    );
+    clean = false;
+  }
   const rules = { ...base, headerKey, ipCheck };
   if (type === 'basic') {
     const entry = buildPasswordEntry(raw, place, rules);
@@ -601,6 +624,14 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
       clean = false;
     }
   });
+  if (raw.scripts === 'pinned' && issuerNames.length > 0) {
+    // A trusted issuer's token carries no address, so "pinned" would refuse every one of them from a script.
+    report(
+      [...place.segments, 'scripts'],
+      '"pinned" takes only tokens bound to an address ("ip"), and tokens of trusted issuers carry none; use "scripts": true to take them from scripts',
+    );
+    clean = false;
+  }
   if (given.length === 0 && issuerNames.length === 0 && injected === undefined) {
     report(
       place.segments,
@@ -668,6 +699,7 @@ function buildEntry(raw: Json, place: EntryPlace): PolicyEntry | undefined {
   return Object.freeze({
     type,
     ...rules,
+    scripts: (raw.scripts as ScriptAccess | undefined) ?? false,
     verifier,
     dsnames:
       entry.dsnames === undefined
@@ -968,6 +1000,7 @@ function routeBlock(block: DatasetBlock, key: string): RouteBlock {
     key,
     path: formatPath(block.path, [key]),
     embedders: new Map(broader?.embedders ?? []),
+    scripts: broader?.scripts,
   };
   routes.set(key, made);
   return made;

@@ -35,14 +35,16 @@ const ORIGINS = [
   undefined,
 ];
 
-type Entry = { type: 'jwt'; secret: string } | { type: 'open' } | { type: 'forbidden' };
+type Entry = { type: 'jwt'; secret: string; scripts?: true } | { type: 'open' } | { type: 'forbidden' };
 type Config = Record<string, Record<string, Record<string, Entry | string>>>;
 
 const entry: fc.Arbitrary<Entry> = fc.constantFrom<Entry>(
   { type: 'jwt', secret: SECRET },
+  { type: 'jwt', secret: SECRET, scripts: true },
   { type: 'open' },
   { type: 'forbidden' },
 );
+const takesScripts = (e: unknown): boolean => typeof e === 'object' && e !== null && 'scripts' in e;
 // Keys starting with # are comments: their values may be anything, so they hold a string here.
 const level = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
   fc
@@ -56,7 +58,10 @@ const level = <T>(keys: readonly string[], value: fc.Arbitrary<T>) =>
 // Every non-comment block has at least one non-comment member: an empty block is a load error by design.
 const nonEmpty = (block: Record<string, unknown>): boolean =>
   Object.keys(block).some((k) => !k.startsWith('#'));
-const embedders = level(EMBEDDERS, entry).filter(nonEmpty);
+// At most one entry of a route block takes scripts: two are a load error by design.
+const embedders = level(EMBEDDERS, entry)
+  .filter(nonEmpty)
+  .filter((block) => Object.values(block).filter(takesScripts).length <= 1);
 const routes = level(ROUTES, embedders).filter(nonEmpty);
 const config = fc.option(level(DATASETS, routes), { nil: undefined }) as fc.Arbitrary<Config | undefined>;
 
@@ -90,6 +95,15 @@ function reference(cfg: Config | undefined, ds: string, r: RouteRef, o: string |
   if (key === undefined) return 'open';
   const byEmbedder = block[key] as Record<string, Entry>;
   const e = embedderFromOrigin(o);
+  // No Origin: a script. The entry that takes scripts; else an open or forbidden "*"; else refused.
+  if (e.kind === 'absent') {
+    if (Object.keys(byEmbedder).some((k) => !k.startsWith('#') && takesScripts(byEmbedder[k])))
+      return 'needs-token';
+    const star = own(byEmbedder, '*') ? (byEmbedder['*'] as Entry) : undefined;
+    if (star?.type === 'open') return 'open';
+    if (star?.type === 'forbidden') return 'forbidden route_forbidden';
+    return 'forbidden scripts_not_allowed';
+  }
   // host:port, then the host alone (a key without a port covers every port), then "*".
   const host =
     e.kind === 'host' && own(byEmbedder, e.host)

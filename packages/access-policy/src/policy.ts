@@ -6,6 +6,7 @@ import {
   type RouteRef,
   SAMPLE_LEVEL,
   type CredentialEntry,
+  type TokenEntry,
 } from './entries.js';
 import type { LoginThrottle } from './throttle.js';
 import type { ConfigProblem } from '@pp-embed/server-runtime';
@@ -14,7 +15,7 @@ import type { KeySetHealth } from '@pp-embed/viz-api';
 import { type Embedder, embedderFromOrigin } from './origin.js';
 
 /** Codes for a request refused before any token is looked at. */
-export type ForbiddenCode = 'embedder_not_allowed' | 'route_forbidden';
+export type ForbiddenCode = 'embedder_not_allowed' | 'route_forbidden' | 'scripts_not_allowed';
 
 /**
  * What a request needs, decided from the dataset, route and origin alone:
@@ -72,7 +73,9 @@ export interface AccessPolicy {
    *    label replaces `*` entirely, it does not fall back to it);
    * 2. route, within that block: the exact route name, then `termdb` (sample-level routes only), then `*`;
    * 3. embedder, within that route block: the origin's `host:port`, then its host alone (a key without a port
-   *    matches every port), then `*`.
+   *    matches every port), then `*`. A request without an `Origin` is a script's: the route block's entry with
+   *    `"scripts"` decides it; without one, an `open` or `forbidden` `*` entry does, and otherwise it is refused
+   *    with `scripts_not_allowed` (fail closed).
    * No route key covers the request: open. A route block covers it but no embedder key matches: forbidden
    * `embedder_not_allowed` (fail closed; ProteinPaint answers open here).
    *
@@ -140,6 +143,8 @@ export interface RouteBlock {
   readonly key: string;
   readonly path: string;
   readonly embedders: ReadonlyMap<string, PolicyEntry>;
+  /** The one entry that takes scripts (requests without an `Origin`), if any. */
+  readonly scripts: TokenEntry | undefined;
 }
 
 /** @internal */
@@ -175,9 +180,10 @@ export interface Trace {
   readonly embedder: Embedder;
   /**
    * `exact`: the key is the origin's `host[:port]`; `hostname`: a key without a port matched the origin's host on
-   * another port; `star`: the `*` key; `none`: no key matched.
+   * another port; `star`: the `*` key; `script`: the request has no `Origin` and the entry that takes scripts
+   * matched; `none`: no key matched.
    */
-  readonly embedderVia: 'exact' | 'hostname' | 'star' | 'none' | undefined;
+  readonly embedderVia: 'exact' | 'hostname' | 'star' | 'script' | 'none' | undefined;
   readonly result: Resolution;
 }
 
@@ -279,6 +285,9 @@ function trace(
     };
   }
 
+  if (embedder.kind === 'absent') {
+    return { dataset: datasetStep, route: routeStep, embedder, ...scriptResolution(routeBlock) };
+  }
   // host[:port] first, then the host on any port (a key without a port), then `*`.
   const exactHost = embedder.kind === 'host' ? routeBlock.embedders.get(embedder.host) : undefined;
   const anyPort =
@@ -314,6 +323,36 @@ function trace(
 }
 
 const OPEN_UNCOVERED: Resolution = Object.freeze({ kind: 'open', entry: undefined });
+
+/**
+ * A request without an `Origin`: a script, curl, a browser's own address bar, never the widget (a cross-origin
+ * page always sends one). The entry that takes scripts decides it; a `*` entry that is `open` or `forbidden`
+ * says the same to everyone; any other request for a protected route is refused (fail closed), since a browser's
+ * token used outside its page is what it would be.
+ */
+function scriptResolution(block: RouteBlock): Pick<Trace, 'embedderVia' | 'result'> {
+  if (block.scripts !== undefined) {
+    return { embedderVia: 'script', result: Object.freeze({ kind: 'needs-token', entry: block.scripts }) };
+  }
+  const star = block.embedders.get(ANY);
+  if (star?.type === 'open')
+    return { embedderVia: 'star', result: Object.freeze({ kind: 'open', entry: star }) };
+  if (star?.type === 'forbidden') {
+    return {
+      embedderVia: 'star',
+      result: Object.freeze({ kind: 'forbidden', code: 'route_forbidden', path: star.path, entry: star }),
+    };
+  }
+  return {
+    embedderVia: star === undefined ? 'none' : 'star',
+    result: Object.freeze({
+      kind: 'forbidden',
+      code: 'scripts_not_allowed',
+      path: block.path,
+      entry: undefined,
+    }),
+  };
+}
 
 /** @internal Builds the policy object over tables made by `loadPolicy`. */
 export function createPolicy(tables: PolicyTables): AccessPolicy {

@@ -23,6 +23,7 @@ export const ENTRY_FIELDS = {
     'headerKey',
     'ipCheck',
     'looseIpCheck',
+    'scripts',
     'issuers',
   ],
   basic: ['type', 'passwordHash', 'tokenSecret', 'maxTokenAge', 'headerKey', 'ipCheck', 'looseIpCheck'],
@@ -118,6 +119,20 @@ const looseIpCheckSchema = z.boolean({ error: 'expected true or false' }).option
     'ProteinPaint\'s older spelling: true is "ipCheck": "loose", false is "ipCheck": "strict". Give one of the two.',
 });
 
+/**
+ * Whether an entry also takes requests from scripts: requests without an `Origin`, carrying a token the portal
+ * minted for a script (`client: "script"`, in exchange for a personal API token).
+ */
+export const SCRIPT_ACCESS = [false, true, 'pinned'] as const;
+
+const scriptsSchema = z
+  .union([z.boolean(), z.literal('pinned')], { error: 'expected true, false or "pinned"' })
+  .optional()
+  .meta({
+    description:
+      'Also accept scripts: requests with no Origin that carry a token this portal minted for a script (in exchange for a personal API token). false (default): such requests are refused (scripts_not_allowed). true: a script token\'s "ip" claim is checked by ipCheck when the portal pinned one, and a token without one is accepted (scripts run on clusters). "pinned": the token must carry "ip", checked by ipCheck. At most one entry of a route block may accept scripts.',
+  });
+
 const jwtEntry = z
   .looseObject({
     type: z.literal('jwt'),
@@ -180,6 +195,7 @@ const jwtEntry = z
       }),
     ipCheck: ipCheckSchema,
     looseIpCheck: looseIpCheckSchema,
+    scripts: scriptsSchema,
   })
   .meta({
     title: 'jwt entry',

@@ -87,11 +87,44 @@ export function accessTable(policy: AccessPolicy, datasets: readonly string[]): 
             path: block.path,
           });
         }
+        rows.push({
+          dataset,
+          routes: label,
+          embedder: 'scripts (no Origin)',
+          ...scriptsRow(block, discovery),
+        });
       }
     }
     if (everyRouteOpen) openToEveryone.push(dataset);
   }
   return { rows, openToEveryone };
+}
+
+/** What a request without an Origin needs: the entry that takes scripts, an open or forbidden `*`, or nothing does. */
+function scriptsRow(block: RouteBlock, discovery: boolean): Pick<AccessRow, 'needs' | 'path'> {
+  const entry = block.scripts;
+  if (entry !== undefined) {
+    const without = discovery ? '; without one it still answers, less the token-guarded parts' : '';
+    if (entry.verifier === undefined) {
+      // Only a trusted issuer's tokens: they carry no address and say nothing of who holds them.
+      return {
+        needs: `a token ${signedWith(entry)}, as a Bearer token or in ${entry.headerKey}${without}`,
+        path: entry.path,
+      };
+    }
+    const address =
+      entry.scripts === 'pinned'
+        ? `"ip" required, ${ipOf(entry)}`
+        : `"ip" checked when the portal pinned one (${ipOf(entry)})`;
+    return {
+      needs: `a script's token ${signedWith(entry)}, as a Bearer token or in ${entry.headerKey}; ${address}${without}`,
+      path: entry.path,
+    };
+  }
+  const star = block.embedders.get(ANY);
+  if (star?.type === 'open' || star?.type === 'forbidden')
+    return { needs: needsOf(star, discovery), path: star.path };
+  return { needs: 'refused (scripts_not_allowed)', path: block.path };
 }
 
 function openBlock(block: RouteBlock): boolean {

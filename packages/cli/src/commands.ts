@@ -25,6 +25,7 @@ import {
   type VerificationKey,
 } from '@pp-embed/dataset-token';
 import { type Io, UsageError } from './io.js';
+import { scriptCommands } from './scripts.js';
 import { list, required, seconds, str, type Values } from './options.js';
 
 export type { Values };
@@ -390,4 +391,5 @@ export const commands: Record<string, Command> = {
       return decision.outcome === 'allowed' ? 0 : 1;
     },
   },
+  ...scriptCommands,
 };

@@ -28,6 +28,9 @@ async function run(args: string[], options: { env?: Record<string, string>; now?
   const err: string[] = [];
   const io: Io = {
     out: (t) => out.push(t),
+    write: async (bytes) => {
+      out.push(Buffer.from(bytes).toString('utf8'));
+    },
     err: (t) => err.push(t),
     stdin: () => '',
     env: options.env ?? { PP_EMBEDDERS_KEY: KEY },

@@ -18,6 +18,9 @@ function io(options: { stdin?: string; env?: Record<string, string>; now?: numbe
   const err: string[] = [];
   const value: Io = {
     out: (t) => out.push(t),
+    write: async (bytes) => {
+      out.push(Buffer.from(bytes).toString('utf8'));
+    },
     err: (t) => err.push(t),
     stdin: () => options.stdin ?? '',
     env: options.env ?? {},
@@ -34,7 +37,17 @@ describe('pp-token', () => {
   it('lists its commands, and each command has --help', async () => {
     const t = io();
     expect(await main(['--help'], t.io)).toBe(0);
-    for (const name of ['secret', 'keygen', 'mint', 'verify', 'explain', 'hash-password', 'migrate-config']) {
+    for (const name of [
+      'secret',
+      'keygen',
+      'mint',
+      'verify',
+      'explain',
+      'hash-password',
+      'migrate-config',
+      'fetch',
+      'access',
+    ]) {
       expect(t.out.join('\n')).toContain(name);
       const h = io();
       expect(await main([name, '--help'], h.io)).toBe(0);
@@ -447,5 +460,101 @@ describe('pp-token migrate-config', () => {
     const t = io();
     expect(await main(['migrate-config', join(dir, 'serverconfig.json')], t.io)).toBe(0);
     expect(JSON.parse(t.out.join('\n'))).toEqual({ ds1: { '*': { '*': { type: 'forbidden' } } } });
+  });
+
+  describe('fetch and access, with a personal API token', () => {
+    /** A stand-in for the portal's exchange and the server's samples route, on 127.0.0.1. */
+    async function standIn(): Promise<{ url: string; seen: string[]; close: () => void }> {
+      const seen: string[] = [];
+      const server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''} ${body}`);
+          if (req.url === '/oauth/token') {
+            const ok = new URLSearchParams(body).get('refresh_token') === 'ppat_test';
+            res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify(
+                ok
+                  ? { access_token: 'dataset-token', token_type: 'Bearer', expires_in: 600, scope: '' }
+                  : { error: 'invalid_grant', error_description: 'The API token is not valid.' },
+              ),
+            );
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'text/tab-separated-values' });
+          res.end('sample\tSex\nS1\tFemale\n');
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return { url, seen, close: () => server.close() };
+    }
+
+    it('exchanges the token from the environment and writes the route’s answer as it comes', async () => {
+      const s = await standIn();
+      try {
+        const t = io({ env: { PP_API_TOKEN: 'ppat_test' } });
+        const args = ['fetch', '--portal', s.url, '--viz-server', s.url, '--dataset', 'PPDemo'];
+        expect(
+          await main([...args, '--route', 'termdb/samples', '--term', 'sex', '--format', 'tsv'], t.io),
+        ).toBe(0);
+        expect(t.out.join('')).toBe('sample\tSex\nS1\tFemale\n');
+        expect(s.seen[0]).toBe(
+          'POST /oauth/token  grant_type=refresh_token&refresh_token=ppat_test&client_id=pp-scripts&scope=dataset%3APPDemo',
+        );
+        expect(s.seen[1]).toBe(
+          'GET /termdb/samples?dslabel=PPDemo&term=sex&format=tsv Bearer dataset-token ',
+        );
+      } finally {
+        s.close();
+      }
+    });
+
+    it('says the portal’s refusal and exits 1; reads the token only from the environment or a file', async () => {
+      const s = await standIn();
+      try {
+        const dir = mkdtempSync(join(tmpdir(), 'pp-token-'));
+        writeFileSync(join(dir, 'token'), 'ppat_wrong\n');
+        const t = io();
+        const args = [
+          'fetch',
+          '--portal',
+          s.url,
+          '--viz-server',
+          s.url,
+          '--dataset',
+          'PPDemo',
+          '--route',
+          'barchart',
+        ];
+        expect(await main([...args, '--api-token-file', join(dir, 'token')], t.io)).toBe(1);
+        expect(t.err[0]).toMatch(/^invalid_grant: /);
+        expect(t.err.join('')).not.toContain('ppat_wrong');
+        const none = io();
+        expect(await main(args, none.io)).toBe(2);
+        expect(none.err[0]).toMatch(/^no API token: set PP_API_TOKEN/);
+        expect(await main([...args, '--api-token', 'ppat_test'], io().io)).toBe(2);
+        expect(
+          await main(
+            [
+              'fetch',
+              '--portal',
+              s.url,
+              '--viz-server',
+              s.url,
+              '--dataset',
+              'PPDemo',
+              '--route',
+              'termdb/nothing',
+            ],
+            io({ env: { PP_API_TOKEN: 'x' } }).io,
+          ),
+        ).toBe(2);
+      } finally {
+        s.close();
+      }
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { GRANTED_ROUTE_CLASSES, type GrantedRouteClass } from '@pp-embed/viz-api';
 import { TokenError } from './errors.js';
 
 /**
@@ -15,6 +16,19 @@ export type AccessClaim = 'signedIn' | 'granted';
 
 /** Every value of the `access` claim. @example ACCESS_CLAIMS.includes('granted'); // true */
 export const ACCESS_CLAIMS: readonly AccessClaim[] = ['signedIn', 'granted'];
+
+/**
+ * Who a token was minted for: a browser (a portal page, the widget; the default when the claim is absent) or a
+ * script (a program that exchanged a personal API token at the portal). The visualization server accepts a
+ * script's token only from a client that sends no `Origin`, and a browser's only from a page that does.
+ *
+ * @example
+ * const kind: TokenClient = 'script';
+ */
+export type TokenClient = 'browser' | 'script';
+
+/** Every {@link TokenClient}. @example TOKEN_CLIENTS.includes('script'); // true */
+export const TOKEN_CLIENTS: readonly TokenClient[] = Object.freeze(['browser', 'script']);
 
 /**
  * The claims of a dataset access token: the ProteinPaint contract (`datasets`, `email`, `ip`, `iat`, `exp`,
@@ -40,6 +54,12 @@ export interface DatasetTokenClaims {
   readonly clientAuthResult?: Readonly<Record<string, unknown>>;
   /** What the portal vouches for: a grant (absent or `granted`), or a signed-in user without one. */
   readonly access?: AccessClaim;
+  /** `script` for a token minted for a program (a personal API token's exchange); absent for a browser's. */
+  readonly client?: TokenClient;
+  /** The public id of the personal API token a script token was exchanged for (never its secret), for audits. */
+  readonly apiTokenId?: string;
+  /** The route classes the token opens; absent: every class its datasets' credentials allow. */
+  readonly routeClasses?: readonly GrantedRouteClass[];
 }
 
 /** What a portal supplies when it mints a token; times and `jti` are added by the signer. */
@@ -49,6 +69,9 @@ export interface TokenSubject {
   ip?: string | undefined;
   clientAuthResult?: Readonly<Record<string, unknown>> | undefined;
   access?: AccessClaim | undefined;
+  client?: TokenClient | undefined;
+  apiTokenId?: string | undefined;
+  routeClasses?: readonly GrantedRouteClass[] | undefined;
 }
 
 export const LIMITS = {
@@ -56,6 +79,7 @@ export const LIMITS = {
   label: 200,
   email: 320,
   jti: 256,
+  apiTokenId: 64,
 } as const;
 
 // C0 controls, DEL and the Unicode line separators: never part of a label or a user id, and the usual way to
@@ -90,6 +114,33 @@ export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fa
   // An access level the server does not know is refused rather than read as either: it decides what is shown.
   if (access !== undefined && !(ACCESS_CLAIMS as readonly unknown[]).includes(access)) {
     onFail('access', `must be ${ACCESS_CLAIMS.map((a) => `"${a}"`).join(' or ')}`);
+  }
+  const { client, apiTokenId, routeClasses } = payload;
+  if (client !== undefined && !(TOKEN_CLIENTS as readonly unknown[]).includes(client)) {
+    onFail('client', `must be ${TOKEN_CLIENTS.map((c) => `"${c}"`).join(' or ')}`);
+  }
+  if (
+    apiTokenId !== undefined &&
+    (typeof apiTokenId !== 'string' ||
+      apiTokenId === '' ||
+      apiTokenId.length > LIMITS.apiTokenId ||
+      CONTROL.test(apiTokenId))
+  ) {
+    onFail('apiTokenId', 'must be a short string');
+  }
+  if (routeClasses !== undefined) {
+    // A malformed restriction must not read as no restriction: it is refused, never widened.
+    if (
+      !Array.isArray(routeClasses) ||
+      routeClasses.length === 0 ||
+      new Set(routeClasses).size !== routeClasses.length ||
+      !routeClasses.every((c) => (GRANTED_ROUTE_CLASSES as readonly unknown[]).includes(c))
+    ) {
+      onFail(
+        'routeClasses',
+        `must list one or more of ${GRANTED_ROUTE_CLASSES.map((c) => `"${c}"`).join(', ')}, each once`,
+      );
+    }
   }
 }
 
@@ -160,5 +211,10 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
     claims.clientAuthResult = payload.clientAuthResult as Record<string, unknown>;
   }
   if (payload.access !== undefined) claims.access = payload.access as AccessClaim;
+  if (payload.client !== undefined) claims.client = payload.client as TokenClient;
+  if (payload.apiTokenId !== undefined) claims.apiTokenId = payload.apiTokenId as string;
+  if (payload.routeClasses !== undefined) {
+    claims.routeClasses = Object.freeze([...(payload.routeClasses as GrantedRouteClass[])]);
+  }
   return Object.freeze(claims);
 }

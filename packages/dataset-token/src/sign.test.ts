@@ -43,6 +43,26 @@ describe('createSigner', () => {
     expect(() => signer.sign({ ...subject, access: 'admin' as never })).toThrow(/access must be/);
   });
 
+  it('mints a script token with its client, API token id and route classes, and refuses a malformed one', async () => {
+    const secret = newSecret();
+    const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: clock });
+    const token = signer.sign({
+      ...subject,
+      client: 'script',
+      apiTokenId: 'Zk3pQ9',
+      routeClasses: ['aggregated', 'sample-level'],
+    });
+    await expect(createVerifier({ key: { secret }, now: clock }).verify(token)).resolves.toMatchObject({
+      client: 'script',
+      apiTokenId: 'Zk3pQ9',
+      routeClasses: ['aggregated', 'sample-level'],
+    });
+    expect(() => signer.sign({ ...subject, routeClasses: [] })).toThrow(TokenSetupError);
+    expect(() => signer.sign({ ...subject, client: 'robot' as unknown as 'script' })).toThrow(
+      /client must be "browser" or "script"/,
+    );
+  });
+
   it('gives every token its own jti', () => {
     const signer = createSigner({ algorithm: 'HS256', key: { secret: newSecret() } });
     const ids = new Set(

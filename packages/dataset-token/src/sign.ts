@@ -128,6 +128,9 @@ export function createSigner(options: SignerOptions): Signer {
       if (request.ip !== undefined) payload.ip = request.ip;
       if (request.clientAuthResult !== undefined) payload.clientAuthResult = request.clientAuthResult;
       if (request.access !== undefined) payload.access = request.access;
+      if (request.client !== undefined) payload.client = request.client;
+      if (request.apiTokenId !== undefined) payload.apiTokenId = request.apiTokenId;
+      if (request.routeClasses !== undefined) payload.routeClasses = [...request.routeClasses];
       if (options.issuer !== undefined) payload.iss = options.issuer;
       if (audience !== undefined) payload.aud = audience.length === 1 ? audience[0] : audience;
       return jwt.sign(payload, key, {

@@ -54,6 +54,17 @@ describe('createVerifier with a shared secret', () => {
     expect(without).not.toHaveProperty('access');
   });
 
+  it('reads a script token: its client, the API token id and the route classes it opens', async () => {
+    const token = forgeHmac(
+      HS256,
+      claims({ client: 'script', apiTokenId: 'Zk3pQ9', routeClasses: ['aggregated'] }),
+      secret,
+    );
+    const result = await verifier().verify(token);
+    expect(result).toMatchObject({ client: 'script', apiTokenId: 'Zk3pQ9', routeClasses: ['aggregated'] });
+    expect(Object.isFrozen(result.routeClasses)).toBe(true);
+  });
+
   it('keeps only the known claims', async () => {
     const result = await verifier().verify(forgeHmac(HS256, claims({ admin: true }), secret));
     expect(result).not.toHaveProperty('admin');
@@ -120,6 +131,13 @@ describe('createVerifier with a shared secret', () => {
     ['access in another case', { access: 'Granted' }, 'access'],
     ['iss as a number', { iss: 7 }, 'iss'],
     ['a numeric jti', { jti: 7 }, 'jti'],
+    ['an unknown client', { client: 'robot' }, 'client'],
+    ['an apiTokenId with a newline', { apiTokenId: 'abc\n{"forged":1}' }, 'apiTokenId'],
+    ['empty routeClasses', { routeClasses: [] }, 'routeClasses'],
+    ['routeClasses as a string', { routeClasses: 'aggregated' }, 'routeClasses'],
+    ['an unknown route class', { routeClasses: ['aggregated', 'admin'] }, 'routeClasses'],
+    ['a route class named twice', { routeClasses: ['aggregated', 'aggregated'] }, 'routeClasses'],
+    ['discovery as a route class', { routeClasses: ['discovery'] }, 'routeClasses'],
   ])('refuses a token with %s', async (_name, overrides, claim) => {
     const payload = JSON.stringify(claims(overrides)).replace('"__INF__"', '1e999');
     const error = await refusal(verifier().verify(forgeHmac(HS256, payload, secret)));

@@ -7,15 +7,22 @@ import { createHash } from 'node:crypto';
  * @example
  * const reason: RevocationReason = 'password-change';
  */
-export type RevocationReason = 'sign-out' | 'password-change' | 'grant-change' | 'account-removed' | 'admin';
+export type RevocationReason =
+  'sign-out' | 'password-change' | 'grant-change' | 'account-removed' | 'admin' | 'api-token-revoked';
 
-/** Every reason, for checks and forms. @example REVOCATION_REASONS.includes('admin'); // true */
+/**
+ * Every reason, for checks and forms. A replica refuses a feed holding a reason it does not know, so a portal that
+ * records a new reason runs behind visualization servers that already know it.
+ *
+ * @example REVOCATION_REASONS.includes('admin'); // true
+ */
 export const REVOCATION_REASONS: readonly RevocationReason[] = Object.freeze([
   'sign-out',
   'password-change',
   'grant-change',
   'account-removed',
   'admin',
+  'api-token-revoked',
 ]);
 
 /**

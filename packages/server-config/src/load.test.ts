@@ -67,7 +67,12 @@ describe('loadServerConfig', () => {
           now: () => now,
         },
       );
-      return decide(policy, { dataset: 'TermdbTest', route: ROUTES.samples, header: () => minted });
+      return decide(policy, {
+        dataset: 'TermdbTest',
+        route: ROUTES.samples,
+        origin: 'https://portal.example.org',
+        header: () => minted,
+      });
     };
     expect((await decideWith(5)).allowed).toBe(true);
     expect(await decideWith(0)).toMatchObject({ allowed: false, code: 'token_expired' });

@@ -55,12 +55,11 @@ describe('chart exports', () => {
       ],
     };
     expect(barchartCsv(chart).split('\r\n')).toEqual([
-      'Race,Sex,count,shown as',
-      '"White, non-Hispanic",Male,40,',
-      '"White, non-Hispanic",Female,,withheld',
-      "'=Other,Male,,<5",
-      "'=Other,Female,0,",
-      '"<5: 1 to 4 samples · hidden: withheld so that small counts cannot be worked out. Genomics England’s rule, for visitors who are not signed in."',
+      'key,label,term2_key,term2_label,count,hidden',
+      'W,"White, non-Hispanic",1,Male,40,',
+      'W,"White, non-Hispanic",2,Female,,withheld',
+      "O,'=Other,1,Male,,suppressed",
+      "O,'=Other,2,Female,0,",
       '',
     ]);
   });
@@ -98,7 +97,7 @@ describe('chart exports', () => {
       ],
     };
     expect(summaryCsv(summary)).toBe(
-      'group,n,shown as,mean,sd,median,q1,q3,min,max,whiskerLow,whiskerHigh\r\nAll samples,10,approximate,5.5,3,5.5,3.25,7.75,,,1.45,9.55\r\n"≤7: 1 to 7 samples · hidden: withheld so that small counts cannot be worked out · ≈: rounded to the nearest 5. OpenSAFELY’s rule, for visitors who are not signed in."\r\n',
+      'group,n,hidden,mean,sd,min,q1,median,q3,max,whisker_low,whisker_high\r\nAll samples,10,,5.5,3,,3.25,5.5,7.75,,1.45,9.55\r\n',
     );
   });
 

@@ -5,118 +5,41 @@
  * a number; a rounded count says so; the last line says whose rule it is.
  * @module
  */
-import { csvRow, type Disclosure } from '@pp-embed/viz-api';
-import { ruleNote, seriesColor, textWidth } from './components/chart-kit.js';
+import { ANSWER_TABLES, csvRow, tableText } from '@pp-embed/viz-api';
+import { seriesColor, textWidth } from './components/chart-kit.js';
 import type { BarchartResult, SummaryResult, SurvivalResult } from './types.js';
 
-/** How a count of an export is shown: '' for exact, the rule's mark for a small hidden one, and so on. */
-function shownAs(count: number | null, suppressed: boolean, disclosure: Disclosure | undefined): string {
-  const rule = disclosure?.rule ?? null;
-  if (count === null) return suppressed ? (rule?.hiddenAs ?? 'suppressed') : 'withheld';
-  if (count !== 0 && rule !== null && (rule.rounding > 1 || rule.noise > 0)) return 'approximate';
-  return '';
-}
-
-/** The last line of an export under a rule: how its counts are shown, and whose rule. */
-const ruleLine = (disclosure: Disclosure | undefined) => {
-  const note = ruleNote(disclosure);
-  return note === '' ? '' : csvRow([note]);
-};
-
 /**
- * The numbers of a barchart as CSV: one line per cell (chart, bar, overlay segment), hidden counts empty.
+ * The numbers of a barchart as CSV, as the server's CSV answer lays them out: one line per cell (chart, bar,
+ * overlay category), hidden counts empty.
  *
  * @example
- * barchartCsv(result); // 'Sex,count,hidden\r\nMale,40,\r\n...'
+ * barchartCsv(result); // 'key,label,count,hidden\r\n1,Male,40,\r\n...'
  */
 export function barchartCsv(data: BarchartResult): string {
-  const head = [
-    ...(data.term0 ? [data.term0.name] : []),
-    data.term.name,
-    ...(data.term2 ? [data.term2.name] : []),
-    'count',
-    'shown as',
-  ];
-  const lines = data.charts.flatMap((panel) =>
-    panel.bars.flatMap((bar) =>
-      (bar.segments ?? [bar]).map((cell) =>
-        csvRow([
-          ...(data.term0 ? [panel.label] : []),
-          bar.label,
-          ...(data.term2 ? [cell.label] : []),
-          cell.count,
-          shownAs(cell.count, cell.suppressed, data.disclosure),
-        ]),
-      ),
-    ),
-  );
-  return csvRow(head) + lines.join('') + ruleLine(data.disclosure);
+  return tableText('csv', ANSWER_TABLES.barchart(data));
 }
 
 /**
  * The statistics of a summary as CSV, one line per group.
  *
  * @example
- * summaryCsv(result); // 'group,n,mean,...'
+ * summaryCsv(result); // 'group,n,hidden,mean,...'
  */
 export function summaryCsv(data: SummaryResult): string {
-  const fields = ['mean', 'sd', 'median', 'q1', 'q3', 'min', 'max', 'whiskerLow', 'whiskerHigh'] as const;
-  return (
-    csvRow([data.term2?.name ?? 'group', 'n', 'shown as', ...fields]) +
-    data.groups
-      .map((g) =>
-        csvRow([
-          g.label ?? 'All samples',
-          g.n,
-          shownAs(g.n, g.suppressed, data.disclosure),
-          ...fields.map((f) => g.stats?.[f]),
-        ]),
-      )
-      .join('') +
-    ruleLine(data.disclosure)
-  );
+  return tableText('csv', ANSWER_TABLES.summary(data));
 }
 
 /**
  * The steps of each survival curve as CSV, and the log-rank test in a last line.
  *
  * @example
- * survivalCsv(result); // 'series,time,survival,lower,upper,at_risk,events,censored\r\n...'
+ * survivalCsv(result); // 'series,time,survival,lower,upper,at_risk,events,censored,hidden\r\n...'
  */
 export function survivalCsv(data: SurvivalResult): string {
-  let out = csvRow([
-    data.term2?.name ?? 'series',
-    'time',
-    'survival',
-    'lower',
-    'upper',
-    'at_risk',
-    'events',
-    'censored',
-  ]);
-  for (const s of data.series) {
-    const c = s.curve;
-    const name = s.label ?? 'All samples';
-    if (!c) {
-      out += csvRow([name, null, null, null, null, null, null, null]);
-      continue;
-    }
-    c.time.forEach((t, i) => {
-      out += csvRow([
-        name,
-        t,
-        c.survival[i],
-        c.lower[i],
-        c.upper[i],
-        c.atRisk[i],
-        c.events[i],
-        c.censored[i],
-      ]);
-    });
-  }
-  if (data.logRank)
-    out += csvRow([`log-rank chi2 ${data.logRank.chi2} df ${data.logRank.df} p ${data.logRank.p}`]);
-  return out + ruleLine(data.disclosure);
+  const table = tableText('csv', ANSWER_TABLES.survival(data));
+  const { logRank } = data;
+  return logRank ? table + csvRow([`log-rank chi2 ${logRank.chi2} df ${logRank.df} p ${logRank.p}`]) : table;
 }
 
 // Presentation that CSS gives the chart on screen, written into the exported file so that it looks the same

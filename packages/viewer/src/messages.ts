@@ -71,6 +71,14 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
     `This site is no longer registered with the visualization server, so it cannot show ${what}.`,
   route_forbidden: ({ ds, route }) =>
     route === 'samples' ? `${ds} does not share sample-level data.` : `This view of ${ds} is not available.`,
+  // A page always sends an Origin and a browser's token; these mean the site hands the widget the wrong kind of
+  // token, or its requests lose their origin on the way (a proxy).
+  token_not_for_browsers: ({ what }) =>
+    `This site gave the viewer an access token made for scripts, which web pages cannot use, so ${what} cannot be shown. This is not a problem with your account.`,
+  token_not_for_scripts: ({ what }) =>
+    `The viewer's requests for ${what} reached the visualization server without this page's origin, so they were refused. This is not a problem with your account.`,
+  scripts_not_allowed: ({ what }) =>
+    `The viewer's requests for ${what} reached the visualization server without this page's origin, and it accepts no such requests.`,
   password_invalid: ({ ds }) => `That password is not correct for ${ds}.`,
   too_many_attempts: () => 'Too many attempts. Wait a few minutes, then try again.',
   dataset_not_found: ({ ds }) => `The visualization server has no dataset named ${ds}.`,

@@ -127,6 +127,26 @@ export const ERROR_CODES = {
     meaning: 'the token was minted for another client address',
     message: 'The access token was issued for another network address.',
   },
+  scripts_not_allowed: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      'the request has no `Origin` (a script, not a web page) and no credential entry for this dataset and route accepts scripts (`"scripts": true`)',
+    message: 'This dataset does not accept requests from scripts.',
+  },
+  token_not_for_scripts: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      "a browser's token came without an `Origin` (from a script); a script exchanges a personal API token at the portal for a token of its own",
+    message: 'This access token was issued to a web page, not to a script.',
+  },
+  token_not_for_browsers: {
+    status: 403,
+    family: 'refusal',
+    meaning: 'a script\'s token (`client: "script"`) came from a web page (with an `Origin`)',
+    message: 'This access token was issued to a script, not to a web page.',
+  },
   route_forbidden: {
     status: 403,
     family: 'refusal',
@@ -145,7 +165,7 @@ export const ERROR_CODES = {
     status: 403,
     family: 'refusal',
     meaning:
-      'a valid token from a trusted issuer whose scopes, groups or visas grant this dataset for other kinds of route only, or not at all (RFC 6750 §3.1)',
+      "a valid token that grants this dataset for other kinds of route only, or not at all: a trusted issuer's scopes, groups or visas, or the `routeClasses` of a portal's token for a script (aggregated data only, asking for sample rows) (RFC 6750 §3.1)",
     message: "The access token's scopes do not cover this data.",
   },
   password_invalid: {

@@ -39,6 +39,25 @@ export {
   TIERS,
 } from './disclosure.js';
 export {
+  FORMAT_MEDIA_TYPES,
+  negotiateFormat,
+  RESPONSE_FORMATS,
+  type ResponseFormat,
+  type TableField,
+  tableRow,
+  type TableFormat,
+  tsvField,
+  tsvRow,
+} from './formats.js';
+export {
+  ANSWER_TABLES,
+  type AnswerTable,
+  hiddenAs,
+  type TableBodies,
+  type TableRouteId,
+  tableText,
+} from './tables.js';
+export {
   type CategoryClause,
   type Filter,
   type FilterClause,
@@ -52,6 +71,8 @@ export {
   DATA_ROUTE_IDS,
   type DataRouteId,
   type LoginRequest,
+  GRANTED_ROUTE_CLASSES,
+  type GrantedRouteClass,
   type ParamProblem,
   type ParamSpec,
   readLoginBody,

@@ -9,14 +9,24 @@ describe('readParams', () => {
   it('reads required text, optional text and integers with their defaults', () => {
     expect(readParams('samples', query('dslabel=TermdbTest&term=sex'))).toEqual({
       ok: true,
-      params: { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: LIMITS.defaultPageSize, filter: [] },
+      params: {
+        dslabel: 'TermdbTest',
+        term: 'sex',
+        page: 1,
+        pageSize: LIMITS.defaultPageSize,
+        format: undefined,
+        filter: [],
+      },
     });
     expect(readParams('terms', query('dslabel=T'))).toEqual({
       ok: true,
-      params: { dslabel: 'T', parent: undefined },
+      params: { dslabel: 'T', parent: undefined, format: undefined },
     });
     expect(readParams('samples', query('dslabel=T&term=x&page=3&pageSize=500'))).toMatchObject({
       params: { page: 3, pageSize: 500 },
+    });
+    expect(readParams('barchart', query('dslabel=T&term=x&format=tsv'))).toMatchObject({
+      params: { format: 'tsv' },
     });
   });
 
@@ -40,6 +50,8 @@ describe('readParams', () => {
       'dslabel=T&term=x&pageSize=1.5',
       'pageSize must be a whole number from 1 to 500.',
     ],
+    ['an unknown format', 'samples', 'dslabel=T&term=x&format=xlsx', 'format must be one of json, csv, tsv.'],
+    ['a format in capitals', 'terms', 'dslabel=T&format=CSV', 'format must be one of json, csv, tsv.'],
     [
       'a page size over the limit',
       'samples',

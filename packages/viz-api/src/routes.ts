@@ -1,4 +1,5 @@
 import { type Filter, parseFilter } from './filter.js';
+import { RESPONSE_FORMATS } from './formats.js';
 import { DATASET_LABEL, LIMITS } from './limits.js';
 import type {
   BarchartResult,
@@ -27,10 +28,26 @@ import type {
 export type RouteClass = 'discovery' | 'aggregated' | 'sample-level' | 'login';
 
 /**
+ * The route classes a grant can name: a token's `routeClasses` claim and a personal API token's scope restrict
+ * access to these. Discovery answers are never restricted, and the login route is no data.
+ *
+ * @example
+ * const aggregatedOnly: readonly GrantedRouteClass[] = ['aggregated'];
+ */
+export type GrantedRouteClass = Extract<RouteClass, 'aggregated' | 'sample-level'>;
+
+/** Every {@link GrantedRouteClass}, narrowest first. @example GRANTED_ROUTE_CLASSES; // ['aggregated', 'sample-level'] */
+export const GRANTED_ROUTE_CLASSES: readonly GrantedRouteClass[] = Object.freeze([
+  'aggregated',
+  'sample-level',
+]);
+
+/**
  * One query parameter. Every parameter is given at most once; an empty value counts as absent.
  * - `label`: a dataset label ({@link DATASET_LABEL}).
  * - `text`: up to {@link LIMITS.maxParamLength} characters.
  * - `integer`: a whole number from `min` to `max`; `default` when absent.
+ * - `choice`: one of `values`, compared exactly; undefined when absent.
  * - `filter`: a {@link Filter} as JSON, up to {@link LIMITS.maxFilterLength} characters; `[]` when absent.
  *
  * @example
@@ -38,6 +55,7 @@ export type RouteClass = 'discovery' | 'aggregated' | 'sample-level' | 'login';
  */
 export type ParamSpec =
   | { readonly kind: 'label' | 'text'; readonly required: boolean }
+  | { readonly kind: 'choice'; readonly required: false; readonly values: readonly string[] }
   | { readonly kind: 'filter'; readonly required: false }
   | {
       readonly kind: 'integer';
@@ -65,6 +83,8 @@ export interface RouteSpec {
 
 const dslabel = { kind: 'label', required: true } as const;
 const term = { kind: 'text', required: true } as const;
+// JSON (the default), or a table: see negotiateFormat, which also reads the Accept header when this is absent.
+const format = { kind: 'choice', required: false, values: RESPONSE_FORMATS } as const;
 const optionalTerm = { kind: 'text', required: false } as const;
 const filter = { kind: 'filter', required: false } as const;
 
@@ -81,13 +101,13 @@ export const ROUTES = {
     name: 'termdb/terms',
     path: '/termdb/terms',
     class: 'aggregated',
-    params: { dslabel, parent: { kind: 'text', required: false } },
+    params: { dslabel, parent: { kind: 'text', required: false }, format },
   },
   barchart: {
     name: 'termdb/barchart',
     path: '/termdb/barchart',
     class: 'aggregated',
-    params: { dslabel, term, term2: optionalTerm, term0: optionalTerm, filter },
+    params: { dslabel, term, term2: optionalTerm, term0: optionalTerm, filter, format },
   },
   login: {
     name: 'termdb/login',
@@ -112,25 +132,26 @@ export const ROUTES = {
         default: LIMITS.defaultPageSize,
       },
       filter,
+      format,
     },
   },
   summary: {
     name: 'termdb/summary',
     path: '/termdb/summary',
     class: 'aggregated',
-    params: { dslabel, term, term2: optionalTerm, filter },
+    params: { dslabel, term, term2: optionalTerm, filter, format },
   },
   survival: {
     name: 'termdb/survival',
     path: '/termdb/survival',
     class: 'aggregated',
-    params: { dslabel, term, term2: optionalTerm, filter },
+    params: { dslabel, term, term2: optionalTerm, filter, format },
   },
   search: {
     name: 'termdb/search',
     path: '/termdb/search',
     class: 'aggregated',
-    params: { dslabel, q: { kind: 'text', required: true } },
+    params: { dslabel, q: { kind: 'text', required: true }, format },
   },
   // The sample table of a term as CSV, every row at once: sample-level, like the table itself.
   export: {
@@ -180,15 +201,18 @@ export type RouteResponse<R extends RouteId> = RouteResponses[R];
 
 type ParamValue<P> = P extends { kind: 'integer' }
   ? number
-  : P extends { kind: 'filter' }
-    ? Filter
-    : P extends { required: true }
-      ? string
-      : string | undefined;
+  : P extends { kind: 'choice'; values: readonly (infer V)[] }
+    ? V | undefined
+    : P extends { kind: 'filter' }
+      ? Filter
+      : P extends { required: true }
+        ? string
+        : string | undefined;
 
 /**
  * The parameters of a route after {@link readParams}: required text as `string`, optional text as
- * `string | undefined`, integers as `number` (their default when absent), a filter as a {@link Filter}.
+ * `string | undefined`, integers as `number` (their default when absent), a choice as one of its values or
+ * `undefined`, a filter as a {@link Filter}.
  *
  * @example
  * const p: RouteParams<'samples'> = { dslabel: 'TermdbTest', term: 'sex', page: 1, pageSize: 50 };
@@ -244,6 +268,11 @@ export function readParam(
       return { ok: false, problem: `${name} must be a whole number from ${spec.min} to ${spec.max}.` };
     }
     return { ok: true, value: n };
+  }
+  if (spec.kind === 'choice') {
+    return spec.values.includes(value)
+      ? { ok: true, value }
+      : { ok: false, problem: `${name} must be one of ${spec.values.join(', ')}.` };
   }
   if (spec.kind === 'label') {
     return DATASET_LABEL.test(value)

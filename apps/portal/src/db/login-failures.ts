@@ -12,8 +12,9 @@ export interface WindowLimit {
 }
 
 /**
- * Failed sign-ins per key (an account, a client address), in the store, so that every portal process counts the
- * same attempts: N replicas behind a load balancer allow the limit once, not N times.
+ * Attempts per key in sliding windows, in the store, so that every portal process counts the same attempts: N
+ * replicas behind a load balancer allow the limit once, not N times. Failed sign-ins per account and per client
+ * address; the token exchange's failures per address and exchanges per API token.
  *
  * @example
  * const failures = new LoginFailureStore(sql);
@@ -36,12 +37,14 @@ export class LoginFailureStore {
    * of the last `limit` leaves the window.
    */
   async retryAfterMs(key: string, { limit, windowMs }: WindowLimit, now: number): Promise<number> {
-    const rows = await this.#sql.all<{ at_ms: number }>(
-      'SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT ?',
-      [key, now - windowMs, limit],
+    // The limit-th newest attempt in the window, if there are that many: one row, read along the (key, at_ms)
+    // index, however large the limit.
+    const row = await this.#sql.get<{ at_ms: number }>(
+      'SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT 1 OFFSET ?',
+      [key, now - windowMs, limit - 1],
     );
-    if (rows.length < limit) return 0;
-    return Math.max(0, Number((rows[limit - 1] as { at_ms: number }).at_ms) + windowMs - now);
+    if (row === undefined) return 0;
+    return Math.max(0, Number(row.at_ms) + windowMs - now);
   }
 
   /** Forgets `key` (a successful sign-in clears the account's failures). */

@@ -108,6 +108,33 @@ const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_hash, dataset)
   ) STRICT, WITHOUT ROWID;
   `,
+  `
+  -- Personal API tokens: the public id and the SHA-256 of the whole token, never the token. Its scope is a subset
+  -- of the owner's grants when it was made; each exchange intersects it with the grants of that moment.
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    datasets TEXT NOT NULL CHECK (json_valid(datasets) AND json_type(datasets) = 'array'),
+    route_classes TEXT NOT NULL CHECK (json_valid(route_classes) AND json_type(route_classes) = 'array'),
+    pinned INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    revoked_by TEXT
+  ) STRICT;
+  CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
+
+  -- The dataset tokens each API token was exchanged for, so that revoking it withdraws exactly those.
+  CREATE TABLE api_token_minted (
+    jti TEXT PRIMARY KEY,
+    api_token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+    exp_s INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX api_token_minted_by_token ON api_token_minted(api_token_id);
+  `,
 ];
 
 /** The PostgreSQL store's schema, in the same versions. */
@@ -190,6 +217,29 @@ const POSTGRES_MIGRATIONS: readonly string[] = [
     expires_at BIGINT,
     PRIMARY KEY (session_hash, dataset)
   );
+  `,
+  `
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    datasets TEXT NOT NULL CHECK (jsonb_typeof(datasets::jsonb) = 'array'),
+    route_classes TEXT NOT NULL CHECK (jsonb_typeof(route_classes::jsonb) = 'array'),
+    pinned INTEGER NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    revoked_by TEXT
+  );
+  CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
+  CREATE TABLE api_token_minted (
+    jti TEXT PRIMARY KEY,
+    api_token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+    exp_s BIGINT NOT NULL
+  );
+  CREATE INDEX api_token_minted_by_token ON api_token_minted(api_token_id);
   `,
 ];
 

@@ -51,21 +51,20 @@ export function sqliteSql(db: Database.Database): Sql {
     return statement;
   };
   const direct = (inTransaction: boolean, pending: (() => void)[] = []): Sql => {
-    const wait = async () => {
-      while (!inTransaction && open !== undefined) await open;
-    };
+    // Each method waits in its own loop and runs its statement in the same turn as the loop's last check: a helper
+    // awaited here would resume a turn later, when another caller may have begun a transaction in between.
     const self: Sql = {
       dialect: 'sqlite',
       async all<T>(text: string, params: readonly unknown[] = []) {
-        await wait();
+        while (!inTransaction && open !== undefined) await open;
         return prepare(text).all(...params) as T[];
       },
       async get<T>(text: string, params: readonly unknown[] = []) {
-        await wait();
+        while (!inTransaction && open !== undefined) await open;
         return prepare(text).get(...params) as T | undefined;
       },
       async run(text, params = []) {
-        await wait();
+        while (!inTransaction && open !== undefined) await open;
         const statement = prepare(text);
         if (statement.reader) {
           statement.all(...params);
@@ -79,7 +78,7 @@ export function sqliteSql(db: Database.Database): Sql {
       },
       async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
         if (inTransaction) return fn(self);
-        await wait();
+        while (open !== undefined) await open;
         let done!: () => void;
         open = new Promise<void>((resolve) => (done = resolve));
         db.exec('BEGIN IMMEDIATE');

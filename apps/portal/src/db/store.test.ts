@@ -35,6 +35,48 @@ describe(`the portal store (${STORE_KIND})`, () => {
     await expect(openStore(location)).rejects.toThrow(DatabaseError);
   });
 
+  // SQLite has one connection: transactions take turns on it. PostgreSQL gives each its own connection.
+  it.runIf(STORE_KIND === 'sqlite')(
+    'runs transactions begun in the same turn one after another, and keeps other statements out of them',
+    async () => {
+      const store = await testStore();
+      await store.sql.run('CREATE TABLE t (n INTEGER)');
+      const order: string[] = [];
+      await Promise.all([
+        ...Array.from({ length: 5 }, (_, i) =>
+          store.sql
+            .transaction(async (tx) => {
+              order.push(`begin ${i}`);
+              await tx.run('INSERT INTO t (n) VALUES (?)', [i]);
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              // Rolled back: a statement that landed inside this transaction would go with it.
+              if (i === 2) {
+                order.push(`rolled back ${i}`);
+                throw new Error('rolled back');
+              }
+              order.push(`end ${i}`);
+            })
+            .catch(() => undefined),
+        ),
+        store.sql.run('INSERT INTO t (n) VALUES (?)', [99]),
+      ]);
+      expect(order).toEqual([
+        'begin 0',
+        'end 0',
+        'begin 1',
+        'end 1',
+        'begin 2',
+        'rolled back 2',
+        'begin 3',
+        'end 3',
+        'begin 4',
+        'end 4',
+      ]);
+      const rows = await store.sql.all<{ n: number }>('SELECT n FROM t ORDER BY n');
+      expect(rows.map((r) => Number(r.n))).toEqual([0, 1, 3, 4, 99]);
+    },
+  );
+
   it('removes grants and sessions with their user', async () => {
     const store = await testStore();
     const ana = await store.users.create('ana@example.org', null, 0);

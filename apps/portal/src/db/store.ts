@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Logger, silentLogger } from '@pp-embed/server-runtime';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { ApiTokenStore } from './api-tokens.js';
 import { GrantStore } from './grants.js';
 import { IdentityStore } from './identities.js';
 import { LoginFailureStore } from './login-failures.js';
@@ -25,7 +26,7 @@ export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres
 /**
  * Everything the portal keeps, behind one interface for both databases: users (with their institutional
  * identities), grants, sessions and the tokens minted for them (with what an institution granted them), failed
- * sign-ins, signing key metadata and revocations.
+ * sign-ins and other rate-limited attempts, personal API tokens, signing key metadata and revocations.
  *
  * @example
  * const store = await openStore({ kind: 'sqlite', path: 'portal.db' });
@@ -41,6 +42,8 @@ export interface PortalStore {
   readonly identities: IdentityStore;
   readonly revocations: RevocationStore;
   readonly loginFailures: LoginFailureStore;
+  /** Personal API tokens, and the dataset tokens each was exchanged for. */
+  readonly apiTokens: ApiTokenStore;
   /** The key CSRF tokens are derived with, shared by every process on the store. */
   readonly csrfKey: Buffer;
   /**
@@ -96,6 +99,7 @@ async function build(
     identities: new IdentityStore(sql),
     revocations,
     loginFailures: new LoginFailureStore(sql),
+    apiTokens: new ApiTokenStore(sql, revocations),
     csrfKey,
     watchRevocations: watch,
     close,

@@ -117,7 +117,9 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'server_draining'
   | 'store_unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  | 'invalid_token'
+  | 'too_many_requests';
 
 /**
  * The one shape of every JSON error: `{"error":{"code":"…","message":"…"}}`, the message a fixed sentence.

@@ -1,5 +1,7 @@
+import { isApiTokenId } from '@pp-embed/api-token';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import { type Context, Hono } from 'hono';
+import type { Session } from '../db/sessions.js';
 import { MAX_TOKEN_TTL_SECONDS, type RevocationTarget } from '../db/revocations.js';
 import { isValidEmail, normalizeEmail } from '../db/users.js';
 import { logRefusal, pageUser, type Portal, type PortalEnv } from '../http/env.js';
@@ -7,8 +9,9 @@ import type { PageUser } from '../views/layout.js';
 import { adminPage, messagePage } from '../views/pages.js';
 
 /**
- * The administrator's page: `GET /admin` and `POST /admin/revoke` (a user's tokens, a grant's, one token by `jti`,
- * or every token of the portal). Only a signed-in administrator (`pp-portal-users set-admin`) gets past the door;
+ * The administrator's page: `GET /admin`, `POST /admin/revoke` (a user's tokens, a grant's, one token by `jti`,
+ * or every token of the portal) and `POST /admin/api-tokens/revoke` (anyone's personal API token, with the dataset
+ * tokens it was exchanged for). Only a signed-in administrator (`pp-portal-users set-admin`) gets past the door;
  * the form carries the session's CSRF token like every other POST. Each revocation is logged with who made it.
  *
  * @example
@@ -40,7 +43,11 @@ export function adminRoutes(portal: Portal): Hono<PortalEnv> {
   ) => {
     c.header('Cache-Control', 'no-store');
     const recent = await store.revocations.recent(50);
-    return c.html(adminPage({ user, csrf: user.csrf, recent, ...notice }), status);
+    const tokens = await store.apiTokens.list({ limit: 200 });
+    return c.html(
+      adminPage({ user, csrf: user.csrf, recent, apiTokens: tokens, now: clock(), ...notice }),
+      status,
+    );
   };
 
   routes.get('/admin', async (c) => {
@@ -50,7 +57,10 @@ export function adminRoutes(portal: Portal): Hono<PortalEnv> {
     return page(c, pageUser(portal, session) as PageUser, 200, done ? { notice: 'Revoked.' } : {});
   });
 
-  routes.post('/admin/revoke', async (c) => {
+  /** An administrator's form, read and checked (session, role, CSRF); otherwise the answer to send instead. */
+  const adminForm = async (
+    c: Context<PortalEnv>,
+  ): Promise<{ session: Session; user: PageUser; form: Record<string, unknown> } | Response> => {
     const session = c.var.session;
     if (session?.isAdmin !== true) return refuse(c);
     const user = pageUser(portal, session) as PageUser;
@@ -61,9 +71,16 @@ export function adminRoutes(portal: Portal): Hono<PortalEnv> {
       return page(c, user, 400, { error: 'The form could not be read.' });
     }
     if (!csrf.checkSession(session.id, form.csrf)) {
-      logRefusal(portal, c, 'csrf_failed', { path: '/admin/revoke', email: session.email });
+      logRefusal(portal, c, 'csrf_failed', { path: c.req.path, email: session.email });
       return page(c, user, 403, { error: 'This page was out of date. Reload it and try again.' });
     }
+    return { session, user, form };
+  };
+
+  routes.post('/admin/revoke', async (c) => {
+    const checked = await adminForm(c);
+    if (checked instanceof Response) return checked;
+    const { session, user, form } = checked;
     const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '');
     const now = clock();
     let target: RevocationTarget | undefined;
@@ -95,6 +112,18 @@ export function adminRoutes(portal: Portal): Hono<PortalEnv> {
       type: target.type,
       dataset: target.type === 'grant' ? target.dataset : null,
     });
+    return c.redirect('/admin?done=1', 303);
+  });
+
+  routes.post('/admin/api-tokens/revoke', async (c) => {
+    const checked = await adminForm(c);
+    if (checked instanceof Response) return checked;
+    const { session, user, form } = checked;
+    const id = typeof form.id === 'string' ? form.id : '';
+    if (!isApiTokenId(id) || !(await store.apiTokens.revoke(id, { now: clock(), actor: session.email }))) {
+      return page(c, user, 400, { error: 'There is no live API token with this id.' });
+    }
+    logger.info('api_token_revoked', { by: session.email, apiToken: id });
     return c.redirect('/admin?done=1', 303);
   });
 

@@ -2,13 +2,52 @@ import { Hono } from 'hono';
 import { DATASET_LABEL } from '@pp-embed/viz-api';
 import { apiError, logRefusal, type Portal, type PortalEnv, userGrants } from '../http/env.js';
 import { JWKS_MAX_AGE_SECONDS } from '../tokens/keys.js';
-import { signRequest, tokenClaims } from '../tokens/mint.js';
+import { type MintDecision, type MintExtras, signRequest, tokenClaims } from '../tokens/mint.js';
 
 const REFUSALS = {
   no_grants: 'Your account has no dataset grants.',
   dataset_not_granted: 'Your account has no grant for this dataset.',
   dataset_required: 'Your grants differ per dataset; ask for one with ?dataset=<label>.',
 } as const;
+
+/**
+ * A dataset token for a user, the one way the portal mints, for a page or for a script: the grant's claims and the
+ * extras, signed with the current key, with its `jti`, `exp` and the seconds it has left. `endsAt` lists when the
+ * grants it rests on end (milliseconds; a grant resting on a visa ends when the visa does): no token outlives them,
+ * and there is none (`undefined`) when under a second is left.
+ *
+ * @example
+ * const minted = await mintFor(portal, 'ana@example.org', decision, { ip: '203.0.113.7' });
+ */
+export async function mintFor(
+  portal: Pick<Portal, 'store' | 'keys' | 'clock'>,
+  email: string,
+  decision: Extract<MintDecision, { ok: true }>,
+  extras: MintExtras,
+  endsAt: readonly number[] = [],
+): Promise<{ token: string; jti: string; exp: number; expiresIn: number } | undefined> {
+  const { store, keys, clock } = portal;
+  // A revocation made this second withdraws every token with an earlier `iat`, this second's included: wait for
+  // it to pass (under a second, and only just after a revocation) so that the token is not born revoked.
+  const cutoff = await store.revocations.cutoffFor(email, decision.datasets, clock());
+  const wait = cutoff * 1000 - clock();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
+  const now = clock();
+  const signer = await keys.signer();
+  const ttlSeconds = Math.min(
+    signer.ttlSeconds,
+    ...endsAt.map((end) => Math.floor(end / 1000) - Math.floor(now / 1000)),
+  );
+  if (ttlSeconds < 1) return undefined;
+  const token = signer.sign({ ...signRequest(decision, email, extras), ttlSeconds });
+  const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
+    jti: string;
+    exp: number;
+  };
+  // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
+  const expiresIn = Math.floor(Math.floor(now / 1000) + ttlSeconds - now / 1000);
+  return { token, jti, exp, expiresIn };
+}
 
 /**
  * The token endpoint and the published keys.
@@ -54,31 +93,17 @@ export function tokenRoutes(portal: Portal): Hono<PortalEnv> {
       ip = c.var.client;
       if (ip === undefined) throw new Error('tokenIp is "client" but the client address is unknown');
     }
-    // A revocation made this second withdraws every token with an earlier `iat`, this second's included: wait for
-    // it to pass (under a second, and only just after a revocation) so that the token is not born revoked.
-    const cutoff = await store.revocations.cutoffFor(session.email, decision.datasets, clock());
-    const wait = cutoff * 1000 - clock();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
-    const now = clock();
-    const signer = await keys.signer();
-    // A grant that rests on a visa ends when the visa does: no token outlives it.
     const ends = grants
       .filter((g) => decision.datasets.includes(g.dataset) && g.expiresAt !== null)
-      .map((g) => Math.floor((g.expiresAt as number) / 1000));
-    const ttlSeconds = Math.min(signer.ttlSeconds, ...ends.map((end) => end - Math.floor(now / 1000)));
-    if (ttlSeconds < 1) {
+      .map((g) => g.expiresAt as number);
+    const minted = await mintFor(portal, session.email, decision, { ip }, ends);
+    if (minted === undefined) {
       logger.info('token_refused', { email: session.email, code: 'dataset_not_granted' });
       return apiError(c, 403, 'dataset_not_granted', REFUSALS.dataset_not_granted);
     }
-    const token = signer.sign({ ...signRequest(decision, session.email, ip), ttlSeconds });
-    const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
-      jti: string;
-      exp: number;
-    };
+    const { token, jti, exp, expiresIn } = minted;
     // Signing out withdraws exactly the tokens minted for the session.
     await store.sessions.recordToken(session, jti, exp);
-    // `iat` is whole seconds rounded down, so up to a second of the lifetime is already gone: say so.
-    const expiresIn = Math.floor(Math.floor(now / 1000) + ttlSeconds - now / 1000);
     logger.info('token_minted', { email: session.email, datasets: decision.datasets });
     c.header('Cache-Control', 'no-store');
     return c.json({ token, expiresIn });

@@ -34,18 +34,31 @@ describe('tokenClaims', () => {
 
 describe('signRequest', () => {
   it('leaves out an empty clientAuthResult and an unknown address', () => {
-    expect(
-      signRequest({ ok: true, datasets: ['A'], clientAuthResult: {} }, 'a@example.org', undefined),
-    ).toEqual({
+    expect(signRequest({ ok: true, datasets: ['A'], clientAuthResult: {} }, 'a@example.org')).toEqual({
       datasets: ['A'],
       email: 'a@example.org',
     });
     expect(
-      signRequest(
-        { ok: true, datasets: ['A'], clientAuthResult: { role: 'x' } },
-        'a@example.org',
-        '192.0.2.1',
-      ),
+      signRequest({ ok: true, datasets: ['A'], clientAuthResult: { role: 'x' } }, 'a@example.org', {
+        ip: '192.0.2.1',
+      }),
     ).toEqual({ datasets: ['A'], email: 'a@example.org', ip: '192.0.2.1', clientAuthResult: { role: 'x' } });
+  });
+
+  it('adds what a script token says: its client, API token and route classes', () => {
+    expect(
+      signRequest({ ok: true, datasets: ['A'], clientAuthResult: {} }, 'a@example.org', {
+        ip: undefined,
+        client: 'script',
+        apiTokenId: '3kQ9aZ0pLm2x',
+        routeClasses: ['aggregated'],
+      }),
+    ).toEqual({
+      datasets: ['A'],
+      email: 'a@example.org',
+      client: 'script',
+      apiTokenId: '3kQ9aZ0pLm2x',
+      routeClasses: ['aggregated'],
+    });
   });
 });

@@ -42,19 +42,31 @@ export function tokenClaims(grants: readonly Grant[], dataset?: string): MintDec
 }
 
 /**
- * The request for the signer: claims from the decision, the user's email, and the client address when tokens
- * are pinned to it. An empty clientAuthResult is left out rather than sent as `{}`.
+ * What a token says beyond the grant: the client address when it is pinned to one, and for a script's token who it
+ * is for, the API token it was exchanged for and the route classes it opens.
  *
  * @example
- * signer.sign(signRequest(decision, 'ana@example.org', '203.0.113.7'));
+ * const script: MintExtras = { client: 'script', apiTokenId: '3kQ9aZ0pLm2x', routeClasses: ['aggregated'] };
+ */
+export type MintExtras = Pick<SignRequest, 'ip' | 'client' | 'apiTokenId' | 'routeClasses'>;
+
+/**
+ * The request for the signer: claims from the decision, the user's email, and the extras. An empty
+ * clientAuthResult is left out rather than sent as `{}`.
+ *
+ * @example
+ * signer.sign(signRequest(decision, 'ana@example.org', { ip: '203.0.113.7' }));
  */
 export function signRequest(
   decision: Extract<MintDecision, { ok: true }>,
   email: string,
-  ip: string | undefined,
+  extras: MintExtras = {},
 ): SignRequest {
   const request: SignRequest = { datasets: decision.datasets, email };
-  if (ip !== undefined) request.ip = ip;
+  if (extras.ip !== undefined) request.ip = extras.ip;
+  if (extras.client !== undefined) request.client = extras.client;
+  if (extras.apiTokenId !== undefined) request.apiTokenId = extras.apiTokenId;
+  if (extras.routeClasses !== undefined) request.routeClasses = extras.routeClasses;
   if (Object.keys(decision.clientAuthResult).length > 0) request.clientAuthResult = decision.clientAuthResult;
   return request;
 }

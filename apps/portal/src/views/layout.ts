@@ -62,7 +62,10 @@ export function layout(props: LayoutProps): Html {
       <body>
         <header class="top">
           <a class="brand" href="/">PP Portal</a>
-          <nav><a href="/">Datasets</a></nav>
+          <nav>
+            <a href="/">Datasets</a>
+            ${user === undefined ? '' : html`<a href="/tokens">API tokens</a>`}
+          </nav>
           <div class="account">
             ${
               user === undefined

@@ -1,7 +1,9 @@
 import { html } from 'hono/html';
 import type { DatasetEntry } from '../config.js';
 import type { Grant } from '../db/grants.js';
+import type { ApiTokenRecord } from '../db/api-tokens.js';
 import type { RecordedRevocation } from '../db/revocations.js';
+import { apiTokensSection } from './api-tokens.js';
 import { type Html, layout, type PageUser } from './layout.js';
 
 /**
@@ -229,12 +231,14 @@ export function messagePage(props: {
  * token of the portal) on every visualization server within seconds, and the latest revocations.
  *
  * @example
- * c.html(adminPage({ user, csrf, recent, notice: 'Revoked.' }));
+ * c.html(adminPage({ user, csrf, recent, apiTokens, now: Date.now(), notice: 'Revoked.' }));
  */
 export function adminPage(props: {
   user: PageUser;
   csrf: string;
   recent: readonly RecordedRevocation[];
+  apiTokens: readonly ApiTokenRecord[];
+  now: number;
   notice?: string | undefined;
   error?: string | undefined;
 }): Html {
@@ -296,6 +300,7 @@ export function adminPage(props: {
             </tr>`,
         )}
       </tbody>
-    </table>`;
+    </table>
+    ${apiTokensSection({ tokens: props.apiTokens, now: props.now, csrf: props.csrf })}`;
   return layout({ title: 'Revoke access', main, user: props.user });
 }

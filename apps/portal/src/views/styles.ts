@@ -81,7 +81,7 @@ h2 { font-size: 1.1rem; font-weight: 600; margin: 2rem 0 0.75rem; }
 .narrow { max-width: 24rem; margin: 2rem auto; }
 .stack { display: grid; gap: 1rem; }
 label { display: grid; gap: 0.35rem; font-size: 0.9rem; font-weight: 500; }
-input[type="email"], input[type="password"] {
+input[type="email"], input[type="password"], input[type="text"], input[type="number"] {
   font: inherit;
   padding: 0.5rem 0.65rem;
   border: 1px solid var(--line);
@@ -128,5 +128,14 @@ button.quiet:hover { color: var(--text); border-color: var(--muted); }
   min-height: 24rem;
 }
 .viewer-status { color: var(--muted); margin: 0; }
+.top nav { display: flex; gap: 1rem; }
+fieldset { border: 1px solid var(--line); border-radius: var(--radius); padding: 0.75rem 1rem; display: grid; gap: 0.4rem; }
+legend { font-size: 0.9rem; font-weight: 500; padding: 0 0.25rem; }
+label.check { display: flex; gap: 0.5rem; align-items: baseline; font-weight: 400; }
+table { width: 100%; border-collapse: collapse; background: var(--surface); font-size: 0.9rem; }
+th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 500; }
+td form { margin: 0; }
+code.secret { display: block; word-break: break-all; font-size: 0.95rem; padding: 0.5rem; background: var(--surface); border: 1px solid var(--line); border-radius: var(--radius); margin: 0.5rem 0; }
 footer { max-width: 72rem; margin: 0 auto; padding: 0 1.5rem 2rem; color: var(--muted); font-size: 0.85rem; }
 `;

@@ -6,6 +6,7 @@ import {
   type RouteRef,
   type Scope,
 } from '@pp-embed/access-policy';
+import { API_TOKEN_PATTERN } from '@pp-embed/api-token';
 import type { ProxyTrust } from '@pp-embed/client-address';
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import {
@@ -70,6 +71,7 @@ export function tokenHeaders(policy: AccessPolicy): ReadonlySet<string> {
 
 // A compact JWS (or its first two parts): what a token looks like wherever it turns up in a URL.
 const TOKEN_SHAPE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+/;
+const API_TOKEN_SHAPE = new RegExp(API_TOKEN_PATTERN.source);
 const TOKEN_PARAMS = new Set(['token', 'access_token', 'jwt', 'id_token', DEFAULT_HEADER_KEY]);
 
 /** True when the query string carries something that is, or is named like, an access token. */
@@ -82,6 +84,8 @@ function tokenInQuery(url: URL, headerKeys: ReadonlySet<string>): boolean {
     // A malformed escape: the raw text is checked all the same.
   }
   if (TOKEN_SHAPE.test(url.search) || TOKEN_SHAPE.test(decoded)) return true;
+  // A personal API token belongs to the portal's exchange alone; in a URL here it has leaked.
+  if (API_TOKEN_SHAPE.test(decoded)) return true;
   for (const name of url.searchParams.keys()) {
     const lower = name.toLowerCase();
     if (TOKEN_PARAMS.has(lower) || headerKeys.has(lower)) return true;
@@ -207,6 +211,8 @@ export function accessControl(routeId: DataRouteId, deps: AccessDeps) {
           origin: facts.origin ?? null,
           jti: claims?.jti ?? null,
           samples: c.get('sampleCount') ?? null,
+          client: claims === undefined ? null : (claims.client ?? 'browser'),
+          apiToken: claims?.apiTokenId ?? null,
         });
       }
     } finally {

@@ -5,6 +5,7 @@ import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { FORMAT_MEDIA_TYPES } from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
 import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
@@ -181,7 +182,7 @@ describe('chart routes', () => {
       const token = h.token({ clientAuthResult: { cohorts: ['ALPHA'] } });
       const res = await h.get(`/termdb/export?${q({ term: 'race', filter: female })}`, { token });
       expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      expect(res.headers.get('content-type')).toBe(FORMAT_MEDIA_TYPES.csv);
       expect(res.headers.get('content-disposition')).toBe('attachment; filename="PPDemo-race.csv"');
       expect(res.headers.get('access-control-allow-origin')).toBe(PORTAL);
       const lines = (await res.text()).split('\r\n').filter(Boolean);

@@ -296,6 +296,37 @@ describe('samples', () => {
     expect(first.total).toBe(Object.values(sqlCategoryCounts('treatment_arm')).reduce((a, b) => a + b, 0));
   });
 
+  it('gives every row in batches, the same rows in the same order as the pages, within the cohorts', () => {
+    for (const [term, scope] of [
+      ['treatment_arm', ALL],
+      ['agedx', ALL],
+      ['bmi', exact(['ALPHA'])],
+    ] as const) {
+      const paged = [];
+      const first = ds.samples(term, scope, { page: 1, pageSize: 500 });
+      paged.push(...first.rows);
+      for (let page = 2; paged.length < first.total; page++) {
+        paged.push(...ds.samples(term, scope, { page, pageSize: 500 }).rows);
+      }
+      const table = ds.sampleRows(term, scope);
+      const batches = [...table.batches(333)];
+      expect(table.total).toBe(first.total);
+      expect(batches.every((b) => b.length <= 333)).toBe(true);
+      expect(batches.length).toBe(Math.ceil(first.total / 333));
+      expect(batches.flat()).toEqual(paged);
+    }
+  });
+
+  it('reads each batch of the rows only when the iteration reaches it', () => {
+    const iterator = ds.sampleRows('sex', ALL).batches(100);
+    expect(iterator.next().value).toHaveLength(100);
+    // The file answers other reads between two batches.
+    expect(ds.barchart('race', ALL).bars.length).toBeGreaterThan(0);
+    expect(iterator.next().value).toHaveLength(100);
+    expect(() => ds.sampleRows('no such term', ALL)).toThrow(/No term/);
+    expect([...ds.sampleRows('sex', exact([])).batches()]).toEqual([]);
+  });
+
   it('refuses page sizes outside 1..500 and pages below 1', () => {
     expect(() => ds.samples('sex', ALL, { page: 1, pageSize: 501 })).toThrow(RangeError);
     expect(() => ds.samples('sex', ALL, { page: 1, pageSize: 0 })).toThrow(RangeError);

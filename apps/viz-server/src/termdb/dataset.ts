@@ -4,7 +4,6 @@ import { type DatasetDisclosure, NO_DISCLOSURE, type Scope } from '@pp-embed/acc
 import {
   type BarchartResult,
   type Cohort,
-  csvRow,
   type Filter,
   LIMITS,
   type SampleRow,
@@ -85,16 +84,22 @@ export interface ChartOptions {
 }
 
 /**
- * The sample table of a term as CSV, produced a batch at a time so that a large export never holds the event
- * loop for long (the caller yields between chunks).
+ * Every row of a term's sample table, a batch at a time: what a CSV or TSV answer streams, so that an export of a
+ * million samples holds one batch of rows in memory, never the table.
  */
-export interface SampleExport {
+export interface SampleRows {
   readonly term: Term;
-  /** Rows after the header. */
+  /** How many rows the iteration yields, counted when the rows were asked for. */
   readonly total: number;
-  /** The header line, then batches of lines. */
-  chunks(): Iterable<string>;
+  /**
+   * The rows in sample id order, at most `batchSize` (default {@link SAMPLE_BATCH}) at a time; each batch is made
+   * (its sample names read from the file) when the iteration reaches it.
+   */
+  batches(batchSize?: number): Generator<readonly SampleRow[], void, undefined>;
 }
+
+/** Rows per batch of {@link TermdbDataset.sampleRows}: a few milliseconds of work between yields to other requests. */
+export const SAMPLE_BATCH = 5000;
 
 /** What the dataset holds in memory, for logs and benchmarks. */
 export interface DatasetStats {
@@ -137,8 +142,11 @@ export interface TermdbDataset {
   survival(termId: string, scope: Scope, options?: ChartOptions): SurvivalResult;
   /** Leaf terms matching a free-text query, best first. */
   search(query: string): TermSearchResult;
-  /** Every row of {@link TermdbDataset.samples} as CSV; the same rule on scopes applies. */
-  exportSamples(termId: string, scope: Scope, filter?: Filter): SampleExport;
+  /**
+   * Every row of {@link TermdbDataset.samples}: the same rows, order and rule on scopes (a scope with a disclosure
+   * rule is refused), for a streamed table. Throws as `samples` does at once; the rows are made as they are iterated.
+   */
+  sampleRows(termId: string, scope: Scope, filter?: Filter): SampleRows;
   stats(): DatasetStats;
   close(): void;
 }
@@ -680,6 +688,12 @@ function createDataset(
     return { term: record.term, has: ranks, value: (i) => values[(ranks[i] as number) - 1] as number };
   }
 
+  /** The rows of the sample table for these samples: each one's name and its value in the column. */
+  function tableRows(column: ReturnType<typeof tableColumn>, samples: readonly number[]): SampleRow[] {
+    const sampleNames = names(samples);
+    return samples.map((i, k) => ({ sample: sampleNames[k] as string, value: column.value(i) }));
+  }
+
   /** Sample names from sampleidmap; a sample it does not list is shown by its numeric id. */
   function names(samples: readonly number[]): string[] {
     const ids = samples.map((i) => space.ids[i] as number);
@@ -749,12 +763,14 @@ function createDataset(
       const mask = selection(scope, filter);
       const picked: number[] = [];
       const total = rows(mask, column.has, offset, (i) => picked.push(i) < pageSize);
-      const sampleNames = names(picked);
-      const rowsOut: SampleRow[] = picked.map((i, k) => ({
-        sample: sampleNames[k] as string,
-        value: column.value(i),
-      }));
-      return { term: column.term, rows: rowsOut, page, pageSize, total, filter: [...(filter ?? [])] };
+      return {
+        term: column.term,
+        rows: tableRows(column, picked),
+        page,
+        pageSize,
+        total,
+        filter: [...(filter ?? [])],
+      };
     },
 
     summary(termId, scope, options = {}) {
@@ -833,7 +849,7 @@ function createDataset(
       return searchTerms(records, query);
     },
 
-    exportSamples(termId, scope, filter) {
+    sampleRows(termId, scope, filter) {
       checkScope(scope);
       rowsAllowed(scope);
       const column = tableColumn(termId);
@@ -842,15 +858,15 @@ function createDataset(
       return {
         term: column.term,
         total,
-        *chunks() {
-          yield csvRow(['sample', column.term.name]);
+        *batches(batchSize = SAMPLE_BATCH) {
+          if (!Number.isInteger(batchSize) || batchSize < 1)
+            throw new RangeError('batchSize must be positive.');
           let from = 0;
           while (from < space.size) {
             const batch: number[] = [];
-            from = scan(mask, column.has, from, 0, (i) => batch.push(i) < EXPORT_BATCH, false).next;
-            if (batch.length === 0) break;
-            const sampleNames = names(batch);
-            yield batch.map((i, k) => csvRow([sampleNames[k], column.value(i)])).join('');
+            from = scan(mask, column.has, from, 0, (i) => batch.push(i) < batchSize, false).next;
+            if (batch.length === 0) return;
+            yield tableRows(column, batch);
           }
         },
       };
@@ -865,6 +881,3 @@ function createDataset(
     },
   };
 }
-
-/** Rows per chunk of a sample export: a few milliseconds of work between yields to other requests. */
-const EXPORT_BATCH = 5000;

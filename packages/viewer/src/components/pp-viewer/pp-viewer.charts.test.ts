@@ -281,10 +281,9 @@ describe('<pp-viewer> exports', () => {
       'TermdbTest-Race-by-Sex.png',
     ]);
     const csv = await files[0]!.blob.text();
-    expect(csv.split('\r\n')[0]).toBe('Race,Sex,count,shown as');
-    // The same disclosure control as the screen: small cells are empty, never a number, and the rule is said.
-    expect(csv).toMatch(/\r\nOther,Female,,<5\r\n/);
-    expect(csv).toContain('<5: 1 to 4 samples');
+    expect(csv.split('\r\n')[0]).toBe('key,label,term2_key,term2_label,count,hidden');
+    // The same suppression as the screen: small cells are empty, never a number.
+    expect(csv).toMatch(/\r\n[^,\r\n]*,Other,[^,\r\n]*,Female,,suppressed\r\n/);
     const svg = await files[1]!.blob.text();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('Race by Sex');
