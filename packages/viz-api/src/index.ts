@@ -52,7 +52,9 @@ export {
 export {
   ANSWER_TABLES,
   type AnswerTable,
+  countField,
   hiddenAs,
+  ruleField,
   type TableBodies,
   type TableRouteId,
   tableText,
