@@ -6,8 +6,12 @@
  * dataset file itself. The suite prints how many hidden numbers each attack recovered, and requires none; against
  * a rule without complementary suppression the same attack must recover some (the attacker is not blind).
  *
- * Also: sample-level routes (rows, their CSV export) are refused to callers whose counts are controlled, and a
- * repeated or reworded question gets the same numbers (noise and rounding cannot be averaged away).
+ * The same charts are read as CSV and TSV answers too (`format=csv|tsv`): a table is made from the JSON answer, so
+ * it must give away nothing the JSON does not, and a hidden count in it is the rule's mark, never an empty field.
+ *
+ * Also: sample-level routes (rows, their CSV export, their CSV and TSV answers) are refused to callers whose counts
+ * are controlled, and a repeated or reworded question gets the same numbers (noise and rounding cannot be averaged
+ * away).
  *
  * Sources: All of Us Data and Statistics Dissemination Policy; Genomics England Airlock rules; OpenSAFELY output
  * checking; Open PIC-SURE obfuscation; Hundepool et al., Statistical Disclosure Control (2012), ch. 4 (tabular
@@ -40,6 +44,16 @@ const RULES = {
   GenTiers: { rule: 'all-of-us', threshold: 21 },
 } as const;
 const SIGNED_IN = { rule: 'genomics-england', threshold: 5 } as const;
+/** How each rule shows a small hidden count (its `hiddenAs`). */
+const HIDDEN_AS: Record<keyof typeof RULES, string> = {
+  GenGE: '<5',
+  GenOS: '≤7',
+  GenPS: '<10',
+  GenAoU: '≤20',
+  TermdbGE: '<5',
+  GenBroken: '<5',
+  GenTiers: '≤20',
+};
 type Label = keyof typeof RULES;
 
 let server: ChildServer;
@@ -111,6 +125,15 @@ async function ask<T>(
   params: Record<string, string | Filter | undefined>,
   headers: Record<string, string> = {},
 ): Promise<T> {
+  return JSON.parse(await askText(route, params, headers)) as T;
+}
+
+/** The answer as text: JSON, or a table when `params.format` asks for one. */
+async function askText(
+  route: string,
+  params: Record<string, string | Filter | undefined>,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
@@ -124,7 +147,80 @@ async function ask<T>(
   const before = asked.get(asker);
   if (before !== undefined) expect(text, `asked again: ${path}`).toBe(before);
   asked.set(asker, text);
-  return JSON.parse(text) as T;
+  return text;
+}
+
+type Format = 'json' | 'csv' | 'tsv';
+
+/** The fields of one line of a CSV (RFC 4180 quoting) or TSV answer, the CSV formula guard (`'`) taken off. */
+function tableFields(line: string, format: Exclude<Format, 'json'>): string[] {
+  const fields: string[] = [];
+  const sep = format === 'csv' ? ',' : '\t';
+  let i = 0;
+  while (i <= line.length) {
+    let field = '';
+    if (line[i] === '"') {
+      i++;
+      while (i < line.length) {
+        if (line[i] === '"' && line[i + 1] === '"') ((field += '"'), (i += 2));
+        else if (line[i] === '"') break;
+        else field += line[i++];
+      }
+      i++;
+    } else {
+      const end = line.indexOf(sep, i);
+      field = line.slice(i, end < 0 ? line.length : end);
+      i = end < 0 ? line.length : end;
+    }
+    fields.push(format === 'csv' && /^'[=+\-@\t\r]/.test(field) ? field.slice(1) : field);
+    i++;
+  }
+  return fields;
+}
+
+/**
+ * Reads a barchart's CSV or TSV answer into observations: every row is a cell (chart, bar, overlay category) whose
+ * `count` is a number as shown, or the rule's mark of a small count, or `hidden`.
+ */
+function readBarchartTable(
+  r: Reading,
+  text: string,
+  format: Exclude<Format, 'json'>,
+  terms: { term: string; term2?: string; term0?: string },
+  filter: Filter,
+  hiddenAs: string,
+): void {
+  const { space } = r;
+  const lines = text.split(format === 'csv' ? '\r\n' : '\n').filter((line) => line !== '');
+  const header = tableFields(lines[0] as string, format);
+  const col = (name: string) => header.indexOf(name);
+  const base = filtered(space, filter, new Map());
+  const name = `${format} ${JSON.stringify({ ...terms, filter })}`;
+  for (const line of lines.slice(1)) {
+    const row = tableFields(line, format);
+    const allowed = [...base];
+    const pick = (term: string | undefined, column: string) => {
+      if (term === undefined) return;
+      const d = space.dims.findIndex((dim) => dim.name === term);
+      const v = space.valueOf(d, row[col(column)] as string);
+      const kept = base[d];
+      allowed[d] = kept === undefined ? [v] : kept.filter((x) => x === v);
+    };
+    pick(terms.term, 'key');
+    pick(terms.term2, 'term2_key');
+    pick(terms.term0, 'term0_key');
+    const count = row[col('count')] as string;
+    const hidden = row[col('hidden')] as string;
+    // An empty count would read as 0 in a spreadsheet: a hidden count is always the rule's mark.
+    expect(count, `${name} ${line}`).not.toBe('');
+    if (count === hiddenAs || count === 'hidden') {
+      expect(hidden, `${name} ${line}`).toBe(count === 'hidden' ? 'withheld' : 'suppressed');
+      observe(r, `${name} ${line}`, allowed, null, count !== 'hidden');
+    } else {
+      expect(count, `${name} ${line}`).toMatch(/^\d+$/);
+      observe(r, `${name} ${line}`, allowed, Number(count), false);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -447,6 +543,7 @@ async function categoricalAttack(
   file: string,
   ids: [string, string, string],
   viewers: readonly Viewer[] = [anonymous(label)],
+  formats: readonly Format[] = ['json'],
 ): Promise<Outcome> {
   const db = new Database(file, { readonly: true });
   try {
@@ -496,13 +593,33 @@ async function categoricalAttack(
       r.viewer = viewer;
       for (const chart of charts) {
         const { filter, ...terms } = chart;
-        const answer = await ask<BarchartResult>(
-          'barchart',
-          { dslabel: label, ...terms, filter },
-          viewer.headers,
-        );
-        readBarchart(r, answer, terms, filter, bins);
+        for (const format of formats) {
+          if (format === 'json') {
+            const answer = await ask<BarchartResult>(
+              'barchart',
+              { dslabel: label, ...terms, filter },
+              viewer.headers,
+            );
+            readBarchart(r, answer, terms, filter, bins);
+          } else {
+            const text = await askText(
+              'barchart',
+              { dslabel: label, ...terms, filter, format },
+              viewer.headers,
+            );
+            readBarchartTable(r, text, format, terms, filter, HIDDEN_AS[label]);
+          }
+        }
       }
+    }
+    // The tables were read, hidden counts and all (not a blind reader of tables).
+    for (const format of formats.filter((f) => f !== 'json')) {
+      const read = r.observations.filter((o) => o.what.startsWith(`${format} `));
+      expect(read.length, format).toBeGreaterThan(charts.length);
+      expect(
+        read.some((o) => 'mark' in o),
+        format,
+      ).toBe(true);
     }
     const samples = (db.prepare('SELECT id FROM sampleidmap').pluck().all() as number[]) ?? [];
     return conclude(r, truthOf(r.space, truths, samples), `${label} categorical (${ids.join(', ')})`);
@@ -718,11 +835,55 @@ describe('disclosure control against scripted attackers (Hundepool et al. 2012 c
     expect(found.recovered.length).toBeGreaterThan(0);
   });
 
-  it('refuses sample rows and their export to callers whose counts are controlled', async () => {
-    for (const route of ['samples', 'export']) {
-      const res = await fetch(`${server.url}/termdb/${route}?dslabel=OpenRows&term=race`);
-      expect(res.status, route).toBe(403);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('route_forbidden');
+  it.each(['GenGE', 'GenOS', 'GenPS'] as Label[])(
+    '%s: nor from the CSV and TSV answers of the same charts, read beside their JSON',
+    async (label) => {
+      const found = await categoricalAttack(
+        label,
+        GENERATED(),
+        ['race', 'sex', 'treatment_arm'],
+        [anonymous(label)],
+        ['json', 'csv', 'tsv'],
+      );
+      expect(found.hidden).toBeGreaterThan(0);
+      expect(found.recovered).toEqual([]);
+    },
+  );
+
+  it('the CSV answers alone give hidden counts away when complementary suppression is off: tables are read', async () => {
+    const found = await categoricalAttack(
+      'GenBroken',
+      GENERATED(),
+      ['race', 'sex', 'treatment_arm'],
+      [anonymous('GenBroken')],
+      ['csv'],
+    );
+    expect(found.recovered.length).toBeGreaterThan(0);
+  });
+
+  it('refuses sample rows and their export, in every format, to callers whose counts are controlled', async () => {
+    const asks: [string, Record<string, string>][] = [
+      ['samples', {}],
+      ['export', {}],
+      ['samples&format=csv', {}],
+      ['samples&format=tsv', {}],
+      ['samples', { accept: 'text/csv' }],
+      ['samples', { accept: 'text/tab-separated-values' }],
+      ['export&format=csv', {}],
+    ];
+    for (const [route, headers] of asks) {
+      const [path, format] = route.split('&');
+      const query = `dslabel=OpenRows&term=race${format === undefined ? '' : `&${format}`}`;
+      const res = await fetch(`${server.url}/termdb/${path}?${query}`, { headers });
+      const what = `${route} ${JSON.stringify(headers)}`;
+      expect(res.status, what).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code, what).toBe('route_forbidden');
+      // A signed-in reader without a grant is told it needs one, in every format.
+      const signed = await fetch(`${server.url}/termdb/${path}?${query.replace('OpenRows', 'GenTiers')}`, {
+        headers: { ...headers, origin: PORTAL, 'x-ds-access-token': signedIn },
+      });
+      expect(signed.status, what).toBe(403);
+      expect(((await signed.json()) as { error: { code: string } }).error.code, what).toBe('grant_required');
     }
   });
 });
