@@ -341,6 +341,11 @@ describe('scope is required', () => {
     expect(() => ds.samples('sex', null as unknown as Scope, { page: 1, pageSize: 1 })).toThrow(TypeError);
     expect(() => ds.barchart('sex', { cohorts: 'ALPHA' } as unknown as Scope)).toThrow(TypeError);
   });
+
+  it('never gives rows under a disclosure rule, paged or as the streamed table', () => {
+    expect(() => ds.samples('sex', ruled(5), { page: 1, pageSize: 1 })).toThrow(/disclosure rule/);
+    expect(() => ds.sampleRows('sex', ruled(5))).toThrow(/disclosure rule/);
+  });
 });
 
 describe('opening a file that cannot serve', () => {
