@@ -162,8 +162,10 @@ function tableFields(line: string, format: Exclude<Format, 'json'>): string[] {
     if (line[i] === '"') {
       i++;
       while (i < line.length) {
-        if (line[i] === '"' && line[i + 1] === '"') ((field += '"'), (i += 2));
-        else if (line[i] === '"') break;
+        if (line[i] === '"' && line[i + 1] === '"') {
+          field += '"';
+          i += 2;
+        } else if (line[i] === '"') break;
         else field += line[i++];
       }
       i++;
