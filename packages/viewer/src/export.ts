@@ -1,8 +1,8 @@
 /**
  * Exports of what the widget shows: a chart as SVG or PNG (its title and legend included, and the line that says
- * how counts are shown) and its numbers as CSV. They are made from what is on screen, so they carry the same
- * disclosure control: a hidden count is an empty field with the rule's mark (`<5`) or `withheld` beside it, never
- * a number; a rounded count says so; the last line says whose rule it is.
+ * how counts are shown) and its numbers as CSV. They are made from the answer on screen, so they carry the same
+ * disclosure control: the CSV is the server's table of that answer (`ANSWER_TABLES`), a hidden count written as the
+ * rule shows it (`<5`, `hidden`), never a number, and every row naming the tier and the rule.
  * @module
  */
 import { ANSWER_TABLES, csvRow, tableText } from '@pp-embed/viz-api';
