@@ -450,7 +450,7 @@ describe('the server and explain, for random configs and requests', () => {
         // Always among the cases: a registered portal's token, in the live registry and in the retired one; and
         // a token of the trusted issuer that its scope grants, and one of an issuer no entry trusts (random
         // configs meet them too, but not in every run); and scripts let in, with an unpinned token and a pinned
-        // one, from the registry's side too.
+        // one, to rows and to counts, from the registry's side too.
         examples: [
           ...(['live', 'retired'] as const).map((registry): [Config, Request] => [
             { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
@@ -476,7 +476,13 @@ describe('the server and explain, for random configs and requests', () => {
               header: 'x-ds-access-token',
             },
           ]),
-          ...(['true', 'pinned'] as const).map((scripts): [Config, Request] => [
+          ...(
+            [
+              ['true', 'samples'],
+              ['pinned', 'samples'],
+              ['true', 'barchart'],
+            ] as const
+          ).map(([scripts, route]): [Config, Request] => [
             {
               PPDemo: {
                 '*': {
@@ -491,7 +497,7 @@ describe('the server and explain, for random configs and requests', () => {
             {
               registry: 'live',
               revocations: 'clear',
-              route: 'samples',
+              route,
               origin: undefined,
               token: scripts === 'true' ? 'script' : 'scriptPinned',
               ip: '203.0.113.7',

@@ -287,7 +287,7 @@ describe('<pp-viewer> exports', () => {
     // The same disclosure control as the screen: a small cell is the rule's mark, never a number, and the rule is
     // said on every row.
     expect(csv).toMatch(
-      /\r\n[^,\r\n]*,Other,[^,\r\n]*,Female,<5,suppressed,anonymous,preset=genomics-england;/,
+      /\r\n[^,\r\n]*,Other,[^,\r\n]*,Female,<5,suppressed,anonymous,threshold=5;hidden_as=<5;/,
     );
     const svg = await files[1]!.blob.text();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
