@@ -137,12 +137,12 @@ export interface VizServer {
  * Starts the built visualization server with `config` (written to `dir`) on a loopback port (a free one unless
  * given), as operators run it, and waits for its healthcheck. Its log lines are read as they come (a full pipe
  * would stall the server) and counted by event; nothing they hold is kept, except the lines of the events named
- * in `keep`.
+ * in `keep`. `main` runs another build of the server (an older checkout's, to compare with).
  */
 export async function startVizServer(
   dir: string,
   config: unknown,
-  options: { port?: number; keep?: readonly string[] } = {},
+  options: { port?: number; keep?: readonly string[]; main?: string } = {},
 ): Promise<VizServer> {
   writeFileSync(join(dir, 'serverconfig.json'), JSON.stringify(config));
   const port = options.port ?? (await freePort());
@@ -150,7 +150,7 @@ export async function startVizServer(
   const spawned = performance.now();
   const child = spawn(
     process.execPath,
-    [VIZ_SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
+    [options.main ?? VIZ_SERVER, '--config', join(dir, 'serverconfig.json'), '--port', String(port)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -23,7 +23,7 @@ const ROUNDS = Number(process.env.PP_BENCH_ROUNDS ?? 21);
 interface Dataset {
   barchart(
     term: string,
-    scope: { cohorts: string[] | null; suppressBelow: number | null },
+    scope: { cohorts: string[] | null; tier: 'granted'; rule: null; beneath: [] },
     options?: { filter?: unknown[] },
   ): { bars: { key: string; count: number | null }[] };
   stats(): { samples: number; bytes: number; openMilliseconds: number };
@@ -83,17 +83,18 @@ export async function benchTermdbEngine(): Promise<void> {
     {
       name: 'diagnosis barchart, unrestricted',
       sql: () => unrestricted.all(params),
-      columns: () => ds.barchart('diaggrp', { cohorts: null, suppressBelow: null }),
+      columns: () => ds.barchart('diaggrp', { cohorts: null, tier: 'granted', rule: null, beneath: [] }),
     },
     {
       name: 'diagnosis barchart, one cohort',
       sql: () => restricted.all(params),
-      columns: () => ds.barchart('diaggrp', { cohorts: ['ALPHA'], suppressBelow: null }),
+      columns: () => ds.barchart('diaggrp', { cohorts: ['ALPHA'], tier: 'granted', rule: null, beneath: [] }),
     },
     {
       name: 'diagnosis barchart, one cohort, women aged 5 to 15',
       sql: () => filtered.all(params),
-      columns: () => ds.barchart('diaggrp', { cohorts: ['ALPHA'], suppressBelow: null }, { filter }),
+      columns: () =>
+        ds.barchart('diaggrp', { cohorts: ['ALPHA'], tier: 'granted', rule: null, beneath: [] }, { filter }),
     },
   ];
   try {

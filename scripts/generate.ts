@@ -1,6 +1,7 @@
 // Writes every file, or part of a file, that is generated from the code, so that the docs say what the code
-// does: the JSON Schemas of dsCredentials and serverconfig.json, the explain examples in two READMEs, and the
-// route and error tables of docs/http-api.md. scripts/generate.test.ts fails when one is stale.
+// does: the JSON Schemas of dsCredentials and serverconfig.json, the explain examples in two READMEs, the route
+// and error tables of docs/http-api.md, and the disclosure presets of docs/disclosure.md. scripts/generate.test.ts
+// fails when one is stale.
 // Run: npx -y pnpm@10 run generate
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dsCredentialsJsonSchema } from '@pp-embed/access-policy';
 import { serverConfigJsonSchema } from '@pp-embed/server-config';
 import * as prettier from 'prettier';
+import { presetTable } from './disclosure-tables.js';
 import { explainExamples } from './explain-examples.js';
 import { errorTable, reasonTable, routeTable } from './http-api-tables.js';
 
@@ -36,6 +38,7 @@ export const GENERATED: readonly Generated[] = [
   { file: 'docs/http-api.md', section: 'routes', render: routeTable },
   { file: 'docs/http-api.md', section: 'errors', render: errorTable },
   { file: 'docs/http-api.md', section: 'token-invalid-reasons', render: reasonTable },
+  { file: 'docs/disclosure.md', section: 'presets', render: presetTable },
 ];
 
 const start = (name: string): string => `<!-- generated:${name}:start (scripts/generate.ts) -->`;

@@ -110,7 +110,10 @@ export const VIZ_EVENTS = new Set([
  */
 export function generatedDataset(samples = 2000, seed = 1): string {
   if (!existsSync(VIZ_GENERATOR)) throw new Error('build first: npx -y pnpm@10 run build');
-  const version = createHash('sha256').update(readFileSync(VIZ_GENERATOR)).digest('hex').slice(0, 12);
+  // The generator's entry and the module that writes the data: a change to either is a new dataset.
+  const hash = createHash('sha256').update(readFileSync(VIZ_GENERATOR));
+  hash.update(readFileSync(join(VIZ_GENERATOR, '..', 'generate.js')));
+  const version = hash.digest('hex').slice(0, 12);
   const dir = join(tmpdir(), 'pp-embed-security');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `termdb-${samples}-seed${seed}-${version}.db`);

@@ -33,7 +33,7 @@ describe('loadConfig', () => {
     );
     const config = loadConfig(file);
     const dataset = config.datasets.get('PPDemo');
-    expect(dataset?.minSampleSize).toBe(5);
+    expect(dataset?.disclosure.anonymous.rule?.threshold).toBe(5);
     expect(dataset?.terms(null).length).toBeGreaterThan(0);
     dataset?.close();
   });

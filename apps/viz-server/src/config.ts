@@ -66,8 +66,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
       revocation: { logger: log },
     }),
     datasets: {
-      open: (d) =>
-        openDataset({ label: d.label, genome: d.genome, file: d.file, minSampleSize: d.minSampleSize }),
+      open: (d) => openDataset({ label: d.label, genome: d.genome, file: d.file, disclosure: d.disclosure }),
       close: (dataset) => dataset.close(),
     },
   });

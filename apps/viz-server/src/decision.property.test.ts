@@ -38,13 +38,15 @@ import { demoDataset } from '../test/harness.js';
 import { createApp } from './app.js';
 import { openDataset } from './termdb/dataset.js';
 import { DatasetRegistry } from './termdb/registry.js';
+import { minSampleSize } from '../test/scopes.js';
 
 const SECRET = generateSecret();
 const OTHER_SECRET = generateSecret();
 const NOW = Date.now();
+const DISCLOSURE = minSampleSize(5);
 const datasets = new DatasetRegistry(
   new Map([
-    ['PPDemo', openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), minSampleSize: 5 })],
+    ['PPDemo', openDataset({ label: 'PPDemo', genome: 'hg38', file: demoDataset(), disclosure: DISCLOSURE })],
   ]),
   { log: silentLogger, watch: false },
 );
@@ -268,6 +270,8 @@ const TOKENS = {
       clientAuthResult: { cohorts: ['ALPHA'] },
     }),
   noIp: () => signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org' }),
+  signedIn: () =>
+    signer(SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7', access: 'signedIn' }),
   otherDataset: () => signer(SECRET).sign({ datasets: ['Other'], email: 'a@b.org', ip: '203.0.113.7' }),
   otherSecret: () => signer(OTHER_SECRET).sign({ datasets: ['PPDemo'], email: 'a@b.org', ip: '203.0.113.7' }),
   garbage: () => 'not.a.token',
@@ -419,6 +423,7 @@ describe('the server and explain, for random configs and requests', () => {
             now: NOW,
             tokenHeader: r.header,
             revocations: lookup,
+            disclosure: DISCLOSURE,
           },
           token,
         );
@@ -443,7 +448,9 @@ describe('the server and explain, for random configs and requests', () => {
       {
         numRuns: 500,
         // Always among the cases: a registered portal's token, in the live registry and in the retired one; and
-        // scripts let in, with an unpinned token and a pinned one, from the registry's side too.
+        // a token of the trusted issuer that its scope grants, and one of an issuer no entry trusts (random
+        // configs meet them too, but not in every run); and scripts let in, with an unpinned token and a pinned
+        // one, to rows and to counts, from the registry's side too.
         examples: [
           ...(['live', 'retired'] as const).map((registry): [Config, Request] => [
             { PPDemo: { '*': { 'portal.test:8080': { type: 'open' } } } },
@@ -457,7 +464,25 @@ describe('the server and explain, for random configs and requests', () => {
               header: 'x-ds-access-token',
             },
           ]),
-          ...(['true', 'pinned'] as const).map((scripts): [Config, Request] => [
+          ...(['issuerScope', 'untrustedIssuer'] as const).map((token): [Config, Request] => [
+            { PPDemo: { '*': { '*': { type: 'jwt', issuers: ['uni'], headerKey: 'x-ds-access-token' } } } },
+            {
+              registry: 'none',
+              revocations: 'none',
+              route: 'barchart',
+              origin: 'http://portal.test:8080',
+              token,
+              ip: '203.0.113.7',
+              header: 'x-ds-access-token',
+            },
+          ]),
+          ...(
+            [
+              ['true', 'samples'],
+              ['pinned', 'samples'],
+              ['true', 'barchart'],
+            ] as const
+          ).map(([scripts, route]): [Config, Request] => [
             {
               PPDemo: {
                 '*': {
@@ -472,7 +497,7 @@ describe('the server and explain, for random configs and requests', () => {
             {
               registry: 'live',
               revocations: 'clear',
-              route: 'samples',
+              route,
               origin: undefined,
               token: scripts === 'true' ? 'script' : 'scriptPinned',
               ip: '203.0.113.7',

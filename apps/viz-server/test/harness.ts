@@ -15,6 +15,7 @@ import type { AuditRecord } from '../src/http/audit.js';
 import { openDataset, type TermdbDataset } from '../src/termdb/dataset.js';
 import { generateDataset } from '../src/termdb/generate.js';
 import { DatasetRegistry } from '../src/termdb/registry.js';
+import { minSampleSize } from './scopes.js';
 
 /** ProteinPaint's TermdbTest.db, when it is beside the checkout (academic-use licence: read in place, never copied). */
 export const TERMDB_TEST = fileURLToPath(
@@ -158,7 +159,7 @@ export function generatedDataset(
     state = {
       dir,
       file,
-      ds: openDataset({ label: 'Generated', genome: 'hg38', file, minSampleSize: 5 }),
+      ds: openDataset({ label: 'Generated', genome: 'hg38', file, disclosure: minSampleSize(5) }),
       db: new Database(file, { readonly: true }),
     };
   });

@@ -5,13 +5,16 @@ import {
   CONFIG,
   clock,
   load,
+  MIN5,
   newSecret,
   revocationsOf,
   SAMPLES,
   signerFor,
   TERMS,
+  thresholdRule,
 } from '../test/helpers.js';
-import { decide, type DecisionStep, type RequestFacts, scopeFor } from './decide.js';
+import { cohortsOf, decide, type DecisionStep, type RequestFacts } from './decide.js';
+import { datasetDisclosure } from './disclosure.js';
 
 const secret = newSecret();
 const sign = signerFor(secret);
@@ -33,7 +36,7 @@ function facts(overrides: Partial<RequestFacts> & { headers?: Record<string, str
     route: SAMPLES,
     origin: PORTAL,
     clientIp: IP,
-    minSampleSize: 5,
+    disclosure: MIN5,
     header: (name) => headers[name],
     ...overrides,
   };
@@ -43,9 +46,13 @@ const good = (extra: Record<string, unknown> = {}) =>
   sign({ datasets: ['TermdbTest'], email: 'ana@example.org', ip: IP, ...extra });
 
 describe('decide', () => {
-  it('allows a granted token and gives its claims and an unsuppressed scope', async () => {
+  it('allows a granted token and gives its claims and exact counts', async () => {
     const d = await decide(termdb, facts({ headers: { 'x-ds-access-token': good() } }));
-    expect(d).toMatchObject({ allowed: true, granted: true, scope: { cohorts: null, suppressBelow: null } });
+    expect(d).toMatchObject({
+      allowed: true,
+      granted: true,
+      scope: { cohorts: null, tier: 'granted', rule: null },
+    });
     expect(d.allowed && d.claims?.email).toBe('ana@example.org');
   });
 
@@ -107,7 +114,12 @@ describe('decide', () => {
     it('answers without a token under a "*" credential, leaving the guarded parts out', async () => {
       const d = await decide(star, facts({ route: CONFIG }));
       expect(d).toMatchObject({ allowed: true, granted: false, claims: undefined });
-      expect(d.allowed && d.scope).toEqual({ cohorts: null, suppressBelow: 5 });
+      expect(d.allowed && d.scope).toEqual({
+        cohorts: null,
+        tier: 'anonymous',
+        rule: thresholdRule(5),
+        beneath: [],
+      });
     });
 
     it('answers with a refused token the same way, and with a good one in full', async () => {
@@ -136,19 +148,19 @@ describe('decide', () => {
   });
 
   describe('an open route', () => {
-    it('suppresses small cells for a caller without a token', async () => {
+    it('applies the anonymous rule for a caller without a token', async () => {
       const d = await decide(termdb, facts({ route: BARCHART }));
       expect(d).toMatchObject({
         allowed: true,
         claims: undefined,
-        scope: { cohorts: null, suppressBelow: 5 },
+        scope: { cohorts: null, tier: 'anonymous', rule: thresholdRule(5) },
       });
     });
 
     it('honours a token offered in the header of the entry that guards sample-level data, with its cohorts', async () => {
       const token = good({ clientAuthResult: { cohorts: ['ABC'] } });
       const d = await decide(termdb, facts({ route: BARCHART, headers: { 'x-ds-access-token': token } }));
-      expect(d).toMatchObject({ allowed: true, scope: { cohorts: ['ABC'], suppressBelow: null } });
+      expect(d).toMatchObject({ allowed: true, scope: { cohorts: ['ABC'], tier: 'granted', rule: null } });
     });
 
     it('answers as without a token when the offered one is refused: never a refusal, never wider', async () => {
@@ -157,8 +169,118 @@ describe('decide', () => {
       expect(d).toMatchObject({
         allowed: true,
         claims: undefined,
-        scope: { cohorts: null, suppressBelow: 5 },
+        scope: { cohorts: null, tier: 'anonymous', rule: thresholdRule(5) },
       });
+    });
+  });
+
+  describe('tiers and their disclosure rules', () => {
+    const rules = datasetDisclosure(
+      {
+        anonymous: { rule: thresholdRule(10), path: 'datasets[0].disclosure.anonymous' },
+        signedIn: { rule: thresholdRule(5), path: 'datasets[0].disclosure.signedIn' },
+        granted: { rule: thresholdRule(3), path: 'datasets[0].disclosure.granted' },
+      },
+      'datasets[0].disclosure',
+    );
+    const signedIn = () => good({ access: 'signedIn' });
+    // Every route needs the token, and rows are closed to this embedder.
+    const noRows = load({
+      TermdbTest: {
+        '*': { 'portal.example.org': { type: 'jwt', secret } },
+        'termdb/samples': { 'portal.example.org': { type: 'forbidden' } },
+      },
+    });
+
+    it('gives a signed-in user without a grant the signed-in rule, above the anonymous one it can also see', async () => {
+      const d = await decide(
+        termdb,
+        facts({ route: BARCHART, disclosure: rules, headers: { 'x-ds-access-token': signedIn() } }),
+      );
+      expect(d.allowed && d.scope).toEqual({
+        cohorts: null,
+        tier: 'signedIn',
+        rule: thresholdRule(5),
+        beneath: [thresholdRule(10)],
+      });
+    });
+
+    it('refuses sample-level rows to a signed-in user without a grant (grant_required)', async () => {
+      const d = await decide(
+        termdb,
+        facts({ disclosure: rules, headers: { 'x-ds-access-token': signedIn() } }),
+      );
+      expect(d).toMatchObject({ allowed: false, status: 403, code: 'grant_required' });
+    });
+
+    it('gives exact counts to a granted caller who may read the rows, whatever the granted rule', async () => {
+      const d = await decide(
+        termdb,
+        facts({
+          route: BARCHART,
+          disclosure: rules,
+          headers: { 'x-ds-access-token': good({ access: 'granted' }) },
+        }),
+      );
+      expect(d.allowed && d.scope).toMatchObject({ tier: 'granted', rule: null, beneath: [] });
+    });
+
+    it('gives the granted rule to a granted caller who may not read the rows', async () => {
+      const d = await decide(
+        noRows,
+        facts({ route: BARCHART, disclosure: rules, headers: { 'x-ds-access-token': good() } }),
+      );
+      expect(d.allowed && d.scope).toEqual({
+        cohorts: null,
+        tier: 'granted',
+        rule: thresholdRule(3),
+        beneath: [thresholdRule(10), thresholdRule(5)],
+      });
+    });
+
+    it('asks the entry that guards the rows about the token when another entry decided the route', async () => {
+      const otherSecret = newSecret();
+      const split = load({
+        TermdbTest: {
+          'termdb/barchart': { 'portal.example.org': { type: 'jwt', secret } },
+          'termdb/samples': { 'portal.example.org': { type: 'jwt', secret: otherSecret } },
+        },
+      });
+      const withBarchartKey = await decide(
+        split,
+        facts({ route: BARCHART, disclosure: rules, headers: { 'x-ds-access-token': good() } }),
+      );
+      expect(withBarchartKey.allowed && withBarchartKey.scope.rule).toEqual(thresholdRule(3));
+    });
+
+    it('serves the rows of a dataset no credential protects only to callers who see exact counts', async () => {
+      const none = load(undefined);
+      expect(await decide(none, facts({ disclosure: rules }))).toMatchObject({
+        allowed: false,
+        status: 403,
+        code: 'route_forbidden',
+        path: 'datasets[0].disclosure.sampleRows',
+      });
+      const published = datasetDisclosure({ ...rules, sampleRows: 'public' }, 'datasets[0].disclosure');
+      expect(await decide(none, facts({ disclosure: published }))).toMatchObject({
+        allowed: true,
+        scope: { rule: null },
+      });
+      expect(await decide(none, facts({ disclosure: datasetDisclosure({}) }))).toMatchObject({
+        allowed: true,
+      });
+    });
+
+    it('keeps a cohort-restricted caller off the lower tiers, whose tables count other samples', async () => {
+      const d = await decide(
+        noRows,
+        facts({
+          route: BARCHART,
+          disclosure: rules,
+          headers: { 'x-ds-access-token': good({ clientAuthResult: { cohorts: ['ABC'] } }) },
+        }),
+      );
+      expect(d.allowed && d.scope).toMatchObject({ cohorts: ['ABC'], rule: thresholdRule(3), beneath: [] });
     });
   });
 
@@ -256,7 +378,7 @@ describe('decide with revocation lists', () => {
       termdb,
       facts({ route: BARCHART, headers: headers(good()), revocations: revoked }),
     );
-    expect(open).toMatchObject({ allowed: true, claims: undefined, scope: { suppressBelow: 5 } });
+    expect(open).toMatchObject({ allowed: true, claims: undefined, scope: { rule: thresholdRule(5) } });
     const unavailable = revocationsOf([], { unavailable: true });
     const discovery = await decide(
       star,
@@ -267,7 +389,7 @@ describe('decide with revocation lists', () => {
   });
 });
 
-describe('scopeFor', () => {
+describe('cohortsOf', () => {
   const claims = { datasets: ['T'], email: 'a', iat: 1, exp: 2 };
   it.each<[string, unknown, readonly string[] | null]>([
     ['no cohorts claim: every sample', undefined, null],
@@ -276,12 +398,11 @@ describe('scopeFor', () => {
     ['not a list: none (a malformed grant never widens access)', 'ABC', []],
     ['a list with a non-string: none', ['ABC', 7], []],
   ])('%s', (_name, cohorts, expected) => {
-    const scope = scopeFor({ ...claims, ...(cohorts !== undefined && { clientAuthResult: { cohorts } }) }, 5);
-    expect(scope).toEqual({ cohorts: expected, suppressBelow: null });
+    const scope = cohortsOf({ ...claims, ...(cohorts !== undefined && { clientAuthResult: { cohorts } }) });
+    expect(scope).toEqual({ cohorts: expected });
   });
 
-  it('suppresses below the dataset threshold without claims', () => {
-    expect(scopeFor(undefined, 5)).toEqual({ cohorts: null, suppressBelow: 5 });
-    expect(scopeFor(undefined, null)).toEqual({ cohorts: null, suppressBelow: null });
+  it('restricts nothing without claims', () => {
+    expect(cohortsOf(undefined)).toEqual({ cohorts: null });
   });
 });

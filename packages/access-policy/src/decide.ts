@@ -2,17 +2,20 @@ import { canonicalIp } from '@pp-embed/client-address';
 import { type DatasetTokenClaims, peekJwt, type TokenClient, TokenError } from '@pp-embed/dataset-token';
 import type { VisaOutcome } from '@pp-embed/passport';
 import {
+  type DisclosureRule,
   GRANTED_ROUTE_CLASSES,
   type GrantedRouteClass,
   LIMITS,
   type LoginErrorCode,
   ROUTES,
   type RefusalCode,
+  type Tier,
   type TokenErrorCode,
   type TokenInvalidReason,
 } from '@pp-embed/viz-api';
 import type { RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
 import { type Authorization, authorize, requiredDatasets } from './authorize.js';
+import { type DatasetDisclosure, NO_DISCLOSURE, rulesBeneath, type TierRule, tierOf } from './disclosure.js';
 import type { CredentialEntry, OpenEntry, PasswordEntry, RouteRef, TokenEntry } from './entries.js';
 import { type IssuerGrant, issuerGrants, type TrustedIssuer } from './issuers.js';
 import { verifyPassword } from './password.js';
@@ -28,7 +31,7 @@ import { type AccessPolicy, type ForbiddenCode, throttleOf, type Trace, traceRes
  *   origin: c.req.header('origin'),
  *   clientIp: '203.0.113.7',
  *   header: (name) => c.req.header(name),
- *   minSampleSize: 5,
+ *   disclosure: dataset.disclosure,
  * };
  */
 export interface RequestFacts {
@@ -41,8 +44,8 @@ export interface RequestFacts {
   readonly clientIp?: string | undefined;
   /** Reads one request header by its lowercase name; undefined when absent. */
   readonly header: (name: string) => string | undefined;
-  /** The dataset's small-cell threshold for callers without a verified token; null for none. */
-  readonly minSampleSize?: number | null;
+  /** The dataset's disclosure rules per tier (serverconfig.json); absent: exact counts for everyone. */
+  readonly disclosure?: DatasetDisclosure | undefined;
   /** The time of the request in milliseconds; the policy's clock when absent. */
   readonly now?: number;
   /**
@@ -74,13 +77,20 @@ export interface IssuedToken {
  * What one caller may see. Every data call takes it, so that no route can forget it.
  *
  * @example
- * const anonymous: Scope = { cohorts: null, suppressBelow: 5 };
+ * const anonymous: Scope = { cohorts: null, tier: 'anonymous', rule: presetRule('genomics-england'), beneath: [] };
  */
 export interface Scope {
   /** Only samples in at least one of these cohorts; `[]` means no samples; null means no restriction. */
   readonly cohorts: readonly string[] | null;
-  /** Aggregated counts `0 < n < suppressBelow` are withheld; null turns suppression off. */
-  readonly suppressBelow: number | null;
+  /** Who is asking. */
+  readonly tier: Tier;
+  /** The disclosure rule every aggregated count of the answer goes through; null: exact counts. */
+  readonly rule: DisclosureRule | null;
+  /**
+   * The rules of the lower tiers, lowest first, which the caller can also see by asking without its token: what
+   * `rule` hides must stay hidden given what they show.
+   */
+  readonly beneath: readonly DisclosureRule[];
 }
 
 /** The codes a decision can refuse with. @example const code: DecisionCode = 'ip_mismatch'; */
@@ -201,24 +211,41 @@ export type DecisionStep =
       readonly guard: CredentialEntry | undefined;
       readonly offered: boolean;
     }
-  | { readonly step: 'scope'; readonly scope: Scope; readonly verified: boolean };
+  | {
+      readonly step: 'sample-rows';
+      readonly disclosure: DatasetDisclosure;
+      readonly rule: TierRule;
+      readonly code: 'route_forbidden' | 'grant_required';
+    }
+  | {
+      readonly step: 'scope';
+      readonly scope: Scope;
+      readonly verified: boolean;
+      /** The tier's setting, with its config path. */
+      readonly tierRule: TierRule;
+      /** Why the counts are exact although the tier has a rule: the caller may read the sample-level rows. */
+      readonly rows: 'readable' | 'not-readable' | undefined;
+    };
 
 // On a route that needs no token, an offered token is read in the header of the entry guarding the dataset's
-// sample-level data: verified and granted, it lifts small-cell suppression and applies its cohorts.
+// sample-level data: verified and granted, it sets the caller's tier (and so its disclosure rule) and applies its
+// cohorts. The same entry decides whether a granted caller may read the rows, and so sees exact counts.
 const GUARD_ROUTE: RouteRef = ROUTES.samples;
 
 /**
  * The one access decision. Resolves dataset, route and embedder (memoized per config), reads the token from the
  * deciding entry's header only, verifies it (with the entry's key, or with the keys and rules of the trusted issuer
  * its `iss` names, whose scopes, claims or visas then grant), asks the revocation list of the entry's embedder
- * whether a portal's token was withdrawn, checks the grant (datasets, address), applies the discovery
- * exception and works out the caller's scope. The server's middleware calls it for every dataset request;
- * `explain` calls it with `steps` and tells each one. Never throws.
+ * whether a portal's token was withdrawn, checks the grant (datasets, address), applies the discovery exception,
+ * decides the caller's tier and disclosure rule, and works out the caller's scope. Sample-level routes answer only
+ * callers who see exact counts (or rows the operator published): a caller whose counts are controlled would undo
+ * the control by counting rows. The server's middleware calls it for every dataset request; `explain` calls it
+ * with `steps` and tells each one. Never throws.
  *
  * @example
  * const decision = await decide(policy, {
  *   dataset: 'TermdbTest', route: ROUTES.samples, origin: 'https://portal.example.org',
- *   clientIp: '203.0.113.7', header: (name) => headers.get(name) ?? undefined, minSampleSize: 5,
+ *   clientIp: '203.0.113.7', header: (name) => headers.get(name) ?? undefined, disclosure,
  * });
  * decision.allowed; // false
  * decision.allowed || decision.code; // 'token_missing'
@@ -262,15 +289,16 @@ export async function decide(
       const checked = await checkToken(entry, offered, facts, sender, steps);
       if ('claims' in checked) ({ claims, kid } = checked);
     }
-    return allowed(claims, facts, result.entry, true, steps, kid);
+    return allowed(policy, claims, entry, facts, result.entry, true, sender, steps, kid);
   }
 
   const entry = result.entry;
   const checked = await checkToken(entry, offeredToken(entry, facts, sender), facts, sender, steps);
-  if ('claims' in checked) return allowed(checked.claims, facts, entry, true, steps, checked.kid);
+  if ('claims' in checked)
+    return allowed(policy, checked.claims, entry, facts, entry, true, sender, steps, checked.kid);
   if (facts.route.class === 'discovery' && checked.status !== 400) {
     steps?.push({ step: 'discovery', code: checked.code });
-    return allowed(undefined, facts, entry, false, steps);
+    return allowed(policy, undefined, undefined, facts, entry, false, sender, steps);
   }
   return checked;
 }
@@ -346,7 +374,8 @@ async function login(
   return {
     allowed: true,
     claims: undefined,
-    scope: scopeFor(undefined, null),
+    // The login route answers with a token, never with data.
+    scope: { cohorts: null, tier: 'anonymous', rule: null, beneath: [] },
     granted: true,
     entry,
     issued: issue(entry, facts),
@@ -619,19 +648,93 @@ function checkRevocation(
   return undefined;
 }
 
-function allowed(
+async function allowed(
+  policy: AccessPolicy,
   claims: DatasetTokenClaims | undefined,
+  verifiedBy: CredentialEntry | undefined,
   facts: RequestFacts,
   entry: CredentialEntry | OpenEntry | undefined,
   granted: boolean,
+  sender: TokenClient,
   steps: DecisionStep[] | undefined,
   kid?: string,
-): Decision {
-  const scope = scopeFor(claims, facts.minSampleSize ?? null);
-  steps?.push({ step: 'scope', scope, verified: claims !== undefined });
+): Promise<Decision> {
+  const disclosure = facts.disclosure ?? NO_DISCLOSURE;
+  const tier = tierOf(claims);
+  const tierRule = disclosure[tier];
+  // Who may read the rows sees exact counts: controlling the counts of a caller who can count rows protects nothing.
+  let rows: 'readable' | 'not-readable' | undefined;
+  let rule = tierRule.rule;
+  if (facts.route.class === 'sample-level') {
+    // Reaching here with verified claims means the entry that guards this route granted them, unless the route is
+    // open; then only who sees exact counts (or the operator's published rows) may have them.
+    const code =
+      tier === 'signedIn'
+        ? 'grant_required'
+        : verifiedBy === undefined && tierRule.rule !== null && disclosure.sampleRows !== 'public'
+          ? 'route_forbidden'
+          : undefined;
+    if (code !== undefined) steps?.push({ step: 'sample-rows', disclosure, rule: tierRule, code });
+    if (code === 'grant_required') {
+      return refused(
+        403,
+        code,
+        'the token\'s access claim is "signedIn": rows need a grant',
+        verifiedBy?.path,
+      );
+    }
+    if (code === 'route_forbidden') {
+      return refused(
+        403,
+        code,
+        `rows of a dataset no credential protects are not served under a disclosure rule (${disclosure.sampleRowsPath})`,
+        disclosure.sampleRowsPath,
+      );
+    }
+    if (rule !== null) rows = 'readable';
+    rule = null;
+  } else if (tier === 'granted' && rule !== null) {
+    rows = (await readsRows(policy, claims, facts, sender, disclosure)) ? 'readable' : 'not-readable';
+    if (rows === 'readable') rule = null;
+  }
+  const scope: Scope = {
+    ...cohortsOf(claims),
+    tier,
+    rule,
+    // A caller restricted to cohorts counts other samples than the lower tiers do: their tables do not nest.
+    beneath:
+      rule === null || claims?.clientAuthResult?.cohorts !== undefined ? [] : rulesBeneath(disclosure, tier),
+  };
+  steps?.push({ step: 'scope', scope, verified: claims !== undefined, tierRule, rows });
   return kid === undefined
     ? { allowed: true, claims, scope, granted, entry }
     : { allowed: true, claims, scope, granted, entry, kid };
+}
+
+/** Whether a granted caller may also read the dataset's sample-level routes from this origin. */
+async function readsRows(
+  policy: AccessPolicy,
+  claims: DatasetTokenClaims | undefined,
+  facts: RequestFacts,
+  sender: TokenClient,
+  disclosure: DatasetDisclosure,
+): Promise<boolean> {
+  const guard = traceResolution(policy, facts.dataset, GUARD_ROUTE, facts.origin).result;
+  if (guard.kind === 'forbidden') return false;
+  if (guard.kind === 'open') return disclosure.sampleRows === 'public' || disclosure.anonymous.rule === null;
+  if (claims === undefined) return false;
+  // The entry that guards the rows must grant this token for the rows themselves: its key, grant and address rule,
+  // and, for a trusted issuer's token, scopes that cover sample-level routes (not only the route asked). Asked even
+  // when that entry verified the token: a trusted issuer's grant, or a script token's `routeClasses`, can cover
+  // aggregated routes only.
+  const checked = await checkToken(
+    guard.entry,
+    offeredToken(guard.entry, facts, sender),
+    { ...facts, route: GUARD_ROUTE },
+    sender,
+    undefined,
+  );
+  return 'claims' in checked && checked.claims.access !== 'signedIn';
 }
 
 const NO_SAMPLES: readonly string[] = Object.freeze([]);
@@ -639,16 +742,14 @@ const NO_SAMPLES: readonly string[] = Object.freeze([]);
 /**
  * The role rule: `clientAuthResult.cohorts`, an array of cohort ids, restricts every result to samples in those
  * cohorts. Present but not an array of strings: no samples at all (a malformed grant must not widen access).
- * Without verified claims, aggregated counts below `minSampleSize` are suppressed.
  *
  * @example
- * scopeFor(undefined, 5); // { cohorts: null, suppressBelow: 5 }
- * scopeFor({ …claims, clientAuthResult: { cohorts: ['ABC'] } }, 5); // { cohorts: ['ABC'], suppressBelow: null }
+ * cohortsOf(undefined); // { cohorts: null }
+ * cohortsOf({ …claims, clientAuthResult: { cohorts: ['ABC'] } }); // { cohorts: ['ABC'] }
  */
-export function scopeFor(claims: DatasetTokenClaims | undefined, minSampleSize: number | null): Scope {
-  if (claims === undefined) return { cohorts: null, suppressBelow: minSampleSize };
-  const cohorts = claims.clientAuthResult?.cohorts;
-  if (cohorts === undefined) return { cohorts: null, suppressBelow: null };
+export function cohortsOf(claims: DatasetTokenClaims | undefined): Pick<Scope, 'cohorts'> {
+  const cohorts = claims?.clientAuthResult?.cohorts;
+  if (cohorts === undefined) return { cohorts: null };
   const valid = Array.isArray(cohorts) && cohorts.every((id) => typeof id === 'string');
-  return { cohorts: valid ? (cohorts as string[]) : NO_SAMPLES, suppressBelow: null };
+  return { cohorts: valid ? (cohorts as string[]) : NO_SAMPLES };
 }

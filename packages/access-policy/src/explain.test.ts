@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { subjectHash } from '@pp-embed/revocation';
-import { clock, jwt, load, newSecret, revocationsOf, signerFor } from '../test/helpers.js';
+import { presetRule } from '@pp-embed/viz-api';
+import { clock, jwt, load, MIN5, newSecret, revocationsOf, signerFor } from '../test/helpers.js';
+import { datasetDisclosure } from './disclosure.js';
 import { explain, type ExplainRequest } from './explain.js';
 
 const secret = newSecret();
@@ -16,6 +18,7 @@ const policy = load({
   '*': { '*': { '*': { type: 'forbidden' } } },
 });
 
+const IP = '203.0.113.7';
 const fromPortal: ExplainRequest = {
   dataset: 'TermdbTest',
   route: 'termdb/samples',
@@ -73,7 +76,7 @@ describe('explain', () => {
           origin: 'https://staging.example.org',
         })
       ).decision,
-    ).toEqual({ outcome: 'allowed', status: 200 });
+    ).toMatchObject({ outcome: 'allowed', status: 200 });
   });
 
   it('names the reason of a token_invalid, which no sign-in fixes', async () => {
@@ -137,11 +140,12 @@ describe('explain', () => {
   it('allows a good token and says why each check passed', async () => {
     const token = sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
     const { decision, steps } = await explain(policy, fromPortal, token);
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
-    expect(steps.slice(-4)).toEqual([
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
+    expect(steps.slice(-5)).toEqual([
       'The token verified: signature, algorithm and lifetime are valid (it expires 2026-11-23T12:10:00.000Z).',
       'The "datasets" claim includes "TermdbTest".',
       'Strict address check: the "ip" claim 203.0.113.7 is the client address.',
+      'The token grants the dataset, so the caller is a granted user; the dataset sets no disclosure rule for granted users: every count is exact.',
       'Decision: allowed.',
     ]);
   });
@@ -164,13 +168,14 @@ describe('explain', () => {
   it('explains an aggregated route left open by a "termdb" credential, where an offered token is still checked', async () => {
     const token = sign({ datasets: ['TermdbTest'], email: 'a@b.org', ip: '203.0.113.7' });
     const { decision, steps } = await explain(policy, { ...fromPortal, route: 'termdb/barchart' }, token);
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
     expect(steps.slice(1)).toEqual([
       'Route "termdb/barchart" (aggregated): no route key in dsCredentials.TermdbTest covers it (its keys: "termdb" and "termdb/config"; "termdb" covers only sample-level routes), so it needs no token.',
-      'This route needs no token, but a token in the "x-ds-access-token" header is checked with the entry that guards the dataset\'s sample-level data (dsCredentials.TermdbTest.termdb.portal.example.org): verified and granted, it lifts small-cell suppression and applies its cohorts; refused, it is ignored and the answer is the one without a token.',
+      'This route needs no token, but a token in the "x-ds-access-token" header is checked with the entry that guards the dataset\'s sample-level data (dsCredentials.TermdbTest.termdb.portal.example.org): verified and granted, it sets the caller\'s tier (and so the disclosure rule) and applies its cohorts; refused, it is ignored and the answer is the one without a token.',
       'The token verified: signature, algorithm and lifetime are valid (it expires 2026-11-23T12:10:00.000Z).',
       'The "datasets" claim includes "TermdbTest".',
       'Strict address check: the "ip" claim 203.0.113.7 is the client address.',
+      'The token grants the dataset, so the caller is a granted user; the dataset sets no disclosure rule for granted users: every count is exact.',
       'Decision: allowed.',
     ]);
   });
@@ -179,17 +184,52 @@ describe('explain', () => {
     const { decision, steps } = await explain(policy, {
       ...fromPortal,
       route: 'termdb/barchart',
-      minSampleSize: 5,
+      disclosure: MIN5,
     });
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
-    expect(steps.at(-2)).toBe('Without a verified token, aggregated counts below 5 are suppressed.');
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
+    expect(steps.at(-2)).toBe(
+      'The caller is anonymous (no verified token); the rule for callers without a verified token applies (datasets[0].minSampleSize). The rule: counts from 1 to 4 are hidden and shown as "<5"; more counts are withheld so that no hidden one can be worked out from totals, margins, other splits or filters (complementary suppression).',
+    );
+  });
+
+  it('says which rule a signed-in user without a grant gets, and why a granted one sees exact counts', async () => {
+    const rules = datasetDisclosure(
+      {
+        anonymous: { rule: presetRule('all-of-us'), path: 'datasets[0].disclosure.anonymous' },
+        signedIn: { rule: presetRule('opensafely'), path: 'datasets[0].disclosure.signedIn' },
+      },
+      'datasets[0].disclosure',
+    );
+    const signedIn = await explain(
+      policy,
+      { ...fromPortal, route: 'termdb/barchart', disclosure: rules },
+      sign({ datasets: ['TermdbTest'], email: 'a', ip: IP, access: 'signedIn' }),
+    );
+    expect(signedIn.steps.at(-3)).toBe(
+      'The token\'s "access" claim is "signedIn", so the caller is a signed-in user without a grant; the rule for signed-in users without a grant applies (datasets[0].disclosure.signedIn). Preset "opensafely" (OpenSAFELY): counts from 1 to 7 are hidden and shown as "≤7"; more counts are withheld so that no hidden one can be worked out from totals, margins, other splits or filters (complementary suppression); shown counts are rounded to the nearest 5.',
+    );
+    expect(signedIn.steps.at(-2)).toMatch(/lower tiers/);
+    const rows = await explain(
+      policy,
+      { ...fromPortal, route: 'termdb/samples', disclosure: rules },
+      sign({ datasets: ['TermdbTest'], email: 'a', ip: IP, access: 'signedIn' }),
+    );
+    expect(rows.decision).toEqual({ outcome: 'refused', status: 403, code: 'grant_required' });
+    const granted = await explain(
+      policy,
+      { ...fromPortal, route: 'termdb/barchart', disclosure: rules },
+      sign({ datasets: ['TermdbTest'], email: 'a', ip: IP }),
+    );
+    expect(granted.steps.at(-2)).toBe(
+      "The token grants the dataset, so the caller is a granted user who may also read this dataset's sample-level rows from this origin: every count is exact (a rule would protect nothing from a caller who can count rows).",
+    );
   });
 
   it('allows the discovery route without a token under a "*" credential, as the server answers it', async () => {
     const star = load({ T: { '*': { '*': { type: 'jwt', secret } } } });
     const page = { dataset: 'T', origin: 'https://portal.example.org' };
     const { decision, steps } = await explain(star, { ...page, route: 'termdb/config' });
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
     expect(steps).toContain(
       'Route "termdb/config" is a discovery route: without a usable token it still answers, and leaves out the parts that need one (the root terms and cohorts).',
     );
@@ -205,7 +245,7 @@ describe('explain', () => {
       clientAuthResult: { cohorts: ['ABC'] },
     });
     const { steps } = await explain(policy, fromPortal, token);
-    expect(steps.at(-2)).toBe(
+    expect(steps.at(-3)).toBe(
       'The token\'s clientAuthResult.cohorts restricts every answer to the samples of "ABC".',
     );
   });

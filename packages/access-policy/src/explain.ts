@@ -1,8 +1,22 @@
 import type { DatasetTokenClaims } from '@pp-embed/dataset-token';
 import type { Revocation, RevocationLookup, RevocationVerdict } from '@pp-embed/revocation';
-import { TOKEN_INVALID_REASONS, type TokenErrorCode, type TokenInvalidReason } from '@pp-embed/viz-api';
+import {
+  type DisclosureRule,
+  type Tier,
+  TOKEN_INVALID_REASONS,
+  type TokenErrorCode,
+  type TokenInvalidReason,
+} from '@pp-embed/viz-api';
 import { canonicalIp } from '@pp-embed/client-address';
-import { decide, type Decision, type DecisionCode, type DecisionStep, type RequestFacts } from './decide.js';
+import {
+  decide,
+  type Decision,
+  type DecisionCode,
+  type DecisionStep,
+  type RequestFacts,
+  type Scope,
+} from './decide.js';
+import { type DatasetDisclosure, describeRule, type TierRule, tierWords } from './disclosure.js';
 import type { CredentialEntry, RouteRef, TokenEntry } from './entries.js';
 import type { AccessPolicy, Trace } from './policy.js';
 
@@ -18,8 +32,8 @@ export interface ExplainRequest {
   origin?: string | null | undefined;
   /** The client address, for the `ip` claim check. */
   clientIp?: string | undefined;
-  /** The dataset's `minSampleSize`, to tell what a caller without a verified token sees. */
-  minSampleSize?: number | null | undefined;
+  /** The dataset's disclosure rules per tier, to tell which rule the caller's counts go through. */
+  disclosure?: DatasetDisclosure | undefined;
   /** The time to decide at, in milliseconds; the policy's clock when absent. */
   now?: number | undefined;
   /**
@@ -35,7 +49,13 @@ export interface ExplainRequest {
 
 /** The outcome `explain` describes, with the HTTP status and code the server would answer. */
 export type ExplainDecision =
-  | { readonly outcome: 'allowed'; readonly status: 200 }
+  | {
+      readonly outcome: 'allowed';
+      readonly status: 200;
+      /** The caller's tier, and the disclosure rule its counts go through (null: exact). */
+      readonly tier: Tier;
+      readonly rule: DisclosureRule | null;
+    }
   | {
       readonly outcome: 'refused';
       readonly status: Extract<Decision, { allowed: false }>['status'];
@@ -89,7 +109,7 @@ export async function explain(
       if (request.tokenHeader.toLowerCase() !== name) return undefined;
       return name === 'authorization' ? `Bearer ${offered}` : offered;
     },
-    minSampleSize: request.minSampleSize ?? null,
+    disclosure: request.disclosure,
     ...(request.now !== undefined && { now: request.now }),
     ...(request.revocations !== undefined && { revocations: request.revocations }),
     ...(request.password !== undefined && { password: request.password }),
@@ -99,7 +119,8 @@ export async function explain(
   for (const step of steps) sentences.push(...tell(step, request, offered !== undefined));
   if (decision.allowed) {
     sentences.push('Decision: allowed.');
-    return { decision: { outcome: 'allowed', status: 200 }, steps: sentences };
+    const { tier, rule } = decision.scope;
+    return { decision: { outcome: 'allowed', status: 200, tier, rule }, steps: sentences };
   }
   sentences.push(`Decision: refused with ${decision.code} (${decision.status}).`);
   return { decision: { outcome: 'refused', status: decision.status, code: decision.code }, steps: sentences };
@@ -137,10 +158,12 @@ function tell(step: DecisionStep, request: ExplainRequest, tokenGiven: boolean):
           : [];
       if (!step.offered) return [];
       return [
-        `This route needs no token, but a token in the ${quote(step.guard.headerKey)} header is checked with the entry that guards the dataset's sample-level data (${step.guard.path}): verified and granted, it lifts small-cell suppression and applies its cohorts; refused, it is ignored and the answer is the one without a token.`,
+        `This route needs no token, but a token in the ${quote(step.guard.headerKey)} header is checked with the entry that guards the dataset's sample-level data (${step.guard.path}): verified and granted, it sets the caller's tier (and so the disclosure rule) and applies its cohorts; refused, it is ignored and the answer is the one without a token.`,
       ];
+    case 'sample-rows':
+      return sampleRowSentences(step);
     case 'scope':
-      return scopeSentences(step.scope, step.verified);
+      return scopeSentences(step.scope, step.verified, step.tierRule, step.rows);
     case 'password':
       return [passwordSentence(step)];
     case 'unlisted-origin':
@@ -176,6 +199,17 @@ function passwordSentence(step: Extract<DecisionStep, { step: 'password' }>): st
     case 'accepted':
       return `The password matches the entry's passwordHash: the login route answers with a token for this entry, valid for ${step.entry?.maxTokenAge ?? 0} seconds, to send in the ${quote(step.entry?.headerKey ?? '')} header.`;
   }
+}
+
+function sampleRowSentences(step: Extract<DecisionStep, { step: 'sample-rows' }>): string[] {
+  if (step.code === 'grant_required') {
+    return [
+      'The token\'s "access" claim is "signedIn": the portal vouches for a signed-in user without a grant, whose aggregated counts follow the signed-in rule and who may not read sample-level rows.',
+    ];
+  }
+  return [
+    `No credential protects this sample-level route, and ${tierWords('anonymous')} see controlled counts (${step.rule.path}): rows would undo the control, so they are served only to callers who see exact counts. Set ${step.disclosure.sampleRowsPath} to "public" to publish them.`,
+  ];
 }
 
 function routeName(route: RouteRef | string): string {
@@ -511,8 +545,10 @@ function grantSentences(
 }
 
 function scopeSentences(
-  scope: { cohorts: readonly string[] | null; suppressBelow: number | null },
+  scope: Scope,
   verified: boolean,
+  tierRule: TierRule,
+  rows: 'readable' | 'not-readable' | undefined,
 ): string[] {
   const out: string[] = [];
   if (scope.cohorts !== null) {
@@ -522,8 +558,35 @@ function scopeSentences(
         : `The token's clientAuthResult.cohorts restricts every answer to the samples of ${list(scope.cohorts.map(quote))}.`,
     );
   }
-  if (!verified && scope.suppressBelow !== null) {
-    out.push(`Without a verified token, aggregated counts below ${scope.suppressBelow} are suppressed.`);
+  const who =
+    scope.tier === 'anonymous'
+      ? verified
+        ? 'The caller is anonymous'
+        : 'The caller is anonymous (no verified token)'
+      : scope.tier === 'signedIn'
+        ? 'The token\'s "access" claim is "signedIn", so the caller is a signed-in user without a grant'
+        : 'The token grants the dataset, so the caller is a granted user';
+  if (rows === 'readable') {
+    out.push(
+      `${who} who may also read this dataset's sample-level rows from this origin: every count is exact (a rule would protect nothing from a caller who can count rows).`,
+    );
+    return out;
+  }
+  const where = tierRule.rule === null ? '' : ` (${tierRule.path})`;
+  const why = rows === 'not-readable' ? ' and may not read its sample-level rows' : '';
+  if (tierRule.rule === null) {
+    out.push(
+      `${who}${why}; the dataset sets no disclosure rule for ${tierWords(scope.tier)}: every count is exact.`,
+    );
+    return out;
+  }
+  out.push(
+    `${who}${why}; the rule for ${tierWords(scope.tier)} applies${where}. ${describeRule(scope.rule)}`,
+  );
+  if (scope.beneath.length > 0) {
+    out.push(
+      'What it hides stays hidden given what the lower tiers are shown, since this caller can also ask without its token.',
+    );
   }
   return out;
 }

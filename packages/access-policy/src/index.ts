@@ -38,6 +38,7 @@ export {
   type TokenEntry,
 } from './entries.js';
 export {
+  cohortsOf,
   decide,
   type Decision,
   type DecisionCode,
@@ -46,8 +47,19 @@ export {
   PASSWORD_USER,
   type RequestFacts,
   type Scope,
-  scopeFor,
 } from './decide.js';
+export {
+  type DatasetDisclosure,
+  datasetDisclosure,
+  describeCount,
+  describeRule,
+  disclosureProblems,
+  NO_DISCLOSURE,
+  rulesBeneath,
+  type TierRule,
+  tierOf,
+  tierWords,
+} from './disclosure.js';
 export { explain, type ExplainDecision, type ExplainRequest, type Explanation } from './explain.js';
 export { dsCredentialsJsonSchema, entrySchema, secretSource } from './schema.js';
 export {

@@ -9,7 +9,7 @@ import type { RevocationLookup } from '@pp-embed/revocation';
 import { ConfigError } from '@pp-embed/server-runtime';
 import { LIMITS } from '@pp-embed/viz-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BARCHART, newSecret, SAMPLES } from '../test/helpers.js';
+import { BARCHART, MIN5, newSecret, SAMPLES, thresholdRule } from '../test/helpers.js';
 import { decide, type RequestFacts } from './decide.js';
 import { explain } from './explain.js';
 import { loadTrustedIssuers } from './issuers.js';
@@ -112,7 +112,7 @@ const facts = (token: string | undefined, overrides: Partial<RequestFacts> = {})
   route: SAMPLES,
   origin: 'https://portal.example.org',
   clientIp: '203.0.113.7',
-  minSampleSize: 5,
+  disclosure: MIN5,
   header: (name) => (name === 'x-ds-access-token' ? token : undefined),
   ...overrides,
 });
@@ -123,7 +123,12 @@ const tokenFor = async (user: string, scope = 'openid groups pp:dataset:TermdbTe
 describe('a token from a trusted issuer', () => {
   it('is granted the dataset its scope names, with no address check and no cohort restriction', async () => {
     const d = await decide(policy(), facts(await tokenFor('ana')));
-    expect(d).toMatchObject({ allowed: true, granted: true, scope: { cohorts: null, suppressBelow: null } });
+    // Its scope also grants the rows, so it sees exact counts.
+    expect(d).toMatchObject({
+      allowed: true,
+      granted: true,
+      scope: { cohorts: null, tier: 'granted', rule: null },
+    });
     expect(d.allowed && d.claims).toMatchObject({
       datasets: ['TermdbTest'],
       email: 'ana@university',
@@ -134,7 +139,11 @@ describe('a token from a trusted issuer', () => {
   it('is granted the cohorts of its group, on the routes the rule covers only (insufficient_scope)', async () => {
     const token = await tokenFor('carl');
     const chart = await decide(policy(), facts(token, { route: BARCHART }));
-    expect(chart).toMatchObject({ allowed: true, scope: { cohorts: ['ABC'] } });
+    // A grant of aggregated routes only does not reach the rows: its counts stay under the dataset's rule.
+    expect(chart).toMatchObject({
+      allowed: true,
+      scope: { cohorts: ['ABC'], tier: 'granted', rule: thresholdRule(5) },
+    });
     expect(await decide(policy(), facts(token))).toMatchObject({
       allowed: false,
       status: 403,
@@ -239,7 +248,7 @@ describe('a token from a trusted issuer, sent by a script', () => {
       { dataset: 'TermdbTest', route: 'termdb/samples', tokenHeader: 'authorization' },
       await tokenFor('ana'),
     );
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
     expect(steps.join('\n')).toContain(
       `accepts scripts ("scripts": true): a token from one of its trusted issuers "university" (${idp.url}) is needed`,
     );
@@ -296,7 +305,8 @@ describe('a GA4GH passport from a trusted broker', () => {
       await passportFor('vic'),
     );
     const text = steps.join('\n');
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    // Rows: exact counts, as for any caller who may read them.
+    expect(decision).toEqual({ outcome: 'allowed', status: 200, tier: 'granted', rule: null });
     expect(text).toMatch(/Visa 0 \(ControlledAccessGrants "phs000001.v1.p1"\) from .*: accepted/);
     expect(text).toMatch(/Visa 1 .*refused \(conditions\)/);
   });

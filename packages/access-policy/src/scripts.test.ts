@@ -4,14 +4,17 @@ import {
   BARCHART,
   CONFIG,
   load,
+  MIN5,
   newSecret,
   problemsOf,
   revocationsOf,
   SAMPLES,
   signerFor,
   TERMS,
+  thresholdRule,
 } from '../test/helpers.js';
 import { decide, type RequestFacts } from './decide.js';
+import { datasetDisclosure } from './disclosure.js';
 import { explain } from './explain.js';
 
 const secret = newSecret();
@@ -41,7 +44,7 @@ function facts(headers: Record<string, string>, overrides: Partial<RequestFacts>
     route: SAMPLES,
     origin: undefined,
     clientIp: IP,
-    minSampleSize: 5,
+    disclosure: MIN5,
     header: (name) => headers[name],
     ...overrides,
   };
@@ -58,7 +61,7 @@ describe('decide, for a request without an Origin', () => {
       expect(d, JSON.stringify(Object.keys(headers))).toMatchObject({
         allowed: true,
         granted: true,
-        scope: { cohorts: null, suppressBelow: null },
+        scope: { cohorts: null, tier: 'granted', rule: null },
       });
       expect(d.allowed && d.claims?.apiTokenId).toBe('Zk3pQ9aZ0pLm');
     }
@@ -151,9 +154,41 @@ describe('decide, for a request without an Origin', () => {
 
   it('lifts suppression on an open route for a script’s token, and ignores a browser’s', async () => {
     const open = await decide(scripts, facts({ authorization: `Bearer ${script()}` }, { route: BARCHART }));
-    expect(open).toMatchObject({ allowed: true, scope: { suppressBelow: null } });
+    expect(open).toMatchObject({ allowed: true, scope: { tier: 'granted', rule: null } });
     const ignored = await decide(scripts, facts({ 'x-ds-access-token': browser() }, { route: BARCHART }));
-    expect(ignored).toMatchObject({ allowed: true, claims: undefined, scope: { suppressBelow: 5 } });
+    expect(ignored).toMatchObject({
+      allowed: true,
+      claims: undefined,
+      scope: { tier: 'anonymous', rule: thresholdRule(5) },
+    });
+  });
+
+  it('keeps the granted rule for a script’s token that opens aggregated data only: it cannot count rows', async () => {
+    // Every route of the dataset needs the token, so the entry that verifies it also guards the rows.
+    const star = load({ TermdbTest: { '*': { '*': { type: 'jwt', secret, scripts: true } } } });
+    const rules = datasetDisclosure(
+      {
+        anonymous: { rule: thresholdRule(10), path: 'datasets[0].disclosure.anonymous' },
+        granted: { rule: thresholdRule(5), path: 'datasets[0].disclosure.granted' },
+      },
+      'datasets[0].disclosure',
+    );
+    const ask = (token: string) =>
+      decide(star, facts({ authorization: `Bearer ${token}` }, { route: BARCHART, disclosure: rules }));
+    expect(await ask(script({ routeClasses: ['aggregated'] }))).toMatchObject({
+      allowed: true,
+      scope: { tier: 'granted', rule: thresholdRule(5) },
+    });
+    for (const token of [script(), script({ routeClasses: ['aggregated', 'sample-level'] })]) {
+      expect(await ask(token)).toMatchObject({ allowed: true, scope: { tier: 'granted', rule: null } });
+    }
+    // And the explanation tells the same.
+    const told = await explain(
+      star,
+      { dataset: 'TermdbTest', route: 'termdb/barchart', clientIp: IP, disclosure: rules },
+      script({ routeClasses: ['aggregated'] }),
+    );
+    expect(told.decision).toMatchObject({ outcome: 'allowed', tier: 'granted', rule: thresholdRule(5) });
   });
 
   it('asks the revocation list of the script entry’s embedder about a script’s token', async () => {
@@ -221,7 +256,7 @@ describe('explain, for scripts', () => {
 
   it('tells which entry takes scripts and that the token is a script’s', async () => {
     const { decision, steps } = await explain(scripts, base, script());
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
     expect(steps).toContain(
       'The request has no Origin header: it is a script’s (or curl’s), not a web page’s.',
     );
@@ -249,6 +284,6 @@ describe('explain, for scripts', () => {
 
   it('reads a token named in the Authorization header as a Bearer token, as the server does', async () => {
     const { decision } = await explain(scripts, { ...base, tokenHeader: 'Authorization' }, script());
-    expect(decision).toEqual({ outcome: 'allowed', status: 200 });
+    expect(decision).toMatchObject({ outcome: 'allowed', status: 200 });
   });
 });

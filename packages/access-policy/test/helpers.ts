@@ -7,6 +7,8 @@ import { loadPolicy, type LoadPolicyOptions } from '../src/load.js';
 import type { AccessPolicy } from '../src/policy.js';
 import { ConfigError, type ConfigProblem } from '@pp-embed/server-runtime';
 import type { RouteRef } from '../src/entries.js';
+import { type DatasetDisclosure, datasetDisclosure } from '../src/disclosure.js';
+import type { DisclosureRule } from '@pp-embed/viz-api';
 
 export const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
 export const clock = (): number => NOW_MS;
@@ -16,6 +18,17 @@ export const BARCHART: RouteRef = { name: 'termdb/barchart', class: 'aggregated'
 export const TERMS: RouteRef = { name: 'termdb/terms', class: 'aggregated' };
 export const CONFIG: RouteRef = { name: 'termdb/config', class: 'discovery' };
 export const CATALOG: readonly RouteRef[] = [CONFIG, TERMS, BARCHART, SAMPLES];
+
+/** A rule hiding counts below `threshold`, with complementary suppression. */
+export function thresholdRule(threshold: number): DisclosureRule {
+  return { threshold, hiddenAs: `<${threshold}`, rounding: 1, noise: 0, complementary: true, preset: null };
+}
+
+/** What `minSampleSize: 5` in serverconfig.json gives: every tier hides counts below 5. */
+export const MIN5: DatasetDisclosure = datasetDisclosure(
+  { anonymous: { rule: thresholdRule(5), path: 'datasets[0].minSampleSize' } },
+  'datasets[0].disclosure',
+);
 
 /** A fresh HS256 secret; tests never share or commit one. */
 export const newSecret = (): string => generateSecret();

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   type AccessPolicy,
   accessTable,
+  describeCount,
   explain,
   formatAccessTable,
   hashPassword,
@@ -11,6 +12,8 @@ import {
 import { accessRevocations, loadServerConfig } from '@pp-embed/server-config';
 import { ConfigError } from '@pp-embed/server-runtime';
 import {
+  ACCESS_CLAIMS,
+  type AccessClaim,
   type Algorithm,
   createSigner,
   createVerifier,
@@ -167,7 +170,7 @@ export const commands: Record<string, Command> = {
   mint: {
     summary: 'sign a dataset token',
     usage:
-      'pp-token mint --alg ALG (--secret-env NAME | --secret-file FILE | --key PRIVATE.pem) --dataset LABEL [--dataset LABEL] --email ID [--ip ADDR] [--ttl 10m] [--client-auth-result JSON] [--kid KID] [--issuer ISS] [--audience AUD]',
+      'pp-token mint --alg ALG (--secret-env NAME | --secret-file FILE | --key PRIVATE.pem) --dataset LABEL [--dataset LABEL] --email ID [--ip ADDR] [--ttl 10m] [--client-auth-result JSON] [--access signedIn|granted] [--kid KID] [--issuer ISS] [--audience AUD]',
     options: {
       ...keyOptions,
       alg: { type: 'string' },
@@ -177,6 +180,7 @@ export const commands: Record<string, Command> = {
       ip: { type: 'string' },
       ttl: { type: 'string' },
       'client-auth-result': { type: 'string' },
+      access: { type: 'string' },
       kid: { type: 'string' },
       issuer: { type: 'string' },
       audience: { type: 'string' },
@@ -198,6 +202,10 @@ export const commands: Record<string, Command> = {
           throw new UsageError('--client-auth-result must be JSON, e.g. \'{"role":"analyst"}\'');
         }
       }
+      const access = str(values, 'access');
+      if (access !== undefined && !(ACCESS_CLAIMS as readonly string[]).includes(access)) {
+        throw new UsageError(`--access must be ${ACCESS_CLAIMS.join(' or ')}`);
+      }
       const ttl = seconds(values, 'ttl');
       const signer = createSigner({
         algorithm: alg as Algorithm,
@@ -215,6 +223,7 @@ export const commands: Record<string, Command> = {
           email: required(values, 'email'),
           ip: str(values, 'ip'),
           clientAuthResult,
+          access: access as AccessClaim | undefined,
         }),
       );
       return 0;
@@ -308,7 +317,7 @@ export const commands: Record<string, Command> = {
     summary:
       'explain, step by step, how a server with this config decides a request; or print its access table',
     usage:
-      'pp-token explain --config serverconfig.json [--dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [TOKEN | -]]',
+      'pp-token explain --config serverconfig.json [--dataset LABEL --route ROUTE --origin https://portal.example.org [--ip ADDR] [--header NAME] [--count N]... [TOKEN | -]]',
     options: {
       config: { type: 'string' },
       dataset: { type: 'string' },
@@ -317,6 +326,7 @@ export const commands: Record<string, Command> = {
       ip: { type: 'string' },
       header: { type: 'string' },
       'no-token': { type: 'boolean' },
+      count: { type: 'string', multiple: true },
     },
     async run(values, positionals, io) {
       const file = required(values, 'config');
@@ -338,6 +348,13 @@ export const commands: Record<string, Command> = {
       }
       const dataset = required(values, 'dataset');
       const route = required(values, 'route');
+      const counts = list(values, 'count').map((text) => {
+        const n = Number(text);
+        if (!/^\d{1,9}$/.test(text) || !Number.isSafeInteger(n)) {
+          throw new UsageError(`--count ${text} is not a whole number`);
+        }
+        return n;
+      });
       // A token only when one is given (as an argument, or "-" for standard input): without one, explain tells
       // whether the route needs a token from this origin.
       const token =
@@ -361,13 +378,15 @@ export const commands: Record<string, Command> = {
           origin,
           clientIp: str(values, 'ip'),
           tokenHeader: str(values, 'header'),
-          minSampleSize: config.datasets.get(dataset)?.minSampleSize ?? null,
+          disclosure: config.datasets.get(dataset)?.disclosure,
           now: io.now(),
           revocations,
         },
         token,
       );
       for (const step of steps) io.out(step);
+      // Which part of the caller's rule hides (or shows) a count of each size asked about.
+      if (decision.outcome === 'allowed') for (const n of counts) io.out(describeCount(decision.rule, n));
       if (token === undefined) io.out(requirementAnswer(config.policy, dataset, route, origin));
       return decision.outcome === 'allowed' ? 0 : 1;
     },

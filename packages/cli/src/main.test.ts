@@ -183,14 +183,30 @@ describe('pp-token explain', () => {
     'https://portal.example.org',
   ];
 
-  it('allows aggregated routes without a token and says what is suppressed', async () => {
+  it('allows aggregated routes without a token, says which rule applies, and what it does to a count', async () => {
     const t = io({ env });
-    expect(await main([...base, '--route', 'termdb/barchart', '--no-token'], t.io)).toBe(0);
-    expect(t.out.slice(-3)).toEqual([
-      'Without a verified token, aggregated counts below 5 are suppressed.',
+    const args = [...base, '--route', 'termdb/barchart', '--no-token', '--count', '3', '--count', '40'];
+    expect(await main(args, t.io)).toBe(0);
+    expect(t.out.slice(-5)).toEqual([
+      'The caller is anonymous (no verified token); the rule for callers without a verified token applies (datasets[0].minSampleSize). The rule: counts from 1 to 4 are hidden and shown as "<5"; more counts are withheld so that no hidden one can be worked out from totals, margins, other splits or filters (complementary suppression).',
       'Decision: allowed.',
+      'A count of 3 is hidden by the threshold (counts from 1 to 4 are shown as "<5").',
+      'A count of 40 is shown as it is, unless it is withheld because, with the totals or other answers, it would give a hidden count away (complementary suppression).',
       'Answer: termdb/barchart of TermdbTest needs no token from https://portal.example.org.',
     ]);
+  });
+
+  it('mints a signed-in token without a grant, whose rows are refused with grant_required', async () => {
+    const mint = io({ env });
+    const mintArgs = ['mint', '--alg', 'HS256', '--secret-env', 'PP_DS_SECRET', '--dataset', 'TermdbTest'];
+    expect(
+      await main([...mintArgs, '--email', 'e', '--ip', '203.0.113.7', '--access', 'signedIn'], mint.io),
+    ).toBe(0);
+    const t = io({ env, stdin: mint.out[0] as string });
+    expect(await main([...base, '--route', 'termdb/samples', '--ip', '203.0.113.7', '-'], t.io)).toBe(1);
+    expect(t.out.at(-1)).toBe('Decision: refused with grant_required (403).');
+    const bad = io({ env });
+    await expect(main([...mintArgs, '--email', 'e', '--access', 'admin'], bad.io)).resolves.toBe(2);
   });
 
   it('answers whether a route needs a token from an origin when no token is given, without reading stdin', async () => {

@@ -3,6 +3,21 @@ import { GRANTED_ROUTE_CLASSES, type GrantedRouteClass } from '@pp-embed/viz-api
 import { TokenError } from './errors.js';
 
 /**
+ * What the portal vouches for about the user's access to the datasets a token lists (the `access` claim):
+ * - `granted`: the user is granted the datasets (what a ProteinPaint token means, so a token without the claim is
+ *   read as granted);
+ * - `signedIn`: the user is signed in to the portal but holds no grant for them. The visualization server answers
+ *   aggregated routes by its signed-in disclosure rule and refuses sample-level routes (`grant_required`).
+ *
+ * @example
+ * const access: AccessClaim = 'signedIn';
+ */
+export type AccessClaim = 'signedIn' | 'granted';
+
+/** Every value of the `access` claim. @example ACCESS_CLAIMS.includes('granted'); // true */
+export const ACCESS_CLAIMS: readonly AccessClaim[] = ['signedIn', 'granted'];
+
+/**
  * Who a token was minted for: a browser (a portal page, the widget; the default when the claim is absent) or a
  * script (a program that exchanged a personal API token at the portal). The visualization server accepts a
  * script's token only from a client that sends no `Origin`, and a browser's only from a page that does.
@@ -17,7 +32,8 @@ export const TOKEN_CLIENTS: readonly TokenClient[] = Object.freeze(['browser', '
 
 /**
  * The claims of a dataset access token: the ProteinPaint contract (`datasets`, `email`, `ip`, `iat`, `exp`,
- * `clientAuthResult`) plus the registered claims of RFC 7519 §4.1 that we check when they are present.
+ * `clientAuthResult`), the `access` claim, and the registered claims of RFC 7519 §4.1 that we check when they are
+ * present.
  */
 export interface DatasetTokenClaims {
   /** Exact labels of the datasets the user may see. Never empty. */
@@ -36,6 +52,8 @@ export interface DatasetTokenClaims {
   readonly jti?: string;
   /** Role data from the portal, e.g. `{ role: 'analyst', cohorts: ['ABC'] }`. */
   readonly clientAuthResult?: Readonly<Record<string, unknown>>;
+  /** What the portal vouches for: a grant (absent or `granted`), or a signed-in user without one. */
+  readonly access?: AccessClaim;
   /** `script` for a token minted for a program (a personal API token's exchange); absent for a browser's. */
   readonly client?: TokenClient;
   /** The public id of the personal API token a script token was exchanged for (never its secret), for audits. */
@@ -50,6 +68,7 @@ export interface TokenSubject {
   email: string;
   ip?: string | undefined;
   clientAuthResult?: Readonly<Record<string, unknown>> | undefined;
+  access?: AccessClaim | undefined;
   client?: TokenClient | undefined;
   apiTokenId?: string | undefined;
   routeClasses?: readonly GrantedRouteClass[] | undefined;
@@ -76,7 +95,7 @@ function fail(claim: string, problem: string): never {
 
 /** Checks the fields a portal supplies (shared by signing and verifying so that we never mint what we refuse). */
 export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fail): void {
-  const { datasets, email, ip, clientAuthResult } = payload;
+  const { datasets, email, ip, clientAuthResult, access } = payload;
   if (!Array.isArray(datasets)) onFail('datasets', 'must be an array of dataset labels');
   if (datasets.length === 0) onFail('datasets', 'must name at least one dataset');
   if (datasets.length > LIMITS.datasets) onFail('datasets', `names more than ${LIMITS.datasets} datasets`);
@@ -91,6 +110,10 @@ export function checkSubject(payload: Record<string, unknown>, onFail: Fail = fa
     onFail('ip', 'must be an IPv4 or IPv6 address');
   if (clientAuthResult !== undefined && !isPlainObject(clientAuthResult)) {
     onFail('clientAuthResult', 'must be a JSON object');
+  }
+  // An access level the server does not know is refused rather than read as either: it decides what is shown.
+  if (access !== undefined && !(ACCESS_CLAIMS as readonly unknown[]).includes(access)) {
+    onFail('access', `must be ${ACCESS_CLAIMS.map((a) => `"${a}"`).join(' or ')}`);
   }
   const { client, apiTokenId, routeClasses } = payload;
   if (client !== undefined && !(TOKEN_CLIENTS as readonly unknown[]).includes(client)) {
@@ -187,6 +210,7 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   if (payload.clientAuthResult !== undefined) {
     claims.clientAuthResult = payload.clientAuthResult as Record<string, unknown>;
   }
+  if (payload.access !== undefined) claims.access = payload.access as AccessClaim;
   if (payload.client !== undefined) claims.client = payload.client as TokenClient;
   if (payload.apiTokenId !== undefined) claims.apiTokenId = payload.apiTokenId as string;
   if (payload.routeClasses !== undefined) {

@@ -5,7 +5,14 @@ export {
   HMAC_MIN_SECRET_BYTES,
   RSA_MIN_BITS,
 } from './algorithms.js';
-export { type DatasetTokenClaims, TOKEN_CLIENTS, type TokenClient, type TokenSubject } from './claims.js';
+export {
+  type AccessClaim,
+  ACCESS_CLAIMS,
+  type DatasetTokenClaims,
+  TOKEN_CLIENTS,
+  type TokenClient,
+  type TokenSubject,
+} from './claims.js';
 export {
   TOKEN_ERROR_CODES,
   TokenError,

@@ -33,6 +33,16 @@ describe('createSigner', () => {
     expect(decodeHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT' });
   });
 
+  it('mints the access claim, and refuses to mint one the verifier would refuse', async () => {
+    const secret = newSecret();
+    const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: clock });
+    const claims = await createVerifier({ key: { secret }, now: clock }).verify(
+      signer.sign({ ...subject, access: 'signedIn' }),
+    );
+    expect(claims.access).toBe('signedIn');
+    expect(() => signer.sign({ ...subject, access: 'admin' as never })).toThrow(/access must be/);
+  });
+
   it('mints a script token with its client, API token id and route classes, and refuses a malformed one', async () => {
     const secret = newSecret();
     const signer = createSigner({ algorithm: 'HS256', key: { secret }, now: clock });

@@ -127,6 +127,7 @@ export function createSigner(options: SignerOptions): Signer {
       };
       if (request.ip !== undefined) payload.ip = request.ip;
       if (request.clientAuthResult !== undefined) payload.clientAuthResult = request.clientAuthResult;
+      if (request.access !== undefined) payload.access = request.access;
       if (request.client !== undefined) payload.client = request.client;
       if (request.apiTokenId !== undefined) payload.apiTokenId = request.apiTokenId;
       if (request.routeClasses !== undefined) payload.routeClasses = [...request.routeClasses];

@@ -45,6 +45,15 @@ describe('createVerifier with a shared secret', () => {
     expect(Object.isFrozen(result)).toBe(true);
   });
 
+  it('keeps the access claim the portal vouches for', async () => {
+    for (const access of ['signedIn', 'granted'] as const) {
+      const result = await verifier().verify(forgeHmac(HS256, claims({ access }), secret));
+      expect(result.access).toBe(access);
+    }
+    const without = await verifier().verify(forgeHmac(HS256, claims(), secret));
+    expect(without).not.toHaveProperty('access');
+  });
+
   it('reads a script token: its client, the API token id and the route classes it opens', async () => {
     const token = forgeHmac(
       HS256,
@@ -118,6 +127,8 @@ describe('createVerifier with a shared secret', () => {
     ['an ip that is not an address', { ip: '10.1.2' }, 'ip'],
     ['clientAuthResult as an array', { clientAuthResult: ['admin'] }, 'clientAuthResult'],
     ['clientAuthResult as a string', { clientAuthResult: 'admin' }, 'clientAuthResult'],
+    ['an access level the server does not know', { access: 'admin' }, 'access'],
+    ['access in another case', { access: 'Granted' }, 'access'],
     ['iss as a number', { iss: 7 }, 'iss'],
     ['a numeric jti', { jti: 7 }, 'jti'],
     ['an unknown client', { client: 'robot' }, 'client'],

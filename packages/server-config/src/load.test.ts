@@ -39,7 +39,13 @@ describe('loadServerConfig', () => {
     expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', tokenLeeway: 5, drainSeconds: 10 });
     expect(config.datasets.get('TermdbTest')).toMatchObject({
       file: join(file, '..', 'TermdbTest.db'),
-      minSampleSize: 5,
+      disclosure: {
+        anonymous: {
+          rule: { threshold: 5, hiddenAs: '<5', complementary: true },
+          path: 'datasets[0].minSampleSize',
+        },
+        sampleRows: 'protected',
+      },
       path: 'datasets[0]',
     });
     expect([...config.corsOrigins]).toEqual(['https://a.example']);
@@ -246,6 +252,112 @@ describe('serverConfigJsonSchema', () => {
     );
     expect(schema.properties.dsCredentials?.title).toBe('dsCredentials');
     expect(schema.required).toContain('datasets');
+  });
+});
+
+describe('disclosure rules', () => {
+  const withDisclosure = (disclosure: unknown, extra: Record<string, unknown> = {}) =>
+    write({ datasets: [{ label: 'T', genome: 'hg38', file: 'T.db', disclosure, ...extra }] });
+  const read = (disclosure: unknown) =>
+    loadServerConfig(withDisclosure(disclosure)).datasets.get('T')?.disclosure;
+
+  it('takes a preset per tier, and lets a tier not given inherit the one below', () => {
+    const d = read({ anonymous: 'all-of-us', signedIn: 'genomics-england' });
+    expect(d?.anonymous).toEqual({
+      rule: {
+        threshold: 21,
+        hiddenAs: '≤20',
+        rounding: 1,
+        noise: 0,
+        complementary: true,
+        preset: 'all-of-us',
+      },
+      path: 'datasets[0].disclosure.anonymous',
+    });
+    expect(d?.signedIn.rule).toMatchObject({ threshold: 5, hiddenAs: '<5', preset: 'genomics-england' });
+    expect(d?.granted).toBe(d?.signedIn);
+    expect(d?.sampleRows).toBe('protected');
+  });
+
+  it('overrides a preset with the settings beside it, and writes "<k" for a threshold of its own', () => {
+    expect(read({ anonymous: { preset: 'opensafely', rounding: 1 } })?.anonymous.rule).toMatchObject({
+      threshold: 8,
+      hiddenAs: '≤7',
+      rounding: 1,
+      preset: 'opensafely',
+    });
+    expect(read({ anonymous: { preset: 'pic-sure', threshold: 20 } })?.anonymous.rule).toMatchObject({
+      threshold: 20,
+      hiddenAs: '<20',
+      noise: 3,
+    });
+    expect(read({ anonymous: { threshold: 11, hiddenAs: '1–10' }, granted: 'exact' })).toMatchObject({
+      anonymous: {
+        rule: { threshold: 11, hiddenAs: '1–10', rounding: 1, noise: 0, complementary: true, preset: null },
+      },
+      granted: { rule: null, path: 'datasets[0].disclosure.granted' },
+    });
+  });
+
+  it('needs no rule at all: every count is exact, as before', () => {
+    const d = loadServerConfig(
+      write({ datasets: [{ label: 'T', genome: 'hg38', file: 'T.db' }] }),
+    ).datasets.get('T');
+    expect(d?.disclosure.anonymous.rule).toBeNull();
+  });
+
+  it('stops at start on an inconsistent rule, naming its JSON path', () => {
+    expect(problems(withDisclosure({ anonymous: { threshold: 5, rounding: 10 } }))).toEqual([
+      'datasets[0].disclosure.anonymous.rounding: rounding 10 is larger than the threshold 5: a count the rule shows could be rounded to 0',
+    ]);
+    expect(problems(withDisclosure({ anonymous: { preset: 'pic-sure', threshold: 3 } }))).toEqual([
+      'datasets[0].disclosure.anonymous.threshold: noise 3 is not below the threshold 3: a count the rule shows could be moved to 0',
+    ]);
+    expect(problems(withDisclosure({ anonymous: 'genomics_england' }))).toEqual([
+      'datasets[0].disclosure.anonymous: unknown preset "genomics_england"; expected one of "all-of-us", "genomics-england", "opensafely", "pic-sure", "exact"',
+    ]);
+    expect(problems(withDisclosure({ signedIn: { preset: 'nhs' } }))).toEqual([
+      'datasets[0].disclosure.signedIn.preset: unknown preset "nhs"; expected one of "all-of-us", "genomics-england", "opensafely", "pic-sure"',
+    ]);
+    expect(problems(withDisclosure({ anonymous: { rounding: 5 } }))).toEqual([
+      'datasets[0].disclosure.anonymous: give a "preset" or a "threshold"',
+    ]);
+    expect(
+      problems(
+        withDisclosure({ anonymous: { threshold: 0, hiddenAs: '', noise: -1, cap: 3 }, everyone: 'exact' }),
+      ),
+    ).toEqual([
+      'datasets[0].disclosure.everyone: is not a known setting',
+      'datasets[0].disclosure.anonymous.cap: is not a known setting',
+      'datasets[0].disclosure.anonymous.threshold: expected a whole number from 1 to 10000',
+      'datasets[0].disclosure.anonymous.noise: expected a whole number from 0 to 100',
+      'datasets[0].disclosure.anonymous.hiddenAs: expected a short text such as "<5"',
+    ]);
+    expect(problems(withDisclosure({ anonymous: 'exact', granted: 'genomics-england' }))).toEqual([
+      "datasets[0].disclosure.granted: threshold 5 is above the signedIn rule's (1): granted users would see less than signed-in users without a grant, who can always ask without a token",
+    ]);
+    expect(problems(withDisclosure({ anonymous: 'opensafely' }, { minSampleSize: 5 }))).toEqual([
+      'datasets[0].minSampleSize: is the short form of disclosure.anonymous; with a disclosure block, give the threshold there',
+    ]);
+    expect(problems(withDisclosure({ sampleRows: 'yes' }))).toEqual([
+      'datasets[0].disclosure.sampleRows: expected "protected" or "public"',
+    ]);
+  });
+
+  it('warns when rows are published beside a rule that hides counts, or complementary suppression is off', () => {
+    const { warnings } = loadServerConfig(
+      withDisclosure({ anonymous: { threshold: 5, complementary: false }, sampleRows: 'public' }),
+    );
+    expect(warnings).toEqual([
+      'datasets[0].disclosure.anonymous.complementary: false: hidden counts can be worked out from totals and other answers',
+      'datasets[0].disclosure.sampleRows: "public" publishes the sample rows to anyone, so the counts its rules hide can be counted from the rows',
+    ]);
+  });
+
+  it('describes the disclosure block in the JSON Schema, presets included', () => {
+    const schema = JSON.stringify(serverConfigJsonSchema());
+    for (const word of ['"signedIn"', '"sampleRows"', '"genomics-england"', '"hiddenAs"'])
+      expect(schema).toContain(word);
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   type AccessPolicy,
+  type DatasetDisclosure,
   dsCredentialsJsonSchema,
   loadPolicy,
   loadTrustedIssuers,
@@ -16,6 +17,7 @@ import { DATASET_LABEL, DATASET_LABEL_RULE } from '@pp-embed/viz-api';
 import * as z from 'zod';
 import type { RevocationFeeds } from '@pp-embed/revocation';
 import type { Logger } from '@pp-embed/server-runtime';
+import { disclosureSchema, readDisclosure } from './disclosure.js';
 import { readRevocationFeeds, reportIssues, revocationFeedsSchema } from './revocation-feeds.js';
 import {
   embedderRegistrySchema,
@@ -35,8 +37,11 @@ const datasetSchema = z
     file: z.string().min(1, { error: 'expected the path of a termdb SQLite file' }),
     name: z.string().min(1).optional().meta({ description: 'A display name; the label by default.' }),
     minSampleSize: z.number().int().min(1).max(10_000).optional().meta({
-      description: 'Aggregated counts below this are suppressed for callers without a verified token.',
+      description:
+        'Short for disclosure: {"anonymous": {"threshold": N}}: every tier hides aggregated counts below N, with complementary suppression (callers who may read the rows see exact counts).',
     }),
+    // Checked by readDisclosure, which names each mistake with its path; the JSON Schema takes disclosureSchema.
+    disclosure: z.unknown().optional(),
     optional: z
       .boolean()
       .optional()
@@ -146,6 +151,8 @@ export function serverConfigJsonSchema(): Record<string, unknown> {
     additionalProperties: section(trustedIssuerSchema),
   };
   schema.properties.passports = section(passportsSchema);
+  const datasets = schema.properties.datasets as { items: { properties: Record<string, unknown> } };
+  datasets.items.properties.disclosure = section(disclosureSchema);
   return schema;
 }
 
@@ -153,7 +160,7 @@ export function serverConfigJsonSchema(): Record<string, unknown> {
  * One dataset serverconfig.json declares, with its file resolved against the config's folder.
  *
  * @example
- * const ds: DatasetDeclaration = { label: 'TermdbTest', genome: 'hg38', file: '/data/TermdbTest.db', minSampleSize: 5, path: 'datasets[0]' };
+ * const ds: DatasetDeclaration = { label: 'TermdbTest', genome: 'hg38', file: '/data/TermdbTest.db', disclosure, path: 'datasets[0]' };
  */
 export interface DatasetDeclaration {
   readonly label: string;
@@ -161,8 +168,8 @@ export interface DatasetDeclaration {
   /** Absolute path of the termdb SQLite file. */
   readonly file: string;
   readonly name?: string | undefined;
-  /** null when the dataset does not suppress small cells. */
-  readonly minSampleSize: number | null;
+  /** The disclosure rule of each tier of caller (from `disclosure`, or `minSampleSize`), and `sampleRows`. */
+  readonly disclosure: DatasetDisclosure;
   /** Where it sits in the file, for messages: `datasets[0]`. */
   readonly path: string;
 }
@@ -289,7 +296,7 @@ export function loadServerConfig<D = DatasetDeclaration>(
     problems.push(...error.problems);
   }
 
-  const declarations = readDatasets(record.datasets, baseDir, report);
+  const declarations = readDatasets(record.datasets, baseDir, report, warnings);
 
   const registrySettings = readRegistrySettings(
     record.embedderRegistry,
@@ -475,6 +482,7 @@ function readDatasets(
   value: unknown,
   baseDir: string,
   report: (segments: readonly PropertyKey[], message: string) => void,
+  warnings: string[],
 ): Declared[] {
   if (!Array.isArray(value) || value.length === 0) {
     report(['datasets'], 'expected at least one dataset');
@@ -496,12 +504,14 @@ function readDatasets(
       return;
     }
     labels.add(d.label);
+    const disclosure = readDisclosure(d, ['datasets', index], report, warnings);
+    if (disclosure === undefined) return;
     out.push({
       label: d.label,
       genome: d.genome,
       file: isAbsolute(d.file) ? d.file : resolve(baseDir, d.file),
       name: d.name,
-      minSampleSize: d.minSampleSize ?? null,
+      disclosure,
       optional: d.optional === true,
       path: formatPath('', ['datasets', index]),
       index,

@@ -1,3 +1,4 @@
+import { presetRule } from '@pp-embed/viz-api';
 import { describe, expect, it } from 'vitest';
 import { pValueText } from './components/pp-survival/pp-survival.js';
 import { barchartCsv, fileName, summaryCsv } from './export.js';
@@ -6,7 +7,7 @@ import type { BarchartResult, SummaryResult } from './types.js';
 const term = (id: string, name: string) => ({ id, name, type: 'categorical', isleaf: true, supported: true });
 
 describe('chart exports', () => {
-  it('write a barchart with an overlay cell by cell, hidden counts empty and said why', () => {
+  it('write a barchart with an overlay cell by cell, hidden counts as the rule shows them, and the rule', () => {
     const chart: BarchartResult = {
       term: term('race', 'Race'),
       term2: term('sex', 'Sex'),
@@ -19,6 +20,10 @@ describe('chart exports', () => {
       total: null,
       cohorts: null,
       filter: [],
+      disclosure: {
+        tier: 'anonymous',
+        rule: presetRule('genomics-england'),
+      },
       charts: [
         {
           key: null,
@@ -50,22 +55,26 @@ describe('chart exports', () => {
       ],
     };
     expect(barchartCsv(chart).split('\r\n')).toEqual([
-      'key,label,term2_key,term2_label,count,hidden',
-      'W,"White, non-Hispanic",1,Male,40,',
-      'W,"White, non-Hispanic",2,Female,,withheld',
-      "O,'=Other,1,Male,,suppressed",
-      "O,'=Other,2,Female,0,",
+      'key,label,term2_key,term2_label,count,hidden,disclosure_tier,disclosure_rule',
+      'W,"White, non-Hispanic",1,Male,40,,anonymous,preset=genomics-england;threshold=5;hidden_as=<5;rounding=1;noise=0;complementary=true',
+      'W,"White, non-Hispanic",2,Female,hidden,withheld,anonymous,preset=genomics-england;threshold=5;hidden_as=<5;rounding=1;noise=0;complementary=true',
+      "O,'=Other,1,Male,<5,suppressed,anonymous,preset=genomics-england;threshold=5;hidden_as=<5;rounding=1;noise=0;complementary=true",
+      "O,'=Other,2,Female,0,,anonymous,preset=genomics-england;threshold=5;hidden_as=<5;rounding=1;noise=0;complementary=true",
       '',
     ]);
   });
 
-  it('write a summary group by group', () => {
+  it('write a summary group by group, a rounded n as the answer gives it, with the rule', () => {
     const summary: SummaryResult = {
       term: term('agedx', 'Age'),
       term2: null,
       density: null,
       cohorts: null,
       filter: [],
+      disclosure: {
+        tier: 'anonymous',
+        rule: presetRule('opensafely'),
+      },
       groups: [
         {
           key: null,
@@ -88,7 +97,8 @@ describe('chart exports', () => {
       ],
     };
     expect(summaryCsv(summary)).toBe(
-      'group,n,hidden,mean,sd,min,q1,median,q3,max,whisker_low,whisker_high\r\nAll samples,10,,5.5,3,,3.25,5.5,7.75,,1.45,9.55\r\n',
+      'group,n,hidden,mean,sd,min,q1,median,q3,max,whisker_low,whisker_high,disclosure_tier,disclosure_rule\r\n' +
+        'All samples,10,,5.5,3,,3.25,5.5,7.75,,1.45,9.55,anonymous,preset=opensafely;threshold=8;hidden_as=≤7;rounding=5;noise=0;complementary=true\r\n',
     );
   });
 

@@ -1,7 +1,8 @@
 /**
- * Exports of what the widget shows: a chart as SVG or PNG (its title and legend included) and its numbers as
- * CSV. They are made from what is on screen, so they carry the same suppression: a hidden count is an empty
- * field with `suppressed` or `withheld` beside it, never a number.
+ * Exports of what the widget shows: a chart as SVG or PNG (its title and legend included, and the line that says
+ * how counts are shown) and its numbers as CSV. They are made from the answer on screen, so they carry the same
+ * disclosure control: the CSV is the server's table of that answer (`ANSWER_TABLES`), a hidden count written as the
+ * rule shows it (`<5`, `hidden`), never a number, and every row naming the tier and the rule.
  * @module
  */
 import { ANSWER_TABLES, csvRow, tableText } from '@pp-embed/viz-api';
@@ -65,16 +66,17 @@ export interface LegendEntry {
 }
 
 /**
- * A self-contained SVG file of a chart on screen: computed styles inlined, a white background, and the title
- * and legend (HTML on screen) drawn above it.
+ * A self-contained SVG file of a chart on screen: computed styles inlined, a white background, the title and
+ * legend (HTML on screen) drawn above it, and a note (how its counts are shown) below.
  *
  * @example
- * const file = svgFile(chart.shadowRoot.querySelector('svg'), 'Diagnosis by Sex', legend);
+ * const file = svgFile(chart.shadowRoot.querySelector('svg'), 'Diagnosis by Sex', legend, ruleNote(data.disclosure));
  */
 export function svgFile(
   source: SVGSVGElement,
   title: string,
   legend: readonly LegendEntry[],
+  note = '',
 ): { markup: string; width: number; height: number } {
   const clone = source.cloneNode(true) as SVGSVGElement;
   const originals = [source, ...source.querySelectorAll('*')];
@@ -103,7 +105,7 @@ export function svgFile(
     return item;
   });
   const top = legend.length ? y + 16 : 36;
-  const height = top + chartHeight;
+  const height = top + chartHeight + (note === '' ? 0 : 28);
   clone.setAttribute('x', '0');
   clone.setAttribute('y', String(top));
   clone.removeAttribute('tabindex');
@@ -113,6 +115,9 @@ export function svgFile(
     `<text x="0" y="20" font-size="15" font-weight="650" font-family="${escapeXml(font)}" fill="#1d2733">${escapeXml(title)}</text>` +
     items.join('') +
     new XMLSerializer().serializeToString(clone) +
+    (note === ''
+      ? ''
+      : `<text x="0" y="${height - 8}" font-size="11" font-family="${escapeXml(font)}" fill="#5b6675">${escapeXml(note)}</text>`) +
     `</svg>`;
   return { markup, width, height };
 }

@@ -46,6 +46,7 @@ describe('messageFor', () => {
       'token_revoked',
       'embedder_not_allowed',
       'dataset_not_granted',
+      'grant_required',
       'ip_mismatch',
       'route_forbidden',
       'scripts_not_allowed',

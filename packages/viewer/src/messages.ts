@@ -64,6 +64,8 @@ const SENTENCES: Record<KnownCode, (w: Words) => string> = {
   insufficient_scope: ({ what }) => `Your sign-in does not grant access to ${what}.`,
   ip_mismatch: ({ what }) => `Your session was started on another network. Sign in again to see ${what}.`,
   dataset_not_granted: ({ what }) => `Your account is not granted access to ${what}.`,
+  grant_required: ({ ds }) =>
+    `You are signed in, but sample-level data for ${ds} needs a grant for it. Ask the portal's administrators for one.`,
   embedder_not_allowed: ({ what }) => `This site is not allowed to show ${what}.`,
   embedder_retired: ({ what }) =>
     `This site is no longer registered with the visualization server, so it cannot show ${what}.`,

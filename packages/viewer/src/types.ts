@@ -10,6 +10,9 @@ export type {
   BarRow,
   Category,
   Cohort,
+  Disclosure,
+  DisclosurePreset,
+  DisclosureRule,
   Filter,
   FilterClause,
   NumericStats,
@@ -25,6 +28,7 @@ export type {
   TermMatch,
   TermSearchResult,
   TermType,
+  Tier,
 } from '@pp-embed/viz-api';
 
 /**

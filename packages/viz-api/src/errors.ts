@@ -150,8 +150,16 @@ export const ERROR_CODES = {
   route_forbidden: {
     status: 403,
     family: 'refusal',
-    meaning: 'the route is closed for this dataset',
+    meaning:
+      'the route is closed for this dataset (a `forbidden` entry, or sample-level data of a dataset no credential protects, which is served only to callers who see exact counts unless serverconfig.json publishes it)',
     message: 'This data is not available for this dataset.',
+  },
+  grant_required: {
+    status: 403,
+    family: 'refusal',
+    meaning:
+      'a valid token of a signed-in user without a grant (`access: "signedIn"`): aggregated answers follow the signed-in rule, sample-level data needs a grant',
+    message: 'Sample-level data of this dataset needs a grant.',
   },
   insufficient_scope: {
     status: 403,

@@ -27,6 +27,18 @@ export {
 } from './errors.js';
 export { csvField, csvRow } from './csv.js';
 export {
+  type Disclosure,
+  DISCLOSURE_PRESET_NAMES,
+  DISCLOSURE_PRESETS,
+  type DisclosurePreset,
+  type DisclosureRule,
+  isDisclosurePreset,
+  presetRule,
+  shownAs,
+  type Tier,
+  TIERS,
+} from './disclosure.js';
+export {
   FORMAT_MEDIA_TYPES,
   negotiateFormat,
   RESPONSE_FORMATS,
@@ -40,7 +52,9 @@ export {
 export {
   ANSWER_TABLES,
   type AnswerTable,
+  countField,
   hiddenAs,
+  ruleField,
   type TableBodies,
   type TableRouteId,
   tableText,

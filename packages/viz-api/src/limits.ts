@@ -53,6 +53,13 @@ export const LIMITS = {
   /** The most terms one search answers with. */
   maxSearchResults: 50,
   /**
+   * Under a disclosure rule, the most terms one answer may involve, its filter's terms included (each is a
+   * dimension of the table the rule is applied to).
+   */
+  maxTermsUnderRule: 5,
+  /** Under a disclosure rule, the most cells of that table (every category of every term involved, times each other). */
+  maxCellsUnderRule: 200_000,
+  /**
    * The longest token from a trusted OpenID issuer, a GA4GH passport included (`token_invalid` beyond). Node's
    * HTTP layer refuses the request itself (431) when all its headers together pass 16 KiB.
    */

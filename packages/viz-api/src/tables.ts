@@ -1,10 +1,12 @@
 /**
  * The aggregated answers as tables: one layout per route, for the server's CSV and TSV answers and the widget's
- * CSV downloads alike. A number the JSON answer hides is an empty field, and `hidden` says why (`suppressed`: below
- * the dataset's `minSampleSize`; `withheld`: shown beside a suppressed one, it would give it away), so a table
- * carries exactly the suppression of the answer it is made from.
+ * CSV downloads alike. A table is made from the answer as the JSON handler returns it, after the disclosure rule:
+ * a count the answer hides is written as the rule shows it (`<5` for a small one, `hidden` for a withheld one,
+ * never 0 and never an empty field), `hidden` says which (`suppressed` or `withheld`), a rounded or perturbed count
+ * is written as the answer gives it, and every row of a table of counts names the caller's tier and the rule.
  * @module
  */
+import { type Disclosure, type DisclosureRule, shownAs } from './disclosure.js';
 import { type TableField, type TableFormat, tableRow } from './formats.js';
 import type { BarchartResult, SummaryResult, SurvivalResult, TermList, TermSearchResult } from './types.js';
 
@@ -29,6 +31,46 @@ export function hiddenAs(count: number | null, suppressed: boolean): '' | 'suppr
   return count !== null ? '' : suppressed ? 'suppressed' : 'withheld';
 }
 
+/**
+ * A count as a table holds it: the number as the answer gives it (rounded or perturbed ones included), or for a
+ * hidden one the rule's mark (`<5`) or `hidden`, as {@link shownAs} says. An empty field would read as 0.
+ *
+ * @example
+ * countField(null, true, presetRule('genomics-england')); // '<5'
+ * countField(40, false, presetRule('opensafely')); // 40
+ */
+export function countField(
+  count: number | null,
+  suppressed: boolean,
+  rule: DisclosureRule | null,
+): TableField {
+  return count ?? shownAs(null, suppressed, rule);
+}
+
+/**
+ * The rule a table's counts went through, as one field: `exact`, or its settings as `name=value` pairs joined with
+ * `;` (the preset first, when it comes from one).
+ *
+ * @example
+ * ruleField(null); // 'exact'
+ * ruleField(presetRule('genomics-england')); // 'preset=genomics-england;threshold=5;hidden_as=<5;rounding=1;noise=0;complementary=true'
+ */
+export function ruleField(rule: DisclosureRule | null): string {
+  if (rule === null) return 'exact';
+  return [
+    ...(rule.preset === null ? [] : [`preset=${rule.preset}`]),
+    `threshold=${rule.threshold}`,
+    `hidden_as=${rule.hiddenAs}`,
+    `rounding=${rule.rounding}`,
+    `noise=${rule.noise}`,
+    `complementary=${rule.complementary}`,
+  ].join(';');
+}
+
+/** The last two columns of a table of counts, and their fields for an answer's `disclosure`. */
+const DISCLOSURE_COLUMNS = ['disclosure_tier', 'disclosure_rule'] as const;
+const disclosureFields = (d: Disclosure): TableField[] => [d.tier, ruleField(d.rule)];
+
 /** The name of a group or a curve: its label, or `All samples` without a split term. */
 const groupName = (group: { label: string | null }) => group.label ?? 'All samples';
 
@@ -36,14 +78,14 @@ const groupName = (group: { label: string | null }) => group.label ?? 'All sampl
 export type TableRouteId = 'terms' | 'barchart' | 'summary' | 'survival' | 'search';
 
 /**
- * The table of each aggregated answer:
+ * The table of each aggregated answer (the tables of counts end with `disclosure_tier`, `disclosure_rule`):
  * - `terms`: `id`, `name`, `type`, `isleaf`, `supported`, one row per term.
  * - `barchart`: one row per bar, or with `term0` or `term2` one per chart, bar and overlay category:
  *   (`term0_key`, `term0_label`), `key`, `label`, (`term2_key`, `term2_label`), `count`, `hidden`.
  * - `summary`: one row per group: `group`, `n`, `hidden`, `mean`, `sd`, `min`, `q1`, `median`, `q3`, `max`,
  *   `whisker_low`, `whisker_high` (the violins' densities are JSON only).
- * - `survival`: one row per step of each curve: `series`, `time`, `survival`, `lower`, `upper`, `at_risk`,
- *   `events`, `censored`, `hidden`; a curve that is hidden is one row with its name alone.
+ * - `survival`: one row per step of each curve: `series`, `n`, `time`, `survival`, `lower`, `upper`, `at_risk`,
+ *   `events`, `censored`, `hidden`; a curve that is hidden is one row with its name and `n` alone.
  * - `search`: `id`, `name`, `type`, `supported`, `path` (the ancestors' names joined with ` / `).
  *
  * @example
@@ -64,7 +106,9 @@ export const ANSWER_TABLES: { readonly [R in TableRouteId]: (body: TableBodies[R
       ...(overlaid ? ['term2_key', 'term2_label'] : []),
       'count',
       'hidden',
+      ...DISCLOSURE_COLUMNS,
     ];
+    const { rule } = body.disclosure;
     const rows = body.charts.flatMap((chart) =>
       chart.bars.flatMap((bar) => {
         const head = [...(divided ? [chart.key, chart.label] : []), bar.key, bar.label];
@@ -72,8 +116,9 @@ export const ANSWER_TABLES: { readonly [R in TableRouteId]: (body: TableBodies[R
         return cells.map((cell) => [
           ...head,
           ...(overlaid ? [cell.key, cell.label] : []),
-          cell.count,
+          countField(cell.count, cell.suppressed, rule),
           hiddenAs(cell.count, cell.suppressed),
+          ...disclosureFields(body.disclosure),
         ]);
       }),
     );
@@ -93,10 +138,11 @@ export const ANSWER_TABLES: { readonly [R in TableRouteId]: (body: TableBodies[R
       'max',
       'whisker_low',
       'whisker_high',
+      ...DISCLOSURE_COLUMNS,
     ],
     rows: body.groups.map((g) => [
       groupName(g),
-      g.n,
+      countField(g.n, g.suppressed, body.disclosure.rule),
       hiddenAs(g.n, g.suppressed),
       g.stats?.mean,
       g.stats?.sd,
@@ -107,16 +153,33 @@ export const ANSWER_TABLES: { readonly [R in TableRouteId]: (body: TableBodies[R
       g.stats?.max,
       g.stats?.whiskerLow,
       g.stats?.whiskerHigh,
+      ...disclosureFields(body.disclosure),
     ]),
   }),
   survival: (body) => ({
-    header: ['series', 'time', 'survival', 'lower', 'upper', 'at_risk', 'events', 'censored', 'hidden'],
+    header: [
+      'series',
+      'n',
+      'time',
+      'survival',
+      'lower',
+      'upper',
+      'at_risk',
+      'events',
+      'censored',
+      'hidden',
+      ...DISCLOSURE_COLUMNS,
+    ],
     rows: body.series.flatMap((series): TableField[][] => {
       const { curve } = series;
+      const name = groupName(series);
+      const n = countField(series.n, series.suppressed, body.disclosure.rule);
       const hidden = hiddenAs(series.n, series.suppressed);
-      if (curve === null) return [[groupName(series), null, null, null, null, null, null, null, hidden]];
+      const disclosure = disclosureFields(body.disclosure);
+      if (curve === null) return [[name, n, null, null, null, null, null, null, null, hidden, ...disclosure]];
       return curve.time.map((time, i) => [
-        groupName(series),
+        name,
+        n,
         time,
         curve.survival[i],
         curve.lower[i],
@@ -125,6 +188,7 @@ export const ANSWER_TABLES: { readonly [R in TableRouteId]: (body: TableBodies[R
         curve.events[i],
         curve.censored[i],
         hidden,
+        ...disclosure,
       ]);
     }),
   }),

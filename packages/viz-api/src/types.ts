@@ -2,6 +2,7 @@
  * The response bodies of the visualization server, as sent on the wire.
  * @module
  */
+import type { Disclosure } from './disclosure.js';
 import type { Filter } from './filter.js';
 import type { RouteId } from './routes.js';
 
@@ -45,11 +46,12 @@ export interface Term {
 /**
  * One bar of a barchart: a category, or a bin of a numeric term.
  *
- * `count` is null in two cases, told apart by `suppressed`:
- * - `suppressed: true`: the count is below the dataset's `minSampleSize` (`0 < count < minSampleSize`) for a
- *   caller without a verified token;
- * - `suppressed: false`: the count is withheld although it is not small, because together with the numbers
- *   shown beside it (or with another chart of the same data) it would give away a suppressed count.
+ * Under a disclosure rule (the answer's `disclosure.rule`), `count` is null in two cases, told apart by
+ * `suppressed`:
+ * - `suppressed: true`: the count is small, from 1 to the rule's `threshold - 1` (shown as `hiddenAs`);
+ * - `suppressed: false`: the count is withheld, because together with numbers this or another answer shows it
+ *   would give a small count away; its size is not told.
+ * A count shown under a rule with `rounding` or `noise` is the rounded or perturbed number.
  *
  * @example
  * const hidden: Bar = { key: 'Other', label: 'Other', count: null, suppressed: true };
@@ -61,7 +63,7 @@ export interface Bar {
   readonly label: string;
   /** null when suppressed or withheld. */
   readonly count: number | null;
-  /** true when the count is below the dataset's `minSampleSize` for a caller without a verified token. */
+  /** true when the count is hidden because it is small (below the rule's `threshold`). */
   readonly suppressed: boolean;
 }
 
@@ -137,8 +139,10 @@ export interface TermdbConfig {
      */
     readonly passwordRequired: Readonly<Partial<Record<RouteId, boolean>>>;
   };
-  /** null when the dataset does not suppress small cells. */
+  /** The `threshold` of the caller's disclosure rule; null when the caller sees exact counts. */
   readonly minSampleSize: number | null;
+  /** The caller's tier and the disclosure rule every aggregated answer applies for it. */
+  readonly disclosure: Disclosure;
   /** null when the `terms` route needs a token that the request did not carry. */
   readonly rootTerms: readonly Term[] | null;
   /** null when the `terms` route needs a token that the request did not carry. */
@@ -167,7 +171,7 @@ export interface BarchartResult {
   readonly term: Term;
   /** The bars of `term` over all the charts (the sum of the panels' bars). */
   readonly bars: readonly Bar[];
-  /** Samples counted; null when any bar is suppressed, so that suppressed cells cannot be recovered. */
+  /** Samples counted; null when it would give a hidden count away. */
   readonly total: number | null;
   /** The cohort restriction applied from the token's `clientAuthResult.cohorts`, or null. */
   readonly cohorts: readonly string[] | null;
@@ -181,6 +185,8 @@ export interface BarchartResult {
   readonly charts: readonly BarchartPanel[];
   /** The filter applied; `[]` for none. */
   readonly filter: Filter;
+  /** The caller's tier and the rule applied to every count above. */
+  readonly disclosure: Disclosure;
 }
 
 /**
@@ -194,15 +200,15 @@ export interface NumericStats {
   readonly mean: number;
   /** null for a single sample. */
   readonly sd: number | null;
-  /** The smallest and largest values: null for a caller whose counts are suppressed (they are one sample's). */
+  /** The smallest and largest values: null under a disclosure rule (they are one sample's). */
   readonly min: number | null;
   readonly max: number | null;
   readonly q1: number;
   readonly median: number;
   readonly q3: number;
   /**
-   * The box plot's whiskers: the most extreme values within 1.5 × IQR of the box (Tukey); for a caller whose
-   * counts are suppressed, the 5th and 95th percentiles.
+   * The box plot's whiskers: the most extreme values within 1.5 × IQR of the box (Tukey); under a disclosure
+   * rule, the 5th and 95th percentiles.
    */
   readonly whiskerLow: number;
   readonly whiskerHigh: number;
@@ -218,15 +224,15 @@ export interface SummaryGroup {
   /** The `term2` category key or bin label; null without `term2`. */
   readonly key: string | null;
   readonly label: string | null;
-  /** Samples with a value; null when suppressed. */
+  /** Samples with a value; null when hidden. */
   readonly n: number | null;
-  /** As `Bar.suppressed`: the group is smaller than the dataset's `minSampleSize` and shows no numbers. */
+  /** As `Bar.suppressed`: the group is small and shows no numbers. */
   readonly suppressed: boolean;
-  /** null when suppressed or empty. */
+  /** null when empty, and under a disclosure rule whenever `n` is hidden. */
   readonly stats: NumericStats | null;
   /**
-   * Samples per bin of `SummaryResult.density` (the violin's shape); an entry is null when its count is
-   * suppressed; the whole is null when the group is.
+   * Samples per bin of `SummaryResult.density` (the violin's shape); null when the group is empty, and always
+   * under a disclosure rule.
    */
   readonly density: readonly (number | null)[] | null;
 }
@@ -242,16 +248,23 @@ export interface SummaryResult {
   readonly term: Term;
   readonly term2: Term | null;
   readonly groups: readonly SummaryGroup[];
-  /** The equal-width bins every group's `density` counts in, from `start` to `stop`; null with no values. */
+  /**
+   * The equal-width bins every group's `density` counts in, from `start` to `stop`; null with no values, and
+   * under a disclosure rule: density bins would be a second binning of the term beside its bars, and the samples
+   * between the edges of one and the other's are what two answers would differ by. Group sizes are then counted
+   * in the term's bars, the same numbers its barchart shows.
+   */
   readonly density: { readonly start: number; readonly stop: number; readonly bins: number } | null;
   readonly cohorts: readonly string[] | null;
   readonly filter: Filter;
+  readonly disclosure: Disclosure;
 }
 
 /**
  * A Kaplan-Meier curve as columns: entry i of each array is one step of the curve, at `time[i]`. Each step's
  * `survival` holds from its time to the next; the curve starts at 1 at time 0. Survival and its 95% bounds
- * are rounded to 6 decimals.
+ * are rounded to 6 decimals. Under a disclosure rule the steps are the ends of the intervals of a fixed time grid
+ * (a life table), and every number is worked out from counts the rule shows.
  *
  * @example
  * const last = curve.survival.at(-1);
@@ -280,19 +293,19 @@ export interface SurvivalSeries {
   /** The `term2` category key or bin label; null without `term2`. */
   readonly key: string | null;
   readonly label: string | null;
-  /** Samples in the curve; null when suppressed. */
+  /** Samples in the curve; null when hidden. */
   readonly n: number | null;
-  /** Events in the curve; null when suppressed or below the dataset's `minSampleSize`. */
+  /** Events in the curve; null when hidden. */
   readonly events: number | null;
   readonly suppressed: boolean;
   /** null when suppressed. */
   readonly curve: SurvivalCurve | null;
   /**
-   * For a caller whose counts are suppressed: the time from which fewer than `minSampleSize` samples are at
-   * risk, where the curve stops; null when it runs to its end.
+   * Under a disclosure rule: the time from which the curve is not shown (fewer samples at risk than the rule's
+   * threshold, or a count it hides); null when it runs to its end.
    */
   readonly truncatedAt: number | null;
-  /** Samples at risk at each of `SurvivalResult.atRiskTimes`; an entry is null when suppressed. */
+  /** Samples at risk at each of `SurvivalResult.atRiskTimes`; an entry is null when hidden. */
   readonly atRisk: readonly (number | null)[];
   /** True when the curve has more steps than `LIMITS.maxCurvePoints` and is sampled at the end of time slots. */
   readonly sampled: boolean;
@@ -311,12 +324,19 @@ export interface SurvivalResult {
   /** The time unit the dataset gives (e.g. "years"), or null. */
   readonly unit: string | null;
   readonly series: readonly SurvivalSeries[];
-  /** The times of the number-at-risk table. */
+  /**
+   * The times of the number-at-risk table: about six round times up to the largest time counted, or, under a
+   * disclosure rule, up to the term's largest time in the whole dataset (the same in every answer).
+   */
   readonly atRiskTimes: readonly number[];
-  /** The log-rank test over the series shown; null with fewer than two. */
+  /**
+   * The log-rank test over the series shown; null with fewer than two, and under a disclosure rule when a series'
+   * `n` is hidden.
+   */
   readonly logRank: { readonly chi2: number; readonly df: number; readonly p: number } | null;
   readonly cohorts: readonly string[] | null;
   readonly filter: Filter;
+  readonly disclosure: Disclosure;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { scopeFor } from '@pp-embed/access-policy';
+import { cohortsOf } from '@pp-embed/access-policy';
 import {
   ACCESS_PATH,
   type AccessInfo,
@@ -263,16 +263,13 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
         const grant = grants.find((g) => g.dataset === dataset);
         if (grant === undefined) return [];
         // The cohorts the visualization server will apply, by its own rule.
-        const { cohorts } = scopeFor(
-          {
-            datasets: [dataset],
-            email: record.email,
-            iat: 0,
-            exp: 1,
-            clientAuthResult: grant.clientAuthResult,
-          },
-          null,
-        );
+        const { cohorts } = cohortsOf({
+          datasets: [dataset],
+          email: record.email,
+          iat: 0,
+          exp: 1,
+          clientAuthResult: grant.clientAuthResult,
+        });
         return [{ dataset, routeClasses: record.routeClasses, cohorts }];
       }),
       notGranted: record.datasets.filter((d) => !grants.some((g) => g.dataset === d)),

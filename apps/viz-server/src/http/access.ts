@@ -145,7 +145,7 @@ export function factsOf(
     origin: requestHeader(c, 'origin'),
     clientIp: clientAddress(c, deps.proxies),
     header: (name) => requestHeader(c, name),
-    minSampleSize: dataset.minSampleSize,
+    disclosure: dataset.disclosure,
     now: deps.now(),
     revocations: c.var.state.revocations,
   };

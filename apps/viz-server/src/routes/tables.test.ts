@@ -84,17 +84,32 @@ describe('tables: CSV and TSV answers', () => {
     expect(await body(res)).toMatchObject({ page: 1, pageSize: 50 });
   });
 
-  it('gives a barchart as a table, a suppressed count empty beside hidden=suppressed', async () => {
+  it('gives a barchart as the table of the JSON answer under its rule: a hidden count as the rule shows it, and the rule', async () => {
     const anonymous = await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp&format=tsv');
     const json = (await body(
       await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp'),
     )) as unknown as BarchartResult;
+    expect(json.disclosure).toMatchObject({ tier: 'anonymous', rule: { threshold: 5, hiddenAs: '<5' } });
     const text = await anonymous.text();
     expect(text).toBe(tableText('tsv', ANSWER_TABLES.barchart(json)));
     const [header, ...rows] = tsvLines(text);
-    expect(header).toEqual(['key', 'label', 'count', 'hidden']);
+    expect(header).toEqual(['key', 'label', 'count', 'hidden', 'disclosure_tier', 'disclosure_rule']);
     expect(rows.map((r) => r[0])).toEqual(json.bars.map((b) => b.key));
-    expect(rows.some((r) => r[3] === 'suppressed' && r[2] === '')).toBe(true);
+    // Never an empty count, which a spreadsheet or pandas would read as 0 or missing: the rule's mark.
+    expect(rows.some((r) => r[3] === 'suppressed' && r[2] === '<5')).toBe(true);
+    expect(rows.every((r) => r[2] !== '')).toBe(true);
+    expect(new Set(rows.map((r) => `${r[4]} ${r[5]}`))).toEqual(
+      new Set(['anonymous threshold=5;hidden_as=<5;rounding=1;noise=0;complementary=true']),
+    );
+    // A caller who sees exact counts gets exact counts, and the table says so.
+    const granted = tsvLines(
+      await (
+        await h.get('/termdb/barchart?dslabel=PPDemo&term=diaggrp&format=tsv', { token: h.token() })
+      ).text(),
+    );
+    expect(
+      granted.slice(1).every((r) => /^\d+$/.test(r[2] ?? '') && r[4] === 'granted' && r[5] === 'exact'),
+    ).toBe(true);
   });
 
   it('gives the term tree as CSV', async () => {

@@ -1,11 +1,13 @@
 // The chart routes over HTTP: every one behind the same access decision, every number through the caller's
 // scope, every bad request a 4xx with a stable code.
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { FORMAT_MEDIA_TYPES } from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
+import { createSigner, generateSecret } from '@pp-embed/dataset-token';
 import { describe, expect, it } from 'vitest';
 
 import { body, demoDataset, errorCode, harness, PORTAL } from '../../test/harness.js';
@@ -242,6 +244,96 @@ describe('chart routes', () => {
         (page.rows as { sample: string; value: number }[]).map((r) => `${r.sample},${r.value}`),
       );
     });
+  });
+});
+
+describe('disclosure tiers over HTTP', () => {
+  // Anonymous callers under Genomics England's rule, signed-in ones (a token with access "signedIn") under a
+  // threshold of 3, callers with a grant (a token without the claim) exact counts.
+  const h = harness({
+    datasets: [
+      {
+        label: 'PPDemo',
+        genome: 'hg38',
+        file: demoDataset(),
+        disclosure: { anonymous: 'genomics-england', signedIn: { threshold: 3 } },
+      },
+    ],
+  });
+  const path = `/termdb/barchart?${q({ term: 'diaggrp', term2: 'sex' })}`;
+
+  it('answers each tier under its rule, and says which in the answer', async () => {
+    const anonymous = await body(await h.get(path));
+    expect(anonymous.disclosure).toMatchObject({
+      tier: 'anonymous',
+      rule: { preset: 'genomics-england', threshold: 5, hiddenAs: '<5' },
+    });
+    const signedIn = await body(await h.get(path, { token: h.token({ access: 'signedIn' }) }));
+    expect(signedIn.disclosure).toMatchObject({ tier: 'signedIn', rule: { threshold: 3, preset: null } });
+    const granted = await body(await h.get(path, { token: h.token() }));
+    expect(granted.disclosure).toEqual({ tier: 'granted', rule: null });
+    // What a lower tier shows, a higher one shows too, with the same value.
+    const bars = (answer: Record<string, unknown>) =>
+      new Map((answer.bars as { key: string; count: number | null }[]).map((b) => [b.key, b.count]));
+    const [low, mid, high] = [bars(anonymous), bars(signedIn), bars(granted)];
+    for (const [key, count] of low) {
+      if (count !== null) expect([mid.get(key), high.get(key)], key).toEqual([count, count]);
+    }
+    for (const [key, count] of mid) if (count !== null) expect(high.get(key), key).toBe(count);
+  });
+
+  it('refuses rows to a signed-in caller without a grant: grant_required', async () => {
+    const res = await h.get(`/termdb/samples?${q({ term: 'sex' })}`, {
+      token: h.token({ access: 'signedIn' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('grant_required');
+    expect((await h.get(`/termdb/samples?${q({ term: 'sex' })}`, { token: h.token() })).status).toBe(200);
+  });
+
+  it('lets nothing a caller sends switch its rule off: parameters, headers and tokens it cannot vouch for', async () => {
+    const anonymous = await body(await h.get(path));
+    const forger = createSigner({ algorithm: 'HS256', key: { secret: generateSecret() } });
+    const past = createSigner({
+      algorithm: 'HS256',
+      key: { secret: h.secret },
+      now: () => Date.now() - 3_600_000,
+    });
+    // Signed with the right key, but with an access level no signer of ours writes.
+    const part = (json: object) => Buffer.from(JSON.stringify(json)).toString('base64url');
+    const iat = Math.floor(Date.now() / 1000);
+    const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ datasets: ['PPDemo'], email: 'x@example.org', iat, exp: iat + 600, access: 'exact' })}`;
+    const unknownAccess = `${unsigned}.${createHmac('sha256', h.secret).update(unsigned).digest('base64url')}`;
+    const rows = await h.get(`/termdb/samples?${q({ term: 'sex' })}`, { token: unknownAccess });
+    expect(await rows.json()).toMatchObject({ error: { code: 'token_invalid', reason: 'claims' } });
+    const attempts: { name: string; path?: string; token?: string; headers?: Record<string, string> }[] = [
+      {
+        name: 'rule-like parameters',
+        path: `${path}&minSampleSize=0&threshold=1&disclosure=exact&tier=granted&rule=null`,
+      },
+      {
+        name: 'rule-like headers',
+        headers: { 'x-disclosure': 'exact', 'x-tier': 'granted', prefer: 'exact' },
+      },
+      {
+        name: 'a token signed with another key',
+        token: forger.sign({ datasets: ['PPDemo'], email: 'x@example.org' }),
+      },
+      { name: 'an expired token', token: past.sign({ datasets: ['PPDemo'], email: 'x@example.org' }) },
+      { name: 'an access claim the server does not know', token: unknownAccess },
+      { name: 'a token in another header', headers: { authorization: `Bearer ${h.token()}` } },
+    ];
+    for (const attempt of attempts) {
+      const res = await h.get(attempt.path ?? path, {
+        ...(attempt.token !== undefined && { token: attempt.token }),
+        headers: attempt.headers ?? {},
+      });
+      // The route is open: what the caller cannot vouch for is ignored, and it is answered as anonymous.
+      expect(res.status, attempt.name).toBe(200);
+      const answer = await body(res);
+      expect(answer.disclosure, attempt.name).toEqual(anonymous.disclosure);
+      expect(answer.bars, attempt.name).toEqual(anonymous.bars);
+    }
   });
 });
 

@@ -44,7 +44,7 @@ type TableRoute = {
 export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
   const handlers: { [R in DataRouteId]: Handler<R> } = {
     config(c) {
-      const { dataset, granted } = c.var.access;
+      const { dataset, granted, scope } = c.var.access;
       const refs = ROUTE_IDS.map((id) => ROUTES[id]);
       const requirements = c.var.state.policy.tokenRequirements(
         dataset.label,
@@ -61,7 +61,8 @@ export function termdbRoutes(deps: AccessDeps, log: Logger): Hono<AppEnv> {
           tokenRequired: byId(requirements.tokenRequired),
           passwordRequired: byId(requirements.passwordRequired),
         },
-        minSampleSize: dataset.minSampleSize,
+        minSampleSize: scope.rule?.threshold ?? null,
+        disclosure: { tier: scope.tier, rule: scope.rule },
         rootTerms: granted ? dataset.terms(null) : null,
         cohorts: granted ? dataset.cohorts() : null,
       };

@@ -1,10 +1,10 @@
 // Samples per category of a term, optionally split by an overlay term (term2) and divided by a third (term0):
-// one pass over the selected samples fills a dense table of counts, then suppression decides what is shown.
+// one pass over the selected samples fills a dense table of counts. These are the exact counts, for a caller who
+// sees them; under a disclosure rule, disclosure/charts.ts answers instead.
 import type { Bar, BarchartPanel, BarRow, Category } from '@pp-embed/viz-api';
 
 import type { Dimension } from './dimension.js';
 import type { Mask } from './selection.js';
-import { hiddenCells, shownCount, shownTotal } from './suppress.js';
 
 /** Stands for a mask that keeps every sample: read at index 0 only. */
 const ALL_IN = Uint8Array.of(1);
@@ -18,11 +18,10 @@ export interface BarchartCounts {
 }
 
 /**
- * The barchart of `d1`, split by `d2` and divided by `d0` when given, over the samples of `mask`, with cells
- * `0 < n < k` suppressed (k null: nothing is).
+ * The barchart of `d1`, split by `d2` and divided by `d0` when given, over the samples of `mask`: exact counts.
  *
  * @example
- * const { bars, total } = barchartCounts(space.size, mask, sexDimension, null, null, 5);
+ * const { bars, total } = barchartCounts(space.size, mask, sexDimension, null, null);
  */
 export function barchartCounts(
   size: number,
@@ -30,7 +29,6 @@ export function barchartCounts(
   d1: Dimension,
   d2: Dimension | null,
   d0: Dimension | null,
-  k: number | null,
 ): BarchartCounts {
   const s1 = d1.size;
   const s2 = d2?.size ?? 1;
@@ -91,56 +89,37 @@ export function barchartCounts(
   const shown1 = d1.shown(m1);
   const shown2 = d2 === null ? { codes: [1], categories: [] } : d2.shown(m2);
   const shown0 = d0 === null ? { codes: [1], categories: [] } : d0.shown(m0);
-  const n0 = shown0.codes.length;
-  const n1 = shown1.codes.length;
-  const n2 = shown2.codes.length;
 
-  // The shown cells, as their own dense table, for suppression.
-  const cells = new Float64Array(n0 * n1 * n2);
-  shown0.codes.forEach((z, i0) =>
-    shown1.codes.forEach((a, i1) =>
-      shown2.codes.forEach((b, i2) => {
-        cells[(i0 * n1 + i1) * n2 + i2] = counts[((z - 1) * s1 + (a - 1)) * s2 + (b - 1)] as number;
-      }),
-    ),
-  );
-  const hidden = hiddenCells(cells, [n0, n1, n2], k);
-  const at = (i0: number, i1: number, i2: number) => (i0 * n1 + i1) * n2 + i2;
-  const sum = (indexes: number[]) => indexes.reduce((s, c) => s + (cells[c] as number), 0);
-  const states = (indexes: number[]) => indexes.map((c) => hidden[c] as number);
-  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-  const charts: BarchartPanel[] = range(n0).map((i0) => {
-    const bars: BarRow[] = range(n1).map((i1) => {
-      const category = shown1.categories[i1] as Category;
-      const line = range(n2).map((i2) => at(i0, i1, i2));
+  const at = (z: number, a: number, b: number) => counts[((z - 1) * s1 + (a - 1)) * s2 + (b - 1)] as number;
+  const exact = (n: number) => ({ count: n, suppressed: false });
+  const charts: BarchartPanel[] = shown0.codes.map((z, i0) => {
+    let panelTotal = 0;
+    const bars: BarRow[] = shown1.codes.map((a, i1) => {
+      let total = 0;
       const segments =
         d2 === null
           ? null
-          : line.map((c, i2) => ({
-              ...(shown2.categories[i2] as Category),
-              ...shownCount(cells[c] as number, hidden[c] as number),
-            }));
-      return { ...category, ...shownTotal(sum(line), states(line), k), segments };
+          : shown2.codes.map((b, i2) => {
+              const n = at(z, a, b);
+              total += n;
+              return { ...(shown2.categories[i2] as Category), ...exact(n) };
+            });
+      if (d2 === null) total = at(z, a, 1);
+      panelTotal += total;
+      return { ...(shown1.categories[i1] as Category), ...exact(total), segments };
     });
-    const all = range(n1).flatMap((i1) => range(n2).map((i2) => at(i0, i1, i2)));
     const category = d0 === null ? null : (shown0.categories[i0] as Category);
-    return {
-      key: category?.key ?? null,
-      label: category?.label ?? null,
-      bars,
-      total: shownTotal(sum(all), states(all), k).count,
-    };
+    return { key: category?.key ?? null, label: category?.label ?? null, bars, total: panelTotal };
   });
 
-  const bars: Bar[] = range(n1).map((i1) => {
-    const line = range(n0).flatMap((i0) => range(n2).map((i2) => at(i0, i1, i2)));
-    return { ...(shown1.categories[i1] as Category), ...shownTotal(sum(line), states(line), k) };
+  const bars: Bar[] = shown1.codes.map((a, i1) => {
+    let n = 0;
+    for (const z of shown0.codes) for (const b of shown2.codes) n += at(z, a, b);
+    return { ...(shown1.categories[i1] as Category), ...exact(n) };
   });
-  const everything = range(cells.length);
   return {
     bars,
-    total: shownTotal(sum(everything), states(everything), k).count,
+    total: bars.reduce((sum, bar) => sum + (bar.count ?? 0), 0),
     series: d2 === null ? null : shown2.categories,
     charts,
   };

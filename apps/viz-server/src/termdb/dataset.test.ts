@@ -13,8 +13,9 @@ import type { TermdbError } from './errors.js';
 import { generateDataset } from './generate.js';
 import type { Scope } from '@pp-embed/access-policy';
 import type { BarchartResult } from '@pp-embed/viz-api';
+import { exact, minSampleSize, ruled } from '../../test/scopes.js';
 
-const ALL: Scope = { cohorts: null, suppressBelow: null };
+const ALL: Scope = exact();
 const SAMPLES = 2000;
 
 let dir: string;
@@ -26,7 +27,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pp-termdb-'));
   file = join(dir, 'demo.db');
   generateDataset({ file, samples: SAMPLES, seed: 7 });
-  ds = openDataset({ label: 'Demo', genome: 'hg38', file, minSampleSize: 5 });
+  ds = openDataset({ label: 'Demo', genome: 'hg38', file, disclosure: minSampleSize(5) });
   db = new Database(file, { readonly: true });
 });
 
@@ -144,24 +145,24 @@ describe('categorical barcharts', () => {
 describe('cohort restriction', () => {
   it.each(['ALPHA', 'BETA'])('counts only the samples of %s', (cohort) => {
     for (const term of ['diaggrp', 'treatment_arm']) {
-      const chart = ds.barchart(term, { cohorts: [cohort], suppressBelow: null });
+      const chart = ds.barchart(term, exact([cohort]));
       expect(countsOf(chart)).toEqual(sqlCategoryCounts(term, inCohort(cohort)));
       expect(chart.cohorts).toEqual([cohort]);
     }
   });
 
   it('counts a sample in two cohorts once', () => {
-    const both = ds.barchart('sex', { cohorts: ['ALPHA', 'BETA'], suppressBelow: null });
+    const both = ds.barchart('sex', exact(['ALPHA', 'BETA']));
     expect(both.total).toBe(ds.barchart('sex', ALL).total);
   });
 
   it('expands a combined cohort to its members', () => {
-    const combined = ds.barchart('diaggrp', { cohorts: ['ALPHA,BETA'], suppressBelow: null });
+    const combined = ds.barchart('diaggrp', exact(['ALPHA,BETA']));
     expect(countsOf(combined)).toEqual(countsOf(ds.barchart('diaggrp', ALL)));
   });
 
   it('restricts numeric bins and sample rows too', () => {
-    const scope: Scope = { cohorts: ['BETA'], suppressBelow: null };
+    const scope: Scope = exact(['BETA']);
     const expected = db
       .prepare<[], { n: number }>(
         `SELECT count(*) AS n FROM anno_integer WHERE term_id = 'agedx' ${inCohort('BETA')}`,
@@ -172,7 +173,7 @@ describe('cohort restriction', () => {
   });
 
   it('gives no samples for an empty cohort list', () => {
-    const none: Scope = { cohorts: [], suppressBelow: null };
+    const none: Scope = exact([]);
     expect(ds.barchart('race', none)).toMatchObject({ bars: [], total: 0, cohorts: [] });
     expect(ds.barchart('bmi', none).bars.every((b) => b.count === 0)).toBe(true);
     expect(ds.samples('race', none, { page: 1, pageSize: 10 })).toMatchObject({ rows: [], total: 0 });
@@ -180,54 +181,51 @@ describe('cohort restriction', () => {
 });
 
 describe('small-cell suppression', () => {
-  it('withholds counts below the threshold and the total with them', () => {
+  it('withholds counts below the threshold', () => {
     const open = ds.barchart('race', ALL);
     const nhpi = open.bars.find((b) => b.key === 'NHPI');
     expect(nhpi?.count).toBe(3);
 
-    const suppressed = ds.barchart('race', { cohorts: null, suppressBelow: 5 });
+    const suppressed = ds.barchart('race', ruled(5));
     expect(suppressed.bars.find((b) => b.key === 'NHPI')).toEqual({
       key: 'NHPI',
       label: 'Native Hawaiian or Other Pacific Islander',
       count: null,
       suppressed: true,
     });
-    expect(suppressed.total).toBeNull();
     for (const bar of suppressed.bars.filter((b) => b.count !== null)) {
       expect(bar.count).toBeGreaterThanOrEqual(5);
       expect(bar.count).toBe(open.bars.find((b) => b.key === bar.key)?.count);
     }
   });
 
-  it('withholds the smallest other bar too, so that the total from another chart cannot give the small one away', () => {
-    const open = ds.barchart('race', ALL);
-    const suppressed = ds.barchart('race', { cohorts: null, suppressBelow: 5 });
-    const others = open.bars.filter((b) => b.key !== 'NHPI' && (b.count ?? 0) > 0);
-    const smallest = others.reduce((a, b) => ((b.count ?? 0) < (a.count ?? 0) ? b : a));
-    expect(suppressed.bars.find((b) => b.key === smallest.key)).toEqual({
-      key: smallest.key,
-      label: smallest.label,
-      count: null,
-      suppressed: false,
-    });
-    expect(suppressed.bars.filter((b) => b.count === null)).toHaveLength(2);
+  it('withholds one more count beside the small one, so that the total from another chart cannot give it away', () => {
+    const suppressed = ds.barchart('race', ruled(5));
+    // With the samples that have no race, the bars add up to the dataset's size, which other answers show: the
+    // small count needs a hidden partner (another bar, or those without a race, which no bar shows).
+    const all = ds.barchart('sex', ALL).total as number;
+    const shownSum = suppressed.bars.reduce((n, b) => n + (b.count ?? 0), 0);
+    const withoutRace = all - (ds.barchart('race', ALL).total as number);
+    const hiddenBars = suppressed.bars.filter((b) => b.count === null);
+    expect(hiddenBars.length >= 2 || withoutRace > 0).toBe(true);
+    expect(all - shownSum).not.toBe(3);
   });
 
   it('shows a count equal to the threshold', () => {
-    const at = (suppressBelow: number) =>
-      ds.barchart('race', { cohorts: null, suppressBelow }).bars.find((b) => b.key === 'NHPI');
+    const at = (threshold: number) =>
+      ds.barchart('race', ruled(threshold)).bars.find((b) => b.key === 'NHPI');
     expect(at(3)).toMatchObject({ count: 3, suppressed: false });
     expect(at(4)).toMatchObject({ count: null, suppressed: true });
   });
 
   it('keeps the total when nothing falls below the threshold', () => {
-    const chart = ds.barchart('sex', { cohorts: null, suppressBelow: 5 });
+    const chart = ds.barchart('sex', ruled(5));
     expect(chart.bars.some((b) => b.suppressed)).toBe(false);
     expect(chart.total).toBe(ds.barchart('sex', ALL).total);
   });
 
   it('suppresses within the cohort, where cells are smaller', () => {
-    const chart = ds.barchart('diaggrp', { cohorts: ['BETA'], suppressBelow: 5 });
+    const chart = ds.barchart('diaggrp', ruled(5, ['BETA']));
     const sql = sqlCategoryCounts('diaggrp', inCohort('BETA'));
     for (const bar of chart.bars) {
       const n = sql[bar.key]!;
@@ -302,7 +300,7 @@ describe('samples', () => {
     for (const [term, scope] of [
       ['treatment_arm', ALL],
       ['agedx', ALL],
-      ['bmi', { cohorts: ['ALPHA'], suppressBelow: null }],
+      ['bmi', exact(['ALPHA'])],
     ] as const) {
       const paged = [];
       const first = ds.samples(term, scope, { page: 1, pageSize: 500 });
@@ -326,7 +324,7 @@ describe('samples', () => {
     expect(ds.barchart('race', ALL).bars.length).toBeGreaterThan(0);
     expect(iterator.next().value).toHaveLength(100);
     expect(() => ds.sampleRows('no such term', ALL)).toThrow(/No term/);
-    expect([...ds.sampleRows('sex', { cohorts: [], suppressBelow: null }).batches()]).toEqual([]);
+    expect([...ds.sampleRows('sex', exact([])).batches()]).toEqual([]);
   });
 
   it('refuses page sizes outside 1..500 and pages below 1', () => {
@@ -342,6 +340,11 @@ describe('scope is required', () => {
     expect(() => ds.barchart('sex', undefined as unknown as Scope)).toThrow(TypeError);
     expect(() => ds.samples('sex', null as unknown as Scope, { page: 1, pageSize: 1 })).toThrow(TypeError);
     expect(() => ds.barchart('sex', { cohorts: 'ALPHA' } as unknown as Scope)).toThrow(TypeError);
+  });
+
+  it('never gives rows under a disclosure rule, paged or as the streamed table', () => {
+    expect(() => ds.samples('sex', ruled(5), { page: 1, pageSize: 1 })).toThrow(/disclosure rule/);
+    expect(() => ds.sampleRows('sex', ruled(5))).toThrow(/disclosure rule/);
   });
 });
 
@@ -396,7 +399,7 @@ describe('opening a file that cannot serve', () => {
   it('never writes to the file', () => {
     const before = readFileSync(file);
     const other = openDataset({ label: 'x', genome: 'hg38', file });
-    for (const id of supportedTerms) other.barchart(id, { cohorts: ['ALPHA'], suppressBelow: 5 });
+    for (const id of supportedTerms) other.barchart(id, ruled(5, ['ALPHA']));
     other.samples('bmi', ALL, { page: 3, pageSize: 20 });
     other.close();
     expect(readFileSync(file).equals(before)).toBe(true);

@@ -1,4 +1,6 @@
-import type { Scope } from '@pp-embed/access-policy';
+import { createHash } from 'node:crypto';
+
+import { type DatasetDisclosure, NO_DISCLOSURE, type Scope } from '@pp-embed/access-policy';
 import {
   type BarchartResult,
   type Cohort,
@@ -8,11 +10,21 @@ import {
   type SamplesResult,
   type SummaryResult,
   type SurvivalResult,
+  type DisclosureRule,
   type Term,
   type TermSearchResult,
   type TermType,
 } from '@pp-embed/viz-api';
 import Database from 'better-sqlite3';
+
+import {
+  type ControlledScope,
+  controlledBarchart,
+  controlledSummary,
+  controlledSurvival,
+} from '../disclosure/charts.js';
+import { binDim, filterDims, type SurvivalDim, survivalDim } from '../disclosure/dims.js';
+import { createPatternCache } from '../disclosure/lattice.js';
 
 import { barchartCounts } from './barchart.js';
 import { parseBinConfig } from './bins.js';
@@ -30,7 +42,7 @@ import { COHORT_TERM_ID, REQUIRED_COLUMNS } from './schema.js';
 import { searchTerms } from './search.js';
 import { applyFilter, cohortMasks, compileFilter, type Mask } from './selection.js';
 import { summaryStats } from './summary.js';
-import { survivalStats } from './survival.js';
+import { type SurvivalStats, survivalStats } from './survival.js';
 
 /** One page of sample rows. */
 export interface Page {
@@ -46,8 +58,11 @@ export interface DatasetOptions {
   readonly genome: string;
   /** Path of the termdb SQLite file; opened read-only and never written. */
   readonly file: string;
-  /** Smallest count shown to callers whose scope suppresses small cells; absent or null: no suppression. */
-  readonly minSampleSize?: number | null;
+  /**
+   * The disclosure rule of each tier of caller (serverconfig.json). The dataset applies the rule a request's scope
+   * carries; this is what the access decision reads to choose it. Default: exact counts for everyone.
+   */
+  readonly disclosure?: DatasetDisclosure | undefined;
   /**
    * Read the file on two threads (a worker runs about half of the loading queries). By default, for datasets of
    * at least 100,000 samples on a machine with two cores or more.
@@ -101,7 +116,7 @@ export interface TermdbDataset {
   readonly label: string;
   readonly genome: string;
   readonly file: string;
-  readonly minSampleSize: number | null;
+  readonly disclosure: DatasetDisclosure;
   /** Children of `parent` in tree order, or the root terms when null. Throws TermNotFoundError for an unknown parent. */
   terms(parent: string | null): Term[];
   /** The term, or undefined for an unknown id (`__proto__` included). */
@@ -110,15 +125,15 @@ export interface TermdbDataset {
   /**
    * Samples per category (categories with at least one sample, in the order the term lists them) or per bin
    * (every bin of the term's default binning, in bin order), within the caller's scope and the filter,
-   * optionally split by `term2` and divided by `term0`. Values the term marks `uncomputable` are left out.
-   * Throws TermNotFoundError, TermNotSupportedError, TermWrongTypeError, TooManyValuesError or
-   * FilterInvalidError.
+   * optionally split by `term2` and divided by `term0`. Values the term marks `uncomputable` are left out. Under
+   * the scope's disclosure rule every count goes through it (disclosure/charts.ts). Throws TermNotFoundError,
+   * TermNotSupportedError, TermWrongTypeError, TooManyValuesError or FilterInvalidError.
    */
   barchart(termId: string, scope: Scope, options?: ChartOptions): BarchartResult;
   /**
    * The samples with a computable value for the term, within the caller's cohorts and the filter, in sample
-   * id order. `scope.suppressBelow` does not apply: rows cannot be suppressed cell by cell, so a caller whose
-   * counts are suppressed must not reach this method at all (the samples route needs a token).
+   * id order. Rows cannot be controlled cell by cell: a scope with a disclosure rule is refused (the access
+   * decision serves sample-level routes only to callers who see exact counts).
    */
   samples(termId: string, scope: Scope, page: Page, filter?: Filter): SamplesResult;
   /** Box plot and violin statistics of an integer or float term, optionally per category of `term2`. */
@@ -128,8 +143,8 @@ export interface TermdbDataset {
   /** Leaf terms matching a free-text query, best first. */
   search(query: string): TermSearchResult;
   /**
-   * Every row of {@link TermdbDataset.samples}: the same rows, order and rule on suppression, for a streamed table.
-   * Throws as `samples` does at once; the rows are made as they are iterated.
+   * Every row of {@link TermdbDataset.samples}: the same rows, order and rule on scopes (a scope with a disclosure
+   * rule is refused), for a streamed table. Throws as `samples` does at once; the rows are made as they are iterated.
    */
   sampleRows(termId: string, scope: Scope, filter?: Filter): SampleRows;
   stats(): DatasetStats;
@@ -198,7 +213,7 @@ function membersQuery(db: Database.Database): string {
 /** A file opened and checked, its term tree and cohorts read: what is left is reading its columns. */
 interface Prepared {
   readonly db: Database.Database;
-  readonly meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'minSampleSize'>;
+  readonly meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'disclosure'>;
   readonly records: Map<string, TermRecord>;
   readonly cohorts: Map<string, CohortRecord>;
   readonly specs: ColumnSpec[];
@@ -209,10 +224,7 @@ interface Prepared {
 /** Opens the file and reads what every chart needs besides the columns (milliseconds). */
 function prepare(options: DatasetOptions): Prepared {
   const { label, genome, file } = options;
-  const minSampleSize = options.minSampleSize ?? null;
-  if (minSampleSize !== null && !(Number.isInteger(minSampleSize) && minSampleSize > 0)) {
-    throw new RangeError('minSampleSize must be a positive integer or null.');
-  }
+  const disclosure = options.disclosure ?? NO_DISCLOSURE;
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -229,7 +241,7 @@ function prepare(options: DatasetOptions): Prepared {
       specs.push(chart.kind === 'survival' ? { kind: 'survival', id: term.id } : { ...chart, id: term.id });
     }
     const members = membersQuery(db);
-    return { db, meta: { label, genome, file, minSampleSize }, records, cohorts, specs, members };
+    return { db, meta: { label, genome, file, disclosure }, records, cohorts, specs, members };
   } catch (e) {
     db.close();
     throw failed(file, e);
@@ -251,8 +263,8 @@ function failed(file: string, error: unknown): unknown {
  *
  * @throws DatasetInvalidError naming the file when it is missing, not SQLite, or lacks part of the schema.
  * @example
- * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', minSampleSize: 5 });
- * const chart = ds.barchart('sex', { cohorts: ['ABC'], suppressBelow: 5 });
+ * const ds = openDataset({ label: 'TermdbTest', genome: 'hg38', file: 'TermdbTest.db', disclosure });
+ * const chart = ds.barchart('sex', { cohorts: ['ABC'], tier: 'granted', rule: null, beneath: [] });
  * ds.close();
  */
 export function openDataset(options: DatasetOptions): TermdbDataset {
@@ -434,17 +446,39 @@ function loadCohorts(db: Database.Database, file: string): Map<string, CohortRec
 
 function checkScope(scope: Scope): void {
   if (typeof scope !== 'object' || scope === null) throw new TypeError('A scope is required.');
-  const { cohorts, suppressBelow } = scope;
+  const { cohorts, rule, beneath } = scope;
   if (cohorts !== null && !(Array.isArray(cohorts) && cohorts.every((c) => typeof c === 'string'))) {
     throw new TypeError('scope.cohorts must be an array of cohort ids or null.');
   }
-  if (suppressBelow !== null && !(typeof suppressBelow === 'number' && suppressBelow >= 0)) {
-    throw new TypeError('scope.suppressBelow must be a non-negative number or null.');
+  if (
+    rule !== null &&
+    !(typeof rule === 'object' && Number.isInteger(rule.threshold) && rule.threshold >= 1)
+  ) {
+    throw new TypeError('scope.rule must be a disclosure rule or null.');
   }
+  if (!Array.isArray(beneath)) throw new TypeError('scope.beneath must list the rules of the lower tiers.');
 }
 
+/** A digest of every column's arrays, in term order. */
+function digestColumns(columns: ReadonlyMap<string, Column>): string {
+  const hash = createHash('sha256');
+  for (const id of [...columns.keys()].sort()) {
+    hash.update(id);
+    for (const array of Object.values(columns.get(id) as Column)) {
+      if (ArrayBuffer.isView(array))
+        hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** Cells of margins and patterns kept between answers, per dataset: a few megabytes. */
+const PATTERN_CACHE_CELLS = 2_000_000;
+/** Answers under a rule kept per dataset. */
+const ANSWER_CACHE = 256;
+
 function createDataset(
-  meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'minSampleSize'>,
+  meta: Pick<TermdbDataset, 'label' | 'genome' | 'file' | 'disclosure'>,
   db: Database.Database,
   records: Map<string, TermRecord>,
   cohortRecords: Map<string, CohortRecord>,
@@ -522,16 +556,72 @@ function createDataset(
     return n;
   }
 
+  /** A column a filter may name: only what the caller could chart, a leaf of the tree with a column. */
+  const filterable = (id: string) => {
+    const record = records.get(id);
+    return record?.term.isleaf === true ? columns.get(id) : undefined;
+  };
+
   /** The samples a request counts: the grant's cohorts, narrowed by the filter. */
   function selection(scope: Scope, filter: Filter | undefined): Mask {
     checkScope(scope);
     const base = grantMask(scope.cohorts === null ? null : expandCohorts(scope.cohorts));
-    const tests = compileFilter(filter ?? [], (id) => {
-      const record = records.get(id);
-      // Only what the caller could chart: a leaf of the tree with a column.
-      return record?.term.isleaf === true ? columns.get(id) : undefined;
-    });
-    return applyFilter(space.size, base, tests);
+    return applyFilter(space.size, base, compileFilter(filter ?? [], filterable));
+  }
+
+  const patterns = createPatternCache(PATTERN_CACHE_CELLS);
+  // The key of the noise some rules add: a digest of every column, so the same on every replica of the file and
+  // unknown to anyone without it. Worked out once, when a rule with noise first needs it.
+  let dataDigest: string | undefined;
+  const noiseKey = () => (dataDigest ??= digestColumns(columns));
+
+  /** The caller's side of an answer under its rule: its cohorts' samples, the chain of rules, the caches. */
+  function controlled(scope: Scope & { rule: DisclosureRule }): ControlledScope {
+    checkScope(scope);
+    const cohorts =
+      scope.cohorts === null
+        ? null
+        : expandCohorts(scope.cohorts)
+            .filter((id) => loaded.cohorts.has(id))
+            .sort();
+    return {
+      size: space.size,
+      mask: grantMask(cohorts),
+      scopeKey: cohorts === null ? '*' : JSON.stringify(cohorts),
+      rules: [...scope.beneath, scope.rule],
+      rule: scope.rule,
+      cache: patterns,
+      noiseKey,
+    };
+  }
+
+  /** A filter under a rule: checked as every filter is, then as dimensions of the answer's table. */
+  function ruledFilter(filter: Filter | undefined) {
+    compileFilter(filter ?? [], filterable);
+    return filterDims(filter ?? [], filterable);
+  }
+
+  // Answers under a rule, kept for the next identical request: working out a rule's tables is the costly part, and
+  // an answer depends on nothing but the request, the scope and this copy of the dataset.
+  const answers = new Map<string, unknown>();
+  function remember<T>(kind: string, termId: string, scope: Scope, options: ChartOptions, make: () => T): T {
+    if (scope.rule === null) return make();
+    const key = JSON.stringify([kind, termId, options.term2, options.term0, options.filter, scope]);
+    const known = answers.get(key) as T | undefined;
+    if (known !== undefined) return known;
+    const made = make();
+    if (answers.size >= ANSWER_CACHE) answers.delete(answers.keys().next().value as string);
+    answers.set(key, made);
+    return made;
+  }
+
+  const survivals = new Map<string, SurvivalDim>();
+  const hasRule = (scope: Scope): scope is Scope & { rule: DisclosureRule } => scope.rule !== null;
+  const disclosed = (scope: Scope) => ({ disclosure: { tier: scope.tier, rule: scope.rule } });
+
+  /** Rows cannot be controlled cell by cell; the access decision never sends a ruled scope here. */
+  function rowsAllowed(scope: Scope): void {
+    if (scope.rule !== null) throw new TypeError('Sample rows are never served under a disclosure rule.');
   }
 
   function distinct(param: string, ...ids: (string | undefined)[]): void {
@@ -631,33 +721,38 @@ function createDataset(
     },
 
     barchart(termId, scope, options = {}) {
-      const { term2, term0, filter } = options;
-      const d1 = dimension('term', termId, null);
-      distinct(term0 !== undefined ? 'term0' : 'term2', termId, term2, term0);
-      const d2 = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxOverlayValues);
-      const d0 = term0 === undefined ? null : dimension('term0', term0, LIMITS.maxOverlayValues);
-      if (
-        (d2 !== null || d0 !== null) &&
-        d1.size * (d2?.size ?? 1) * (d0?.size ?? 1) > LIMITS.maxChartCells
-      ) {
-        throw new TooManyValuesError(
-          'term',
-          `This chart would have more than ${LIMITS.maxChartCells} cells.`,
-        );
-      }
-      const mask = selection(scope, filter);
-      const counts = barchartCounts(space.size, mask, d1, d2, d0, scope.suppressBelow);
-      return {
-        term: d1.term,
-        ...counts,
-        term2: d2?.term ?? null,
-        term0: d0?.term ?? null,
-        ...echo(scope, filter),
-      };
+      return remember('barchart', termId, scope, options, () => {
+        const { term2, term0, filter } = options;
+        const d1 = dimension('term', termId, null);
+        distinct(term0 !== undefined ? 'term0' : 'term2', termId, term2, term0);
+        const d2 = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxOverlayValues);
+        const d0 = term0 === undefined ? null : dimension('term0', term0, LIMITS.maxOverlayValues);
+        if (
+          (d2 !== null || d0 !== null) &&
+          d1.size * (d2?.size ?? 1) * (d0?.size ?? 1) > LIMITS.maxChartCells
+        ) {
+          throw new TooManyValuesError(
+            'term',
+            `This chart would have more than ${LIMITS.maxChartCells} cells.`,
+          );
+        }
+        const counts = hasRule(scope)
+          ? controlledBarchart(controlled(scope), d1, d2, d0, ruledFilter(filter))
+          : barchartCounts(space.size, selection(scope, filter), d1, d2, d0);
+        return {
+          term: d1.term,
+          ...counts,
+          term2: d2?.term ?? null,
+          term0: d0?.term ?? null,
+          ...echo(scope, filter),
+          ...disclosed(scope),
+        };
+      });
     },
 
     samples(termId, scope, { page, pageSize }, filter) {
       checkScope(scope);
+      rowsAllowed(scope);
       if (!Number.isSafeInteger(page) || page < 1) throw new RangeError('page must be an integer from 1.');
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIMITS.maxPageSize) {
         throw new RangeError(`pageSize must be an integer from 1 to ${LIMITS.maxPageSize}.`);
@@ -679,41 +774,75 @@ function createDataset(
     },
 
     summary(termId, scope, options = {}) {
-      const { term2, filter } = options;
-      const { record, column } = resolve('term', termId);
-      if (column.kind !== 'numeric')
-        throw new TermWrongTypeError('term', 'A summary needs an integer or float term.');
-      distinct('term2', termId, term2);
-      const group = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxOverlayValues);
-      const mask = selection(scope, filter);
-      const stats = summaryStats(
-        space.size,
-        mask,
-        column,
-        group,
-        scope.suppressBelow,
-        record.term.type === 'integer',
-      );
-      return { term: record.term, term2: group?.term ?? null, ...stats, ...echo(scope, filter) };
+      return remember('summary', termId, scope, options, () => {
+        const { term2, filter } = options;
+        const { record, column } = resolve('term', termId);
+        if (column.kind !== 'numeric')
+          throw new TermWrongTypeError('term', 'A summary needs an integer or float term.');
+        distinct('term2', termId, term2);
+        const group = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxOverlayValues);
+        const integer = record.term.type === 'integer';
+        const exact = summaryStats(
+          space.size,
+          selection(scope, filter),
+          column,
+          group,
+          hasRule(scope),
+          integer,
+        );
+        let stats = exact;
+        if (hasRule(scope)) {
+          stats = controlledSummary(
+            controlled(scope),
+            exact,
+            binDim(record.term.id, column),
+            group,
+            ruledFilter(filter),
+          );
+        }
+        return {
+          term: record.term,
+          term2: group?.term ?? null,
+          groups: stats.groups,
+          density: stats.density,
+          ...echo(scope, filter),
+          ...disclosed(scope),
+        };
+      });
     },
 
     survival(termId, scope, options = {}) {
-      const { term2, filter } = options;
-      const { record, column } = resolve('term', termId);
-      if (column.kind !== 'survival' || record.chart?.kind !== 'survival') {
-        throw new TermWrongTypeError('term', 'A survival chart needs a survival term.');
-      }
-      distinct('term2', termId, term2);
-      const group = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxSurvivalSeries);
-      const mask = selection(scope, filter);
-      const stats = survivalStats(space.size, mask, column, group, scope.suppressBelow);
-      return {
-        term: record.term,
-        term2: group?.term ?? null,
-        unit: record.chart.unit,
-        ...stats,
-        ...echo(scope, filter),
-      };
+      return remember('survival', termId, scope, options, () => {
+        const { term2, filter } = options;
+        const { record, column } = resolve('term', termId);
+        if (column.kind !== 'survival' || record.chart?.kind !== 'survival') {
+          throw new TermWrongTypeError('term', 'A survival chart needs a survival term.');
+        }
+        distinct('term2', termId, term2);
+        const group = term2 === undefined ? null : dimension('term2', term2, LIMITS.maxSurvivalSeries);
+        let stats: Omit<SurvivalStats, 'codes'>;
+        if (hasRule(scope)) {
+          let time = survivals.get(record.term.id);
+          if (time === undefined) survivals.set(record.term.id, (time = survivalDim(record.term.id, column)));
+          stats = controlledSurvival(controlled(scope), time, group, ruledFilter(filter));
+          // The exact log-rank test, when every curve's n is shown: a statistic of groups of at least the
+          // threshold, as a summary's quartiles are.
+          if (stats.series.length > 1 && stats.series.every((s) => s.n !== null)) {
+            const exact = survivalStats(space.size, selection(scope, filter), column, group);
+            stats = { ...stats, logRank: exact.logRank };
+          }
+        } else stats = survivalStats(space.size, selection(scope, filter), column, group);
+        return {
+          term: record.term,
+          term2: group?.term ?? null,
+          unit: record.chart.unit,
+          series: stats.series,
+          atRiskTimes: stats.atRiskTimes,
+          logRank: stats.logRank,
+          ...echo(scope, filter),
+          ...disclosed(scope),
+        };
+      });
     },
 
     search(query) {
@@ -722,6 +851,7 @@ function createDataset(
 
     sampleRows(termId, scope, filter) {
       checkScope(scope);
+      rowsAllowed(scope);
       const column = tableColumn(termId);
       const mask = selection(scope, filter);
       const total = rows(mask, column.has, 0, () => false);

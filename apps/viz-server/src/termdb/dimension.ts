@@ -9,6 +9,8 @@ import type { CategoricalColumn, Codes, NumericColumn } from './columns.js';
 /** A term's categories or bins as codes 1..size per sample (0: no value). */
 export interface Dimension {
   readonly term: Term;
+  /** Names how the term is split, the same in every answer (a disclosure rule's tables are keyed by it). */
+  readonly key: string;
   readonly codes: Codes;
   readonly size: number;
   /**
@@ -22,6 +24,7 @@ export interface Dimension {
 function categoricalDimension(term: Term, column: CategoricalColumn): Dimension {
   return {
     term,
+    key: dimensionKey('c', term.id),
     codes: column.codes,
     size: column.keys.length,
     shown(counts) {
@@ -46,6 +49,7 @@ function categoricalDimension(term: Term, column: CategoricalColumn): Dimension 
 function numericDimension(term: Term, column: NumericColumn): Dimension {
   return {
     term,
+    key: dimensionKey('b', term.id),
     codes: column.binCodes,
     size: column.layout.length,
     shown(counts) {
@@ -63,6 +67,17 @@ function numericDimension(term: Term, column: NumericColumn): Dimension {
       };
     },
   };
+}
+
+/**
+ * The key of a term split one way: `c` by categories, `b` by default bins, `d` by density bins, `s` by survival
+ * time interval and outcome.
+ *
+ * @example
+ * dimensionKey('c', 'sex'); // '["c","sex"]'
+ */
+export function dimensionKey(kind: 'c' | 'b' | 'd' | 's', termId: string): string {
+  return JSON.stringify([kind, termId]);
 }
 
 /**

@@ -331,7 +331,7 @@ function drawSurvival(d: Draws, rng: Rng): void {
  * @throws Error when `file` exists and `overwrite` is not set, or when `samples` or `seed` is out of range.
  * @example
  * generateDataset({ file: 'demo.db', samples: 1_000_000, seed: 1 });
- * // then: openDataset({ label: 'Demo', genome: 'hg38', file: 'demo.db', minSampleSize: 5 })
+ * // then: openDataset({ label: 'Demo', genome: 'hg38', file: 'demo.db' })
  */
 export function generateDataset(options: GenerateOptions): GenerateSummary {
   const { file, samples, seed } = options;

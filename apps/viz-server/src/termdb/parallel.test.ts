@@ -20,15 +20,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SCRIPT = `
 const { openDataset } = await import(process.argv[1]);
 const [file, parallelLoad] = [process.argv[2], process.argv[3] === 'true'];
-const ds = openDataset({ label: 'P', genome: 'hg38', file, minSampleSize: 5, parallelLoad });
-const alpha = { cohorts: ['ALPHA'], suppressBelow: null };
+const ds = openDataset({ label: 'P', genome: 'hg38', file, parallelLoad });
+const alpha = { cohorts: ['ALPHA'], tier: 'granted', rule: null, beneath: [] };
+const rule = { threshold: 5, hiddenAs: '<5', rounding: 1, noise: 0, complementary: true, preset: null };
+const anonymous = (cohorts) => ({ cohorts, tier: 'anonymous', rule, beneath: [] });
 const filter = [{ term: 'agedx', gte: 3, lt: 12 }];
 const out = {
   threads: ds.stats().loadThreads,
   charts: ['sex', 'race', 'diaggrp', 'treatment_arm', 'agedx', 'bmi', 'followup_years'].map((t) => ds.barchart(t, alpha, { filter })),
-  overlay: ds.barchart('diaggrp', { cohorts: null, suppressBelow: 5 }, { term2: 'sex', term0: 'treatment_arm' }),
+  overlay: ds.barchart('diaggrp', anonymous(null), { term2: 'sex', term0: 'treatment_arm' }),
   summary: ds.summary('bmi', alpha, { term2: 'race', filter }),
-  survival: [ds.survival('os', alpha, { term2: 'diaggrp' }), ds.survival('efs', { cohorts: ['BETA'], suppressBelow: 5 })],
+  survival: [ds.survival('os', alpha, { term2: 'diaggrp' }), ds.survival('efs', anonymous(['BETA']))],
   samples: ds.samples('bmi', alpha, { page: 2, pageSize: 50 }, filter),
 };
 ds.close();
@@ -40,12 +42,14 @@ process.stdout.write(JSON.stringify(out));
 const BACKGROUND = `
 const { openDataset, openDatasetInBackground } = await import(process.argv[1]);
 const file = process.argv[2];
-const options = { label: 'P', genome: 'hg38', file, minSampleSize: 5 };
+const options = { label: 'P', genome: 'hg38', file };
+const rule = { threshold: 5, hiddenAs: '<5', rounding: 1, noise: 0, complementary: true, preset: null };
+const exact = (cohorts) => ({ cohorts, tier: 'granted', rule: null, beneath: [] });
 const charts = (ds) => ({
-  bars: ds.barchart('diaggrp', { cohorts: ['ALPHA'], suppressBelow: 5 }, { term2: 'sex', filter: [{ term: 'agedx', gte: 3 }] }),
-  summary: ds.summary('bmi', { cohorts: null, suppressBelow: null }, { term2: 'race' }),
-  survival: ds.survival('os', { cohorts: ['BETA'], suppressBelow: null }, { term2: 'diaggrp' }),
-  samples: ds.samples('bmi', { cohorts: null, suppressBelow: null }, { page: 3, pageSize: 20 }),
+  bars: ds.barchart('diaggrp', { cohorts: ['ALPHA'], tier: 'anonymous', rule, beneath: [] }, { term2: 'sex', filter: [{ term: 'treatment_arm', values: ['A'] }] }),
+  summary: ds.summary('bmi', exact(null), { term2: 'race' }),
+  survival: ds.survival('os', exact(['BETA']), { term2: 'diaggrp' }),
+  samples: ds.samples('bmi', exact(null), { page: 3, pageSize: 20 }),
 });
 let out;
 let turns = 0;

@@ -8,8 +8,9 @@ import { openDataset } from './dataset.js';
 import { DatasetUnavailableError } from './errors.js';
 import { generateDataset } from './generate.js';
 import { DatasetRegistry, type RegistryOptions } from './registry.js';
+import { exact } from '../../test/scopes.js';
 
-const ALL = { cohorts: null, suppressBelow: null };
+const ALL = exact();
 const PAGE = { page: 1, pageSize: 10 };
 let dir: string;
 /** Two good datasets told apart by their number of samples, and files that fail the checks. */
@@ -28,7 +29,7 @@ beforeAll(() => {
     [files.small, SMALL],
     [files.large, LARGE],
   ] as const) {
-    const dataset = openDataset({ label: 'x', genome: 'hg38', file, minSampleSize: null });
+    const dataset = openDataset({ label: 'x', genome: 'hg38', file });
     into.total = dataset.barchart('sex', ALL).total ?? 0;
     dataset.close();
   }
@@ -58,7 +59,7 @@ function serve(source: string, options: Partial<RegistryOptions> = {}) {
     warn: (event, fields = {}) => lines.push({ event, fields }),
     error: (event, fields = {}) => lines.push({ event, fields }),
   };
-  const dataset = openDataset({ label: 'Demo', genome: 'hg38', file, minSampleSize: null });
+  const dataset = openDataset({ label: 'Demo', genome: 'hg38', file });
   const registry = new DatasetRegistry(new Map([['Demo', dataset]]), {
     log,
     watch: false,

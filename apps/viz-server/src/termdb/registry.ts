@@ -117,9 +117,9 @@ export class DatasetRegistry {
     this.#checkTimeoutMs = options.checkTimeoutMs ?? 600_000;
     this.#now = options.now ?? Date.now;
     for (const [label, dataset] of datasets) {
-      const { genome, file, minSampleSize } = dataset;
+      const { genome, file, disclosure } = dataset;
       const slot: Slot = {
-        options: { label, genome, file, minSampleSize },
+        options: { label, genome, file, disclosure },
         current: undefined as unknown as Generation,
         status: 'ok',
         problem: null,

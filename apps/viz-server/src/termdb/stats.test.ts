@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { chiSquareTail, logGamma, quadraticForm, quantileAt, upperGamma } from './stats.js';
-import { hiddenCells, SHOWN, SMALL, WITHHELD } from './suppress.js';
 
 describe('chi-square tail probabilities', () => {
   it.each([
@@ -53,21 +52,5 @@ describe('quantiles', () => {
   it('interpolates between order statistics as R type 7 does', () => {
     expect(quantileAt(1.5, 2, 3)).toBe(2.5);
     expect(quantileAt(2, 3, 4)).toBe(3);
-  });
-});
-
-describe('small-cell suppression of a table', () => {
-  it('hides small counts, never zeros, and the smallest other count of a line with one hidden', () => {
-    expect([...hiddenCells([3, 40, 12, 0], [4], 5)]).toEqual([SMALL, SHOWN, WITHHELD, SHOWN]);
-    expect([...hiddenCells([3, 4, 40], [3], 5)]).toEqual([SMALL, SMALL, SHOWN]);
-    expect([...hiddenCells([3, 0], [2], 5)]).toEqual([SMALL, SHOWN]);
-    expect([...hiddenCells([3, 40], [2], null)]).toEqual([SHOWN, SHOWN]);
-  });
-
-  it('goes on until no row or column of a table has exactly one hidden cell', () => {
-    // 2 × 3: the 2 needs a partner in its column (20) and in its row (8); the 20's row then needs one, and the
-    // 9 also completes the 8's column: four cells hidden, the 30 and the 7 shown.
-    const hidden = [...hiddenCells([2, 8, 30, 20, 9, 7], [2, 3], 5)];
-    expect(hidden).toEqual([SMALL, WITHHELD, SHOWN, WITHHELD, WITHHELD, SHOWN]);
   });
 });

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTermdb } from '../../test/termdb-file.js';
 import { generatedDataset } from '../../test/harness.js';
 import { openDataset, type TermdbDataset } from './dataset.js';
+import { exact, minSampleSize, ruled } from '../../test/scopes.js';
 
-const ALL: Scope = { cohorts: null, suppressBelow: null };
+const ALL: Scope = exact();
 const dir = mkdtempSync(join(tmpdir(), 'pp-summary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -73,7 +74,7 @@ describe('a small vector', () => {
         y: [...values, 100].map((v, i) => [i + 1, v]),
       },
     });
-    ds = openDataset({ label: 'Small', genome: 'hg38', file, minSampleSize: 3 });
+    ds = openDataset({ label: 'Small', genome: 'hg38', file, disclosure: minSampleSize(3) });
   });
   afterAll(() => ds?.close());
 
@@ -100,7 +101,7 @@ describe('a small vector', () => {
   });
 
   it('leaves out one-sample values for a caller without a token, with whiskers at the 5th and 95th percentiles', () => {
-    const stats = ds.summary('y', { cohorts: null, suppressBelow: 3 }).groups[0]!.stats!;
+    const stats = ds.summary('y', ruled(3)).groups[0]!.stats!;
     const expected = reference([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100]);
     expect(stats.min).toBeNull();
     expect(stats.max).toBeNull();
@@ -148,7 +149,7 @@ describe('summaries of generated data, against the reference', () => {
       'bmi',
       'anno_float',
       'diaggrp',
-      { cohorts: ['ALPHA'], suppressBelow: null },
+      exact(['ALPHA']),
       [],
       `AND sample IN (SELECT sample FROM subcohort_samples WHERE subcohort = 'ALPHA')`,
     ],
@@ -186,12 +187,17 @@ describe('summaries of generated data, against the reference', () => {
     );
   });
 
-  it('hides a group smaller than the threshold, and density bins below it', () => {
-    const result = generated.ds.summary('bmi', { cohorts: null, suppressBelow: 5 }, { term2: 'diaggrp' });
+  it('hides a group smaller than the threshold; its n is the barchart bar of the same samples, and there is no violin', () => {
+    const result = generated.ds.summary('bmi', ruled(5), { term2: 'diaggrp' });
     const rare = result.groups.find((g) => g.key === 'CML');
     expect(rare).toMatchObject({ n: null, suppressed: true, stats: null, density: null });
-    for (const group of result.groups.filter((g) => g.density !== null)) {
-      expect(group.density!.every((c) => c === null || c === 0 || c >= 5)).toBe(true);
+    // The same box of the same table as the bars of diaggrp split by the bins of bmi: never shown in one, hidden in
+    // the other.
+    const bars = generated.ds.barchart('diaggrp', ruled(5), { term2: 'bmi' }).bars;
+    for (const group of result.groups) {
+      expect(group.n, String(group.key)).toBe(bars.find((b) => b.key === group.key)?.count ?? null);
+      expect(group.density).toBeNull();
     }
+    expect(result.density).toBeNull();
   });
 });

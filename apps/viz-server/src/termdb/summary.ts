@@ -7,18 +7,19 @@ import type { NumericColumn } from './columns.js';
 import type { Dimension } from './dimension.js';
 import type { Mask } from './selection.js';
 import { quantileAt } from './stats.js';
-import { hiddenCells, SHOWN, SMALL } from './suppress.js';
 import { tallyByRank } from './tally.js';
 
 /** Bins of the violins' density, shared by every group. */
 export const DENSITY_BINS = 40;
 
-// The quantiles every group needs: the whisker percentiles for suppressed callers, and the box.
+// The quantiles every group needs: the whisker percentiles under a disclosure rule, and the box.
 const PROBABILITIES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
 
 export interface SummaryStats {
   readonly groups: SummaryGroup[];
   readonly density: { start: number; stop: number; bins: number } | null;
+  /** The code of each group's category or bin (1 without a split), for the caller that adds to them. */
+  readonly codes: number[];
 }
 
 /** Equal-width bins of a round width over [min, max], so that their edges do not reveal the extremes exactly. */
@@ -38,18 +39,18 @@ export function densityBins(
 
 /**
  * The summary of `column` over the samples of `mask`, one group per shown category of `group` (or one group
- * without it). With `k`, a group of fewer than k samples shows no numbers, a density bin below k is null, and
- * the extremes (one sample's values) are left out.
+ * without it), with exact counts. `controlled` (a disclosure rule applies) leaves out the extremes, one sample's
+ * values, and puts the whiskers at the 5th and 95th percentiles; the rule's numbers are disclosure/charts.ts's.
  *
  * @example
- * const { groups } = summaryStats(space.size, mask, agedx, null, 5, false);
+ * const { groups } = summaryStats(space.size, mask, agedx, null, false, false);
  */
 export function summaryStats(
   size: number,
   mask: Mask,
   column: NumericColumn,
   group: Dimension | null,
-  k: number | null,
+  controlled: boolean,
   integer: boolean,
 ): SummaryStats {
   const { values } = column;
@@ -135,37 +136,33 @@ export function summaryStats(
     });
   }
 
-  // Group sizes are a line of counts like a barchart's bars: suppressed and withheld by the same rule.
-  const sizes = shown.codes.map((g) => n[g] as number);
-  const hidden = hiddenCells(sizes, [sizes.length], k);
   const groups = shown.codes.map((g, i): SummaryGroup => {
     const category = group === null ? null : (shown.categories[i] as Category);
     const count = n[g] as number;
-    const state = hidden[i] as number;
-    const base = { key: category?.key ?? null, label: category?.label ?? null };
-    if (state === SMALL) return { ...base, n: null, suppressed: true, stats: null, density: null };
-    const suppressing = k !== null;
     const stats: NumericStats | null =
       count === 0
         ? null
         : {
             mean: mean[g] as number,
             sd: count > 1 ? Math.sqrt((m2[g] as number) / (count - 1)) : null,
-            min: suppressing ? null : (min[g] as number),
-            max: suppressing ? null : (max[g] as number),
+            min: controlled ? null : (min[g] as number),
+            max: controlled ? null : (max[g] as number),
             q1: quantile(g, 1),
             median: quantile(g, 2),
             q3: quantile(g, 3),
-            whiskerLow: suppressing ? quantile(g, 0) : (whiskerLow[g] as number),
-            whiskerHigh: suppressing ? quantile(g, 4) : (whiskerHigh[g] as number),
+            whiskerLow: controlled ? quantile(g, 0) : (whiskerLow[g] as number),
+            whiskerHigh: controlled ? quantile(g, 4) : (whiskerHigh[g] as number),
           };
     const shape =
-      bins === null
-        ? null
-        : Array.from(density.subarray(g * bins.bins, (g + 1) * bins.bins), (c) =>
-            k !== null && c > 0 && c < k ? null : c,
-          );
-    return { ...base, n: state === SHOWN ? count : null, suppressed: false, stats, density: shape };
+      bins === null ? null : Array.from(density.subarray(g * bins.bins, (g + 1) * bins.bins), (c) => c);
+    return {
+      key: category?.key ?? null,
+      label: category?.label ?? null,
+      n: count,
+      suppressed: false,
+      stats,
+      density: shape,
+    };
   });
-  return { groups, density: bins };
+  return { groups, density: bins, codes: shown.codes };
 }

@@ -14,8 +14,9 @@ import { writeTermdb } from '../../test/termdb-file.js';
 import { generatedDataset } from '../../test/harness.js';
 import { openDataset, type TermdbDataset } from './dataset.js';
 import { generateDataset } from './generate.js';
+import { exact, minSampleSize, ruled } from '../../test/scopes.js';
 
-const ALL: Scope = { cohorts: null, suppressBelow: null };
+const ALL: Scope = exact();
 const dir = mkdtempSync(join(tmpdir(), 'pp-survival-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -46,7 +47,7 @@ describe('the 6-MP trial (Gehan 1965)', () => {
       values: { arm: rows.map(([s]) => [s, s <= SIX_MP.length ? 'mp' : 'placebo']) },
       survival: { remission: rows },
     });
-    ds = openDataset({ label: 'Gehan', genome: 'hg38', file, minSampleSize: 5 });
+    ds = openDataset({ label: 'Gehan', genome: 'hg38', file, disclosure: minSampleSize(5) });
   });
   afterAll(() => ds?.close());
 
@@ -105,17 +106,44 @@ describe('the 6-MP trial (Gehan 1965)', () => {
     expect(all.series[0]!.atRisk).toEqual([42, atOrAfter(10), atOrAfter(20), atOrAfter(30)]);
   });
 
-  it('suppresses for a caller without a token: small counts hidden, the curve stops where fewer than 5 remain at risk', () => {
-    const result = ds.survival('remission', { cohorts: null, suppressBelow: 5 }, { term2: 'arm' });
-    const placebo = result.series.find((s) => s.key === 'placebo')!;
-    // Placebo: 4 at risk from 15 weeks on.
-    expect(placebo.truncatedAt).toBe(15);
-    expect(Math.max(...placebo.curve!.time)).toBeLessThan(15);
-    expect(Math.min(...placebo.curve!.atRisk)).toBeGreaterThanOrEqual(5);
-    expect(placebo.atRisk.filter((x) => x !== null && x > 0).every((x) => (x as number) >= 5)).toBe(true);
-    expect(placebo.atRisk).toContain(null);
-    // The test still compares both arms.
+  it('under a rule, answers a life table on a fixed grid: every number a true count shown by the rule, the curve their product', () => {
+    const result = ds.survival('remission', ruled(5), { term2: 'arm' });
+    // The grid: the at-risk table's times (0, 10, 20, 30 for times up to 35 weeks), each step cut in two.
+    expect(result.atRiskTimes).toEqual([0, 10, 20, 30]);
+    for (const [key, arm] of [
+      ['mp', SIX_MP],
+      ['placebo', PLACEBO],
+    ] as const) {
+      const series = result.series.find((x) => x.key === key)!;
+      expect(series.n).toBe(21);
+      const curve = series.curve!;
+      let survival = 1;
+      curve.time.forEach((end, j) => {
+        const start = end - 5;
+        const atRisk = arm.filter((t) => Math.abs(t) >= start).length;
+        const events = arm.filter((t) => t > 0 && t >= start && t < end).length;
+        const censored = arm.filter((t) => t <= 0 && -t >= start && -t < end).length;
+        expect([curve.atRisk[j], curve.events[j], curve.censored[j]], `${key} ${start}`).toEqual([
+          atRisk,
+          events,
+          censored,
+        ]);
+        for (const n of [atRisk, events, censored])
+          expect(n === 0 || n >= 5, `${key} ${start}: ${n}`).toBe(true);
+        survival *= 1 - events / atRisk;
+        expect(curve.survival[j]).toBeCloseTo(survival, 6);
+      });
+      // The curve stops where a number of the next interval is hidden, or where no one is left at risk.
+      const stop = curve.time.at(-1) ?? 0;
+      if (series.truncatedAt !== null) expect(series.truncatedAt).toBe(stop);
+      else expect(arm.filter((t) => Math.abs(t) >= stop)).toHaveLength(0);
+      series.atRisk.forEach((n, i) => {
+        if (n !== null) expect(n).toBe(arm.filter((t) => Math.abs(t) >= result.atRiskTimes[i]!).length);
+      });
+    }
+    // Both curves' n are shown, so the (exact) test comparing them is given.
     expect(result.logRank?.chi2).toBeCloseTo(16.793, 3);
+    expect(result.disclosure).toEqual({ tier: 'anonymous', rule: ruled(5).rule });
   });
 });
 
@@ -179,7 +207,7 @@ describe('survival on generated data, against the reference', () => {
     ['everyone', ALL, [], ''],
     [
       'the Beta study',
-      { cohorts: ['BETA'], suppressBelow: null },
+      exact(['BETA']),
       [],
       `AND sample IN (SELECT sample FROM subcohort_samples WHERE subcohort = 'BETA')`,
     ],

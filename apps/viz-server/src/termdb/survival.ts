@@ -8,13 +8,14 @@ import type { SurvivalColumn } from './columns.js';
 import type { Dimension } from './dimension.js';
 import type { Mask } from './selection.js';
 import { chiSquareTail, quadraticForm, Z_975 } from './stats.js';
-import { hiddenCells, SHOWN, SMALL } from './suppress.js';
 import { tallyByRank } from './tally.js';
 
 export interface SurvivalStats {
   readonly series: SurvivalSeries[];
   readonly atRiskTimes: number[];
   readonly logRank: { chi2: number; df: number; p: number } | null;
+  /** The code of each series' category or bin (1 without a split), for the caller that adds to them. */
+  readonly codes: number[];
 }
 
 /** About six round times from 0 to `max`, for the number-at-risk table. */
@@ -89,28 +90,25 @@ class CurveBuilder {
 
 /**
  * Kaplan-Meier curves of `column` over the samples of `mask`, one per shown category of `group` (or one), and
- * the log-rank test across them. With `k`, a curve of fewer than k samples is suppressed, a curve stops where
- * fewer than k samples remain at risk, and at-risk and event counts below k are null.
+ * the log-rank test across them, from exact counts. Under a disclosure rule disclosure/charts.ts answers with a
+ * life table instead, and keeps the test only when every curve's n is shown.
  *
  * @example
- * const { series, logRank } = survivalStats(space.size, mask, os, diagnosis, null);
+ * const { series, logRank } = survivalStats(space.size, mask, os, diagnosis);
  */
 export function survivalStats(
   size: number,
   mask: Mask,
   column: SurvivalColumn,
   group: Dimension | null,
-  k: number | null,
 ): SurvivalStats {
   const times = column.values;
   const G = group?.size ?? 1;
   const tally = tallyByRank(size, mask, column, group?.codes ?? null, G, column.rankEvent);
   const n = tally.n;
   const shown = group === null ? { codes: [1], categories: [] as Category[] } : group.shown(n.subarray(1));
-  const sizes = shown.codes.map((g) => n[g] as number);
-  const hidden = hiddenCells(sizes, [sizes.length], k);
-  // Curves the chart draws, and the log-rank test compares: those not suppressed, with samples.
-  const active = shown.codes.filter((g, i) => hidden[i] !== SMALL && (n[g] as number) > 0);
+  // Curves the chart draws, and the log-rank test compares: those with samples.
+  const active = shown.codes.filter((g) => (n[g] as number) > 0);
   const index = new Int32Array(G + 1).fill(-1);
   active.forEach((g, i) => (index[g] = i));
 
@@ -130,7 +128,6 @@ export function survivalStats(
   const atRisk = Float64Array.from(active, (g) => n[g] as number);
   const survival = new Float64Array(A).fill(1);
   const greenwood = new Float64Array(A);
-  const truncated = new Float64Array(A).fill(NaN);
   const builders = active.map(() => new CurveBuilder());
   const atRiskAtTick = active.map(() => new Array<number>(ticks.length).fill(0));
   const observed = new Float64Array(A);
@@ -175,14 +172,11 @@ export function survivalStats(
       const da = events[g] as number;
       const ca = (counts[g] as number) - da;
       observed[a] = (observed[a] as number) + da;
-      if (k !== null && Number.isNaN(truncated[a] as number) && na < k) truncated[a] = t;
       if (da > 0) {
         survival[a] = (survival[a] as number) * (1 - da / na);
         greenwood[a] = na > da ? (greenwood[a] as number) + da / (na * (na - da)) : Infinity;
       }
-      if (Number.isNaN(truncated[a] as number)) {
-        (builders[a] as CurveBuilder).add(slot, t, survival[a] as number, greenwood[a] as number, na, da, ca);
-      }
+      (builders[a] as CurveBuilder).add(slot, t, survival[a] as number, greenwood[a] as number, na, da, ca);
       atRisk[a] = na - da - ca;
       total -= da + ca;
     }
@@ -204,36 +198,21 @@ export function survivalStats(
     if (rank > 0) logRank = { chi2: value, df: rank, p: chiSquareTail(value, rank) };
   }
 
-  const small = (x: number) => k !== null && x > 0 && x < k;
   const series = shown.codes.map((g, i): SurvivalSeries => {
     const category = group === null ? null : (shown.categories[i] as Category);
-    const base = { key: category?.key ?? null, label: category?.label ?? null };
     const a = index[g] as number;
-    if (hidden[i] === SMALL) {
-      return {
-        ...base,
-        n: null,
-        events: null,
-        suppressed: true,
-        curve: null,
-        truncatedAt: null,
-        atRisk: ticks.map(() => null),
-        sampled: false,
-      };
-    }
     const builder = a < 0 ? new CurveBuilder() : (builders[a] as CurveBuilder);
-    const events = a < 0 ? 0 : (observed[a] as number);
-    const counts = a < 0 ? ticks.map(() => 0) : (atRiskAtTick[a] as number[]);
     return {
-      ...base,
-      n: hidden[i] === SHOWN ? (n[g] as number) : null,
-      events: small(events) ? null : events,
+      key: category?.key ?? null,
+      label: category?.label ?? null,
+      n: n[g] as number,
+      events: a < 0 ? 0 : (observed[a] as number),
       suppressed: false,
       curve: builder.curve(),
-      truncatedAt: a < 0 || Number.isNaN(truncated[a] as number) ? null : (truncated[a] as number),
-      atRisk: counts.map((x) => (small(x) ? null : x)),
+      truncatedAt: null,
+      atRisk: a < 0 ? ticks.map(() => 0) : (atRiskAtTick[a] as number[]),
       sampled: builder.merged,
     };
   });
-  return { series, atRiskTimes: ticks, logRank };
+  return { series, atRiskTimes: ticks, logRank, codes: shown.codes };
 }

@@ -1,11 +1,15 @@
 import {
   DEFAULT_HEADER_KEY,
+  type Disclosure,
+  type DisclosureRule,
   type Filter,
+  isDisclosurePreset,
   isTokenInvalidReason,
   type LoginResult,
   parseFilter,
   ROUTE_IDS,
   type RouteId,
+  TIERS,
   type TokenInvalidReason,
 } from '@pp-embed/viz-api';
 import type {
@@ -66,6 +70,39 @@ function parseTerms(value: unknown): Term[] | undefined {
 function parseCategory(value: unknown): Category | undefined {
   if (!isObject(value) || typeof value.key !== 'string') return undefined;
   return { key: value.key, label: typeof value.label === 'string' ? value.label : value.key };
+}
+
+function parseRule(value: unknown): DisclosureRule | null {
+  if (!isObject(value)) return null;
+  const whole = (x: unknown, min: number) =>
+    typeof x === 'number' && Number.isInteger(x) && x >= min ? x : undefined;
+  const threshold = whole(value.threshold, 1);
+  if (threshold === undefined) return null;
+  return {
+    threshold,
+    hiddenAs: typeof value.hiddenAs === 'string' && value.hiddenAs !== '' ? value.hiddenAs : `<${threshold}`,
+    rounding: whole(value.rounding, 1) ?? 1,
+    noise: whole(value.noise, 0) ?? 0,
+    complementary: value.complementary !== false,
+    preset: isDisclosurePreset(value.preset) ? value.preset : null,
+  };
+}
+
+/**
+ * How the counts of an answer were shown. A server that does not say (an older one) is read as giving the
+ * threshold of `minSampleSize`, if it gives one.
+ */
+function parseDisclosure(value: unknown, minSampleSize?: number | null): Disclosure {
+  const tier =
+    isObject(value) && (TIERS as readonly unknown[]).includes(value.tier)
+      ? (value.tier as Disclosure['tier'])
+      : 'anonymous';
+  if (isObject(value)) return { tier, rule: parseRule(value.rule) };
+  return {
+    tier,
+    rule:
+      typeof minSampleSize === 'number' && minSampleSize > 1 ? parseRule({ threshold: minSampleSize }) : null,
+  };
 }
 
 function parseBar(value: unknown): Bar | undefined {
@@ -141,6 +178,7 @@ export function parseConfig(body: unknown): TermdbConfig | undefined {
       passwordRequired: routeFlags(auth.passwordRequired),
     },
     minSampleSize: finiteOrNull(body.minSampleSize),
+    disclosure: parseDisclosure(body.disclosure, finiteOrNull(body.minSampleSize)),
     rootTerms,
     cohorts: Array.isArray(body.cohorts)
       ? body.cohorts.filter(isObject).map((c) => ({ id: String(c.id), name: String(c.name ?? c.id) }))
@@ -203,6 +241,7 @@ export function parseBarchart(body: unknown): BarchartResult | undefined {
     series,
     charts,
     filter: filterOf(body.filter),
+    disclosure: parseDisclosure(body.disclosure),
   };
 }
 
@@ -259,6 +298,7 @@ export function parseSummary(body: unknown): SummaryResult | undefined {
     density,
     cohorts: cohortsOf(body.cohorts),
     filter: filterOf(body.filter),
+    disclosure: parseDisclosure(body.disclosure),
   };
 }
 
@@ -321,6 +361,7 @@ export function parseSurvival(body: unknown): SurvivalResult | undefined {
     logRank,
     cohorts: cohortsOf(body.cohorts),
     filter: filterOf(body.filter),
+    disclosure: parseDisclosure(body.disclosure),
   };
 }
 

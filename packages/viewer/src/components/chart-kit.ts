@@ -1,4 +1,5 @@
 import { css, svg, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { DISCLOSURE_PRESETS, type Disclosure, type DisclosureRule } from '@pp-embed/viz-api';
 
 /*
  * What the charts share: number formats, text measurement, axis steps, series colours, the hatch of hidden
@@ -78,15 +79,75 @@ export const hatchPattern: TemplateResult = svg`<pattern id="hatch" patternUnits
   <line class="hatch-line" x1="0" y1="0" x2="0" y2="5"></line>
 </pattern>`;
 
+/** The rule an answer's counts went through; null for exact counts (or a server that does not say). @example ruleOf(chart); */
+export function ruleOf(data: { readonly disclosure?: Disclosure } | null): DisclosureRule | null {
+  return data?.disclosure?.rule ?? null;
+}
+
+const approximate = (rule: DisclosureRule | null) => rule !== null && (rule.rounding > 1 || rule.noise > 0);
+
 /**
- * Text of a hidden count: `<N` for a small count of a dataset with a minimum sample size, `hidden` for one
- * withheld to protect a small one (or when the size is not known).
+ * A count as a chart writes it under its rule: the number; `≈ 40` when the rule rounds or perturbs it; the rule's
+ * `hiddenAs` (`<5`) for a small hidden count; `hidden` for one withheld so that a small count cannot be worked out.
  *
  * @example
- * hiddenText(true, 5); // '<5'
+ * countText(null, true, rule); // '<5'
  */
-export function hiddenText(suppressed: boolean, minSampleSize: number | null): string {
-  return suppressed && minSampleSize ? `<${minSampleSize}` : 'hidden';
+export function countText(count: number | null, suppressed: boolean, rule: DisclosureRule | null): string {
+  if (count === null) return suppressed ? (rule?.hiddenAs ?? 'suppressed') : 'hidden';
+  const text = numberFormat.format(count);
+  return count !== 0 && approximate(rule) ? `≈ ${text}` : text;
+}
+
+/**
+ * A count in words, for readouts and screen readers: "fewer than 5", "hidden", "about 40", "40".
+ *
+ * @example
+ * countWords(null, true, rule); // 'fewer than 5'
+ */
+export function countWords(count: number | null, suppressed: boolean, rule: DisclosureRule | null): string {
+  if (count === null) {
+    if (!suppressed) return 'hidden';
+    return rule !== null && rule.threshold > 1 ? `fewer than ${rule.threshold}` : 'suppressed';
+  }
+  const text = numberFormat.format(count);
+  return count !== 0 && approximate(rule) ? `about ${text}` : text;
+}
+
+const TIER_WORDS = {
+  anonymous: 'visitors who are not signed in',
+  signedIn: 'signed-in users without a grant',
+  granted: 'your access',
+} as const;
+
+/**
+ * The one line under a chart that says how its counts are shown, or '' for exact counts.
+ *
+ * @example
+ * ruleNote(chart.disclosure);
+ * // '<5: 1 to 4 samples · hidden: withheld so that small counts cannot be worked out. Genomics England's rule, for visitors who are not signed in.'
+ */
+export function ruleNote(disclosure: Disclosure | undefined): string {
+  const rule = disclosure?.rule;
+  if (!rule) return '';
+  const parts: string[] = [];
+  if (rule.threshold > 1) {
+    parts.push(
+      `${rule.hiddenAs}: ${rule.threshold === 2 ? '1 sample' : `1 to ${rule.threshold - 1} samples`}`,
+    );
+    if (rule.complementary) parts.push('hidden: withheld so that small counts cannot be worked out');
+  }
+  if (rule.rounding > 1 || rule.noise > 0) {
+    const how = [
+      ...(rule.rounding > 1 ? [`rounded to the nearest ${rule.rounding}`] : []),
+      ...(rule.noise > 0 ? [`within ±${rule.noise}`] : []),
+    ];
+    parts.push(`≈: ${how.join(', ')}`);
+  }
+  if (parts.length === 0) return '';
+  const whose =
+    rule.preset === null ? 'This dataset’s rule' : `${DISCLOSURE_PRESETS[rule.preset].programme}’s rule`;
+  return `${parts.join(' · ')}. ${whose}, for ${TIER_WORDS[disclosure.tier]}.`;
 }
 
 /** Styles every chart shares: axes, grid, legend, hatch. @example static override styles = [tokens, chartStyles]; */

@@ -1,3 +1,4 @@
+import { presetRule } from '@pp-embed/viz-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deepText, until } from '../../../test/browser.js';
 import type { BarchartResult } from '../../types.js';
@@ -20,11 +21,10 @@ const sex = {
 const mounted: Element[] = [];
 afterEach(() => mounted.splice(0).forEach((element) => element.remove()));
 
-async function mount(data: BarchartResult, minSampleSize: number | null = 5): Promise<PpBarchart> {
+async function mount(data: BarchartResult): Promise<PpBarchart> {
   const chart = document.createElement('pp-barchart');
   chart.style.width = '600px';
   chart.data = data;
-  chart.minSampleSize = minSampleSize;
   document.body.append(chart);
   mounted.push(chart);
   await chart.updateComplete;
@@ -65,20 +65,39 @@ describe('<pp-barchart>', () => {
     expect(chart.shadowRoot?.querySelectorAll('.row.active')).toHaveLength(1);
   });
 
-  it('labels suppressed cells without a known threshold as "suppressed"', async () => {
-    const chart = await mount(
-      {
-        ...sex,
-        bars: [...sex.bars, { key: 'x', label: 'Unknown', count: null, suppressed: true }],
-        total: null,
-      },
-      null,
-    );
+  it('labels suppressed cells without a known rule as "suppressed"', async () => {
+    const chart = await mount({
+      ...sex,
+      bars: [...sex.bars, { key: 'x', label: 'Unknown', count: null, suppressed: true }],
+      total: null,
+    });
     expect(svgOf(chart)?.getAttribute('aria-label')).toBe(
       'Bar chart of Sex: Female 60, Male 40, Unknown suppressed',
     );
     expect(deepText(chart)).toContain('suppressed');
     expect(deepText(chart)).toContain('Total not shown while counts are hidden');
+  });
+
+  it("shows hidden and rounded counts as the answer's rule does: ≤7, hidden, ≈ 40", async () => {
+    const chart = await mount({
+      ...sex,
+      bars: [
+        { key: '2', label: 'Female', count: 40, suppressed: false },
+        { key: '1', label: 'Male', count: null, suppressed: false },
+        { key: 'x', label: 'Unknown', count: null, suppressed: true },
+      ],
+      total: 55,
+      disclosure: {
+        tier: 'anonymous',
+        rule: presetRule('opensafely'),
+      },
+    });
+    const values = [...(chart.shadowRoot?.querySelectorAll('text.value') ?? [])].map((t) => t.textContent);
+    expect(values).toEqual(['≈ 40', 'hidden', '≤7']);
+    expect(svgOf(chart)?.getAttribute('aria-label')).toBe(
+      'Bar chart of Sex: Female about 40, Male hidden, Unknown fewer than 8',
+    );
+    expect(deepText(chart)).toContain('≈ 55 samples');
   });
 
   it('renders a sentence, not an exception, for malformed data', async () => {

@@ -1,13 +1,15 @@
 import { LitElement, html, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
-import type { Bar, BarchartPanel, BarchartResult, BarRow } from '../../types.js';
+import type { Bar, BarchartPanel, BarchartResult, BarRow, DisclosureRule } from '../../types.js';
 import {
   WidthController,
   chartStyles,
+  countText,
+  countWords,
   fitText,
   hatchPattern,
-  hiddenText,
   niceStep,
   numberFormat,
+  ruleOf,
   seriesColor,
   textWidth,
 } from '../chart-kit.js';
@@ -25,23 +27,7 @@ const MIN_WIDTH = 260;
 
 const percentFormat = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 });
 
-/**
- * Text of a bar's count: the number, `<N` for a suppressed cell of a dataset with a minimum sample size,
- * `suppressed` when the size is not known, or `hidden` for a count withheld to protect a suppressed one.
- *
- * @example
- * countText({ key: 'x', label: 'x', count: null, suppressed: true }, 5); // '<5'
- */
-export function countText(bar: Bar, minSampleSize: number | null): string {
-  if (bar.count !== null) return numberFormat.format(bar.count);
-  return bar.suppressed && !minSampleSize ? 'suppressed' : hiddenText(bar.suppressed, minSampleSize);
-}
-
-function say(bar: Bar, minSampleSize: number | null): string {
-  if (bar.count !== null) return numberFormat.format(bar.count);
-  if (!bar.suppressed) return 'hidden';
-  return minSampleSize ? `fewer than ${minSampleSize}` : 'suppressed';
-}
+const say = (bar: Bar, rule: DisclosureRule | null) => countWords(bar.count, bar.suppressed, rule);
 
 /** The panels of a result, also for data shaped before overlays (bars only). */
 function panelsOf(data: BarchartResult): readonly BarchartPanel[] {
@@ -62,14 +48,15 @@ function panelsOf(data: BarchartResult): readonly BarchartPanel[] {
  * overlay each bar lists its segments, with a divide-by term each chart is named.
  *
  * @example
- * describeChart(result, 5); // 'Bar chart of Race: White 78, Black 12, Other fewer than 5'
+ * describeChart(result); // 'Bar chart of Race: White 78, Black 12, Other fewer than 5'
  */
-export function describeChart(data: BarchartResult, minSampleSize: number | null): string {
+export function describeChart(data: BarchartResult): string {
+  const rule = ruleOf(data);
   const title = `Bar chart of ${data.term.name}${data.term2 ? ` by ${data.term2.name}` : ''}`;
   const panels = panelsOf(data).map((panel) => {
     const bars = panel.bars.map((bar) => {
-      const parts = bar.segments?.map((s) => `${s.label} ${say(s, minSampleSize)}`);
-      return `${bar.label} ${say(bar, minSampleSize)}${parts ? ` (${parts.join(', ')})` : ''}`;
+      const parts = bar.segments?.map((s) => `${s.label} ${say(s, rule)}`);
+      return `${bar.label} ${say(bar, rule)}${parts ? ` (${parts.join(', ')})` : ''}`;
     });
     return `${panel.label === null ? '' : `${panel.label}: `}${bars.join(', ')}`;
   });
@@ -84,15 +71,15 @@ interface Placed {
 
 /**
  * A horizontal bar chart of one term's counts, drawn as SVG: stacked segments for an overlay term (with a
- * legend), one chart per value of a divide-by term, on one scale. Suppressed cells are hatched and labelled
- * `<N`, withheld ones `hidden`. The chart is one keyboard stop; the arrow keys move through the bars and a
+ * legend), one chart per value of a divide-by term, on one scale. Under a disclosure rule (the answer's
+ * `disclosure`), small hidden counts are hatched and labelled as the rule shows them (`<5`), withheld ones
+ * `hidden`, rounded ones `≈ 40`. The chart is one keyboard stop; the arrow keys move through the bars and a
  * live line reads out the focused bar. Usually rendered by `<pp-viewer>`; it can be used alone with data from
  * the server.
  *
  * @example
  * const chart = document.createElement('pp-barchart');
  * chart.data = await client.barchart('sex', signal);
- * chart.minSampleSize = 5;
  * document.body.append(chart);
  *
  * @csspart legend - The legend line above the chart.
@@ -104,14 +91,11 @@ export class PpBarchart extends LitElement {
 
   static override properties = {
     data: { attribute: false },
-    minSampleSize: { attribute: false },
     _active: { state: true },
   };
 
-  /** The server's `/termdb/barchart` answer. */
+  /** The server's `/termdb/barchart` answer, with the disclosure rule its counts went through. */
   declare data: BarchartResult | null;
-  /** The dataset's `minSampleSize` from `/termdb/config`, shown as `<N` on suppressed bars. */
-  declare minSampleSize: number | null;
   declare _active: number;
   #size = new WidthController(this);
   #placed: Placed[] = [];
@@ -119,7 +103,6 @@ export class PpBarchart extends LitElement {
   constructor() {
     super();
     this.data = null;
-    this.minSampleSize = null;
     this._active = -1;
   }
 
@@ -148,15 +131,17 @@ export class PpBarchart extends LitElement {
     const cells = panels.flatMap((p) => p.bars.flatMap((bar) => bar.segments ?? [bar]));
     const anyHidden = cells.some((bar) => bar.count === null);
     const numeric = data.term.type === 'integer' || data.term.type === 'float';
-    const hidden = this.minSampleSize
-      ? `Fewer than ${this.minSampleSize} samples, hidden to protect privacy`
-      : 'Count hidden to protect privacy';
+    const rule = ruleOf(data);
+    const hidden =
+      rule !== null && rule.threshold > 1
+        ? `Fewer than ${rule.threshold} samples, or withheld to protect privacy`
+        : 'Count hidden to protect privacy';
     const total =
       data.total === null
         ? anyHidden
           ? 'Total not shown while counts are hidden'
           : ''
-        : `${numberFormat.format(data.total)} samples`;
+        : `${countText(data.total, false, rule)} samples`;
     const legend = data.series
       ? data.series.map(
           (s, i) =>
@@ -187,17 +172,17 @@ export class PpBarchart extends LitElement {
     const name = html`<strong
       >${placed.panel >= 0 && data.term0 ? `${panelsOf(data)[placed.panel]?.label}, ` : ''}${bar.label}</strong
     >`;
+    const rule = ruleOf(data);
     if (bar.count === null) {
       return bar.suppressed
-        ? html`${name}: ${this.minSampleSize ? `fewer than ${this.minSampleSize} samples` : 'count hidden'}
-          (hidden to protect privacy)`
+        ? html`${name}: ${say(bar, rule)} samples (hidden to protect privacy)`
         : html`${name}: count hidden, so that a smaller hidden count cannot be worked out from it`;
     }
     const panelTotal = panelsOf(data)[placed.panel]?.total ?? null;
     const share = panelTotal
-      ? ` (${percentFormat.format(bar.count / panelTotal)} of ${numberFormat.format(panelTotal)})`
+      ? ` (${percentFormat.format(bar.count / panelTotal)} of ${countText(panelTotal, false, rule)})`
       : '';
-    return html`${name}: ${numberFormat.format(bar.count)} ${bar.count === 1 ? 'sample' : 'samples'}${share}`;
+    return html`${name}: ${say(bar, rule)} ${bar.count === 1 ? 'sample' : 'samples'}${share}`;
   }
 
   #renderChart(data: BarchartResult, panels: readonly BarchartPanel[]): TemplateResult {
@@ -207,7 +192,8 @@ export class PpBarchart extends LitElement {
     const valueFont = `600 12.5px ${family}`;
     const width = Math.max(MIN_WIDTH, this.#size.width || DEFAULT_WIDTH);
     const bars = panels.flatMap((panel) => panel.bars);
-    const values = bars.map((bar) => countText(bar, this.minSampleSize));
+    const rule = ruleOf(data);
+    const values = bars.map((bar) => countText(bar.count, bar.suppressed, rule));
 
     const widestLabel = Math.max(...bars.map((bar) => textWidth(bar.label, labelFont, 13)));
     const labelWidth = Math.min(Math.max(widestLabel, 48), width * 0.4);
@@ -216,9 +202,9 @@ export class PpBarchart extends LitElement {
     const x1 = Math.floor(width - valueWidth - 4);
     const plotWidth = Math.max(40, x1 - x0);
 
-    // A hidden cell is drawn up to the suppression threshold: an honest upper bound of a small count (and a
-    // lower bound of a withheld one).
-    const stub = this.minSampleSize ?? 1;
+    // A hidden cell is drawn up to the rule's threshold: an honest upper bound of a small count (and a lower
+    // bound of a withheld one).
+    const stub = rule?.threshold ?? 1;
     const length = (bar: Bar) => (bar.count === null ? stub : bar.count);
     const barLength = (bar: BarRow) =>
       bar.segments ? bar.segments.reduce((a, s) => a + length(s), 0) : length(bar);
@@ -234,7 +220,7 @@ export class PpBarchart extends LitElement {
     panels.forEach((panel, p) => {
       if (titled) {
         titles.push(
-          svg`<text class="title" x="0" y=${y + 17}>${panel.label}${panel.total === null ? '' : ` (${numberFormat.format(panel.total)})`}</text>`,
+          svg`<text class="title" x="0" y=${y + 17}>${panel.label}${panel.total === null ? '' : ` (${countText(panel.total, false, rule)})`}</text>`,
         );
         y += PANEL_TITLE;
       }
@@ -252,7 +238,7 @@ export class PpBarchart extends LitElement {
       part="svg"
       role="img"
       tabindex="0"
-      aria-label=${describeChart(data, this.minSampleSize)}
+      aria-label=${describeChart(data)}
       width=${width}
       height=${height}
       viewBox="0 0 ${width} ${height}"
@@ -281,12 +267,12 @@ export class PpBarchart extends LitElement {
             height=${BAR}
             rx="2"
             fill=${hidden ? 'url(#hatch)' : bar.segments ? seriesColor(s) : nothing}
-          ><title>${bar.segments ? `${bar.label}, ${piece.label}` : bar.label}: ${hidden ? say(piece, this.minSampleSize) : `${numberFormat.format(piece.count ?? 0)} samples`}</title></rect>`;
+          ><title>${bar.segments ? `${bar.label}, ${piece.label}` : bar.label}: ${hidden ? say(piece, rule) : `${say(piece, rule)} samples`}</title></rect>`;
           x += w;
           return rect;
         });
         return svg`<g class="row ${index === this._active ? 'active' : ''}" @pointerenter=${() => (this._active = index)}>
-          <title>${bar.label}: ${bar.count === null ? say(bar, this.minSampleSize) : `${numberFormat.format(bar.count)} samples`}</title>
+          <title>${bar.label}: ${bar.count === null ? say(bar, rule) : `${say(bar, rule)} samples`}</title>
           <rect class="hit" x="0" y=${top} width=${width} height=${ROW} rx="4"></rect>
           <text class="label" x=${x0 - GAP} y=${mid} dy="0.35em" text-anchor="end">${fitText(bar.label, labelWidth, labelFont, 13)}</text>
           ${pieces}

@@ -3,9 +3,10 @@ import type { SummaryGroup, SummaryResult } from '../../types.js';
 import {
   WidthController,
   chartStyles,
+  countText,
+  countWords,
   fitText,
-  hiddenText,
-  numberFormat,
+  ruleOf,
   seriesColor,
   textWidth,
   ticksOf,
@@ -25,19 +26,16 @@ const GAP = 10;
  * samples".
  *
  * @example
- * describeSummary(result, 'box', 5);
+ * describeSummary(result, 'box');
  */
-export function describeSummary(
-  data: SummaryResult,
-  mode: 'box' | 'violin',
-  minSampleSize: number | null,
-): string {
+export function describeSummary(data: SummaryResult, mode: 'box' | 'violin'): string {
+  const rule = ruleOf(data);
   const title = `${mode === 'box' ? 'Box plot' : 'Violin plot'} of ${data.term.name}${data.term2 ? ` by ${data.term2.name}` : ''}`;
   const groups = data.groups.map((g) => {
     const name = g.label === null ? '' : `${g.label} `;
-    if (g.suppressed) return `${name}fewer than ${minSampleSize ?? 'a few'} samples`;
-    if (!g.stats) return `${name}no samples`;
-    const n = g.n === null ? '' : `, ${numberFormat.format(g.n)} samples`;
+    if (g.suppressed) return `${name}${countWords(null, true, rule)} samples`;
+    if (!g.stats) return `${name}${g.n === null ? 'numbers withheld' : 'no samples'}`;
+    const n = g.n === null ? '' : `, ${countWords(g.n, false, rule)} samples`;
     return `${name}median ${valueText(g.stats.median)}, quartiles ${valueText(g.stats.q1)} to ${valueText(g.stats.q3)}${n}`;
   });
   return `${title}: ${groups.join('; ')}`;
@@ -45,8 +43,9 @@ export function describeSummary(
 
 /**
  * A box plot or violin of a numeric term, one row per group, on one axis, with the numbers in a table below.
- * Groups smaller than the dataset's minimum sample size show no numbers; density bins below it are drawn as
- * empty. Usually rendered by `<pp-viewer>`.
+ * Under a disclosure rule (the answer's `disclosure`), small groups show no numbers, nor groups whose size is
+ * withheld, and there is no violin (the server sends no density bins: they would be a second binning of the term).
+ * Usually rendered by `<pp-viewer>`.
  *
  * @example
  * const chart = document.createElement('pp-summary');
@@ -89,20 +88,17 @@ export class PpSummary extends LitElement {
   static override properties = {
     data: { attribute: false },
     mode: { type: String },
-    minSampleSize: { attribute: false },
   };
 
   declare data: SummaryResult | null;
   /** `box` (default) or `violin`. */
   declare mode: 'box' | 'violin';
-  declare minSampleSize: number | null;
   #size = new WidthController(this);
 
   constructor() {
     super();
     this.data = null;
     this.mode = 'box';
-    this.minSampleSize = null;
   }
 
   protected override render(): TemplateResult | typeof nothing {
@@ -145,7 +141,7 @@ export class PpSummary extends LitElement {
       part="svg"
       role="img"
       tabindex="0"
-      aria-label=${describeSummary(data, this.mode, this.minSampleSize)}
+      aria-label=${describeSummary(data, this.mode)}
       width=${width}
       height=${height}
       viewBox="0 0 ${width} ${height}"
@@ -177,8 +173,10 @@ export class PpSummary extends LitElement {
     const s = g.stats;
     if (!s) {
       const why = g.suppressed
-        ? `fewer than ${this.minSampleSize ?? 'a few'} samples, hidden to protect privacy`
-        : 'no samples';
+        ? `${countWords(null, true, ruleOf(this.data))} samples, hidden to protect privacy`
+        : g.n === null
+          ? 'withheld, so that a small count cannot be worked out'
+          : 'no samples';
       return svg`<g>${text}<text class="note" x=${x0 + 4} y=${mid} dy="0.35em">${why}</text></g>`;
     }
     const color = seriesColor(index);
@@ -188,7 +186,7 @@ export class PpSummary extends LitElement {
         ? svg`<rect class="box" x=${scale(s.q1)} y=${mid - 3} width=${Math.max(1, scale(s.q3) - scale(s.q1))} height="6"></rect>`
         : svg`<rect class="box" x=${scale(s.q1)} y=${mid - 10} width=${Math.max(1, scale(s.q3) - scale(s.q1))} height="20" rx="2"></rect>`;
     return svg`<g class="group">
-      <title>${label}: median ${valueText(s.median)}, quartiles ${valueText(s.q1)} to ${valueText(s.q3)}, mean ${valueText(s.mean)}${g.n === null ? '' : `, ${numberFormat.format(g.n)} samples`}</title>
+      <title>${label}: median ${valueText(s.median)}, quartiles ${valueText(s.q1)} to ${valueText(s.q3)}, mean ${valueText(s.mean)}${g.n === null ? '' : `, ${countWords(g.n, false, ruleOf(this.data))} samples`}</title>
       ${text}
       ${this.mode === 'violin' ? this.#violin(g, mid, half, scale, color) : nothing}
       <line class="whisker" x1=${scale(s.whiskerLow)} x2=${scale(s.whiskerHigh)} y1=${mid} y2=${mid}></line>
@@ -248,9 +246,7 @@ export class PpSummary extends LitElement {
           (g) =>
             html`<tr>
               <th scope="row">${g.label ?? 'All samples'}</th>
-              <td>
-                ${g.n === null ? hiddenText(g.suppressed, this.minSampleSize) : numberFormat.format(g.n)}
-              </td>
+              <td>${countText(g.n, g.suppressed, ruleOf(data))}</td>
               ${(['mean', 'sd', 'median', 'q1', 'q3', 'min', 'max'] as const).map(
                 (k) => html`<td>${valueText(g.stats?.[k])}</td>`,
               )}

@@ -4,8 +4,9 @@ import {
   WidthController,
   chartStyles,
   fitText,
-  hiddenText,
-  numberFormat,
+  countText,
+  countWords,
+  ruleOf,
   seriesColor,
   textWidth,
   valueText,
@@ -44,7 +45,8 @@ export function describeSurvival(data: SurvivalResult): string {
     const name = s.label ?? 'All samples';
     if (s.suppressed || !s.curve) return `${name}: too few samples to show`;
     const median = s.curve.time[s.curve.survival.findIndex((v) => v <= 0.5)];
-    return `${name}: ${s.n === null ? '' : `${numberFormat.format(s.n)} samples, `}${s.events === null ? '' : `${numberFormat.format(s.events)} events, `}median survival ${median === undefined ? 'not reached' : `${valueText(median)}${unit}`}`;
+    const rule = ruleOf(data);
+    return `${name}: ${s.n === null ? '' : `${countWords(s.n, false, rule)} samples, `}${s.events === null ? '' : `${countWords(s.events, false, rule)} events, `}median survival ${median === undefined ? 'not reached' : `${valueText(median)}${unit}`}`;
   });
   const test = data.logRank ? `; log-rank ${pValueText(data.logRank.p)}` : '';
   return `Kaplan-Meier curves of ${data.term.name}${data.term2 ? ` by ${data.term2.name}` : ''}: ${curves.join('; ')}${test}`;
@@ -95,17 +97,14 @@ export class PpSurvival extends LitElement {
 
   static override properties = {
     data: { attribute: false },
-    minSampleSize: { attribute: false },
   };
 
   declare data: SurvivalResult | null;
-  declare minSampleSize: number | null;
   #size = new WidthController(this);
 
   constructor() {
     super();
     this.data = null;
-    this.minSampleSize = null;
   }
 
   protected override render(): TemplateResult | typeof nothing {
@@ -122,8 +121,8 @@ export class PpSurvival extends LitElement {
   }
 
   #renderData(data: SurvivalResult): TemplateResult {
-    const hidden = (n: number | null, small: boolean) =>
-      n === null ? hiddenText(small, this.minSampleSize) : numberFormat.format(n);
+    const rule = ruleOf(data);
+    const hidden = (n: number | null, small: boolean) => countText(n, small, rule);
     const truncated = data.series.some((s) => s.truncatedAt !== null);
     return html`
       <ul class="legend" part="legend">
@@ -136,7 +135,7 @@ export class PpSurvival extends LitElement {
                 aria-hidden="true"
               ></span>
               ${s.label ?? 'All samples'} (n = ${hidden(s.n, s.suppressed)}, events =
-              ${hidden(s.events, s.events === null)})
+              ${hidden(s.events, false)})
             </li>`,
         )}
       </ul>
@@ -152,7 +151,8 @@ export class PpSurvival extends LitElement {
       ${
         truncated
           ? html`<p class="note">
-              Curves stop where fewer than ${this.minSampleSize ?? 'a few'} samples remain at risk.
+              Curves stop where the numbers at risk, the events or the censored samples of an interval are
+              hidden.
             </p>`
           : nothing
       }
@@ -205,7 +205,7 @@ export class PpSurvival extends LitElement {
         ) => svg`<text class="risk" x=${labelWidth} y=${riskTop + 26 + i * RISK_ROW} text-anchor="end" fill=${seriesColor(i)}>${fitText(names[i] ?? '', labelWidth, font, 12)}</text>
           ${s.atRisk.map(
             (n, k) =>
-              svg`<text class="tick" x=${x(times[k] ?? 0)} y=${riskTop + 26 + i * RISK_ROW} text-anchor="middle">${n === null ? hiddenText(true, this.minSampleSize) : numberFormat.format(n)}</text>`,
+              svg`<text class="tick" x=${x(times[k] ?? 0)} y=${riskTop + 26 + i * RISK_ROW} text-anchor="middle">${countText(n, false, ruleOf(data))}</text>`,
           )}`,
       )}
     </svg>`;

@@ -281,14 +281,20 @@ describe('<pp-viewer> exports', () => {
       'TermdbTest-Race-by-Sex.png',
     ]);
     const csv = await files[0]!.blob.text();
-    expect(csv.split('\r\n')[0]).toBe('key,label,term2_key,term2_label,count,hidden');
-    // The same suppression as the screen: small cells are empty, never a number.
-    expect(csv).toMatch(/\r\n[^,\r\n]*,Other,[^,\r\n]*,Female,,suppressed\r\n/);
+    expect(csv.split('\r\n')[0]).toBe(
+      'key,label,term2_key,term2_label,count,hidden,disclosure_tier,disclosure_rule',
+    );
+    // The same disclosure control as the screen: a small cell is the rule's mark, never a number, and the rule is
+    // said on every row.
+    expect(csv).toMatch(
+      /\r\n[^,\r\n]*,Other,[^,\r\n]*,Female,<5,suppressed,anonymous,threshold=5;hidden_as=<5;/,
+    );
     const svg = await files[1]!.blob.text();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('Race by Sex');
     expect(svg).toContain('>Female</text>');
     expect(svg).toContain('fill:');
+    expect(svg).toContain('&#60;5: 1 to 4 samples');
     expect(files[2]!.blob.type).toBe('image/png');
     const png = new Uint8Array(await files[2]!.blob.arrayBuffer());
     expect([...png.slice(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');

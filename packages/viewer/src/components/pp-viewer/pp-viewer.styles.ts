@@ -111,6 +111,11 @@ export const viewerStyles = css`
     font-weight: 650;
   }
 
+  .rule-note {
+    margin: 0.75em 0 0;
+    color: var(--_muted);
+    font-size: 0.857em;
+  }
   .card-title .sub {
     margin-inline-start: 0.5em;
     font-weight: 400;

@@ -457,7 +457,11 @@ describe('<pp-viewer> loading and interaction', () => {
     expect(hatched).toHaveLength(1);
     expect(hatched[0]?.getAttribute('fill')).toBe('url(#hatch)');
     expect(deepText(el)).toContain('<5');
-    expect(deepText(el)).toContain('Fewer than 5 samples, hidden to protect privacy');
+    expect(deepText(el)).toContain('Fewer than 5 samples, or withheld to protect privacy');
+    // One line says how the counts are shown, and whose rule it is.
+    expect(deepText(el)).toContain(
+      '<5: 1 to 4 samples · hidden: withheld so that small counts cannot be worked out. This dataset’s rule, for visitors who are not signed in.',
+    );
   });
 
   it('warns once, with a stable code, when the host is missing, and renders a sentence instead', async () => {

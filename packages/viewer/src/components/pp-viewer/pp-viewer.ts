@@ -27,6 +27,7 @@ import type {
   TermMatch,
 } from '../../types.js';
 import { errorOnce, warnOnce } from '../../warnings.js';
+import { ruleNote } from '../chart-kit.js';
 import { Loader } from '../loader.js';
 import { renderLoading, renderMessage } from '../message.js';
 import '../pp-barchart/pp-barchart.js';
@@ -948,7 +949,7 @@ export class PpViewer extends LitElement {
     let content: TemplateResult;
     if (state.status === 'pending') content = renderLoading('Loading chart…');
     else if (state.status === 'error') content = this.#renderFailure(state.error, state.error.route);
-    else content = this.#renderChart(state.value, config.minSampleSize);
+    else content = this.#renderChart(state.value);
     const split = kind === 'bars' ? 'Overlay' : 'Split by';
     const title = state.status === 'complete' ? state.value.data.term.name : this.#name(term);
     // A term that cannot be charted at all has nothing to overlay, split, divide or download.
@@ -996,10 +997,17 @@ export class PpViewer extends LitElement {
       </div>
       ${this.#renderPicker('term2', `${split}: search terms`)}
       ${this.#renderPicker('term0', 'Divide by: search terms')} ${content}
+      ${state.status === 'complete' ? this.#renderRuleNote(state.value) : nothing}
     </section>`;
   }
 
-  #renderChart(chart: Chart, minSampleSize: number | null): TemplateResult {
+  /** How the chart's counts are shown (hidden, withheld, rounded) and whose rule that is, in one line. */
+  #renderRuleNote(chart: Chart): TemplateResult | typeof nothing {
+    const note = ruleNote(chart.data.disclosure);
+    return note === '' ? nothing : html`<p class="rule-note" part="rule-note">${note}</p>`;
+  }
+
+  #renderChart(chart: Chart): TemplateResult {
     if (chart.kind === 'summary') {
       return html`<pp-summary
         class="chart-view"
@@ -1007,7 +1015,6 @@ export class PpViewer extends LitElement {
         exportparts="svg"
         .data=${chart.data}
         .mode=${this.view === 'violin' ? 'violin' : 'box'}
-        .minSampleSize=${minSampleSize}
       ></pp-summary>`;
     }
     if (chart.kind === 'survival') {
@@ -1016,7 +1023,6 @@ export class PpViewer extends LitElement {
         part="chart"
         exportparts="svg, legend"
         .data=${chart.data}
-        .minSampleSize=${minSampleSize}
       ></pp-survival>`;
     }
     return html`<pp-barchart
@@ -1024,7 +1030,6 @@ export class PpViewer extends LitElement {
       part="chart"
       exportparts="legend, svg, readout"
       .data=${chart.data}
-      .minSampleSize=${minSampleSize}
     ></pp-barchart>`;
   }
 
@@ -1053,7 +1058,7 @@ export class PpViewer extends LitElement {
       ?.shadowRoot?.querySelector<SVGSVGElement>('svg[part="svg"]');
     if (!svg) return;
     const title = `${data.term.name}${data.term2 ? ` by ${data.term2.name}` : ''}${'term0' in data && data.term0 ? `, per ${data.term0.name}` : ''}`;
-    const file = svgFile(svg, title, legendOf(data));
+    const file = svgFile(svg, title, legendOf(data), ruleNote(data.disclosure));
     const blob = format === 'svg' ? new Blob([file.markup], { type: 'image/svg+xml' }) : await pngOf(file);
     download(blob, fileName(...base, format));
   }
