@@ -190,6 +190,37 @@ describe(`personal API tokens in the store (${STORE_KIND})`, () => {
     expect(await store.sql.all('SELECT jti FROM api_token_minted')).toEqual([]);
   });
 
+  it('record an exchange that meets a revocation under way only after it, that is not at all', async () => {
+    const store = await testStore();
+    const ana = await withUser(store);
+    const { record } = await store.apiTokens.create(ana, spec, T);
+    const exp = Math.floor(T / 1000) + 600;
+    let recording: Promise<boolean> | undefined;
+    // What revoke does, step by step: the row marked revoked, then the dataset tokens to withdraw read, while an
+    // exchange of the same token tries to record its dataset token.
+    const withdrawn = await store.sql.transaction(async (tx) => {
+      await tx.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ?', [T + 1, record.id]);
+      recording = store.apiTokens.recordExchange(record, { jti: 'racing', exp }, T + 1, { key: 'k' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return tx.all('SELECT jti FROM api_token_minted WHERE api_token_id = ?', [record.id]);
+    });
+    expect(withdrawn).toEqual([]);
+    expect(await recording).toBe(false);
+    expect(await store.sql.all('SELECT jti FROM api_token_minted')).toEqual([]);
+    expect(await store.loginFailures.retryAfterMs('k', { limit: 1, windowMs: 60_000 }, T + 1)).toBe(0);
+  });
+
+  it('record an exchange, the token’s use and its count in the rate limit together', async () => {
+    const store = await testStore();
+    const ana = await withUser(store);
+    const { record } = await store.apiTokens.create(ana, spec, T);
+    const exp = Math.floor(T / 1000) + 600;
+    expect(await store.apiTokens.recordExchange(record, { jti: 'one', exp }, T, { key: 'k' })).toBe(true);
+    expect(await store.sql.all('SELECT jti FROM api_token_minted')).toEqual([{ jti: 'one' }]);
+    expect((await store.apiTokens.find(record.id))?.lastUsedAt).toBe(T);
+    expect(await store.loginFailures.retryAfterMs('k', { limit: 1, windowMs: 60_000 }, T + 1)).toBe(59_999);
+  });
+
   it('revoked from the owner’s page, only by their owner', async () => {
     const store = await testStore();
     const ana = await withUser(store);

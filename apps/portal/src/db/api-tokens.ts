@@ -383,9 +383,10 @@ export class ApiTokenStore {
 
   /**
    * Records a dataset token the API token was exchanged for (so that revoking the API token withdraws it), the
-   * API token's use and, with `counter`, one attempt under that key of the rate limits, unless the API token was revoked since it was checked: then nothing is recorded and the answer
-   * is false, and the dataset token must not be handed out. Serialized with {@link ApiTokenStore.revoke}, so that
-   * a revocation either sees this dataset token or is seen by this call.
+   * API token's use (at most once a minute) and, with `counter`, one attempt under that key of the rate limits,
+   * unless the API token was revoked since it was checked: then nothing is recorded and the answer is false, and
+   * the dataset token must not be handed out. Serialized with {@link ApiTokenStore.revoke}, so that a revocation
+   * either sees this dataset token or is seen by this call. One round trip on PostgreSQL, one transaction on SQLite.
    */
   async recordExchange(
     record: ApiTokenRecord,
@@ -393,8 +394,39 @@ export class ApiTokenStore {
     now: number,
     counter?: { key: string },
   ): Promise<boolean> {
+    if (this.#sql.dialect === 'postgres') {
+      // One statement, so one round trip and its own transaction. FOR SHARE is what serializes it with revoke:
+      // revoke's UPDATE of the row waits for this statement's commit (and then finds its record), and this one,
+      // finding the row locked by a revocation under way, waits for it and reads the row again (revoked: nothing
+      // inserted). The foreign key's own lock (KEY SHARE) would not wait for an update of revoked_at.
+      const row = await this.#sql.get<{ recorded: number }>(
+        `WITH minted AS (
+           INSERT INTO api_token_minted (jti, api_token_id, exp_s)
+           SELECT ?, id, ? FROM api_tokens WHERE id = ? AND revoked_at IS NULL AND expires_at > ? FOR SHARE
+           RETURNING api_token_id
+         ), touched AS (
+           UPDATE api_tokens SET last_used_at = ? WHERE id IN (SELECT api_token_id FROM minted)
+             AND (last_used_at IS NULL OR last_used_at <= ?)
+         ), counted AS (
+           INSERT INTO login_failures (key, at_ms) SELECT ?, ? FROM minted WHERE ?
+         )
+         SELECT count(*)::int AS recorded FROM minted`,
+        [
+          minted.jti,
+          minted.exp,
+          record.id,
+          now,
+          now,
+          now - TOUCH_EVERY_MS,
+          counter?.key ?? '',
+          now,
+          counter !== undefined,
+        ],
+      );
+      return row?.recorded === 1;
+    }
+    // SQLite has one writer: the transaction alone serializes this with revoke.
     return this.#sql.transaction(async (tx) => {
-      await lock(tx, `api-tokens:token:${record.id}`);
       // Recorded only while the token is live, in one statement: no row means it was revoked or expired since.
       const inserted = await tx.run(
         `INSERT INTO api_token_minted (jti, api_token_id, exp_s)
