@@ -163,10 +163,11 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
     const now = clock();
     const wanted = asked.datasets ?? record.datasets;
     // The token's own limit, the owner's grants of this moment (a grant removed since the token was made opens
-    // nothing) and the revocation cutoff, in one round trip.
+    // nothing) and the revocation cutoff, in one round trip. The cutoff is read for the token's datasets among
+    // those asked for (a scope beyond them is refused below), so a scope's length never shapes a statement.
     const context = await store.apiTokens.forExchange(record, now, {
       counter: { key: tokenKey(record), limit: limits.perToken },
-      datasets: wanted,
+      datasets: wanted.filter((d) => record.datasets.includes(d)),
     });
     if (context.retryAfterMs > 0) {
       logRefusal(portal, c, 'exchange_throttled', { apiToken: record.id });
