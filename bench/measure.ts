@@ -53,17 +53,39 @@ export async function interleavedRatio(
   rounds = 7,
   ms = 250,
 ): Promise<{ a: number; b: number; ratio: number }> {
-  const ratios: number[] = [];
-  const as: number[] = [];
-  const bs: number[] = [];
+  const { rates, ratios } = await interleavedRates({ a, b }, rounds, ms);
+  return { a: rates.a, b: rates.b, ratio: ratios.b };
+}
+
+/**
+ * Several rates measured in alternation (each in turn, round after round), so that load from other processes hits
+ * them alike: the median rate of each, and the median over the rounds of each one's ratio to the first.
+ */
+export async function interleavedRates<K extends string>(
+  fns: Record<K, (i: number) => unknown>,
+  rounds = 7,
+  ms = 250,
+): Promise<{ rates: Record<K, number>; ratios: Record<K, number> }> {
+  const names = Object.keys(fns) as K[];
+  const first = names[0] as K;
+  const seen = new Map<K, { rates: number[]; ratios: number[] }>(
+    names.map((name) => [name, { rates: [], ratios: [] }]),
+  );
   for (let r = 0; r < rounds; r++) {
-    const ra = (await rate('a', a, ms)).opsPerSecond;
-    const rb = (await rate('b', b, ms)).opsPerSecond;
-    as.push(ra);
-    bs.push(rb);
-    ratios.push(rb / ra);
+    const round = new Map<K, number>();
+    for (const name of names) round.set(name, (await rate(name, fns[name], ms)).opsPerSecond);
+    for (const name of names) {
+      const mine = seen.get(name) as { rates: number[]; ratios: number[] };
+      mine.rates.push(round.get(name) as number);
+      mine.ratios.push((round.get(name) as number) / (round.get(first) as number));
+    }
   }
-  return { a: median(as), b: median(bs), ratio: median(ratios) };
+  const pick = (which: 'rates' | 'ratios') =>
+    Object.fromEntries(names.map((name) => [name, median(seen.get(name)?.[which] ?? [])])) as Record<
+      K,
+      number
+    >;
+  return { rates: pick('rates'), ratios: pick('ratios') };
 }
 
 export function median(values: readonly number[]): number {

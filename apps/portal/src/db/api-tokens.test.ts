@@ -15,6 +15,15 @@ const spec = {
   days: 90,
 };
 
+// The client address the checks below are counted under, well under its limit.
+const ADDRESS = { key: 'exchange-address:198.51.100.7', limit: { limit: 30, windowMs: 600_000 } };
+
+/** The live token `text` is, or undefined for any refusal. */
+async function liveRecord(tokens: ApiTokenStore, text: string, now: number) {
+  const checked = await tokens.authenticate(text, now, ADDRESS);
+  return 'record' in checked ? checked.record : undefined;
+}
+
 async function withUser(store: PortalStore, grants: string[] = ['PPDemo', 'TermdbTest']) {
   const ana = await store.users.create('ana@example.org', null, T);
   for (const dataset of grants) await store.grants.set(ana.id, dataset, { role: 'analyst' }, T);
@@ -42,7 +51,7 @@ describe(`personal API tokens in the store (${STORE_KIND})`, () => {
     expect(text).not.toContain(token);
     expect(text).not.toContain(token.slice(17, 60));
     expect(rows[0]?.secret_hash).toBe(createHash('sha256').update(token).digest('hex'));
-    expect(await store.apiTokens.authenticate(token, T + 1)).toMatchObject({ id: record.id });
+    expect(await liveRecord(store.apiTokens, token, T + 1)).toMatchObject({ id: record.id });
   });
 
   it('do not authenticate a wrong, unknown, malformed, expired or revoked token', async () => {
@@ -53,12 +62,12 @@ describe(`personal API tokens in the store (${STORE_KIND})`, () => {
     // The right id with another secret (and a checksum that fits it).
     const sameId = `${token.slice(0, 17)}${other.slice(17)}`;
     for (const text of [other, sameId, token.slice(0, -1), 'ppat_', '', 'x'.repeat(10_000)]) {
-      expect(await store.apiTokens.authenticate(text, T)).toBeUndefined();
+      expect(await liveRecord(store.apiTokens, text, T)).toBeUndefined();
     }
-    expect(await store.apiTokens.authenticate(token, T + DAY)).toBeUndefined();
-    expect(await store.apiTokens.authenticate(token, T + DAY - 1)).toBeDefined();
+    expect(await liveRecord(store.apiTokens, token, T + DAY)).toBeUndefined();
+    expect(await liveRecord(store.apiTokens, token, T + DAY - 1)).toBeDefined();
     await store.apiTokens.revoke(record.id, { now: T + 1, actor: 'ana@example.org' });
-    expect(await store.apiTokens.authenticate(token, T + 2)).toBeUndefined();
+    expect(await liveRecord(store.apiTokens, token, T + 2)).toBeUndefined();
     expect(apiTokenStatus((await store.apiTokens.find(record.id))!, T + 2)).toBe('revoked');
   });
 
@@ -88,7 +97,7 @@ describe(`personal API tokens in the store (${STORE_KIND})`, () => {
     const other = generateApiToken().token;
     const work = async (text: string, now: number) => {
       statements.length = 0;
-      expect(await tokens.authenticate(text, now)).toBeUndefined();
+      expect(await liveRecord(tokens, text, now)).toBeUndefined();
       return [...statements];
     };
     const shapes = [
@@ -179,6 +188,37 @@ describe(`personal API tokens in the store (${STORE_KIND})`, () => {
     expect(await store.apiTokens.revoke(record.id, { now: T + 2000, actor: 'x' })).toBe(false);
     expect(await store.apiTokens.recordExchange(record, { jti: 'late', exp }, T + 3000)).toBe(false);
     expect(await store.sql.all('SELECT jti FROM api_token_minted')).toEqual([]);
+  });
+
+  it('record an exchange that meets a revocation under way only after it, that is not at all', async () => {
+    const store = await testStore();
+    const ana = await withUser(store);
+    const { record } = await store.apiTokens.create(ana, spec, T);
+    const exp = Math.floor(T / 1000) + 600;
+    let recording: Promise<boolean> | undefined;
+    // What revoke does, step by step: the row marked revoked, then the dataset tokens to withdraw read, while an
+    // exchange of the same token tries to record its dataset token.
+    const withdrawn = await store.sql.transaction(async (tx) => {
+      await tx.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ?', [T + 1, record.id]);
+      recording = store.apiTokens.recordExchange(record, { jti: 'racing', exp }, T + 1, { key: 'k' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return tx.all('SELECT jti FROM api_token_minted WHERE api_token_id = ?', [record.id]);
+    });
+    expect(withdrawn).toEqual([]);
+    expect(await recording).toBe(false);
+    expect(await store.sql.all('SELECT jti FROM api_token_minted')).toEqual([]);
+    expect(await store.loginFailures.retryAfterMs('k', { limit: 1, windowMs: 60_000 }, T + 1)).toBe(0);
+  });
+
+  it('record an exchange, the token’s use and its count in the rate limit together', async () => {
+    const store = await testStore();
+    const ana = await withUser(store);
+    const { record } = await store.apiTokens.create(ana, spec, T);
+    const exp = Math.floor(T / 1000) + 600;
+    expect(await store.apiTokens.recordExchange(record, { jti: 'one', exp }, T, { key: 'k' })).toBe(true);
+    expect(await store.sql.all('SELECT jti FROM api_token_minted')).toEqual([{ jti: 'one' }]);
+    expect((await store.apiTokens.find(record.id))?.lastUsedAt).toBe(T);
+    expect(await store.loginFailures.retryAfterMs('k', { limit: 1, windowMs: 60_000 }, T + 1)).toBe(59_999);
   });
 
   it('revoked from the owner’s page, only by their owner', async () => {

@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { generateApiToken, MAX_API_TOKEN_DAYS, parseApiToken } from '@pp-embed/api-token';
 import { DATASET_LABEL, GRANTED_ROUTE_CLASSES, type GrantedRouteClass } from '@pp-embed/viz-api';
-import type { Recorder } from './revocations.js';
+import { type Grant, toGrant } from './grants.js';
+import { LIMIT_REACHED_AT, retryAfter, type WindowLimit, windowParams } from './login-failures.js';
+import { cutoffQuery, type Recorder } from './revocations.js';
 import type { Sql } from './sql.js';
 
 /**
@@ -94,9 +96,39 @@ interface Row {
   revoked_by: string | null;
 }
 
-const SELECT = `SELECT t.id, t.user_id, u.email, t.name, t.secret_hash, t.datasets, t.route_classes, t.pinned,
-  t.created_at, t.last_used_at, t.expires_at, t.revoked_at, t.revoked_by
-  FROM api_tokens t JOIN users u ON u.id = t.user_id`;
+const COLUMNS = `t.id, t.user_id, u.email, t.name, t.secret_hash, t.datasets, t.route_classes, t.pinned,
+  t.created_at, t.last_used_at, t.expires_at, t.revoked_at, t.revoked_by`;
+
+const SELECT = `SELECT ${COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id`;
+
+// The address's limit and the token named by the id, in one round trip; one row whether or not the id exists.
+const CHECK = `SELECT (${LIMIT_REACHED_AT}) AS limit_reached_at, ${COLUMNS}
+  FROM (SELECT 1 AS one) q LEFT JOIN api_tokens t ON t.id = ? LEFT JOIN users u ON u.id = t.user_id`;
+
+/**
+ * A rate limit to check under a key of LoginFailureStore's table.
+ *
+ * @example
+ * const perAddress: Counter = { key: 'exchange-address:203.0.113.7', limit: { limit: 30, windowMs: 600_000 } };
+ */
+export interface Counter {
+  key: string;
+  limit: WindowLimit;
+}
+
+/**
+ * What an exchange needs to know of a live API token's owner, read in one round trip: how long the token must wait
+ * under its own limit (0: not at all), the owner's grants of this moment, and the revocation cutoff a dataset token
+ * minted now for the datasets asked for would have to be born after (0: none).
+ *
+ * @example
+ * const { retryAfterMs, grants, cutoff } = await store.apiTokens.forExchange(record, now, { counter, datasets });
+ */
+export interface ExchangeContext {
+  retryAfterMs: number;
+  grants: Grant[];
+  cutoff: number;
+}
 
 function toRecord(row: Row): ApiTokenRecord {
   const nullable = (v: number | null) => (v === null ? null : Number(v));
@@ -223,19 +255,67 @@ export class ApiTokenStore {
   }
 
   /**
-   * The live token this text is, or undefined: malformed, unknown, wrong, expired or revoked alike. Every well-formed
-   * text costs one lookup by id and one constant-time comparison of SHA-256 hashes, whether or not the id exists, so
-   * the time taken does not tell an unknown token from a wrong one.
+   * The live token this text is, checked with the client's limit of failures (`address`) in the same statement:
+   * `throttled` (how long to wait) when the address has failed too often, whatever the text; `record` for a live
+   * token; `refused` for a malformed, unknown, wrong, expired or revoked one alike. Every text costs that one
+   * statement (a lookup by id that returns one row whether or not the id exists) and one constant-time comparison
+   * of SHA-256 hashes, so the time taken does not tell an unknown token from a wrong one. The failure itself is
+   * counted by the caller (LoginFailureStore.hit), which knows what failed.
    */
-  async authenticate(text: string, now: number): Promise<ApiTokenRecord | undefined> {
+  async authenticate(
+    text: string,
+    now: number,
+    address: Counter,
+  ): Promise<{ throttled: number } | { record: ApiTokenRecord } | { refused: true }> {
     const parsed = parseApiToken(text);
     const given = tokenHash(text);
-    const row = await this.#sql.get<Row>(`${SELECT} WHERE t.id = ?`, [parsed?.id ?? NO_ID]);
-    const stored = row === undefined ? DUMMY_HASH : Buffer.from(row.secret_hash, 'hex');
+    const row = await this.#sql.get<{ limit_reached_at: number | null } & (Row | { id: null })>(CHECK, [
+      ...windowParams(address.key, address.limit, now),
+      parsed?.id ?? NO_ID,
+    ]);
+    const throttled = retryAfter(row?.limit_reached_at, address.limit, now);
+    const found = row === undefined || row.id === null ? undefined : (row as Row);
+    const stored = found === undefined ? DUMMY_HASH : Buffer.from(found.secret_hash, 'hex');
     const same = stored.length === given.length && timingSafeEqual(stored, given);
-    if (!same || row === undefined || parsed === undefined) return undefined;
-    const record = toRecord(row);
-    return apiTokenStatus(record, now) === 'active' ? record : undefined;
+    if (throttled > 0) return { throttled };
+    if (!same || found === undefined || parsed === undefined) return { refused: true };
+    const record = toRecord(found);
+    return apiTokenStatus(record, now) === 'active' ? { record } : { refused: true };
+  }
+
+  /**
+   * What an exchange with this live token needs ({@link ExchangeContext}) in one statement: the token's own limit
+   * (`counter`), the owner's grants, and the revocation cutoff for `datasets` (those asked for, a superset of those
+   * the dataset token will carry: a cutoff for one more dataset can only make the exchange wait, never mint a token
+   * born revoked).
+   */
+  async forExchange(
+    record: ApiTokenRecord,
+    now: number,
+    options: { counter: Counter; datasets: readonly string[] },
+  ): Promise<ExchangeContext> {
+    const { counter } = options;
+    const cutoff = cutoffQuery(record.email, options.datasets, now);
+    const rows = await this.#sql.all<{
+      limit_reached_at: number | null;
+      cutoff: number | null;
+      dataset: string | null;
+      client_auth_result: string | null;
+    }>(
+      `SELECT (${LIMIT_REACHED_AT}) AS limit_reached_at, (${cutoff.text}) AS cutoff, g.dataset, g.client_auth_result
+       FROM (SELECT 1 AS one) q LEFT JOIN grants g ON g.user_id = ? ORDER BY g.dataset`,
+      [...windowParams(counter.key, counter.limit, now), ...cutoff.params, record.userId],
+    );
+    const first = rows[0];
+    return {
+      retryAfterMs: retryAfter(first?.limit_reached_at, counter.limit, now),
+      cutoff: Number(first?.cutoff ?? 0),
+      grants: rows.flatMap((row) =>
+        row.dataset === null || row.client_auth_result === null
+          ? []
+          : [toGrant({ dataset: row.dataset, client_auth_result: row.client_auth_result })],
+      ),
+    };
   }
 
   async find(id: string): Promise<ApiTokenRecord | undefined> {
@@ -303,9 +383,10 @@ export class ApiTokenStore {
 
   /**
    * Records a dataset token the API token was exchanged for (so that revoking the API token withdraws it), the
-   * API token's use and, with `counter`, one attempt under that key of the rate limits, unless the API token was revoked since it was checked: then nothing is recorded and the answer
-   * is false, and the dataset token must not be handed out. Serialized with {@link ApiTokenStore.revoke}, so that
-   * a revocation either sees this dataset token or is seen by this call.
+   * API token's use (at most once a minute) and, with `counter`, one attempt under that key of the rate limits,
+   * unless the API token was revoked since it was checked: then nothing is recorded and the answer is false, and
+   * the dataset token must not be handed out. Serialized with {@link ApiTokenStore.revoke}, so that a revocation
+   * either sees this dataset token or is seen by this call. One round trip on PostgreSQL, one transaction on SQLite.
    */
   async recordExchange(
     record: ApiTokenRecord,
@@ -313,8 +394,39 @@ export class ApiTokenStore {
     now: number,
     counter?: { key: string },
   ): Promise<boolean> {
+    if (this.#sql.dialect === 'postgres') {
+      // One statement, so one round trip and its own transaction. FOR SHARE is what serializes it with revoke:
+      // revoke's UPDATE of the row waits for this statement's commit (and then finds its record), and this one,
+      // finding the row locked by a revocation under way, waits for it and reads the row again (revoked: nothing
+      // inserted). The foreign key's own lock (KEY SHARE) would not wait for an update of revoked_at.
+      const row = await this.#sql.get<{ recorded: number }>(
+        `WITH minted AS (
+           INSERT INTO api_token_minted (jti, api_token_id, exp_s)
+           SELECT ?, id, ? FROM api_tokens WHERE id = ? AND revoked_at IS NULL AND expires_at > ? FOR SHARE
+           RETURNING api_token_id
+         ), touched AS (
+           UPDATE api_tokens SET last_used_at = ? WHERE id IN (SELECT api_token_id FROM minted)
+             AND (last_used_at IS NULL OR last_used_at <= ?)
+         ), counted AS (
+           INSERT INTO login_failures (key, at_ms) SELECT ?, ? FROM minted WHERE ?
+         )
+         SELECT count(*)::int AS recorded FROM minted`,
+        [
+          minted.jti,
+          minted.exp,
+          record.id,
+          now,
+          now,
+          now - TOUCH_EVERY_MS,
+          counter?.key ?? '',
+          now,
+          counter !== undefined,
+        ],
+      );
+      return row?.recorded === 1;
+    }
+    // SQLite has one writer: the transaction alone serializes this with revoke.
     return this.#sql.transaction(async (tx) => {
-      await lock(tx, `api-tokens:token:${record.id}`);
       // Recorded only while the token is live, in one statement: no row means it was revoked or expired since.
       const inserted = await tx.run(
         `INSERT INTO api_token_minted (jti, api_token_id, exp_s)

@@ -15,6 +15,19 @@ export interface Grant {
 }
 
 /**
+ * A grant as its row holds it.
+ *
+ * @example
+ * toGrant({ dataset: 'PPDemo', client_auth_result: '{"role":"analyst"}' }); // { dataset: 'PPDemo', clientAuthResult: { role: 'analyst' } }
+ */
+export function toGrant(row: { dataset: string; client_auth_result: string }): Grant {
+  return {
+    dataset: row.dataset,
+    clientAuthResult: JSON.parse(row.client_auth_result) as Record<string, unknown>,
+  };
+}
+
+/**
  * Parses a `clientAuthResult` given as JSON text (a command-line argument): it must be a JSON object.
  *
  * @example
@@ -121,9 +134,6 @@ export class GrantStore {
       'SELECT dataset, client_auth_result FROM grants WHERE user_id = ? ORDER BY dataset',
       [userId],
     );
-    return rows.map((row) => ({
-      dataset: row.dataset,
-      clientAuthResult: JSON.parse(row.client_auth_result) as Record<string, unknown>,
-    }));
+    return rows.map(toGrant);
   }
 }

@@ -26,6 +26,26 @@ export type RevocationTarget =
   | { type: 'grant'; email: string; dataset: string }
   | { type: 'embedder' };
 
+/**
+ * The statement behind {@link RevocationStore.cutoffFor}, one column (`cutoff`, null for none), for other statements
+ * to embed as a scalar subquery.
+ *
+ * @example
+ * const { text, params } = cutoffQuery('ana@example.org', ['PPDemo'], Date.now());
+ */
+export function cutoffQuery(
+  email: string,
+  datasets: readonly string[],
+  now: number,
+): { text: string; params: unknown[] } {
+  const forDatasets = datasets.length === 0 ? '' : ` OR dataset IN (${datasets.map(() => '?').join(', ')})`;
+  return {
+    text: `SELECT max(before_s) AS cutoff FROM revocations
+       WHERE before_s > ? AND (type = 'embedder' OR (sub = ? AND (type = 'user'${forDatasets})))`,
+    params: [Math.floor(now / 1000), subjectHash(email), ...datasets],
+  };
+}
+
 /** Records a revocation inside the caller's transaction. */
 export interface Recorder {
   record(
@@ -198,12 +218,8 @@ export class RevocationStore implements Recorder {
    * 0: a token minted before it would be born revoked, so the endpoint waits for it to pass.
    */
   async cutoffFor(email: string, datasets: readonly string[], now: number): Promise<number> {
-    const placeholders = datasets.map(() => '?').join(', ');
-    const row = await this.#sql.get<{ cutoff: number | null }>(
-      `SELECT max(before_s) AS cutoff FROM revocations
-       WHERE before_s > ? AND (type = 'embedder' OR (sub = ? AND (type = 'user' OR dataset IN (${placeholders}))))`,
-      [Math.floor(now / 1000), subjectHash(email), ...datasets],
-    );
+    const { text, params } = cutoffQuery(email, datasets, now);
+    const row = await this.#sql.get<{ cutoff: number | null }>(text, params);
     return Number(row?.cutoff ?? 0);
   }
 

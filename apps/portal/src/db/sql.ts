@@ -118,6 +118,9 @@ function translate(error: unknown): unknown {
   return error;
 }
 
+/** The most statement texts {@link postgresSql} prepares by name; the portal has about a hundred. */
+const MAX_PREPARED = 500;
+
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (no statement of ours has a `?` in a literal). */
 function numbered(text: string): string {
   let n = 0;
@@ -132,10 +135,24 @@ function numbered(text: string): string {
  * const sql = postgresSql(new Pool({ connectionString }));
  */
 export function postgresSql(pool: Pool): Sql {
+  // Statements by name, so that each connection parses and plans one once and then only binds it: an unnamed
+  // statement is planned on every call, which costs more than the round trip on a busy server. `SELECT *` stays
+  // unnamed (a column added by a newer portal's migration would change a prepared statement's result type, which
+  // PostgreSQL refuses), and so does anything past a bound, in case a caller ever builds texts without end.
+  const statements = new Map<string, { name: string; text: string }>();
+  const prepared = (text: string): { name?: string; text: string } => {
+    const known = statements.get(text);
+    if (known !== undefined) return known;
+    if (statements.size >= MAX_PREPARED || /\bSELECT\s+(\w+\.)?\*/i.test(text))
+      return { text: numbered(text) };
+    const statement = { name: `pp_${statements.size}`, text: numbered(text) };
+    statements.set(text, statement);
+    return statement;
+  };
   const over = (client: Pool | PoolClient, inTransaction: boolean, pending: (() => void)[] = []): Sql => {
     const query = async <T>(text: string, params: readonly unknown[]) => {
       try {
-        return await client.query<T & object>(numbered(text), params as unknown[]);
+        return await client.query<T & object>({ ...prepared(text), values: params as unknown[] });
       } catch (error) {
         throw translate(error);
       }

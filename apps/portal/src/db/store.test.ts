@@ -77,6 +77,25 @@ describe(`the portal store (${STORE_KIND})`, () => {
     },
   );
 
+  it.runIf(STORE_KIND === 'postgres')(
+    'prepares each statement once per PostgreSQL connection, but never a SELECT *',
+    async () => {
+      const store = await testStore();
+      const names = await store.sql.transaction(async (tx) => {
+        for (let i = 0; i < 3; i++) {
+          await tx.get('SELECT email FROM users WHERE id = ?', [i]);
+          await tx.all('SELECT * FROM revocations ORDER BY id DESC LIMIT ?', [1]);
+        }
+        return tx.all<{ statement: string }>(
+          "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'pp\\_%'",
+        );
+      });
+      const statements = names.map((n) => n.statement);
+      expect(statements).toContain('SELECT email FROM users WHERE id = $1');
+      expect(statements.filter((text) => text.includes('*'))).toEqual([]);
+    },
+  );
+
   it('removes grants and sessions with their user', async () => {
     const store = await testStore();
     const ana = await store.users.create('ana@example.org', null, 0);

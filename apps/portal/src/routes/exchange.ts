@@ -95,23 +95,25 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
   const tokenKey = (record: ApiTokenRecord) => `exchange-token:${record.id}`;
 
   /**
-   * The live API token `text` is, with the address's failures counted and limited. `throttled` is the wait when
-   * this address has failed too often; no token is looked at then.
+   * The live API token `text` is, with the address's failures counted and limited (one statement for the limit
+   * and the token). `throttled` is the wait when this address has failed too often; the token is not used then.
    */
   async function authenticate(
     c: Context<PortalEnv>,
     text: string,
   ): Promise<{ record: ApiTokenRecord } | { throttled: number } | { refused: true }> {
-    const wait = await store.loginFailures.retryAfterMs(addressKey(c), limits.perAddress, clock());
-    if (wait > 0) {
+    const checked = await store.apiTokens.authenticate(text, clock(), {
+      key: addressKey(c),
+      limit: limits.perAddress,
+    });
+    if ('throttled' in checked) {
       logRefusal(portal, c, 'exchange_throttled', { path: c.req.path });
-      return { throttled: wait };
+      return checked;
     }
-    const record = await store.apiTokens.authenticate(text, clock());
-    if (record !== undefined) return { record };
+    if ('record' in checked) return checked;
     await store.loginFailures.hit(addressKey(c), clock());
     logRefusal(portal, c, 'api_token_refused', { path: c.req.path });
-    return { refused: true };
+    return checked;
   }
 
   routes.post(TOKEN_PATH, async (c) => {
@@ -159,10 +161,17 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
     if ('refused' in checked) return oauthError(c, 'invalid_grant', NOT_VALID);
     const { record } = checked;
     const now = clock();
-    const busy = await store.loginFailures.retryAfterMs(tokenKey(record), limits.perToken, now);
-    if (busy > 0) {
+    const wanted = asked.datasets ?? record.datasets;
+    // The token's own limit, the owner's grants of this moment (a grant removed since the token was made opens
+    // nothing) and the revocation cutoff, in one round trip. The cutoff is read for the token's datasets among
+    // those asked for (a scope beyond them is refused below), so a scope's length never shapes a statement.
+    const context = await store.apiTokens.forExchange(record, now, {
+      counter: { key: tokenKey(record), limit: limits.perToken },
+      datasets: wanted.filter((d) => record.datasets.includes(d)),
+    });
+    if (context.retryAfterMs > 0) {
       logRefusal(portal, c, 'exchange_throttled', { apiToken: record.id });
-      return oauthError(c, 'slow_down', 'Too many exchanges with this API token.', busy);
+      return oauthError(c, 'slow_down', 'Too many exchanges with this API token.', context.retryAfterMs);
     }
 
     // RFC 6749 §6: the scope asked for may narrow the token's, never widen it.
@@ -172,10 +181,8 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
     if (beyond) {
       return oauthError(c, 'invalid_scope', 'The scope asks for more than the API token holds.');
     }
-    const wanted = asked.datasets ?? record.datasets;
     const routeClasses = record.routeClasses.filter((rc) => (asked.routeClasses ?? [rc]).includes(rc));
-    // The owner's grants of this moment: a grant removed since the token was made opens nothing.
-    const grants = (await store.grants.forUser(record.userId)).filter((g) => wanted.includes(g.dataset));
+    const grants = context.grants.filter((g) => wanted.includes(g.dataset));
     if (grants.length === 0) {
       return oauthError(c, 'invalid_scope', "The token's owner has no grant for the datasets asked for now.");
     }
@@ -193,12 +200,14 @@ export function exchangeRoutes(portal: Portal, limits: ExchangeLimits): Hono<Por
       ip = c.var.client;
       if (ip === undefined) throw new Error('the API token is pinned but the client address is unknown');
     }
-    const minted = await mintFor(portal, record.email, decision, {
-      ip,
-      client: 'script',
-      apiTokenId: record.id,
-      routeClasses,
-    });
+    const minted = await mintFor(
+      portal,
+      record.email,
+      decision,
+      { ip, client: 'script', apiTokenId: record.id, routeClasses },
+      [],
+      context.cutoff,
+    );
     if (minted === undefined) {
       // Only a grant with an end stops a token being minted, and an account's own grants have none.
       return oauthError(c, 'invalid_scope', "The token's owner has no grant for the datasets asked for now.");

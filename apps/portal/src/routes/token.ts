@@ -14,7 +14,8 @@ const REFUSALS = {
  * A dataset token for a user, the one way the portal mints, for a page or for a script: the grant's claims and the
  * extras, signed with the current key, with its `jti`, `exp` and the seconds it has left. `endsAt` lists when the
  * grants it rests on end (milliseconds; a grant resting on a visa ends when the visa does): no token outlives them,
- * and there is none (`undefined`) when under a second is left.
+ * and there is none (`undefined`) when under a second is left. `cutoff` is the revocation cutoff for this user and
+ * these datasets (RevocationStore.cutoffFor) when the caller read it already, with what else it needed.
  *
  * @example
  * const minted = await mintFor(portal, 'ana@example.org', decision, { ip: '203.0.113.7' });
@@ -25,12 +26,13 @@ export async function mintFor(
   decision: Extract<MintDecision, { ok: true }>,
   extras: MintExtras,
   endsAt: readonly number[] = [],
+  cutoff?: number,
 ): Promise<{ token: string; jti: string; exp: number; expiresIn: number } | undefined> {
   const { store, keys, clock } = portal;
   // A revocation made this second withdraws every token with an earlier `iat`, this second's included: wait for
   // it to pass (under a second, and only just after a revocation) so that the token is not born revoked.
-  const cutoff = await store.revocations.cutoffFor(email, decision.datasets, clock());
-  const wait = cutoff * 1000 - clock();
+  const after = cutoff ?? (await store.revocations.cutoffFor(email, decision.datasets, clock()));
+  const wait = after * 1000 - clock();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
   const now = clock();
   const signer = await keys.signer();
