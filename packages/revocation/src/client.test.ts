@@ -128,12 +128,15 @@ describe('RevocationFeedClient', () => {
   });
 
   it('refuses a feed signed with another key, logs why, and keeps the last good list', async () => {
+    // One token for the whole test: a user revocation covers tokens issued before its cutoff, and a second
+    // token made a second later would not be covered.
+    const token = claims();
     const feed = await feedServer();
     const { c } = client(feed.url);
     feed.revoke({
       type: 'user',
       sub: subjectHash('ana@example.org'),
-      before: claims().iat + 1,
+      before: token.iat + 1,
       at: 0,
       reason: 'admin',
     });
@@ -152,9 +155,9 @@ describe('RevocationFeedClient', () => {
       event: 'revocation_feed_refused',
       fields: expect.objectContaining({ reason: expect.stringMatching(/did not verify/) }),
     });
-    expect(other.check(claims(), ['PPDemo'], Date.now()).state).toBe('unavailable');
+    expect(other.check(token, ['PPDemo'], Date.now()).state).toBe('unavailable');
     // The first client still has its list.
-    expect(c.check(claims(), ['PPDemo'], Date.now()).state).toBe('revoked');
+    expect(c.check(token, ['PPDemo'], Date.now()).state).toBe('revoked');
   });
 
   it('refuses a malformed entry and an older copy of the feed, keeping the last good list', async () => {
