@@ -118,7 +118,7 @@ function translate(error: unknown): unknown {
   return error;
 }
 
-/** The most statement texts {@link postgresSql} prepares by name; the portal has about a hundred. */
+/** The most statement texts {@link postgresSql} keeps (numbered, and named unless `SELECT *`); the portal has about a hundred. */
 const MAX_PREPARED = 500;
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (no statement of ours has a `?` in a literal). */
@@ -139,14 +139,17 @@ export function postgresSql(pool: Pool): Sql {
   // statement is planned on every call, which costs more than the round trip on a busy server. `SELECT *` stays
   // unnamed (a column added by a newer portal's migration would change a prepared statement's result type, which
   // PostgreSQL refuses), and so does anything past a bound, in case a caller ever builds texts without end.
-  const statements = new Map<string, { name: string; text: string }>();
+  // A kept text is numbered and classified once, not on every call.
+  const statements = new Map<string, { name?: string; text: string }>();
   const prepared = (text: string): { name?: string; text: string } => {
     const known = statements.get(text);
     if (known !== undefined) return known;
-    if (statements.size >= MAX_PREPARED || /\bSELECT\s+(\w+\.)?\*/i.test(text))
-      return { text: numbered(text) };
-    const statement = { name: `pp_${statements.size}`, text: numbered(text) };
-    statements.set(text, statement);
+    const full = statements.size >= MAX_PREPARED;
+    const statement =
+      full || /\bSELECT\s+(\w+\.)?\*/i.test(text)
+        ? { text: numbered(text) }
+        : { name: `pp_${statements.size}`, text: numbered(text) };
+    if (!full) statements.set(text, statement);
     return statement;
   };
   const over = (client: Pool | PoolClient, inTransaction: boolean, pending: (() => void)[] = []): Sql => {
